@@ -1,0 +1,109 @@
+package access
+
+// PrincipalKind says how a request authenticated.
+type PrincipalKind uint8
+
+// The kinds of principal. The zero value is Anonymous.
+const (
+	KindAnonymous PrincipalKind = iota // no credentials
+	KindSession                        // logged-in browser session: the user's full rights
+	KindUserToken                      // user access token (hf_), role read or write
+	KindOrgToken                       // organization API token (api_org_)
+)
+
+// String returns the kind's name as used in docs/permissions.md.
+func (k PrincipalKind) String() string {
+	switch k {
+	case KindAnonymous:
+		return "anonymous"
+	case KindSession:
+		return "session"
+	case KindUserToken:
+		return "user token"
+	case KindOrgToken:
+		return "org token"
+	}
+	return "invalid"
+}
+
+// TokenRole is the role of a user access token.
+type TokenRole string
+
+// Token roles.
+const (
+	TokenRead  TokenRole = "read"
+	TokenWrite TokenRole = "write"
+)
+
+// OrgRole is a user's role in an organization.
+type OrgRole string
+
+// Organization roles, weakest first. Any other value, "" included, counts as
+// no membership.
+const (
+	OrgRead  OrgRole = "read"
+	OrgWrite OrgRole = "write"
+	OrgAdmin OrgRole = "admin"
+)
+
+// Principal is who is asking. Orgs must be the user's memberships loaded for
+// this request, never a copy cached with the token.
+type Principal struct {
+	Kind   PrincipalKind
+	User   string             // user name (session, user token); matches repo namespaces
+	UserID string             // user id, for audit; Decide does not use it
+	Role   TokenRole          // user token only
+	Org    string             // org token only: the organization it acts for
+	Orgs   map[string]OrgRole // org name -> role of User, session and user token only
+}
+
+// Anonymous returns the principal of a request without credentials.
+func Anonymous() Principal { return Principal{} }
+
+// Session returns the principal of a logged-in browser session of user.
+func Session(user string, orgs map[string]OrgRole) Principal {
+	return Principal{Kind: KindSession, User: user, Orgs: orgs}
+}
+
+// UserToken returns the principal of a user access token with the given role.
+func UserToken(user string, role TokenRole, orgs map[string]OrgRole) Principal {
+	return Principal{Kind: KindUserToken, User: user, Role: role, Orgs: orgs}
+}
+
+// OrgToken returns the principal of the API token of organization org.
+func OrgToken(org string) Principal { return Principal{Kind: KindOrgToken, Org: org} }
+
+// valid reports whether p is complete enough to decide on.
+func (p Principal) valid() bool {
+	switch p.Kind {
+	case KindAnonymous:
+		return true
+	case KindSession:
+		return p.User != ""
+	case KindUserToken:
+		return p.User != "" && (p.Role == TokenRead || p.Role == TokenWrite)
+	case KindOrgToken:
+		return p.Org != ""
+	}
+	return false
+}
+
+// isUser reports whether p acts for a user (session or user token).
+func (p Principal) isUser() bool { return p.Kind == KindSession || p.Kind == KindUserToken }
+
+// canWrite reports whether p's credential may write at all.
+func (p Principal) canWrite() bool {
+	return p.Kind == KindSession || (p.Kind == KindUserToken && p.Role == TokenWrite)
+}
+
+// role returns p's role in org, or "" if p is not a user member of it.
+func (p Principal) role(org string) OrgRole {
+	if !p.isUser() {
+		return ""
+	}
+	switch r := p.Orgs[org]; r {
+	case OrgRead, OrgWrite, OrgAdmin:
+		return r
+	}
+	return ""
+}

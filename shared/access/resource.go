@@ -1,0 +1,76 @@
+package access
+
+// ResourceKind is the kind of thing an action applies to.
+type ResourceKind uint8
+
+// Resource kinds. The zero value is invalid.
+const (
+	ResourceInvalid   ResourceKind = iota
+	ResourceRepo                   // a repository
+	ResourceNamespace              // a user or organization namespace, as a place to create in
+	ResourceOrg                    // an organization
+	ResourceAccount                // the caller's own account
+)
+
+// OwnerKind says whether a namespace belongs to a user or an organization.
+type OwnerKind uint8
+
+// Owner kinds. The zero value is invalid.
+const (
+	OwnerInvalid OwnerKind = iota
+	OwnerUser
+	OwnerOrg
+)
+
+// RepoType is the type of a repository.
+type RepoType string
+
+// Repository types.
+const (
+	RepoModel   RepoType = "model"
+	RepoDataset RepoType = "dataset"
+	RepoSpace   RepoType = "space"
+)
+
+// Resource is what an action applies to. Build it with Repo, Namespace, Org
+// or Account.
+type Resource struct {
+	Kind      ResourceKind
+	Namespace string    // repo namespace, target namespace, or org name
+	Name      string    // repo name (Repo only)
+	Type      RepoType  // repo type (Repo only); not used by Decide
+	Private   bool      // Repo only
+	Owner     OwnerKind // Repo and Namespace: who owns Namespace
+}
+
+// Repo returns the repository namespace/name, owned by a user or an org.
+func Repo(namespace, name string, typ RepoType, private bool, owner OwnerKind) Resource {
+	return Resource{Kind: ResourceRepo, Namespace: namespace, Name: name, Type: typ, Private: private, Owner: owner}
+}
+
+// Namespace returns a user or organization namespace as the target of
+// RepoCreate or of the second RepoMove check.
+func Namespace(name string, owner OwnerKind) Resource {
+	return Resource{Kind: ResourceNamespace, Namespace: name, Owner: owner}
+}
+
+// Org returns the organization name.
+func Org(name string) Resource { return Resource{Kind: ResourceOrg, Namespace: name} }
+
+// Account returns the caller's own account.
+func Account() Resource { return Resource{Kind: ResourceAccount} }
+
+// valid reports whether r is complete enough to decide on.
+func (r Resource) valid() bool {
+	switch r.Kind {
+	case ResourceRepo:
+		return r.Namespace != "" && r.Name != "" && (r.Owner == OwnerUser || r.Owner == OwnerOrg)
+	case ResourceNamespace:
+		return r.Namespace != "" && (r.Owner == OwnerUser || r.Owner == OwnerOrg)
+	case ResourceOrg:
+		return r.Namespace != ""
+	case ResourceAccount:
+		return true
+	}
+	return false
+}

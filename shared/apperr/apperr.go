@@ -1,0 +1,108 @@
+// Package apperr is the project's one error vocabulary: a small, fixed set of
+// kinds that every layer uses and that httpapi maps, in one place, to an HTTP
+// status and a JSON body.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Kind classifies an error by what the caller can do about it.
+type Kind int
+
+// The kinds. Internal is the zero value so that an unclassified error is never
+// mistaken for a client error.
+const (
+	Internal        Kind = iota // a bug or an unexpected failure; its text is never sent to clients
+	Invalid                     // the request is malformed or violates a rule (400)
+	Unauthenticated             // no or bad credentials (401)
+	Permission                  // a known caller may not do this (403)
+	NotExist                    // not found, or not visible to this caller (404)
+	Exist                       // conflicts with something that exists (409)
+	TooLarge                    // the body or an item is over a limit (413)
+	RateLimited                 // too many requests (429)
+	Unavailable                 // a dependency is down; try again (503)
+)
+
+// Status returns the HTTP status code for k.
+func (k Kind) Status() int {
+	switch k {
+	case Invalid:
+		return http.StatusBadRequest
+	case Unauthenticated:
+		return http.StatusUnauthorized
+	case Permission:
+		return http.StatusForbidden
+	case NotExist:
+		return http.StatusNotFound
+	case Exist:
+		return http.StatusConflict
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case RateLimited:
+		return http.StatusTooManyRequests
+	case Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// Error is an error with a kind and a message that is safe to show the caller.
+// Err, if set, is the underlying cause: it is logged, never sent.
+type Error struct {
+	Kind Kind
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Err == nil:
+		return e.Msg
+	case e.Msg == "":
+		return e.Err.Error()
+	default:
+		return e.Msg + ": " + e.Err.Error()
+	}
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// E builds an *Error of kind k with a client-safe message.
+func E(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Wrap builds an *Error of kind k whose cause is err. msg is client-safe.
+func Wrap(k Kind, err error, msg string) *Error {
+	return &Error{Kind: k, Msg: msg, Err: err}
+}
+
+// KindOf returns the kind of the first *Error in err's chain, or Internal.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// Public returns the message a client may see for err: the *Error's message
+// for client kinds, and a fixed sentence for Internal and Unavailable so that
+// internal text never leaves the process.
+func Public(err error) string {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind == Internal {
+		return "Internal error"
+	}
+	if e.Kind == Unavailable && e.Msg == "" {
+		return "Service temporarily unavailable"
+	}
+	if e.Msg == "" {
+		return http.StatusText(e.Kind.Status())
+	}
+	return e.Msg
+}

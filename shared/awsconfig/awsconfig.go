@@ -1,0 +1,51 @@
+// Package awsconfig builds AWS SDK clients that honour AWS_ENDPOINT_URL and
+// the per-service AWS_ENDPOINT_URL_DYNAMODB / _S3 / _LAMBDA / _SESV2 variables,
+// so DynamoDB Local, LocalStack, any S3-compatible server or real AWS are
+// chosen by environment alone, never by code paths.
+package awsconfig
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// DefaultRegion is used when neither AWS_REGION nor a profile names one, so
+// that local endpoints work without further setup.
+const DefaultRegion = "us-east-1"
+
+// Load returns the SDK configuration from the environment. The SDK itself
+// reads the endpoint variables.
+func Load(ctx context.Context) (aws.Config, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	return cfg, nil
+}
+
+// DynamoDB returns a DynamoDB client.
+func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
+
+// S3 returns an S3 client. With an endpoint override (an S3-compatible
+// server) it uses path-style addressing, which those servers expect.
+func S3(cfg aws.Config) *s3.Client {
+	custom := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if custom {
+			o.UsePathStyle = true
+		}
+	})
+}
+
+// Lambda returns a Lambda client (used to queue scans asynchronously).
+func Lambda(cfg aws.Config) *lambda.Client { return lambda.NewFromConfig(cfg) }
