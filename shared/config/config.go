@@ -35,10 +35,10 @@ type Config struct {
 	OutboxDir string // TRUSTLAYER_OUTBOX_DIR, with Mailer "outbox"
 	MailFrom  string // TRUSTLAYER_MAIL_FROM, with Mailer "ses"
 
-	ClamdAddress   string        // CLAMD_ADDRESS: "tcp://host:port" or "unix:///path"
-	ScanTimeout    time.Duration // SCAN_TIMEOUT
-	ScannerFunction string       // TRUSTLAYER_SCANNER_FUNCTION: name or ARN invoked to queue scans
-	InferenceURL   string        // TRUSTLAYER_INFERENCE_URL: the Inference API backend
+	ClamdAddress    string        // CLAMD_ADDRESS: "tcp://host:port" or "unix:///path"
+	ScanTimeout     time.Duration // SCAN_TIMEOUT
+	ScannerFunction string        // TRUSTLAYER_SCANNER_FUNCTION: name or ARN invoked to queue scans
+	InferenceURL    string        // TRUSTLAYER_INFERENCE_URL: the Inference API backend
 
 	Env map[string]string // the raw environment, for adapters with settings of their own
 }
