@@ -9,9 +9,26 @@ import "strings"
 // a mistyped or fake token is masked too, since a log cannot tell. Strings
 // with nothing to mask are returned as they are, without allocating.
 //
+// Tokens can overlap: "api_org_" + 32 letters + "hf_" + 34 letters holds an
+// org-token-shaped run ending in "hf" and a user token starting there. Redact
+// therefore repeats until nothing is left to mask; each pass that masks
+// something shortens the string, so it ends.
+//
 // Redact is a last line of defence for log lines and error text; it does not
 // decode anything (URL-encoded or base64 basic-auth credentials pass through).
 func Redact(s string) string {
+	for {
+		out := redactOnce(s)
+		if out == s {
+			return s
+		}
+		s = out
+	}
+}
+
+// redactOnce masks the token-shaped substrings found scanning s once, left
+// to right, without overlaps.
+func redactOnce(s string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); {

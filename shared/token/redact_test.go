@@ -21,6 +21,7 @@ func TestRedact(t *testing.T) {
 		{"longer letter run masked whole", long + " end", "hf_...xxxx end"},
 		{"too short to be a token", "hf_abc and api_org_", "hf_abc and api_org_"},
 		{"in JSON", `{"token":"` + validUser + `"}`, `{"token":"hf_...IyhP"}`},
+		{"overlapping tokens", "api_org_" + strings.Repeat("A", 32) + "hf_" + strings.Repeat("B", 34), "api_org_...AAhf_...BBBB"},
 		{"unicode around", "ключ " + validUser + " 🔑", "ключ hf_...IyhP 🔑"},
 	}
 	for _, tt := range tests {
