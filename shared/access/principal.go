@@ -41,9 +41,9 @@ type OrgRole string
 // Organization roles, weakest first. Any other value, "" included, counts as
 // no membership.
 const (
-	OrgRead  OrgRole = "read"
-	OrgWrite OrgRole = "write"
-	OrgAdmin OrgRole = "admin"
+	RoleRead  OrgRole = "read"
+	RoleWrite OrgRole = "write"
+	RoleAdmin OrgRole = "admin"
 )
 
 // Principal is who is asking. Orgs must be the user's memberships loaded for
@@ -102,7 +102,7 @@ func (p Principal) role(org string) OrgRole {
 		return ""
 	}
 	switch r := p.Orgs[org]; r {
-	case OrgRead, OrgWrite, OrgAdmin:
+	case RoleRead, RoleWrite, RoleAdmin:
 		return r
 	}
 	return ""

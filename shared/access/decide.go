@@ -1,0 +1,164 @@
+package access
+
+import "net/http"
+
+// Decision is the answer of Decide. Reason is a short sentence fit to send to
+// the caller; it never says whether a private repository exists.
+type Decision struct {
+	Allow  bool
+	Status int // 200 when allowed, else 401, 403, 404 (or 500 for a caller bug)
+	Reason string
+}
+
+// Reasons given with denials.
+const (
+	ReasonLogin        = "Authentication required."
+	ReasonNotFound     = "Repository not found."
+	ReasonReadToken    = "This access token has the read role; use a write token."
+	ReasonOrgToken     = "Organization API tokens can only read."
+	ReasonSessionOnly  = "This needs a logged-in session; access tokens cannot do it."
+	ReasonNoWrite      = "You do not have write access to this namespace."
+	ReasonNotMember    = "You are not a member of this organization."
+	ReasonNotAdmin     = "This needs the admin role in the organization."
+	ReasonInvalidInput = "Internal error."
+)
+
+var (
+	allow       = Decision{Allow: true, Status: http.StatusOK}
+	login       = Decision{Status: http.StatusUnauthorized, Reason: ReasonLogin}
+	notFound    = Decision{Status: http.StatusNotFound, Reason: ReasonNotFound}
+	invalid     = Decision{Status: http.StatusInternalServerError, Reason: ReasonInvalidInput}
+	sessionOnly = forbid(ReasonSessionOnly)
+	noWrite     = forbid(ReasonNoWrite)
+	notMember   = forbid(ReasonNotMember)
+	notAdmin    = forbid(ReasonNotAdmin)
+)
+
+func forbid(reason string) Decision {
+	return Decision{Status: http.StatusForbidden, Reason: reason}
+}
+
+// Decide says whether p may do a to r. It is a pure function of its
+// arguments. An action applied to the wrong kind of resource, or an
+// incomplete principal or resource, is a caller bug and gets a 500 denial.
+func Decide(p Principal, a Action, r Resource) Decision {
+	if !p.valid() || !r.valid() || !a.fits(r.Kind) {
+		return invalid
+	}
+	switch a {
+	case RepoRead, Inference:
+		return read(p, r)
+	case RepoWrite, RepoSettings, RepoDelete, RepoMove, RepoCreate:
+		if r.Kind == ResourceRepo {
+			if d := read(p, r); !d.Allow {
+				return d
+			}
+		}
+		return write(p, r)
+	case OrgRead:
+		return orgRead(p, r.Namespace)
+	case OrgAdmin, OrgTokens:
+		if p.Kind == KindAnonymous {
+			return login
+		}
+		if d := writer(p); !d.Allow {
+			return d
+		}
+		if a == OrgTokens && p.Kind != KindSession {
+			return sessionOnly
+		}
+		if p.role(r.Namespace) != RoleAdmin {
+			return notAdmin
+		}
+		return allow
+	case OrgCreate:
+		if p.Kind == KindAnonymous {
+			return login
+		}
+		return writer(p)
+	case AccountRead:
+		if p.Kind == KindAnonymous {
+			return login
+		}
+		return allow
+	case AccountTokens, AccountSettings:
+		if p.Kind == KindAnonymous {
+			return login
+		}
+		if p.Kind != KindSession {
+			return sessionOnly
+		}
+		return allow
+	}
+	return invalid
+}
+
+// read decides whether p may read repository r.
+func read(p Principal, r Resource) Decision {
+	if canRead(p, r) {
+		return allow
+	}
+	if p.Kind == KindAnonymous {
+		return login
+	}
+	return notFound
+}
+
+func canRead(p Principal, r Resource) bool {
+	if !r.Private {
+		return true
+	}
+	switch r.Owner {
+	case OwnerUser:
+		return p.isUser() && p.User == r.Namespace
+	case OwnerOrg:
+		return p.role(r.Namespace) != "" || (p.Kind == KindOrgToken && p.Org == r.Namespace)
+	}
+	return false
+}
+
+// write decides whether p may write in r's namespace (r is a Repo or a
+// Namespace).
+func write(p Principal, r Resource) Decision {
+	if p.Kind == KindAnonymous {
+		return login
+	}
+	if d := writer(p); !d.Allow {
+		return d
+	}
+	switch r.Owner {
+	case OwnerUser:
+		if p.User == r.Namespace {
+			return allow
+		}
+	case OwnerOrg:
+		if role := p.role(r.Namespace); role == RoleWrite || role == RoleAdmin {
+			return allow
+		}
+	}
+	return noWrite
+}
+
+// writer decides whether p's credential may change anything at all; p is
+// not anonymous.
+func writer(p Principal) Decision {
+	switch {
+	case p.canWrite():
+		return allow
+	case p.Kind == KindOrgToken:
+		return forbid(ReasonOrgToken)
+	default:
+		return forbid(ReasonReadToken)
+	}
+}
+
+// orgRead decides whether p may see the members and settings of org.
+func orgRead(p Principal, org string) Decision {
+	switch {
+	case p.Kind == KindAnonymous:
+		return login
+	case p.Kind == KindOrgToken && p.Org == org, p.role(org) != "":
+		return allow
+	}
+	return notMember
+}
