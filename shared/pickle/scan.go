@@ -87,8 +87,7 @@ func Scan(r io.Reader, opts Options) Result {
 	return w.result()
 }
 
-// Rated pairs a module and name with its rating; used by ScanImports users
-// who need the raw list.
+// Dangerous returns the imports rated Dangerous.
 func (r Result) Dangerous() []Import {
 	var out []Import
 	for _, i := range r.Imports {

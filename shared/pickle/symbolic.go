@@ -54,45 +54,81 @@ func union(a, b sym) sym {
 	return out
 }
 
-// memo is a bounded symbolic copy of the unpickler's memo.
+// memo is a bounded symbolic copy of the unpickler's memo. Keys are dense
+// in practice (MEMOIZE and picklers count up from 0), so they live in a
+// slice; far-off keys go to a map.
 type memo struct {
-	m        map[uint64]sym
+	dense    []memoSlot
+	sparse   map[uint64]sym
+	count    int // distinct keys, len(memo) in Python
 	bytes    int
 	poisoned bool // a cap was hit: every read is unknown from now on
 }
 
-func newMemo() *memo { return &memo{m: map[uint64]sym{}} }
+type memoSlot struct {
+	v   sym
+	set bool
+}
+
+func newMemo() *memo { return &memo{} }
+
+func (m *memo) lookup(k uint64) (sym, bool) {
+	if k < uint64(len(m.dense)) {
+		s := m.dense[k]
+		return s.v, s.set
+	}
+	v, ok := m.sparse[k]
+	return v, ok
+}
 
 func (m *memo) put(k uint64, v sym, opts *Options) {
 	if m.poisoned {
 		return
 	}
-	old, exists := m.m[k]
-	if !exists && len(m.m) >= opts.MaxMemoEntries {
-		m.poisoned = true
-		m.m = map[uint64]sym{}
-		m.bytes = 0
+	old, exists := m.lookup(k)
+	if !exists && m.count >= opts.MaxMemoEntries {
+		*m = memo{poisoned: true}
 		return
 	}
 	if m.bytes-old.size()+v.size() > opts.MaxMemoBytes {
 		v = unknownSym // keep the key (MEMOIZE indexes depend on it), drop the text
 	}
 	m.bytes += v.size() - old.size()
-	m.m[k] = v
+	if !exists {
+		m.count++
+	}
+	switch {
+	case k < uint64(len(m.dense)):
+		m.dense[k] = memoSlot{v: v, set: true}
+	case k < uint64(len(m.dense))+1024 && k < uint64(opts.MaxMemoEntries):
+		for uint64(len(m.dense)) < k {
+			i := uint64(len(m.dense))
+			sv, ok := m.sparse[i]
+			delete(m.sparse, i)
+			m.dense = append(m.dense, memoSlot{v: sv, set: ok})
+		}
+		delete(m.sparse, k)
+		m.dense = append(m.dense, memoSlot{v: v, set: true})
+	default:
+		if m.sparse == nil {
+			m.sparse = map[uint64]sym{}
+		}
+		m.sparse[k] = v
+	}
 }
 
 func (m *memo) memoize(v sym, opts *Options) {
 	if m.poisoned {
 		return
 	}
-	m.put(uint64(len(m.m)), v, opts)
+	m.put(uint64(m.count), v, opts)
 }
 
 func (m *memo) get(k uint64) sym {
 	if m.poisoned {
 		return unknownSym
 	}
-	v, ok := m.m[k]
+	v, ok := m.lookup(k)
 	if !ok {
 		return unknownSym
 	}

@@ -1,0 +1,428 @@
+package pickle
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// walker reads opcodes one by one and keeps only what the import analysis
+// needs: the last two values pushed (symbolically) and the memo.
+type walker struct {
+	r    *bufio.Reader
+	opts Options
+	// strict is the sniffing mode: reject what Python would reject early
+	// (non-numeric INT lines, unquoted STRING, lengths past size) and stop
+	// after the first pickle.
+	strict bool
+	size   int64 // stream size if known (strict mode), else -1
+	pos    int64
+	fixed  [8]byte
+	stack  stackDepth // strict mode only
+
+	hist    [2]sym // hist[1] is the top of the stack
+	memo    *memo  // memo kept across pickles (same Unpickler)
+	fresh   *memo  // memo reset per pickle (new Unpickler), nil in the first
+	pickles int
+
+	seen      map[[2]string]bool
+	imports   []Import
+	highest   Safety
+	truncated bool
+	err       error
+}
+
+func newWalker(r *bufio.Reader, opts Options, strict bool, size int64) *walker {
+	return &walker{r: r, opts: opts, strict: strict, size: size, memo: newMemo(), seen: map[[2]string]bool{}}
+}
+
+func (w *walker) push(v sym) { w.hist[0], w.hist[1] = w.hist[1], v }
+
+func (w *walker) addImport(module, name string) {
+	s := Rate(module, name)
+	if s > w.highest {
+		w.highest = s
+	}
+	k := [2]string{module, name}
+	if w.seen[k] {
+		return
+	}
+	if len(w.imports) >= w.opts.MaxImports {
+		w.truncated = true
+		return
+	}
+	w.seen[k] = true
+	w.imports = append(w.imports, Import{Module: module, Name: name, Safety: s})
+}
+
+func (w *walker) fail(off int64, op, msg string, err error) error {
+	return &ParseError{Offset: off, Op: op, Msg: msg, Err: err}
+}
+
+// one walks a single pickle up to and including its STOP.
+func (w *walker) one() error {
+	for {
+		off := w.pos
+		code, err := w.r.ReadByte()
+		if err != nil {
+			return w.fail(off, "opcode", "stream ends before STOP", eofToUnexpected(err))
+		}
+		w.pos++
+		info := ops[code]
+		if !info.valid {
+			return w.fail(off, fmt.Sprintf("0x%02x", code), "unknown opcode", nil)
+		}
+		if w.strict && !w.stack.apply(info.name) {
+			return w.fail(off, info.name, "stack underflow", nil)
+		}
+		if err := w.step(off, code, info); err != nil {
+			return err
+		}
+		if info.class == clsStop {
+			return nil
+		}
+	}
+}
+
+func (w *walker) step(off int64, code byte, info opInfo) error {
+	switch info.arg {
+	case argNone:
+		return w.apply(off, info, nil, nil)
+	case argFixed:
+		b := w.fixed[:info.size]
+		if _, err := io.ReadFull(w.r, b); err != nil {
+			return w.fail(off, info.name, "reading argument", eofToUnexpected(err))
+		}
+		w.pos += int64(info.size)
+		return w.apply(off, info, b, nil)
+	case argLine:
+		line, long, err := w.readLine()
+		if err != nil {
+			if w.strict && !plausiblePartialLine(info, line) {
+				return w.fail(off, info.name, "implausible line", nil)
+			}
+			return w.fail(off, info.name, "reading line", err)
+		}
+		if long {
+			line = nil
+		}
+		return w.apply(off, info, line, nil)
+	case argTwoLines:
+		mod, longMod, err := w.readLine()
+		if w.strict && (longMod || !dottedName(mod) && !(err != nil && len(mod) == 0)) {
+			return w.fail(off, info.name, "implausible module", nil)
+		}
+		if err != nil {
+			return w.fail(off, info.name, "reading module", err)
+		}
+		name, longName, err := w.readLine()
+		if w.strict && (longName || !dottedName(name) && !(err != nil && len(name) == 0)) {
+			return w.fail(off, info.name, "implausible name", nil)
+		}
+		if err != nil {
+			return w.fail(off, info.name, "reading name", err)
+		}
+		m, n := string(mod), string(name)
+		if longMod || !utf8.ValidString(m) {
+			m = Unknown
+		}
+		if longName || !utf8.ValidString(n) {
+			n = Unknown
+		}
+		w.addImport(m, n)
+		w.push(unknownSym)
+		return nil
+	default:
+		n, err := w.readLength(info.arg)
+		if err != nil {
+			return w.fail(off, info.name, "reading length", err)
+		}
+		if w.strict && w.size >= 0 && n > uint64(w.size-w.pos) {
+			return w.fail(off, info.name, "length past end of data", nil)
+		}
+		data, kept, err := w.readData(n, info.class == clsString)
+		if err != nil {
+			return w.fail(off, info.name, fmt.Sprintf("reading %d bytes", n), err)
+		}
+		if !kept {
+			data = nil
+		}
+		return w.apply(off, info, data, &kept)
+	}
+}
+
+// apply updates the symbolic state for one opcode. arg is the inline
+// argument (nil if too long to keep); kept is non-nil for length-prefixed
+// data.
+func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
+	switch info.class {
+	case clsString:
+		if kept != nil && *kept {
+			w.push(strSym(string(arg)))
+		} else {
+			w.push(unknownSym)
+		}
+	case clsQuoted:
+		s, ok := unquoteString(arg)
+		if arg != nil && !ok {
+			if w.strict {
+				return w.fail(off, info.name, "argument must be quoted", nil)
+			}
+			w.push(unknownSym)
+			return nil
+		}
+		if arg == nil {
+			w.push(unknownSym)
+		} else {
+			w.push(strSym(s))
+		}
+	case clsRawUnicode:
+		if arg == nil {
+			w.push(unknownSym)
+		} else {
+			w.push(strSym(rawUnicodeDecode(arg)))
+		}
+	case clsNumberLine:
+		if w.strict && !numericText(arg) {
+			return w.fail(off, info.name, "not a number", nil)
+		}
+		w.push(unknownSym)
+	case clsGet:
+		k, ok := memoKey(info, arg)
+		if !ok {
+			if w.strict {
+				return w.fail(off, info.name, "bad memo key", nil)
+			}
+			w.push(unknownSym)
+			return nil
+		}
+		v := w.memo.get(k)
+		if w.fresh != nil {
+			v = union(v, w.fresh.get(k))
+		}
+		w.push(v)
+	case clsPut:
+		k, ok := memoKey(info, arg)
+		if !ok {
+			if w.strict {
+				return w.fail(off, info.name, "bad memo key", nil)
+			}
+			return nil
+		}
+		w.memo.put(k, w.hist[1], &w.opts)
+		if w.fresh != nil {
+			w.fresh.put(k, w.hist[1], &w.opts)
+		}
+	case clsMemoize:
+		w.memo.memoize(w.hist[1], &w.opts)
+		if w.fresh != nil {
+			w.fresh.memoize(w.hist[1], &w.opts)
+		}
+	case clsFrame:
+		// Framing only groups opcodes; it never changes the stack.
+	case clsProto:
+		if arg[0] > HighestProtocol {
+			return w.fail(off, info.name, fmt.Sprintf("unsupported protocol %d", arg[0]), nil)
+		}
+	case clsStackGlobal:
+		for _, m := range w.hist[0].candidates() {
+			for _, n := range w.hist[1].candidates() {
+				w.addImport(m, n)
+			}
+		}
+		w.push(unknownSym)
+	case clsExt:
+		// The copyreg extension registry is empty in a stock interpreter;
+		// a code means the loading program registered its own globals.
+		var code uint64
+		for i := len(arg) - 1; i >= 0; i-- {
+			code = code<<8 | uint64(arg[i])
+		}
+		w.addImport("copyreg", "_extension_registry["+strconv.FormatUint(code, 10)+"]")
+		w.push(unknownSym)
+	case clsStop:
+	default:
+		w.push(unknownSym)
+	}
+	return nil
+}
+
+func memoKey(info opInfo, arg []byte) (uint64, bool) {
+	if info.arg == argFixed {
+		var k uint64
+		for i := len(arg) - 1; i >= 0; i-- {
+			k = k<<8 | uint64(arg[i])
+		}
+		return k, true
+	}
+	if arg == nil {
+		return 0, false
+	}
+	k, err := strconv.ParseUint(string(trimSpace(arg)), 10, 64)
+	return k, err == nil
+}
+
+// readLine reads a newline-terminated line, keeping at most MaxString bytes.
+// long reports that the line was longer and was skipped.
+func (w *walker) readLine() (line []byte, long bool, err error) {
+	var buf []byte
+	for {
+		chunk, err := w.r.ReadSlice('\n')
+		w.pos += int64(len(chunk))
+		if len(buf)+len(chunk) <= w.opts.MaxString+1 {
+			buf = append(buf, chunk...)
+		} else {
+			long = true
+		}
+		if err == nil {
+			if long {
+				return nil, true, nil
+			}
+			return buf[:len(buf)-1], false, nil
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if long {
+			buf = nil
+		}
+		return buf, long, eofToUnexpected(err)
+	}
+}
+
+func (w *walker) readLength(kind argKind) (uint64, error) {
+	var n int
+	switch kind {
+	case argLen1:
+		n = 1
+	case argLen4, argLen4s:
+		n = 4
+	default:
+		n = 8
+	}
+	b := w.fixed[:n]
+	if _, err := io.ReadFull(w.r, b); err != nil {
+		return 0, eofToUnexpected(err)
+	}
+	w.pos += int64(n)
+	switch kind {
+	case argLen1:
+		return uint64(b[0]), nil
+	case argLen4:
+		return uint64(binary.LittleEndian.Uint32(b)), nil
+	case argLen4s:
+		v := int32(binary.LittleEndian.Uint32(b))
+		if v < 0 {
+			return 0, errors.New("negative length")
+		}
+		return uint64(v), nil
+	default:
+		v := binary.LittleEndian.Uint64(b)
+		if v > math.MaxInt64 {
+			return 0, errors.New("length too large")
+		}
+		return v, nil
+	}
+}
+
+// readData reads n bytes if n fits MaxString and want is set, otherwise it
+// skips them without buffering.
+func (w *walker) readData(n uint64, want bool) ([]byte, bool, error) {
+	if want && n <= uint64(w.opts.MaxString) {
+		b := make([]byte, n)
+		got, err := io.ReadFull(w.r, b)
+		w.pos += int64(got)
+		if err != nil {
+			return nil, false, eofToUnexpected(err)
+		}
+		return b, true, nil
+	}
+	for n > 0 {
+		step := n
+		if step > 1<<30 {
+			step = 1 << 30
+		}
+		got, err := w.r.Discard(int(step))
+		w.pos += int64(got)
+		n -= uint64(got)
+		if err != nil {
+			return nil, false, eofToUnexpected(err)
+		}
+	}
+	return nil, false, nil
+}
+
+func eofToUnexpected(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// dottedName reports whether b (possibly cut short) could name a Python
+// module or attribute path: identifier characters and dots.
+func dottedName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !(c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80) {
+			return false
+		}
+	}
+	return true
+}
+
+// plausiblePartialLine reports whether a line cut off by the end of a sniffed
+// prefix could still be a valid argument.
+func plausiblePartialLine(info opInfo, partial []byte) bool {
+	switch info.class {
+	case clsRawUnicode:
+		return true
+	case clsQuoted:
+		return len(partial) == 0 || partial[0] == '\'' || partial[0] == '"'
+	case clsNumberLine, clsGet, clsPut:
+		return len(partial) < 64 && (len(partial) == 0 || numericText(partial))
+	default: // PERSID
+		for _, c := range partial {
+			if c < 0x20 || c == 0x7f {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// numericText reports whether b could be an argument of INT, LONG or FLOAT
+// (digits, sign, exponent, inf/nan, a trailing L for protocol 0 longs).
+func numericText(b []byte) bool {
+	if len(trimSpace(b)) == 0 {
+		return false
+	}
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9', c == '+', c == '-', c == '.', c == '_', c == ' ', c == '\t', c == '\r':
+		case c == 'e', c == 'E', c == 'L', c == 'x', c == 'X', c == 'o', c == 'O', c == 'b', c == 'B':
+		case c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		case c == 'i', c == 'n', c == 't', c == 'y', c == 'I', c == 'N', c == 'T', c == 'Y':
+		default:
+			return false
+		}
+	}
+	return true
+}
