@@ -18,7 +18,7 @@ var effects = map[string]stackEffect{
 	"INST": {popMark: true, push: 1}, "OBJ": {popMark: true, push: 1},
 	"APPENDS": {popMark: true, pop: 1, push: 1}, "SETITEMS": {popMark: true, pop: 1, push: 1},
 	"ADDITEMS": {popMark: true, pop: 1, push: 1},
-	"PUT": {pop: 1, push: 1}, "BINPUT": {pop: 1, push: 1}, "LONG_BINPUT": {pop: 1, push: 1},
+	"PUT":      {pop: 1, push: 1}, "BINPUT": {pop: 1, push: 1}, "LONG_BINPUT": {pop: 1, push: 1},
 	"MEMOIZE": {pop: 1, push: 1}, "SETITEM": {pop: 3, push: 1},
 	"TUPLE1": {pop: 1, push: 1}, "TUPLE2": {pop: 2, push: 1}, "TUPLE3": {pop: 3, push: 1},
 	"NEWOBJ": {pop: 2, push: 1}, "NEWOBJ_EX": {pop: 3, push: 1}, "STACK_GLOBAL": {pop: 2, push: 1},
