@@ -544,3 +544,33 @@ func (s Identity) Audit(ctx context.Context, subject string, limit int, cursor s
 	}
 	return out, next, nil
 }
+
+// CountTokenLookups scans for lookup items of a token id. It is for tests
+// (orphan checks), never for a request path.
+func (s Identity) CountTokenLookups(ctx context.Context, tokenID string) (int, error) {
+	sc, ok := s.DB.(interface {
+		Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	})
+	if !ok {
+		return 0, errors.New("scan not supported by this client")
+	}
+	n := 0
+	in := &dynamodb.ScanInput{
+		TableName:        aws.String(s.Name),
+		FilterExpression: aws.String("begins_with(pk, :p) AND tokenId = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p": &types.AttributeValueMemberS{Value: "TOKEN#"}, ":id": &types.AttributeValueMemberS{Value: tokenID},
+		},
+	}
+	for {
+		res, err := sc.Scan(ctx, in)
+		if err != nil {
+			return 0, err
+		}
+		n += len(res.Items)
+		if res.LastEvaluatedKey == nil {
+			return n, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}

@@ -1,0 +1,26 @@
+// Command tokens is the user access token function: create, list, delete,
+// refresh, and leaked-token revocation.
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/hubsec/trustlayer/shared/config"
+	"github.com/hubsec/trustlayer/shared/identityhttp"
+	"github.com/hubsec/trustlayer/shared/serve"
+	"github.com/hubsec/trustlayer/shared/wire"
+)
+
+func main() {
+	serve.Main("tokens", []config.Need{config.NeedTable, config.NeedMailer}, run)
+}
+
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	awsCfg, err := wire.AWS(ctx)
+	if err != nil {
+		return err
+	}
+	svc, _ := wire.Identity(cfg, awsCfg, log, wire.Mailer(cfg, awsCfg))
+	return serve.HTTP(cfg, log, identityhttp.Tokens(svc, log))
+}

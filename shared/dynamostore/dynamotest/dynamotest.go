@@ -1,0 +1,34 @@
+// Package dynamotest gives tests an isolated table on DynamoDB Local.
+package dynamotest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"testing"
+
+	"github.com/hubsec/trustlayer/shared/awsconfig"
+	"github.com/hubsec/trustlayer/shared/dynamostore"
+	"github.com/hubsec/trustlayer/shared/table"
+	"github.com/hubsec/trustlayer/shared/testenv"
+)
+
+// NewTable creates a fresh, uniquely named table on DynamoDB Local
+// (AWS_ENDPOINT_URL_DYNAMODB) so each test runs isolated.
+func NewTable(t testing.TB) dynamostore.Table {
+	t.Helper()
+	testenv.RequireEnv(t, "AWS_ENDPOINT_URL_DYNAMODB")
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := awsconfig.DynamoDB(cfg)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "test-" + hex.EncodeToString(b[:])
+	if err := table.Shape.Ensure(ctx, db, name); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	return dynamostore.Table{DB: db, Name: name}
+}

@@ -1,0 +1,45 @@
+// Package wire builds the adapters a function's main needs from its
+// configuration, so that every main stays a few lines of wiring.
+package wire
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/hubsec/trustlayer/shared/awsconfig"
+	"github.com/hubsec/trustlayer/shared/config"
+	"github.com/hubsec/trustlayer/shared/dynamostore"
+	"github.com/hubsec/trustlayer/shared/identity"
+	"github.com/hubsec/trustlayer/shared/identityhttp"
+	"github.com/hubsec/trustlayer/shared/mail"
+)
+
+// AWS loads the SDK configuration.
+func AWS(ctx context.Context) (aws.Config, error) { return awsconfig.Load(ctx) }
+
+// Table returns the table handle.
+func Table(cfg *config.Config, awsCfg aws.Config) dynamostore.Table {
+	return dynamostore.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+}
+
+// Mailer returns the configured Mailer (config.NeedMailer checked it).
+func Mailer(cfg *config.Config, awsCfg aws.Config) identity.Mailer {
+	if cfg.Mailer == "ses" {
+		return mail.SES{Client: sesv2.NewFromConfig(awsCfg), From: cfg.MailFrom}
+	}
+	return mail.Outbox{Dir: cfg.OutboxDir}
+}
+
+// Identity returns the identity service over the table.
+func Identity(cfg *config.Config, awsCfg aws.Config, log *slog.Logger, mailer identity.Mailer) (*identity.Service, dynamostore.Identity) {
+	store := dynamostore.Identity{Table: Table(cfg, awsCfg)}
+	return &identity.Service{Store: store, Mailer: mailer, Log: log, CodePepper: []byte(cfg.TokenPepper)}, store
+}
+
+// Orgs returns the directory of users' organizations for whoami-v2.
+func Orgs(cfg *config.Config, awsCfg aws.Config) identityhttp.OrgDirectory {
+	return nil // replaced once the orgs store lands
+}
