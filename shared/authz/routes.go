@@ -52,9 +52,13 @@ var repoTypes = []struct {
 var Table = buildTable()
 
 func buildTable() []Route {
-	acct := func(m, p string, a access.Action) Route { return Route{Method: m, Pattern: p, Need: NeedAccount, Action: a} }
+	acct := func(m, p string, a access.Action) Route {
+		return Route{Method: m, Pattern: p, Need: NeedAccount, Action: a}
+	}
 	pub := func(m, p string) Route { return Route{Method: m, Pattern: p, Need: NeedPublic} }
-	org := func(m, p string, a access.Action) Route { return Route{Method: m, Pattern: p, Need: NeedOrg, Action: a} }
+	org := func(m, p string, a access.Action) Route {
+		return Route{Method: m, Pattern: p, Need: NeedOrg, Action: a}
+	}
 	rs := []Route{
 		pub("GET", "/api/health"),
 		pub("POST", "/api/signup"),
