@@ -2,6 +2,7 @@ package signature
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -154,7 +155,8 @@ func (c *checker) judgeGPG(cand candidate, k *signingkey.GPGKey, accountID strin
 }
 
 // cryptoValid checks the signature over payload with pk. A fresh hash is
-// used per key because VerifySignature consumes it.
+// used per key because verification consumes it. Version 4 RSA signatures
+// take the fast path in rsa.go; everything else goes through go-crypto.
 func cryptoValid(pk *packet.PublicKey, sig *packet.Signature, payload []byte) bool {
 	if pk.PubKeyAlgo != sig.PubKeyAlgo || !pk.CanSign() {
 		return false
@@ -164,9 +166,15 @@ func cryptoValid(pk *packet.PublicKey, sig *packet.Signature, payload []byte) bo
 		return false
 	}
 	if sig.SigType == packet.SigTypeText {
-		h = openpgp.NewCanonicalTextHash(h)
+		openpgp.NewCanonicalTextHash(h).Write(payload)
+	} else {
+		h.Write(payload)
 	}
-	h.Write(payload)
+	rsaKey, isRSA := pk.PublicKey.(*rsa.PublicKey)
+	if isRSA && sig.Version == 4 && sig.RSASignature != nil {
+		h.Write(sig.HashSuffix) // the hashed trailer, as VerifySignature does
+		return verifyPKCS1v15(rsaKey, sig.Hash, h.Sum(nil), sig.RSASignature.Bytes())
+	}
 	return pk.VerifySignature(h, sig) == nil
 }
 
