@@ -1,0 +1,200 @@
+package modelfile
+
+import (
+	"bytes"
+	"compress/flate"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/bodgit/sevenzip"
+)
+
+// memberSource gives access to one archive member: random access when the
+// member is stored uncompressed in a random-access parent, a stream always.
+type memberSource struct {
+	name string        // path inside its archive
+	size int64         // uncompressed size as declared
+	at   io.ReaderAt   // nil when only a stream is available
+	open func() (io.ReadCloser, error)
+}
+
+// zip walks a zip's central directory and looks at each member. It reports
+// pytorch-zip when a member is a data.pkl under one directory, as torch.save
+// writes it.
+func (a *analyzer) zip(r io.ReaderAt, size int64, name, archivePath string, depth int) Kind {
+	entries, err := readCentralDirectory(r, size, a.opts.MaxMembers, a.opts.MaxDirBytes)
+	if err != nil {
+		a.problem("%s: zip: %v", orName(archivePath, name), err)
+	}
+	kind := KindZip
+	for _, e := range entries {
+		if strings.HasSuffix(e.name, "/data.pkl") || e.name == "data.pkl" {
+			kind = KindPyTorchZip
+		}
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.name, "/") && e.size == 0 {
+			continue // directory
+		}
+		if !a.zipMember(r, size, e, archivePath, depth) {
+			break
+		}
+	}
+	return kind
+}
+
+func orName(archivePath, name string) string {
+	if archivePath != "" {
+		return archivePath
+	}
+	return name
+}
+
+func (a *analyzer) zipMember(r io.ReaderAt, size int64, e zipEntry, archivePath string, depth int) bool {
+	full := join(archivePath, e.name)
+	off, err := dataOffset(r, e)
+	if err != nil {
+		a.problem("%s: %v", full, err)
+		return a.ctx.Err() == nil
+	}
+	if uint64(off)+e.compressed > uint64(size) {
+		a.problem("%s: data at %d+%d past end of archive (%d)", full, off, e.compressed, size)
+		return a.ctx.Err() == nil
+	}
+	section := io.NewSectionReader(r, off, int64(e.compressed))
+	src := memberSource{name: e.name, size: int64(e.size)}
+	switch e.method {
+	case 0:
+		src.size = int64(e.compressed)
+		src.at = section
+		src.open = func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(section, 0, src.size)), nil }
+	case 8:
+		src.open = func() (io.ReadCloser, error) {
+			return flate.NewReader(io.NewSectionReader(r, off, int64(e.compressed))), nil
+		}
+	default:
+		a.problem("%s: unsupported zip compression method %d", full, e.method)
+		return a.ctx.Err() == nil
+	}
+	return a.member(src, archivePath, depth)
+}
+
+// member recognises one archive member by its first bytes and scans it. It
+// returns false when the walk must stop (member limit, context done).
+func (a *analyzer) member(src memberSource, archivePath string, depth int) bool {
+	if a.ctx.Err() != nil {
+		return false
+	}
+	a.members++
+	if a.members > a.opts.MaxMembers {
+		a.problem("%s: %v: more than %d members", orName(archivePath, "archive"), errMemberLimit, a.opts.MaxMembers)
+		return false
+	}
+	full := join(archivePath, src.name)
+	rc, err := src.open()
+	if err != nil {
+		a.problem("%s: open: %v", full, err)
+		return true
+	}
+	defer rc.Close()
+	stream := &ctxReader{ctx: a.ctx, r: rc}
+	head := make([]byte, min(int64(a.opts.SniffBytes), max(src.size, 0)))
+	n, err := io.ReadFull(stream, head)
+	head = head[:n]
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		a.problem("%s: read: %v", full, err)
+		return true
+	}
+	rest := io.MultiReader(bytes.NewReader(head), stream)
+
+	switch detect(head, src.size) {
+	case KindZip, Kind7z:
+		if depth+1 > a.opts.MaxDepth {
+			a.problem("%s: archive nested deeper than %d levels", full, a.opts.MaxDepth)
+			return true
+		}
+		at := src.at
+		if at == nil {
+			data, err := io.ReadAll(io.LimitReader(rest, a.opts.MaxInflate+1))
+			if err != nil {
+				a.problem("%s: inflate: %v", full, err)
+				return true
+			}
+			if int64(len(data)) > a.opts.MaxInflate {
+				a.problem("%s: compressed nested archive larger than %d bytes", full, a.opts.MaxInflate)
+				return true
+			}
+			at, src.size = bytes.NewReader(data), int64(len(data))
+		}
+		a.analyzeArchive(at, src.size, full, depth+1)
+	case KindNumpy:
+		a.npyStream(rest, full)
+	case KindPickle:
+		a.scanPickle(rest, full, true)
+	default:
+		if hasPickleName(src.name) {
+			a.scanPickle(rest, full, false)
+		}
+	}
+	return a.ctx.Err() == nil
+}
+
+// analyzeArchive opens a nested zip or 7z whose own path is full.
+func (a *analyzer) analyzeArchive(r io.ReaderAt, size int64, full string, depth int) {
+	head, _ := readAtMost(r, 0, 6)
+	if bytes.HasPrefix(head, []byte("7z\xbc\xaf\x27\x1c")) {
+		a.sevenZip(r, size, full, full, depth)
+		return
+	}
+	a.zip(r, size, full, full, depth)
+}
+
+// sevenZip looks at every file of a 7z archive, streaming each one.
+func (a *analyzer) sevenZip(r io.ReaderAt, size int64, name, archivePath string, depth int) {
+	z, err := sevenzip.NewReader(r, size)
+	if err != nil {
+		a.problem("%s: 7z: %v", orName(archivePath, name), err)
+		return
+	}
+	for _, f := range z.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		src := memberSource{name: f.Name, size: int64(min(f.UncompressedSize, 1<<62)), open: f.Open}
+		if !a.member(src, archivePath, depth) {
+			return
+		}
+	}
+}
+
+// safetensors checks the header of a safetensors file: an 8-byte
+// little-endian length and that many bytes of JSON. Tensors are not read.
+func (a *analyzer) safetensors(r io.ReaderAt, size int64, full string) {
+	n, err := safetensorsHeaderLen(r, size, a.opts.MaxHeader)
+	if err != nil {
+		a.problem("%s: %v", full, err)
+		return
+	}
+	header, err := readAtMost(r, 8, n)
+	if err != nil {
+		a.problem("%s: read header: %v", full, err)
+		return
+	}
+	if err := checkSafetensorsHeader(header); err != nil {
+		a.problem("%s: %v", full, err)
+	}
+}
+
+// ctxReader stops a stream when its context ends.
+type ctxReader struct {
+	ctx interface{ Err() error }
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("read: %w", err)
+	}
+	return c.r.Read(p)
+}

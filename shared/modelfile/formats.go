@@ -1,0 +1,101 @@
+package modelfile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+)
+
+// looksLikeSafetensors checks the 8-byte header length is plausible and the
+// JSON header starts right after it.
+func looksLikeSafetensors(head []byte, size int64) bool {
+	if len(head) < 9 {
+		return false
+	}
+	n := binary.LittleEndian.Uint64(head)
+	return n >= 2 && n <= uint64(size-8) && head[8] == '{'
+}
+
+func safetensorsHeaderLen(r io.ReaderAt, size, limit int64) (int64, error) {
+	b, err := readAtMost(r, 0, 8)
+	if err != nil || len(b) < 8 {
+		return 0, fmt.Errorf("safetensors: short header length: %v", err)
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > uint64(limit) || n > uint64(size-8) {
+		return 0, fmt.Errorf("safetensors: header of %d bytes exceeds the limit or the file", n)
+	}
+	return int64(n), nil
+}
+
+func checkSafetensorsHeader(header []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(bytes.TrimRight(header, " "), &fields); err != nil {
+		return fmt.Errorf("safetensors: header is not a JSON object: %w", err)
+	}
+	return nil
+}
+
+// objectDescr matches a dtype string of Python objects ('|O', 'O', '<O8'),
+// which numpy stores as a pickle after the header.
+var objectDescr = regexp.MustCompile(`'[|<>=]?O[0-9]*'`)
+
+// readNpyHeader reads the .npy magic, version and header dict from r.
+func readNpyHeader(r io.Reader, limit int64) (string, error) {
+	var fixed [8]byte
+	if _, err := io.ReadFull(r, fixed[:]); err != nil {
+		return "", fmt.Errorf("npy: read magic: %w", err)
+	}
+	if !bytes.Equal(fixed[:6], []byte("\x93NUMPY")) {
+		return "", fmt.Errorf("npy: bad magic")
+	}
+	var n int64
+	switch fixed[6] {
+	case 1:
+		var l [2]byte
+		if _, err := io.ReadFull(r, l[:]); err != nil {
+			return "", fmt.Errorf("npy: read header length: %w", err)
+		}
+		n = int64(binary.LittleEndian.Uint16(l[:]))
+	case 2, 3:
+		var l [4]byte
+		if _, err := io.ReadFull(r, l[:]); err != nil {
+			return "", fmt.Errorf("npy: read header length: %w", err)
+		}
+		n = int64(binary.LittleEndian.Uint32(l[:]))
+	default:
+		return "", fmt.Errorf("npy: unsupported version %d.%d", fixed[6], fixed[7])
+	}
+	if n > limit {
+		return "", fmt.Errorf("npy: header of %d bytes exceeds the %d byte limit", n, limit)
+	}
+	header, err := io.ReadAll(io.LimitReader(r, n)) // grows with the data, not the claimed length
+	if err != nil || int64(len(header)) != n {
+		return "", fmt.Errorf("npy: read header: %d of %d bytes: %v", len(header), n, err)
+	}
+	if !bytes.Contains(header, []byte("descr")) {
+		return "", fmt.Errorf("npy: header has no descr")
+	}
+	return string(header), nil
+}
+
+// npyStream parses a .npy header from r; for object arrays the rest of r is
+// the pickle numpy wrote, and it is scanned. Other dtypes are not read.
+func (a *analyzer) npyStream(r io.Reader, full string) {
+	header, err := readNpyHeader(r, a.opts.MaxHeader)
+	if err != nil {
+		a.problem("%s: %v", full, err)
+		return
+	}
+	if objectDescr.MatchString(header) {
+		a.scanPickleKind(r, full, true, KindNumpy)
+	}
+}
+
+// npy analyses a top-level .npy file.
+func (a *analyzer) npy(r io.ReaderAt, size int64, full string) {
+	a.npyStream(&ctxReader{ctx: a.ctx, r: io.NewSectionReader(r, 0, size)}, full)
+}
