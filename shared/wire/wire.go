@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/hubsec/trustlayer/shared/access"
+	"github.com/hubsec/trustlayer/shared/authz"
 	"github.com/hubsec/trustlayer/shared/awsconfig"
 	"github.com/hubsec/trustlayer/shared/config"
 	"github.com/hubsec/trustlayer/shared/dynamostore"
@@ -41,5 +43,35 @@ func Identity(cfg *config.Config, awsCfg aws.Config, log *slog.Logger, mailer id
 
 // Orgs returns the directory of users' organizations for whoami-v2.
 func Orgs(cfg *config.Config, awsCfg aws.Config) identityhttp.OrgDirectory {
-	return nil // replaced once the orgs store lands
+	return orgDirectory{orgs: dynamostore.Orgs{Table: Table(cfg, awsCfg)}}
+}
+
+// Facts returns what the authorizer loads per request: org roles and org
+// tokens from the orgs items, visibility and owner from the repo items.
+func Facts(cfg *config.Config, awsCfg aws.Config) authz.Facts {
+	t := Table(cfg, awsCfg)
+	return facts{Orgs: dynamostore.Orgs{Table: t}, Repos: dynamostore.Repos{Table: t}}
+}
+
+type facts struct {
+	dynamostore.Orgs
+	dynamostore.Repos
+}
+
+func (f facts) OrgRole(ctx context.Context, org, user string) (access.OrgRole, error) {
+	return f.Orgs.OrgRole(ctx, org, user)
+}
+
+type orgDirectory struct{ orgs dynamostore.Orgs }
+
+func (d orgDirectory) OrgsOf(ctx context.Context, user string) ([]identityhttp.OrgMembership, error) {
+	list, err := d.orgs.OrgsOf(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]identityhttp.OrgMembership, 0, len(list))
+	for _, m := range list {
+		out = append(out, identityhttp.OrgMembership{ID: m.OrgID, Name: m.Org, Fullname: m.Fullname, Role: string(m.Role)})
+	}
+	return out, nil
 }
