@@ -13,9 +13,9 @@ import (
 // memberSource gives access to one archive member: random access when the
 // member is stored uncompressed in a random-access parent, a stream always.
 type memberSource struct {
-	name string        // path inside its archive
-	size int64         // uncompressed size as declared
-	at   io.ReaderAt   // nil when only a stream is available
+	name string      // path inside its archive
+	size int64       // uncompressed size as declared
+	at   io.ReaderAt // nil when only a stream is available
 	open func() (io.ReadCloser, error)
 }
 
