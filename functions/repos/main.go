@@ -1,0 +1,29 @@
+// Command repos is the repository function: create, delete and move
+// (/api/repos/...), repo info and settings (/api/{models,datasets,spaces}/...).
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/hubsec/trustlayer/shared/awsconfig"
+	"github.com/hubsec/trustlayer/shared/config"
+	"github.com/hubsec/trustlayer/shared/dynamostore"
+	"github.com/hubsec/trustlayer/shared/repo"
+	"github.com/hubsec/trustlayer/shared/repohttp"
+	"github.com/hubsec/trustlayer/shared/serve"
+)
+
+func main() {
+	serve.Main("repos", []config.Need{config.NeedTable, config.NeedPublicURL}, run)
+}
+
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	awsCfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return err
+	}
+	table := dynamostore.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	svc := &repo.Service{Store: dynamostore.Repos{Table: table}, Audit: dynamostore.Identity{Table: table}, Log: log}
+	return serve.HTTP(cfg, log, repohttp.Handler(svc, log, cfg.PublicURL))
+}
