@@ -10,6 +10,7 @@
 package modelfile
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -209,8 +210,18 @@ func (a *analyzer) scanPickle(r io.Reader, memberPath string, sniffed bool) {
 	a.scanPickleKind(r, memberPath, sniffed, KindPickle)
 }
 
+// legacyTorchMagic is how torch.save's pre-1.6 format starts: the pickled
+// magic number 0x1950a86a20f9469cfc6c. Such a file is five pickles (magic,
+// protocol version, sys info, the object, storage keys) then raw tensors.
+var legacyTorchMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e")
+
 func (a *analyzer) scanPickleKind(r io.Reader, memberPath string, sniffed bool, kind Kind) {
-	res := pickle.Scan(r, a.opts.PickleOptions)
+	opts := a.opts.PickleOptions
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(len(legacyTorchMagic)); bytes.Equal(head, legacyTorchMagic) {
+		opts.MaxPickles = 5
+	}
+	res := pickle.Scan(br, opts)
 	if !sniffed && len(res.Imports) == 0 && res.Err != nil {
 		return
 	}

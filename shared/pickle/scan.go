@@ -21,6 +21,10 @@ type Options struct {
 	// MaxImports caps the distinct imports listed (default 10000). Highest
 	// still covers every import seen; Result.Truncated reports the cut.
 	MaxImports int
+	// MaxPickles stops the scan after that many pickles, leaving the rest
+	// of the stream unread (0: scan to the end). Legacy torch.save files are
+	// five pickles followed by raw tensor bytes.
+	MaxPickles int
 }
 
 func (o Options) withDefaults() Options {
@@ -125,7 +129,7 @@ func (w *walker) run() {
 			w.err = err
 			return
 		}
-		if w.strict {
+		if w.strict || (w.opts.MaxPickles > 0 && w.pickles >= w.opts.MaxPickles) {
 			return
 		}
 	}

@@ -202,3 +202,13 @@ func TestLooksLikePickleRandomBlobs(t *testing.T) {
 	}
 	t.Logf("%d of %d random 256-byte blobs look like pickles", hits, n)
 }
+
+func TestScanMaxPickles(t *testing.T) {
+	data := []byte("N.N.cos\nsystem\n.")
+	if res := Scan(bytes.NewReader(data), Options{MaxPickles: 2}); res.Highest != Innocuous || res.Pickles != 2 || res.Bytes != 4 {
+		t.Errorf("MaxPickles 2: highest %v pickles %d bytes %d, want innocuous 2 4", res.Highest, res.Pickles, res.Bytes)
+	}
+	if res := Scan(bytes.NewReader(data), Options{}); res.Highest != Dangerous || res.Pickles != 3 {
+		t.Errorf("no limit: highest %v pickles %d, want dangerous 3", res.Highest, res.Pickles)
+	}
+}

@@ -88,3 +88,16 @@ def npy(descr, payload, shape="(2,)"):
 write("object_evil.npy", npy("|O", pickle.dumps([Evil(), 1], protocol=3)))
 write("object_benign.npy", npy("|O", pickle.dumps([collections.OrderedDict(), 1], protocol=3)))
 write("float.npy", npy("<f4", b"\0" * (8 << 20), "(2097152,)"))
+
+
+# Legacy (pre-1.6) torch.save: five pickles, then each storage as an 8-byte
+# element count and raw bytes.
+legacy = b"".join([
+    pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2),
+    pickle.dumps(1001, protocol=2),
+    pickle.dumps({"protocol_version": 1001, "little_endian": True,
+                  "type_sizes": {"short": 2, "int": 4, "long": 4}}, protocol=2),
+])
+storages = struct.pack("<q", 4) + os.urandom(16) + struct.pack("<q", 4) + os.urandom(16)
+write("legacy_benign.bin", legacy + torch_pickle(state) + pickle.dumps(["0", "1"], protocol=2) + storages)
+write("legacy_evil.bin", legacy + evil + pickle.dumps(["0", "1"], protocol=2) + storages)
