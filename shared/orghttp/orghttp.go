@@ -43,7 +43,9 @@ func Handler(svc *org.Service, log *slog.Logger) http.Handler {
 	return principal.Middleware(mux, a.fail)
 }
 
-func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) { httpapi.Error(w, r, a.log, err) }
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpapi.Error(w, r, a.log, err)
+}
 
 // profileJSON is an organization's public profile.
 type profileJSON struct {
@@ -256,4 +258,3 @@ func (d Directory) OrgsOf(ctx context.Context, username string) ([]identityhttp.
 	}
 	return out, nil
 }
-

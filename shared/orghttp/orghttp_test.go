@@ -59,7 +59,9 @@ func newEnv(t *testing.T) *env {
 	if err := table.Shape.Ensure(ctx, db, name); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
-	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
 	tb := dynamostore.Table{DB: db, Name: name}
 	ids := dynamostore.Identity{Table: tb}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
