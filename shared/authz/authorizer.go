@@ -76,6 +76,12 @@ func deny(k apperr.Kind, msg string) *apperr.Error { return apperr.E(k, "%s", ms
 // timeouts deny (fail closed) with 503 and are logged.
 func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	var out Outcome
+	// A credential that cannot be ours is refused before anything else:
+	// no route matching, no timer, no store call.
+	secret, derr := credential(req.Header)
+	if derr != nil {
+		return out.denied(derr)
+	}
 	if len(req.Path) > MaxPathLen || !cleanPath(req.Path) {
 		return out.denied(deny(apperr.Invalid, "Malformed request path"))
 	}
@@ -121,7 +127,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		}()
 	}
 
-	caller, derr := a.authenticate(ctx, req)
+	caller, derr := a.authenticate(ctx, secret)
 	caller.SourceIP = req.SourceIP
 	out.Caller = caller
 	if derr != nil {
@@ -215,42 +221,52 @@ func statusError(status int, reason string) *apperr.Error {
 	return deny(apperr.Internal, "Internal error")
 }
 
-// authenticate reads the credential: Bearer, or basic auth whose password
-// is a token (any username). No credential is the anonymous caller.
-func (a *Authorizer) authenticate(ctx context.Context, req Request) (identity.Caller, *apperr.Error) {
-	h := req.Header.Get("Authorization")
-	if h == "" {
-		return identity.Caller{Kind: access.KindAnonymous}, nil
+// credential reads the Authorization header: Bearer, or basic auth whose
+// password is a token (any username). It checks the token's format and
+// checksum, so a malformed or mistyped token never reaches the store. ""
+// means no credential (anonymous).
+func credential(h http.Header) (string, *apperr.Error) {
+	v := h.Get("Authorization")
+	if v == "" {
+		return "", nil
 	}
-	if len(h) > MaxAuthLen {
-		return identity.Caller{}, deny(apperr.Invalid, "Authorization header is too long")
+	if len(v) > MaxAuthLen {
+		return "", deny(apperr.Invalid, "Authorization header is too long")
 	}
-	scheme, rest, _ := strings.Cut(h, " ")
+	scheme, rest, _ := strings.Cut(v, " ")
 	rest = strings.TrimSpace(rest)
 	var secret string
-	switch strings.ToLower(scheme) {
-	case "bearer":
+	switch {
+	case strings.EqualFold(scheme, "bearer"):
 		secret = rest
-	case "basic":
+	case strings.EqualFold(scheme, "basic"):
 		raw, err := base64.StdEncoding.DecodeString(rest)
 		if err != nil {
-			return identity.Caller{}, deny(apperr.Invalid, "Malformed basic authorization: not base64")
+			return "", deny(apperr.Invalid, "Malformed basic authorization: not base64")
 		}
 		_, pass, ok := strings.Cut(string(raw), ":")
 		if !ok {
-			return identity.Caller{}, deny(apperr.Invalid, "Malformed basic authorization: expected user:password")
+			return "", deny(apperr.Invalid, "Malformed basic authorization: expected user:password")
 		}
 		if _, err := token.Parse(pass); err != nil {
-			return identity.Caller{}, deny(apperr.Unauthenticated, GitPasswordMessage)
+			return "", deny(apperr.Unauthenticated, GitPasswordMessage)
 		}
 		secret = pass
 	default:
-		return identity.Caller{}, identity.ErrBadCredential
+		return "", identity.ErrBadCredential
 	}
-	kind, err := token.Parse(secret)
-	if err != nil {
-		return identity.Caller{}, identity.ErrBadCredential
+	if _, err := token.Parse(secret); err != nil {
+		return "", identity.ErrBadCredential
 	}
+	return secret, nil
+}
+
+// authenticate resolves a well-formed secret ("" is the anonymous caller).
+func (a *Authorizer) authenticate(ctx context.Context, secret string) (identity.Caller, *apperr.Error) {
+	if secret == "" {
+		return identity.Caller{Kind: access.KindAnonymous}, nil
+	}
+	kind, _ := token.Parse(secret)
 	if kind == token.KindOrg {
 		org, found, err := a.Facts.OrgByTokenHash(ctx, token.Hash(secret))
 		if err != nil {

@@ -74,7 +74,13 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 	if out.Allow {
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, nil)}
 	}
-	if out.Deny.Kind == apperr.Permission || out.Route == nil || out.Route.Proxy {
+	route := out.Route
+	if route == nil {
+		// Denied before routing (a malformed credential): find out whether
+		// a function of ours is behind the route to defer the 401/400 to.
+		route, _, _ = Match(Table, ev.RequestContext.HTTP.Method, path)
+	}
+	if out.Deny.Kind == apperr.Permission || route == nil || route.Proxy {
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}

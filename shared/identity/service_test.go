@@ -18,6 +18,10 @@ import (
 )
 
 func newService(t *testing.T) (*identity.Service, dynamostore.Identity, mail.Outbox) {
+	return newServiceB(t)
+}
+
+func newServiceB(t testing.TB) (*identity.Service, dynamostore.Identity, mail.Outbox) {
 	t.Helper()
 	store := dynamostore.Identity{Table: dynamotest.NewTable(t)}
 	box := mail.Outbox{Dir: t.TempDir()}
@@ -26,7 +30,7 @@ func newService(t *testing.T) (*identity.Service, dynamostore.Identity, mail.Out
 
 var codeRE = regexp.MustCompile(`code is (\d{8})`)
 
-func lastCode(t *testing.T, box mail.Outbox, to string) string {
+func lastCode(t testing.TB, box mail.Outbox, to string) string {
 	t.Helper()
 	msgs, err := box.Read(to)
 	if err != nil || len(msgs) == 0 {
@@ -40,6 +44,10 @@ func lastCode(t *testing.T, box mail.Outbox, to string) string {
 }
 
 func signupAndLogin(t *testing.T, svc *identity.Service, box mail.Outbox, name string) identity.Caller {
+	return signupAndLoginB(t, svc, box, name)
+}
+
+func signupAndLoginB(t testing.TB, svc *identity.Service, box mail.Outbox, name string) identity.Caller {
 	t.Helper()
 	ctx := context.Background()
 	email := name + "@example.com"
