@@ -46,7 +46,9 @@ func Handler(svc *repo.Service, log *slog.Logger, publicURL string) http.Handler
 	return principal.Middleware(mux, a.fail)
 }
 
-func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) { httpapi.Error(w, r, a.log, err) }
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpapi.Error(w, r, a.log, err)
+}
 
 // URL returns a repository's web URL as the Hub writes it: models at the
 // root, datasets and spaces under their prefix.
