@@ -1,0 +1,31 @@
+// Command signingkeys is the signing-keys function: the OpenPGP and SSH
+// public keys users upload (/api/settings/gpg-keys, /api/settings/ssh-keys)
+// so their commit signatures verify.
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/hubsec/trustlayer/shared/config"
+	"github.com/hubsec/trustlayer/shared/dynamostore"
+	"github.com/hubsec/trustlayer/shared/keyring"
+	"github.com/hubsec/trustlayer/shared/keyring/keyringhttp"
+	"github.com/hubsec/trustlayer/shared/serve"
+	"github.com/hubsec/trustlayer/shared/wire"
+)
+
+func main() {
+	serve.Main("signingkeys", []config.Need{config.NeedTable}, run)
+}
+
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	awsCfg, err := wire.AWS(ctx)
+	if err != nil {
+		return err
+	}
+	table := wire.Table(cfg, awsCfg)
+	ids := dynamostore.Identity{Table: table}
+	svc := &keyring.Service{Store: dynamostore.Keys{Table: table}, Emails: ids, Audit: ids, Log: log}
+	return serve.HTTP(cfg, log, keyringhttp.Handler(svc, log))
+}
