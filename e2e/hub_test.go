@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/base64"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -161,4 +162,28 @@ func mailContains(t testing.TB, addr, text string) bool {
 		}
 	}
 	return false
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func basicAuth(user, pass string) string { return "Basic " + b64(user+":"+pass) }
+
+// forwardAuth asks the authorizer's forward-auth face (nginx style) about a
+// request, as a gateway outside AWS would.
+func (h *hubClient) forwardAuth(uri, auth string) hubResponse {
+	h.t.Helper()
+	base := strings.TrimRight(testenv.RequireEnv(h.t, "TRUSTLAYER_FORWARD_AUTH_URL"), "/")
+	req, _ := http.NewRequest("GET", base+"/auth", nil)
+	req.Header.Set("X-Original-Method", "GET")
+	req.Header.Set("X-Original-URI", uri)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return hubResponse{Status: res.StatusCode, Header: res.Header, Body: raw}
 }
