@@ -1,0 +1,42 @@
+// Command sweeper runs on a schedule: it moves scans stuck in pending past
+// their deadline to error ("scan timed out") and requeues them, and
+// requeues scans that ended in error until their attempts run out.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/hubsec/trustlayer/shared/awsconfig"
+	"github.com/hubsec/trustlayer/shared/config"
+	"github.com/hubsec/trustlayer/shared/dynamostore"
+	"github.com/hubsec/trustlayer/shared/scan"
+	"github.com/hubsec/trustlayer/shared/scan/lambdaqueue"
+	"github.com/hubsec/trustlayer/shared/serve"
+	"github.com/hubsec/trustlayer/shared/wire"
+)
+
+func main() {
+	serve.Main("sweeper", []config.Need{config.NeedTable, config.NeedScanner}, run)
+}
+
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	settings, err := scan.LoadSettings(cfg.Env, cfg.ScanTimeout)
+	if err != nil {
+		return err
+	}
+	awsCfg, err := wire.AWS(ctx)
+	if err != nil {
+		return err
+	}
+	w := &scan.Sweeper{
+		Store:    dynamostore.Scans{Table: wire.Table(cfg, awsCfg)},
+		Queue:    lambdaqueue.Queue{Client: awsconfig.Lambda(awsCfg), Function: cfg.ScannerFunction},
+		Settings: settings,
+		Log:      log,
+	}
+	return serve.Event(cfg, log, func(ctx context.Context, _ json.RawMessage) (any, error) {
+		return w.Sweep(ctx)
+	}, nil)
+}
