@@ -30,8 +30,7 @@ func (s *Service) RefreshToken(ctx context.Context, c identity.Caller, name stri
 		}
 		return token.Secret{}, TokenInfo{}, fmt.Errorf("store org token: %w", err)
 	}
-	ev := EventTokenRefreshed
-	s.audit(ctx, c, o.Name, ev, map[string]string{"hint": t.Hint})
+	s.audit(ctx, c, o.Name, EventTokenRefreshed, map[string]string{"hint": t.Hint})
 	return secret, t, nil
 }
 
