@@ -1,0 +1,129 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/hubsec/trustlayer/infra/gateway"
+	"github.com/hubsec/trustlayer/infra/samtemplate"
+)
+
+// functionFolders lists functions/* folders that hold a main.go.
+func functionFolders(repoRoot string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(repoRoot, "functions", "*", "main.go"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range matches {
+		out = append(out, filepath.Base(filepath.Dir(m)))
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// buildFunctions builds every function for the host with one go build.
+func (s *Stack) buildFunctions(ctx context.Context) (string, error) {
+	dir := filepath.Join(s.opts.RepoRoot, ".build", "local")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./functions/...")
+	cmd.Dir = s.opts.RepoRoot
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./functions/...: %w\n%s", err, out)
+	}
+	return dir, nil
+}
+
+// FunctionEnv is the local environment of every function process.
+func (s *Stack) FunctionEnv() []string {
+	return []string{
+		"TRUSTLAYER_TABLE=" + s.opts.Table,
+		"TRUSTLAYER_BUCKET=" + s.opts.Bucket,
+		"TRUSTLAYER_PUBLIC_URL=" + s.URL("gateway"),
+		"TRUSTLAYER_MAILER=outbox",
+		"TRUSTLAYER_OUTBOX_DIR=" + s.OutboxDir(),
+		"CLAMD_ADDRESS=tcp://" + s.addr(s.Ports.Clamd),
+		"TRUSTLAYER_SCANNER_FUNCTION=ScannerFunction",
+		"TRUSTLAYER_INFERENCE_URL=" + s.URL("echo"),
+		"AWS_ENDPOINT_URL_DYNAMODB=" + s.URL("dynamodb"),
+		"AWS_ENDPOINT_URL_S3=" + s.URL("s3"),
+		"AWS_ENDPOINT_URL_LAMBDA=" + s.URL("internal"),
+		"AWS_ACCESS_KEY_ID=" + AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
+		"AWS_REGION=" + Region,
+		"LOG_LEVEL=" + s.opts.LogLevel,
+	}
+}
+
+// startFunctions starts each template function whose folder was built, and
+// returns the invokers by logical id.
+func (s *Stack) startFunctions(ctx context.Context, binDir string, fns []samtemplate.Function) (map[string]gateway.Invoker, error) {
+	invokers := map[string]gateway.Invoker{}
+	folders, err := functionFolders(s.opts.RepoRoot)
+	if err != nil {
+		return nil, err
+	}
+	inTemplate := map[string]bool{}
+	type started struct {
+		id   string
+		p    *process
+		port int
+	}
+	var all []started
+	for _, f := range fns {
+		folder := samtemplate.Folder(f.LogicalID)
+		inTemplate[folder] = true
+		bin := filepath.Join(binDir, folder)
+		if !exists(bin) {
+			s.warnf("%s: functions/%s does not exist; it is not started", f.LogicalID, folder)
+			continue
+		}
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.Command(bin)
+		env := os.Environ()
+		for k, v := range f.Environment { // template literals first, local values win
+			env = append(env, k+"="+v)
+		}
+		env = append(env, s.FunctionEnv()...)
+		env = append(env, "PORT="+strconv.Itoa(port), "HOST=127.0.0.1")
+		cmd.Env = env
+		cmd.Dir = s.opts.RepoRoot
+		p, err := s.spawn("fn-"+folder, cmd)
+		if err != nil {
+			return nil, err
+		}
+		s.FunctionPorts[f.LogicalID] = port
+		all = append(all, started{f.LogicalID, p, port})
+	}
+	for _, st := range all {
+		if err := waitFor(st.p, 30*time.Second, dialCheck(s.addr(st.port))); err != nil {
+			return nil, fmt.Errorf("function %s: %w", st.id, err)
+		}
+		invokers[st.id] = gateway.NewHTTPInvoker("http://" + s.addr(st.port))
+	}
+	for _, folder := range folders {
+		if !inTemplate[folder] {
+			s.warnf("functions/%s has no function in template.yaml (expected logical id %sFunction); it is not routed", folder, exportName(folder))
+		}
+	}
+	return invokers, nil
+}
+
+func exportName(folder string) string {
+	if folder == "" {
+		return ""
+	}
+	return string(folder[0]-'a'+'A') + folder[1:]
+}

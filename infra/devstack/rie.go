@@ -1,0 +1,445 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hubsec/trustlayer/infra/gateway"
+	"github.com/hubsec/trustlayer/infra/samtemplate"
+)
+
+// BuildBootstrap builds functions/<folder> as a Lambda bootstrap (static,
+// -tags lambda.norpc) for goos/goarch into dir/bootstrap. stripped adds
+// -trimpath -ldflags "-s -w", as the Makefile's Lambda build does.
+func BuildBootstrap(ctx context.Context, repoRoot, folder, goos, goarch, dir string, stripped bool) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "bootstrap")
+	args := []string{"build", "-tags", "lambda.norpc", "-o", out}
+	if stripped {
+		args = append(args, "-trimpath", "-ldflags", "-s -w")
+	}
+	args = append(args, "./functions/"+folder)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build functions/%s for %s/%s: %w\n%s", folder, goos, goarch, err, b)
+	}
+	return out, nil
+}
+
+// ResolveFunction maps "HealthFunction" or "health" to (logical id, folder).
+func ResolveFunction(tmpl *samtemplate.Template, name string) (string, string, error) {
+	for _, f := range tmpl.Functions() {
+		if f.LogicalID == name || samtemplate.Folder(f.LogicalID) == strings.ToLower(name) {
+			return f.LogicalID, samtemplate.Folder(f.LogicalID), nil
+		}
+	}
+	return "", "", fmt.Errorf("no function %q in template.yaml (use a logical id such as HealthFunction or its folder name such as health)", name)
+}
+
+// rie is one aws-lambda-rie process running a bootstrap.
+type rie struct {
+	cmd    *exec.Cmd
+	url    string
+	mu     sync.Mutex
+	out    bytes.Buffer
+	done   chan struct{}
+	logOut io.Writer
+}
+
+func (r *rie) Write(b []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.logOut != nil {
+		r.logOut.Write(b)
+	}
+	return r.out.Write(b)
+}
+
+func (r *rie) output() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.out.String()
+}
+
+// startRIE runs bootstrap under the emulator on free ports.
+func startRIE(rieBin, bootstrap string, env []string, logOut io.Writer) (*rie, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	apiPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	r := &rie{url: fmt.Sprintf("http://127.0.0.1:%d%s", port, gateway.InvokePath), done: make(chan struct{}), logOut: logOut}
+	r.cmd = exec.Command(rieBin,
+		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(port),
+		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
+		bootstrap)
+	r.cmd.Dir = filepath.Dir(bootstrap)
+	r.cmd.Env = env
+	r.cmd.Stdout, r.cmd.Stderr = r, r
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := r.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start aws-lambda-rie: %w", err)
+	}
+	go func() { r.cmd.Wait(); close(r.done) }()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if dialCheck(addr)() == nil {
+			return r, nil
+		}
+		select {
+		case <-r.done:
+			return nil, fmt.Errorf("aws-lambda-rie exited: %s", r.output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			r.stop()
+			return nil, fmt.Errorf("aws-lambda-rie did not listen on %s: %s", addr, r.output())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (r *rie) invoke(ctx context.Context, event []byte) ([]byte, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(event))
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return b, resp.Header, err
+}
+
+func (r *rie) stop() {
+	syscall.Kill(-r.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+		syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+		<-r.done
+	}
+}
+
+var (
+	reportInit = regexp.MustCompile(`Init Duration: ([0-9.]+) ms`)
+	reportDur  = regexp.MustCompile(`REPORT RequestId: \S+\s+(?:Init Duration: [0-9.]+ ms\s+)?Duration: ([0-9.]+) ms`)
+)
+
+// waitReport waits for RIE's REPORT line and returns (init, duration) in ms;
+// init is -1 when the line has none.
+func (r *rie) waitReport(timeout time.Duration) (float64, float64, error) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out := r.output()
+		if m := reportDur.FindStringSubmatch(out); m != nil {
+			d, _ := strconv.ParseFloat(m[1], 64)
+			init := -1.0
+			if mi := reportInit.FindStringSubmatch(out); mi != nil {
+				init, _ = strconv.ParseFloat(mi[1], 64)
+			}
+			return init, d, nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return 0, 0, fmt.Errorf("no REPORT line from aws-lambda-rie; output:\n%s", r.output())
+}
+
+// InvokeOptions configure Invoke.
+type InvokeOptions struct {
+	RepoRoot  string
+	DataDir   string // a running `devstack up` there lends its endpoints
+	Function  string
+	EventPath string
+	Out       io.Writer
+	Verbose   bool
+}
+
+// Invoke builds one function, runs it under aws-lambda-rie, posts the
+// event and prints the response.
+func Invoke(ctx context.Context, o InvokeOptions) error {
+	tmpl, err := samtemplate.Load(filepath.Join(o.RepoRoot, "template.yaml"))
+	if err != nil {
+		return err
+	}
+	id, folder, err := ResolveFunction(tmpl, o.Function)
+	if err != nil {
+		return err
+	}
+	event, err := os.ReadFile(o.EventPath)
+	if err != nil {
+		return fmt.Errorf("read event: %w", err)
+	}
+	if !json.Valid(event) {
+		return fmt.Errorf("%s is not JSON", o.EventPath)
+	}
+	rieBin, err := rieBinary(o.RepoRoot, o.Out)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "devstack-invoke-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	boot, err := BuildBootstrap(ctx, o.RepoRoot, folder, runtime.GOOS, runtime.GOARCH, tmp, false)
+	if err != nil {
+		return err
+	}
+	env, source := invokeEnv(o.DataDir)
+	env = append(env, functionEnv(tmpl, id)...)
+	env = append(env, "AWS_LAMBDA_FUNCTION_NAME="+id)
+	fmt.Fprintf(o.Out, "devstack invoke: %s (functions/%s) under aws-lambda-rie, endpoints from %s\n", id, folder, source)
+	var logOut io.Writer
+	if o.Verbose {
+		logOut = o.Out
+	}
+	r, err := startRIE(rieBin, boot, env, logOut)
+	if err != nil {
+		return err
+	}
+	defer r.stop()
+	body, hdr, err := r.invoke(ctx, event)
+	if err != nil {
+		return fmt.Errorf("invoke: %w", err)
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, body, "", "  ") != nil {
+		pretty.Write(body)
+	}
+	if fe := hdr.Get("X-Amz-Function-Error"); fe != "" {
+		fmt.Fprintf(o.Out, "function error (%s):\n", fe)
+	}
+	fmt.Fprintln(o.Out, pretty.String())
+	if init, d, err := r.waitReport(2 * time.Second); err == nil {
+		fmt.Fprintf(o.Out, "REPORT Init Duration: %.2f ms  Duration: %.2f ms\n", init, d)
+	}
+	return nil
+}
+
+// functionEnv is the template's literal environment of a function.
+func functionEnv(tmpl *samtemplate.Template, id string) []string {
+	var env []string
+	for _, f := range tmpl.Functions() {
+		if f.LogicalID == id {
+			for k, v := range f.Environment {
+				env = append(env, k+"="+v)
+			}
+		}
+	}
+	return env
+}
+
+// invokeEnv is the environment for a function run by hand: a running
+// stack's endpoints when its state file names a live process, otherwise
+// the default ports (nothing may answer there; the function still runs).
+func invokeEnv(dataDir string) ([]string, string) {
+	env := os.Environ()
+	if b, err := os.ReadFile(StatePath(dataDir)); err == nil {
+		var st State
+		if json.Unmarshal(b, &st) == nil && st.PID > 0 && syscall.Kill(st.PID, 0) == nil {
+			for k, v := range st.Env {
+				env = append(env, k+"="+v)
+			}
+			return env, "the running devstack (" + StatePath(dataDir) + ")"
+		}
+	}
+	d := DefaultPorts
+	env = append(env,
+		"TRUSTLAYER_TABLE=trustlayer", "TRUSTLAYER_BUCKET=trustlayer-uploads",
+		"TRUSTLAYER_PUBLIC_URL=http://127.0.0.1:"+strconv.Itoa(d.Gateway),
+		"TRUSTLAYER_MAILER=outbox", "TRUSTLAYER_OUTBOX_DIR="+filepath.Join(os.TempDir(), "trustlayer-outbox"),
+		"CLAMD_ADDRESS=tcp://127.0.0.1:"+strconv.Itoa(d.Clamd),
+		"TRUSTLAYER_SCANNER_FUNCTION=ScannerFunction",
+		"TRUSTLAYER_INFERENCE_URL=http://127.0.0.1:"+strconv.Itoa(d.Echo),
+		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:"+strconv.Itoa(d.DynamoDB),
+		"AWS_ENDPOINT_URL_S3=http://127.0.0.1:"+strconv.Itoa(d.S3),
+		"AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:"+strconv.Itoa(d.Internal),
+		"AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey, "AWS_REGION="+Region,
+		"AWS_MAX_ATTEMPTS=1",
+	)
+	return env, "defaults (no running devstack found; services may not answer)"
+}
+
+func rieBinary(repoRoot string, out io.Writer) (string, error) {
+	bin := filepath.Join(CacheDir(), "bin", "aws-lambda-rie")
+	if !exists(bin) {
+		fmt.Fprintln(out, "devstack: aws-lambda-rie missing - running infra/tools.sh")
+		cmd := exec.Command("bash", filepath.Join(repoRoot, "infra", "tools.sh"))
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("infra/tools.sh: %w", err)
+		}
+	}
+	return bin, nil
+}
+
+// Cold-start targets.
+const (
+	TargetInitMS    = 10.0
+	TargetBinaryMB  = 15.0
+	coldStartRounds = 10
+)
+
+// ColdStartResult is one function's measurement.
+type ColdStartResult struct {
+	Function      string
+	BinaryBytes   int64
+	InitMS        float64 // median
+	FirstInvokeMS float64 // median
+	InitFromRIE   bool
+	Event         string
+}
+
+// fixtureFor picks the event a function is measured with.
+func fixtureFor(tmpl *samtemplate.Template, f samtemplate.Function) string {
+	for _, ev := range f.Events {
+		switch ev.Type {
+		case "S3":
+			return "s3-object-created.json"
+		case "Schedule", "ScheduleV2":
+			return "scheduled-event.json"
+		}
+	}
+	for _, api := range tmpl.APIs() {
+		for _, az := range api.Authorizers {
+			if az.Function == f.LogicalID {
+				return "authorizer-v2-request.json"
+			}
+		}
+	}
+	return "http-api-v2-get-health.json"
+}
+
+// ColdStart measures every function: stripped arm64 binary size, and the
+// median Init Duration and first-invoke Duration of fresh starts under RIE.
+func ColdStart(ctx context.Context, repoRoot string, out io.Writer) ([]ColdStartResult, error) {
+	tmpl, err := samtemplate.Load(filepath.Join(repoRoot, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	rieBin, err := rieBinary(repoRoot, out)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "devstack-coldstart-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	var results []ColdStartResult
+	for _, f := range tmpl.Functions() {
+		folder := samtemplate.Folder(f.LogicalID)
+		if !exists(filepath.Join(repoRoot, "functions", folder, "main.go")) {
+			fmt.Fprintf(out, "skip %s: functions/%s does not exist\n", f.LogicalID, folder)
+			continue
+		}
+		arm, err := BuildBootstrap(ctx, repoRoot, folder, "linux", "arm64", filepath.Join(tmp, "arm64", folder), true)
+		if err != nil {
+			return nil, err
+		}
+		st, err := os.Stat(arm)
+		if err != nil {
+			return nil, err
+		}
+		host, err := BuildBootstrap(ctx, repoRoot, folder, runtime.GOOS, runtime.GOARCH, filepath.Join(tmp, "host", folder), true)
+		if err != nil {
+			return nil, err
+		}
+		fixture := fixtureFor(tmpl, f)
+		event, err := os.ReadFile(filepath.Join(repoRoot, "infra", "events", fixture))
+		if err != nil {
+			return nil, err
+		}
+		env, _ := invokeEnv("")
+		env = append(env, functionEnv(tmpl, f.LogicalID)...)
+		env = append(env, "AWS_LAMBDA_FUNCTION_NAME="+f.LogicalID, "LOG_LEVEL=error")
+		res := ColdStartResult{Function: f.LogicalID, BinaryBytes: st.Size(), InitFromRIE: true, Event: fixture}
+		var inits, durs []float64
+		for i := 0; i < coldStartRounds; i++ {
+			r, err := startRIE(rieBin, host, env, nil)
+			if err != nil {
+				return nil, err
+			}
+			_, _, err = r.invoke(ctx, event)
+			if err != nil {
+				r.stop()
+				return nil, fmt.Errorf("%s: invoke: %w", f.LogicalID, err)
+			}
+			init, d, err := r.waitReport(3 * time.Second)
+			r.stop()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.LogicalID, err)
+			}
+			if init < 0 {
+				res.InitFromRIE = false
+			}
+			inits, durs = append(inits, init), append(durs, d)
+		}
+		res.InitMS, res.FirstInvokeMS = median(inits), median(durs)
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// ColdStartTable renders results as Markdown with the targets.
+func ColdStartTable(results []ColdStartResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| function | bootstrap linux/arm64 (stripped) | init, median of %d | first invoke, median | event | targets: init <= %.0f ms, binary <= %.0f MB |\n", coldStartRounds, TargetInitMS, TargetBinaryMB)
+	b.WriteString("|---|---:|---:|---:|---|---|\n")
+	for _, r := range results {
+		mb := float64(r.BinaryBytes) / (1 << 20)
+		ok := r.InitMS <= TargetInitMS && mb <= TargetBinaryMB
+		verdict := "pass"
+		if !ok {
+			verdict = "FAIL"
+			if r.InitMS > TargetInitMS {
+				verdict += " (init)"
+			}
+			if mb > TargetBinaryMB {
+				verdict += " (size)"
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %.1f MB | %.2f ms | %.2f ms | %s | %s |\n", r.Function, mb, r.InitMS, r.FirstInvokeMS, r.Event, verdict)
+	}
+	b.WriteString("\nInit is RIE's `Init Duration` (bootstrap process start until the runtime's first /next call), host architecture build;\n")
+	b.WriteString("first invoke is RIE's `Duration` of the first request after init. Local figures: Lambda's arm64 cold start adds sandbox time.\n")
+	return b.String()
+}
