@@ -13,6 +13,7 @@ DDB_TGZ="amplify-dynamodb-simulator-2.9.30.tgz"
 DDB_UPSTREAM_SHA256="55b425a9a42cfc728436eaf0e4ae64d688b64d177c99c4f4c4d7e3dbb3ac6c09"
 DDB_JAR_SHA256="454305e9bc3e6ebcca5b62569869e31563b8d7e346474e94557b2600702146c7"
 VERSITYGW="github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+HFJS="@huggingface/hub@2.17.5" # the real huggingface.js client, driven by e2e tests
 RIE="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
 
 say() { printf 'tools.sh: %s\n' "$*"; }
@@ -83,5 +84,16 @@ install_go() { # install_go BINARY MODULE@VERSION
 }
 install_go versitygw "$VERSITYGW"
 install_go aws-lambda-rie "$RIE"
+
+hfjs="$CACHE/hfjs"
+if [ "$(cat "$hfjs/.version" 2>/dev/null)" = "$HFJS" ] && [ -f "$hfjs/node_modules/@huggingface/hub/package.json" ]; then
+	say "$HFJS: cached ($hfjs)"
+else
+	say "npm install $HFJS into $hfjs"
+	mkdir -p "$hfjs"
+	(cd "$hfjs" && [ -f package.json ] || echo '{"private":true}' >"$hfjs/package.json")
+	npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$hfjs" "$HFJS" >/dev/null
+	echo "$HFJS" >"$hfjs/.version"
+fi
 
 say "ready in $CACHE"

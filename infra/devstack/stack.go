@@ -318,7 +318,12 @@ func (s *Stack) TestEnv() []string {
 		"TRUSTLAYER_INFERENCE_URL_PUBLIC=" + s.URL("inference"),
 		"TRUSTLAYER_INTERNAL_URL=" + s.URL("internal"),
 		"TRUSTLAYER_GIT_BACKEND_URL=" + s.URL("git"),
+		"TRUSTLAYER_HFJS_DIR=" + s.tools.HFJSDir,
 		"TRUSTLAYER_REQUIRE_TOOLS=1",
+	}
+	if port, ok := s.FunctionPorts["AuthorizerFunction"]; ok {
+		// The authorizer's forward-auth face (nginx auth_request style).
+		env = append(env, "TRUSTLAYER_FORWARD_AUTH_URL=http://"+s.addr(port))
 	}
 	for _, kv := range s.FunctionEnv() {
 		if strings.HasPrefix(kv, "LOG_LEVEL=") || strings.HasPrefix(kv, "TRUSTLAYER_MAILER=") ||

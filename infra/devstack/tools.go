@@ -42,8 +42,10 @@ func FindTools(repoRoot string, out io.Writer) (*Tools, error) {
 		DynamoDBLib: filepath.Join(cache, "ddb", "package", "emulator", "DynamoDBLocal_lib"),
 		VersityGW:   filepath.Join(cache, "bin", "versitygw"),
 		RIE:         filepath.Join(cache, "bin", "aws-lambda-rie"),
+		HFJSDir:     filepath.Join(cache, "hfjs"),
 	}
-	if !exists(t.DynamoDBJar) || !exists(t.VersityGW) || !exists(t.RIE) {
+	hfjs := filepath.Join(t.HFJSDir, "node_modules", "@huggingface", "hub", "package.json")
+	if !exists(t.DynamoDBJar) || !exists(t.VersityGW) || !exists(t.RIE) || !exists(hfjs) {
 		fmt.Fprintln(out, "devstack: tools missing from", cache, "- running infra/tools.sh")
 		cmd := exec.Command("bash", filepath.Join(repoRoot, "infra", "tools.sh"))
 		cmd.Stdout, cmd.Stderr = out, out

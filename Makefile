@@ -1,0 +1,58 @@
+# trustlayer: build, run and test the functions. See README.md.
+#
+# make dev              the whole stack locally (infra/cmd/devstack up), Ctrl-C stops it
+# make test             the same stack on free ports around `go test ./...`
+# make bench            Go benchmarks with the stack (bounded: -benchtime 2x)
+# make bench-coldstart  binary size and cold start of every function under RIE
+# make invoke FN=health EVENT=infra/events/http-api-v2-get-health.json
+# make build            every function for Lambda: .build/lambda/<LogicalId>/bootstrap (arm64)
+# make build-HealthFunction ARTIFACTS_DIR=dir   what `sam build` calls (BuildMethod: makefile)
+
+SHELL   := /bin/bash
+GO      ?= go
+DEVSTACK = $(GO) run ./infra/cmd/devstack
+LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags "-s -w"
+# Logical id -> folder: strip "Function", lower-case (HealthFunction -> functions/health).
+FUNCTIONS := $(shell sed -n 's/^  \([A-Za-z0-9]\+Function\):$$/\1/p' template.yaml)
+
+.PHONY: dev test bench bench-coldstart invoke build tools vet fmt clean
+
+dev:
+	$(DEVSTACK) up $(DEVSTACK_FLAGS)
+
+test:
+	$(DEVSTACK) test -- $(GO) test ./... -count=1 $(TESTFLAGS)
+
+bench:
+	$(DEVSTACK) test -- $(GO) test -run '^$$' -bench . -benchtime 2x -timeout 15m ./...
+
+bench-coldstart:
+	$(DEVSTACK) coldstart
+
+invoke:
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=health EVENT=infra/events/http-api-v2-get-health.json"; exit 2; }
+	$(DEVSTACK) invoke -fn $(FN) -event $(EVENT)
+
+build: $(addprefix lambda-,$(FUNCTIONS))
+
+lambda-%Function:
+	$(MAKE) --no-print-directory build-$*Function ARTIFACTS_DIR=.build/lambda/$*Function
+
+# sam build (BuildMethod: makefile) runs `make build-<LogicalId>` with
+# ARTIFACTS_DIR set; provided.al2023 on arm64 wants a static `bootstrap`.
+build-%Function:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)"; exit 2; }
+	mkdir -p $(ARTIFACTS_DIR)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
+
+tools:
+	bash infra/tools.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf .build .devstack
