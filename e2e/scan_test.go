@@ -1,0 +1,431 @@
+// Package e2e runs end-to-end tests through the local stack (make test):
+// real git and git-lfs against the gateway, versitygw's webhook to the
+// scanner, clamd, DynamoDB Local. Every test skips unless
+// TRUSTLAYER_GATEWAY_URL is set.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/hubsec/trustlayer/shared/awsconfig"
+	"github.com/hubsec/trustlayer/shared/scan"
+	"github.com/hubsec/trustlayer/shared/scan/s3objects"
+	"github.com/hubsec/trustlayer/shared/scan/scantest"
+	"github.com/hubsec/trustlayer/shared/testenv"
+)
+
+// stack is the running local stack.
+type stack struct {
+	gateway, internal, outbox, bucket string
+}
+
+func needStack(t *testing.T) stack {
+	t.Helper()
+	s := stack{gateway: testenv.RequireEnv(t, "TRUSTLAYER_GATEWAY_URL"), internal: testenv.RequireEnv(t, "TRUSTLAYER_INTERNAL_URL"),
+		outbox: testenv.RequireEnv(t, "TRUSTLAYER_OUTBOX_DIR"), bucket: testenv.RequireEnv(t, "TRUSTLAYER_BUCKET")}
+	testenv.RequireTool(t, "git")
+	testenv.RequireTool(t, "git-lfs")
+	return s
+}
+
+func (s stack) call(t *testing.T, method, url, auth string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// account is a verified user with a write token and a model repository.
+type account struct {
+	user, token, repo string
+}
+
+var codeRE = regexp.MustCompile(`code is ([0-9]{6,10})`)
+
+func (s stack) readCode(t *testing.T, email string) string {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		entries, _ := os.ReadDir(s.outbox)
+		for _, e := range entries {
+			raw, err := os.ReadFile(filepath.Join(s.outbox, e.Name()))
+			if err != nil {
+				continue
+			}
+			var m struct{ To, Body string }
+			if json.Unmarshal(raw, &m) == nil && strings.EqualFold(m.To, email) {
+				if c := codeRE.FindStringSubmatch(m.Body); c != nil {
+					return c[1]
+				}
+			}
+		}
+	}
+	t.Fatalf("no verification code for %s in %s", email, s.outbox)
+	return ""
+}
+
+func (s stack) newAccount(t *testing.T) account {
+	t.Helper()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	user := "scan" + hex.EncodeToString(b[:])
+	email, password := user+"@example.com", "correct horse battery "+user
+	if st := s.call(t, "POST", s.gateway+"/api/signup", "", map[string]string{"username": user, "email": email, "password": password}, nil); st >= 300 {
+		t.Fatalf("signup: %d", st)
+	}
+	code := s.readCode(t, email)
+	if st := s.call(t, "POST", s.gateway+"/api/emails/verify", "", map[string]string{"email": email, "code": code}, nil); st >= 300 {
+		t.Fatalf("verify email: %d", st)
+	}
+	var login struct{ Session string }
+	if st := s.call(t, "POST", s.gateway+"/api/login", "", map[string]string{"username": user, "password": password}, &login); st >= 300 || login.Session == "" {
+		t.Fatalf("login: %d", st)
+	}
+	var tok struct{ Token string }
+	if st := s.call(t, "POST", s.gateway+"/api/settings/tokens", "Bearer "+login.Session, map[string]string{"name": "lfs", "role": "write"}, &tok); st >= 300 || tok.Token == "" {
+		t.Fatalf("create token: %d", st)
+	}
+	repo := "model-" + hex.EncodeToString(b[:2])
+	if st := s.call(t, "POST", s.gateway+"/api/repos/create", "Bearer "+tok.Token, map[string]any{"name": repo, "type": "model"}, nil); st >= 300 {
+		t.Fatalf("create repo: %d", st)
+	}
+	return account{user: user, token: tok.Token, repo: repo}
+}
+
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, redact(string(out)))
+	}
+	return string(out)
+}
+
+// redact hides tokens in git's output.
+func redact(s string) string { return regexp.MustCompile(`hf_[A-Za-z0-9]+`).ReplaceAllString(s, "hf_***") }
+
+func (a account) remote(s stack) string {
+	return strings.Replace(s.gateway, "://", "://hf_user:"+a.token+"@", 1) + "/" + a.user + "/" + a.repo + ".git"
+}
+
+// push commits files (name -> bytes, tracked by LFS) and pushes them with
+// the real git lfs client.
+func (s stack) push(t *testing.T, a account, files map[string][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "config", "user.email", a.user+"@example.com")
+	git(t, dir, "config", "user.name", a.user)
+	git(t, dir, "config", "lfs.locksverify", "false")
+	git(t, dir, "lfs", "install", "--local")
+	git(t, dir, "lfs", "track", "*.bin", "*.pt", "*.safetensors")
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "add files")
+	git(t, dir, "push", "-q", a.remote(s), "main")
+}
+
+func oid(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+type treeEntry struct {
+	OID      string `json:"oid"`
+	Security struct {
+		Safe   bool        `json:"safe"`
+		Status scan.Status `json:"status"`
+		Reason string      `json:"reason"`
+		AVScan *struct {
+			VirusFound bool     `json:"virusFound"`
+			VirusNames []string `json:"virusNames"`
+		} `json:"avScan"`
+		PickleImportScan *struct {
+			HighestSafetyLevel string `json:"highestSafetyLevel"`
+			Imports            []struct {
+				Module, Name, Safety string
+			} `json:"imports"`
+		} `json:"pickleImportScan"`
+	} `json:"security"`
+}
+
+// waitStatus polls the file list until the file has a status other than
+// pending (or want, when want is pending-free) and returns its entry.
+func (s stack) waitStatus(t *testing.T, a account, id string, done func(scan.Status) bool) treeEntry {
+	t.Helper()
+	var last treeEntry
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		var entries []treeEntry
+		st := s.call(t, "GET", fmt.Sprintf("%s/api/models/%s/%s/tree/main", s.gateway, a.user, a.repo), "Bearer "+a.token, nil, &entries)
+		if st != 200 {
+			t.Fatalf("tree: %d", st)
+		}
+		for _, e := range entries {
+			if e.OID == id {
+				last = e
+				if done(e.Security.Status) {
+					return e
+				}
+			}
+		}
+	}
+	t.Fatalf("file %s: last status %q (%s)", id, last.Security.Status, last.Security.Reason)
+	return last
+}
+
+func final(s scan.Status) bool { return s.Final() }
+
+func (s stack) tag(t *testing.T, a account, id string) string {
+	t.Helper()
+	cfg, err := awsconfig.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := s3objects.New(awsconfig.S3(cfg), s.bucket).Tag(context.Background(), scan.ObjectKey("model", a.user, a.repo, id), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
+// batchDownload asks the batch API for one object.
+func (s stack) batchDownload(t *testing.T, a account, id string, size int) (code int, msg string) {
+	t.Helper()
+	var resp struct {
+		Objects []struct {
+			Actions map[string]struct{ Href string }
+			Error   *struct {
+				Code    int
+				Message string
+			}
+		}
+	}
+	body := map[string]any{"operation": "download", "transfers": []string{"basic"}, "objects": []map[string]any{{"oid": id, "size": size}}}
+	st := s.call(t, "POST", fmt.Sprintf("%s/%s/%s.git/info/lfs/objects/batch", s.gateway, a.user, a.repo), "Bearer "+a.token, body, &resp)
+	if st != 200 || len(resp.Objects) != 1 {
+		t.Fatalf("batch download: %d %+v", st, resp)
+	}
+	if e := resp.Objects[0].Error; e != nil {
+		return e.Code, e.Message
+	}
+	if resp.Objects[0].Actions["download"].Href == "" {
+		t.Fatalf("no download action")
+	}
+	return 200, ""
+}
+
+// pull clones the repository and fetches LFS objects with git lfs.
+func (s stack) pull(t *testing.T, a account) (string, error) {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("git", "clone", "-q", a.remote(s), "repo")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "HOME="+dir, "GIT_LFS_SKIP_SMUDGE=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("clone: %v\n%s", err, redact(string(out)))
+	}
+	repo := filepath.Join(dir, "repo")
+	cmd = exec.Command("git", "lfs", "pull")
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return repo, fmt.Errorf("git lfs pull: %v: %s", err, redact(string(out)))
+	}
+	return repo, nil
+}
+
+func TestEICARPushedWithGitLFSIsInfected(t *testing.T) {
+	s := needStack(t)
+	a := s.newAccount(t)
+	data := []byte(scantest.EICAR)
+	s.push(t, a, map[string][]byte{"eicar.bin": data})
+	e := s.waitStatus(t, a, oid(data), final)
+	if e.Security.Status != scan.StatusInfected || e.Security.Safe || e.Security.AVScan == nil || !e.Security.AVScan.VirusFound {
+		t.Fatalf("got %+v, want infected with a virus found", e.Security)
+	}
+	if tag := s.tag(t, a, oid(data)); tag != "infected" {
+		t.Errorf("got scan-status tag %q, want infected", tag)
+	}
+	if code, msg := s.batchDownload(t, a, oid(data), len(data)); code != 403 || !strings.Contains(msg, "infected") {
+		t.Errorf("batch download: got %d %q, want 403 saying infected", code, msg)
+	}
+	if _, err := s.pull(t, a); err == nil {
+		t.Errorf("git lfs pull of an infected file succeeded")
+	}
+}
+
+func TestCleanSafetensorsIsOK(t *testing.T) {
+	s := needStack(t)
+	a := s.newAccount(t)
+	data := scantest.Safetensors(4096)
+	s.push(t, a, map[string][]byte{"model.safetensors": data})
+	e := s.waitStatus(t, a, oid(data), final)
+	if e.Security.Status != scan.StatusOK || !e.Security.Safe || e.Security.AVScan == nil || e.Security.AVScan.VirusFound {
+		t.Fatalf("got %+v, want ok", e.Security)
+	}
+	if tag := s.tag(t, a, oid(data)); tag != "ok" {
+		t.Errorf("got tag %q, want ok", tag)
+	}
+	repo, err := s.pull(t, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(repo, "model.safetensors"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("pulled file differs from the pushed one (err %v)", err)
+	}
+}
+
+func TestMaliciousCheckpointIsInfected(t *testing.T) {
+	s := needStack(t)
+	a := s.newAccount(t)
+	data := scantest.TorchZip(t, scantest.MaliciousPickle(t), 1<<16)
+	s.push(t, a, map[string][]byte{"pytorch_model.bin": data})
+	e := s.waitStatus(t, a, oid(data), final)
+	if e.Security.Status != scan.StatusInfected || e.Security.PickleImportScan == nil || e.Security.PickleImportScan.HighestSafetyLevel != "dangerous" {
+		t.Fatalf("got %+v, want infected with a dangerous import", e.Security)
+	}
+	found := false
+	for _, i := range e.Security.PickleImportScan.Imports {
+		if (i.Module == "posix" || i.Module == "os") && i.Name == "system" && i.Safety == "dangerous" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("os.system not listed: %+v", e.Security.PickleImportScan.Imports)
+	}
+}
+
+func TestBenignCheckpointIsOK(t *testing.T) {
+	s := needStack(t)
+	a := s.newAccount(t)
+	data := scantest.TorchZip(t, scantest.BenignPickle(t), 1<<16)
+	s.push(t, a, map[string][]byte{"model.pt": data})
+	e := s.waitStatus(t, a, oid(data), final)
+	if e.Security.Status != scan.StatusOK || e.Security.PickleImportScan == nil || len(e.Security.PickleImportScan.Imports) == 0 {
+		t.Fatalf("got %+v, want ok with imports listed", e.Security)
+	}
+	for _, i := range e.Security.PickleImportScan.Imports {
+		if i.Safety != "innocuous" {
+			t.Errorf("import %s.%s is %s", i.Module, i.Name, i.Safety)
+		}
+	}
+}
+
+func (s stack) clamd(t *testing.T, action string) {
+	t.Helper()
+	if st := s.call(t, "POST", s.internal+"/_devstack/clamd/"+action, "", nil, nil); st >= 300 {
+		t.Fatalf("clamd %s: %d", action, st)
+	}
+}
+
+func TestClamdDownIsErrorThenOKAfterSweep(t *testing.T) {
+	s := needStack(t)
+	a := s.newAccount(t)
+	s.clamd(t, "stop")
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			s.clamd(t, "start")
+		}
+	})
+	data := scantest.Safetensors(2048)
+	s.push(t, a, map[string][]byte{"down.safetensors": data})
+	e := s.waitStatus(t, a, oid(data), func(st scan.Status) bool { return st == scan.StatusError || st.Final() })
+	if e.Security.Status != scan.StatusError || e.Security.Safe {
+		t.Fatalf("with clamd stopped got %+v, want error", e.Security)
+	}
+	s.clamd(t, "start")
+	restarted = true
+	var out json.RawMessage
+	if st := s.call(t, "POST", s.internal+"/2015-03-31/functions/SweeperFunction/invocations", "", map[string]string{"source": "e2e"}, &out); st != 200 {
+		t.Fatalf("invoke sweeper: %d %s", st, out)
+	}
+	e = s.waitStatus(t, a, oid(data), final)
+	if e.Security.Status != scan.StatusOK {
+		t.Fatalf("after clamd returned and the sweeper ran got %+v, want ok", e.Security)
+	}
+}
+
+func TestSameEventTwiceOneResult(t *testing.T) {
+	s := needStack(t)
+	a := s.newAccount(t)
+	data := scantest.Safetensors(512)
+	s.push(t, a, map[string][]byte{"twice.safetensors": data})
+	first := s.waitStatus(t, a, oid(data), final)
+	cfg, err := awsconfig.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := scan.ObjectKey("model", a.user, a.repo, oid(data))
+	head, err := awsconfig.S3(cfg).HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := scan.EncodeEvent([]scan.ObjectRef{{Bucket: s.bucket, Key: key, ETag: strings.Trim(aws.ToString(head.ETag), `"`),
+		Size: aws.ToInt64(head.ContentLength), VersionID: strings.TrimPrefix(aws.ToString(head.VersionId), "null")}})
+	for i := 0; i < 2; i++ {
+		var sum scan.EventSummary
+		req, _ := http.NewRequest("POST", s.internal+"/2015-03-31/functions/ScannerFunction/invocations", bytes.NewReader(ev))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&sum)
+		resp.Body.Close()
+		if err != nil || len(sum.Objects) != 1 || sum.Objects[0].Skipped != "already scanned" {
+			t.Fatalf("delivery %d: got %+v (%v), want already scanned", i+2, sum, err)
+		}
+	}
+	again := s.waitStatus(t, a, oid(data), final)
+	if again.Security.Status != first.Security.Status || again.Security.Reason != first.Security.Reason {
+		t.Errorf("result changed: %+v -> %+v", first.Security, again.Security)
+	}
+}
