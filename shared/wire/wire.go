@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/authz"
 	"github.com/hubsec/trustlayer/shared/awsconfig"
 	"github.com/hubsec/trustlayer/shared/config"
@@ -49,17 +48,7 @@ func Orgs(cfg *config.Config, awsCfg aws.Config) identityhttp.OrgDirectory {
 // Facts returns what the authorizer loads per request: org roles and org
 // tokens from the orgs items, visibility and owner from the repo items.
 func Facts(cfg *config.Config, awsCfg aws.Config) authz.Facts {
-	t := Table(cfg, awsCfg)
-	return facts{Orgs: dynamostore.Orgs{Table: t}, Repos: dynamostore.Repos{Table: t}}
-}
-
-type facts struct {
-	dynamostore.Orgs
-	dynamostore.Repos
-}
-
-func (f facts) OrgRole(ctx context.Context, org, user string) (access.OrgRole, error) {
-	return f.Orgs.OrgRole(ctx, org, user)
+	return dynamostore.Facts{Table: Table(cfg, awsCfg)}
 }
 
 type orgDirectory struct{ orgs dynamostore.Orgs }
