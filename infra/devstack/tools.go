@@ -18,6 +18,7 @@ type Tools struct {
 	RIE         string
 	Clamd       string
 	Git         string
+	HFJSDir     string // node_modules/@huggingface/hub lives here
 }
 
 // CacheDir is where infra/tools.sh installs.
