@@ -264,6 +264,13 @@ func (s *Stack) gitBackend() http.Handler {
 			}
 		}
 		mu.Unlock()
+		if r.Header.Get("X-Trust-User") == "" && (r.URL.Query().Get("service") == "git-receive-pack" || strings.HasSuffix(r.URL.Path, "/git-receive-pack")) {
+			// As a git host does: challenge an anonymous push so that git
+			// retries with the credentials it holds (the token as password).
+			w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
+			http.Error(w, "authentication required to push", http.StatusUnauthorized)
+			return
+		}
 		env := []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}
 		if u := r.Header.Get("X-Trust-User"); u != "" {
 			// git http-backend enables receive-pack for an authenticated user.
