@@ -87,7 +87,11 @@ func (o *Objects) Range(ctx context.Context, bucket, key, ver string, off, n int
 	case off > 0:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
 	}
-	out, err := o.Client.GetObject(ctx, in)
+	// Ranged reads carry no whole-object checksum to validate; the scanner
+	// hashes the bytes itself.
+	out, err := o.Client.GetObject(ctx, in, func(opt *s3.Options) {
+		opt.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
 	if notFound(err) {
 		return nil, scan.ErrObjectGone
 	}
