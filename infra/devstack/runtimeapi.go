@@ -1,0 +1,101 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// measureInit runs bootstrap once against a minimal Lambda Runtime API
+// served here, and returns the time from process start to the runtime's
+// first /next call (init, what Lambda reports as Init Duration) and from
+// handing it the event to its response (the first invoke).
+func measureInit(ctx context.Context, bootstrap string, env []string, event []byte) (initD, invokeD time.Duration, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer ln.Close()
+	type mark struct {
+		at  time.Time
+		err string
+	}
+	next, done := make(chan time.Time, 1), make(chan mark, 1)
+	served := false
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
+		if served { // the second /next: wait until we stop the process
+			<-r.Context().Done()
+			return
+		}
+		served = true
+		now := time.Now()
+		next <- now
+		h := w.Header()
+		h.Set("Lambda-Runtime-Aws-Request-Id", "coldstart-1")
+		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(now.Add(30*time.Second).UnixMilli(), 10))
+		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:coldstart")
+		h.Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+		w.Write(event)
+	})
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		done <- mark{at: time.Now()}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	fail := func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		done <- mark{at: time.Now(), err: string(b)}
+		w.WriteHeader(http.StatusAccepted)
+	}
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", fail)
+	mux.HandleFunc("POST /2018-06-01/runtime/init/error", fail)
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	cmd := exec.CommandContext(ctx, bootstrap)
+	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(), "_HANDLER=bootstrap",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+	}()
+	exited := make(chan struct{})
+	go func() { cmd.Process.Wait(); close(exited) }()
+	timeout := time.After(30 * time.Second)
+	var nextAt time.Time
+	select {
+	case nextAt = <-next:
+	case m := <-done:
+		return 0, 0, fmt.Errorf("init failed: %s", m.err)
+	case <-exited:
+		return 0, 0, fmt.Errorf("bootstrap exited before calling /next")
+	case <-timeout:
+		return 0, 0, fmt.Errorf("no /next call within 30s")
+	}
+	select {
+	case m := <-done:
+		if m.err != "" {
+			return nextAt.Sub(start), m.at.Sub(nextAt), fmt.Errorf("invoke failed: %s", m.err)
+		}
+		return nextAt.Sub(start), m.at.Sub(nextAt), nil
+	case <-exited:
+		return 0, 0, fmt.Errorf("bootstrap exited during the invoke")
+	case <-timeout:
+		return 0, 0, fmt.Errorf("no response within 30s")
+	}
+}
