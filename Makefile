@@ -10,7 +10,8 @@
 
 SHELL   := /bin/bash
 GO      ?= go
-DEVSTACK = $(GO) run ./infra/cmd/devstack
+# Built, then run (not `go run`), so Ctrl-C and exit codes reach make unchanged.
+DEVSTACK = $(GO) build -o .build/devstack ./infra/cmd/devstack && .build/devstack
 LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags "-s -w"
 # Logical id -> folder: strip "Function", lower-case (HealthFunction -> functions/health).
 FUNCTIONS := $(shell sed -n 's/^  \([A-Za-z0-9]\+Function\):$$/\1/p' template.yaml)

@@ -30,7 +30,10 @@ func functionFolders(repoRoot string) ([]string, error) {
 
 // buildFunctions builds every function for the host with one go build.
 func (s *Stack) buildFunctions(ctx context.Context) (string, error) {
-	dir := filepath.Join(s.opts.RepoRoot, ".build", "local")
+	dir := s.opts.BinDir
+	if dir == "" {
+		dir = filepath.Join(s.opts.RepoRoot, ".build", "local")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}

@@ -69,8 +69,12 @@ type Options struct {
 	Table    string
 	Bucket   string
 	LogLevel string
-	Verbose  bool      // tee every process's output to Out
-	Out      io.Writer // banner, warnings and -v output
+	// BinDir receives the function binaries (.build/local under RepoRoot
+	// when empty); tests build into their own data dir so that stacks
+	// running side by side never overwrite each other's binaries.
+	BinDir  string
+	Verbose bool      // tee every process's output to Out
+	Out     io.Writer // banner, warnings and -v output
 }
 
 // Stack is a running local stack.

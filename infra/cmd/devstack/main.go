@@ -174,6 +174,7 @@ func test(root string, args []string) (int, error) {
 		sf.opts.DataDir = tmp
 	}
 	sf.opts.InMemory = true
+	sf.opts.BinDir = filepath.Join(sf.opts.DataDir, "bin")
 	sf.opts.Ports = sf.ports
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
