@@ -78,7 +78,7 @@ func TestTokenBadInput(t *testing.T) {
 		{"unknown role", "POST", "/api/settings/tokens", u.bearer(), map[string]string{"name": "a", "role": "admin"}, 400, `role must be "read" or "write"`},
 		{"past expiry", "POST", "/api/settings/tokens", u.bearer(), map[string]string{"name": "a", "role": "read", "expiresAt": past}, 400, "expiresAt must be in the future"},
 		{"another user's token", "DELETE", "/api/settings/tokens/" + otherID, u.bearer(), nil, 404, "Token not found"},
-		{"token minting tokens", "POST", "/api/settings/tokens", "Bearer " + writeTok, map[string]string{"name": "a", "role": "read"}, 403, "session"},
+		{"token minting tokens", "POST", "/api/settings/tokens", "Bearer " + writeTok, map[string]string{"name": "a", "role": "read"}, 403, "Forbidden"},
 		{"no credentials", "GET", "/api/settings/tokens", "", nil, 401, ""},
 		{"mistyped token", "GET", "/api/whoami-v2", "Bearer " + writeTok[:len(writeTok)-1] + "x", nil, 401, "Invalid credentials"},
 		{"signup reserved name", "POST", "/api/signup", "", map[string]string{"username": "admin", "email": "a@example.com", "password": "long enough pw"}, 400, "reserved"},
@@ -88,7 +88,14 @@ func TestTokenBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := h.do(tt.method, tt.path, tt.auth, tt.body)
-			if r.Status != tt.want || !strings.Contains(string(r.Body), tt.msg) || !strings.HasPrefix(string(r.Body), `{"error":`) {
+			// Clients read json.error || json.message (the gateway's own
+			// denials use API Gateway's {"message": ...}).
+			m := r.json(t)
+			msg, _ := m["error"].(string)
+			if msg == "" {
+				msg, _ = m["message"].(string)
+			}
+			if r.Status != tt.want || msg == "" || !strings.Contains(msg, tt.msg) {
 				t.Fatalf("got %d %s, want %d with %q in a JSON error", r.Status, r.Body, tt.want, tt.msg)
 			}
 		})

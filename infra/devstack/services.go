@@ -267,11 +267,21 @@ func (s *Stack) gitBackend() http.Handler {
 			}
 		}
 		mu.Unlock()
-		if r.Header.Get("X-Trust-User") == "" && (r.URL.Query().Get("service") == "git-receive-pack" || strings.HasSuffix(r.URL.Path, "/git-receive-pack")) {
-			// As a git host does: challenge an anonymous push so that git
-			// retries with the credentials it holds (the token as password).
-			w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
-			http.Error(w, "authentication required to push", http.StatusUnauthorized)
+		// The git server admits only what the authorizer allowed: the
+		// gateway overwrites X-Trust-* from the authorizer's context, so a
+		// client cannot supply them. A deferred 401 becomes the challenge
+		// git needs before it sends the credentials it holds.
+		switch r.Header.Get("X-Trust-Decision") {
+		case "allow":
+		case "deny":
+			if r.Header.Get("X-Trust-Status") == "401" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
+				http.Error(w, r.Header.Get("X-Trust-Reason"), http.StatusUnauthorized)
+				return
+			}
+			fallthrough
+		default:
+			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
 		env := []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}

@@ -80,7 +80,13 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 		// a function of ours is behind the route to defer the 401/400 to.
 		route, _, _ = Match(Table, ev.RequestContext.HTTP.Method, path)
 	}
-	if out.Deny.Kind == apperr.Permission || route == nil || route.Proxy {
+	// Behind a proxy route (the git server) only a missing or bad
+	// credential is deferred: git sends its credentials only after a 401
+	// with WWW-Authenticate, which an HTTP API authorizer cannot answer. The
+	// git server admits nothing without X-Trust-Decision: allow (mapped from
+	// this context by the integration, never from the client) and answers
+	// the 401 challenge itself.
+	if out.Deny.Kind == apperr.Permission || route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated) {
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}
