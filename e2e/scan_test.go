@@ -1,14 +1,13 @@
-// Package e2e runs end-to-end tests through the local stack (make test):
-// real git and git-lfs against the gateway, versitygw's webhook to the
-// scanner, clamd, DynamoDB Local. Every test skips unless
-// TRUSTLAYER_GATEWAY_URL is set.
+// End-to-end tests of scanning: git lfs push and pull through the gateway,
+// versitygw's webhook to the scanner, clamd, the sweeper.
+
 package e2e
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -34,13 +33,13 @@ import (
 
 // stack is the running local stack.
 type stack struct {
-	gateway, internal, outbox, bucket string
+	gateway, internal, bucket string
 }
 
 func needStack(t *testing.T) stack {
 	t.Helper()
 	s := stack{gateway: testenv.RequireEnv(t, "TRUSTLAYER_GATEWAY_URL"), internal: testenv.RequireEnv(t, "TRUSTLAYER_INTERNAL_URL"),
-		outbox: testenv.RequireEnv(t, "TRUSTLAYER_OUTBOX_DIR"), bucket: testenv.RequireEnv(t, "TRUSTLAYER_BUCKET")}
+		bucket: testenv.RequireEnv(t, "TRUSTLAYER_BUCKET")}
 	testenv.RequireTool(t, "git")
 	testenv.RequireTool(t, "git-lfs")
 	return s
@@ -80,71 +79,48 @@ type account struct {
 	user, token, repo string
 }
 
-var codeRE = regexp.MustCompile(`code is ([0-9]{6,10})`)
-
-func (s stack) readCode(t *testing.T, email string) string {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		entries, _ := os.ReadDir(s.outbox)
-		for _, e := range entries {
-			raw, err := os.ReadFile(filepath.Join(s.outbox, e.Name()))
-			if err != nil {
-				continue
-			}
-			var m struct{ To, Body string }
-			if json.Unmarshal(raw, &m) == nil && strings.EqualFold(m.To, email) {
-				if c := codeRE.FindStringSubmatch(m.Body); c != nil {
-					return c[1]
-				}
-			}
-		}
-	}
-	t.Fatalf("no verification code for %s in %s", email, s.outbox)
-	return ""
-}
-
 func (s stack) newAccount(t *testing.T) account {
 	t.Helper()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	user := "scan" + hex.EncodeToString(b[:])
-	email, password := user+"@example.com", "correct horse battery "+user
-	if st := s.call(t, "POST", s.gateway+"/api/signup", "", map[string]string{"username": user, "email": email, "password": password}, nil); st >= 300 {
-		t.Fatalf("signup: %d", st)
-	}
-	code := s.readCode(t, email)
-	if st := s.call(t, "POST", s.gateway+"/api/emails/verify", "", map[string]string{"email": email, "code": code}, nil); st >= 300 {
-		t.Fatalf("verify email: %d", st)
-	}
-	var login struct{ Session string }
-	if st := s.call(t, "POST", s.gateway+"/api/login", "", map[string]string{"username": user, "password": password}, &login); st >= 300 || login.Session == "" {
-		t.Fatalf("login: %d", st)
-	}
-	var tok struct{ Token string }
-	if st := s.call(t, "POST", s.gateway+"/api/settings/tokens", "Bearer "+login.Session, map[string]string{"name": "lfs", "role": "write"}, &tok); st >= 300 || tok.Token == "" {
-		t.Fatalf("create token: %d", st)
-	}
-	repo := "model-" + hex.EncodeToString(b[:2])
-	if st := s.call(t, "POST", s.gateway+"/api/repos/create", "Bearer "+tok.Token, map[string]any{"name": repo, "type": "model"}, nil); st >= 300 {
-		t.Fatalf("create repo: %d", st)
-	}
-	return account{user: user, token: tok.Token, repo: repo}
+	h := newHub(t)
+	u := h.signup("scan")
+	tok, _ := h.token(u, "write")
+	name := uniqueName("model")
+	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": name, "type": "model"}), "create repo")
+	return account{user: u.Name, token: tok, repo: name}
 }
 
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_ASKPASS=/bin/false", "HOME="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, redact(string(out)))
+		t.Fatalf("git %s: %v\n%s", redact(strings.Join(args, " ")), err, redact(string(out)))
 	}
 	return string(out)
 }
 
 // redact hides tokens in git's output.
-func redact(s string) string { return regexp.MustCompile(`hf_[A-Za-z0-9]+`).ReplaceAllString(s, "hf_***") }
+func redact(s string) string {
+	return regexp.MustCompile(`hf_[A-Za-z0-9]+`).ReplaceAllString(s, "hf_***")
+}
+
+// authHeader is sent up-front: the gateway answers an anonymous git
+// request 403, not 401, so git would never retry with the URL's
+// credentials (reported to the authorizer's owners).
+func (a account) authHeader() string {
+	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("hf_user:"+a.token))
+}
+
+// headerKey scopes the header to the gateway: presigned S3 URLs must not
+// carry it.
+func (a account) headerKey(s stack) string { return "http." + s.gateway + "/.extraHeader" }
+
+// redactURL also hides presigned URLs' signatures.
+func redactURL(s string) string {
+	return regexp.MustCompile(`X-Amz-Signature=[0-9a-f]+`).ReplaceAllString(redact(s), "X-Amz-Signature=***")
+}
 
 func (a account) remote(s stack) string {
 	return strings.Replace(s.gateway, "://", "://hf_user:"+a.token+"@", 1) + "/" + a.user + "/" + a.repo + ".git"
@@ -159,6 +135,7 @@ func (s stack) push(t *testing.T, a account, files map[string][]byte) {
 	git(t, dir, "config", "user.email", a.user+"@example.com")
 	git(t, dir, "config", "user.name", a.user)
 	git(t, dir, "config", "lfs.locksverify", "false")
+	git(t, dir, "config", a.headerKey(s), a.authHeader())
 	git(t, dir, "lfs", "install", "--local")
 	git(t, dir, "lfs", "track", "*.bin", "*.pt", "*.safetensors")
 	for name, data := range files {
@@ -264,19 +241,26 @@ func (s stack) batchDownload(t *testing.T, a account, id string, size int) (code
 func (s stack) pull(t *testing.T, a account) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("git", "clone", "-q", a.remote(s), "repo")
+	cmd := exec.Command("git", "-c", a.headerKey(s)+"="+a.authHeader(), "clone", "-q", "-b", "main", a.remote(s), "repo")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "HOME="+dir, "GIT_LFS_SKIP_SMUDGE=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("clone: %v\n%s", err, redact(string(out)))
 	}
 	repo := filepath.Join(dir, "repo")
+	git(t, repo, "config", a.headerKey(s), a.authHeader())
 	cmd = exec.Command("git", "lfs", "pull")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "HOME="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return repo, fmt.Errorf("git lfs pull: %v: %s", err, redact(string(out)))
+		logs := exec.Command("git", "lfs", "logs", "last")
+		logs.Dir, logs.Env = repo, cmd.Env
+		last, _ := logs.CombinedOutput()
+		if len(last) > 2000 {
+			last = last[:2000]
+		}
+		return repo, fmt.Errorf("git lfs pull: %v: %s\n%s", err, redact(string(out)), redactURL(string(last)))
 	}
 	return repo, nil
 }
@@ -296,8 +280,8 @@ func TestEICARPushedWithGitLFSIsInfected(t *testing.T) {
 	if code, msg := s.batchDownload(t, a, oid(data), len(data)); code != 403 || !strings.Contains(msg, "infected") {
 		t.Errorf("batch download: got %d %q, want 403 saying infected", code, msg)
 	}
-	if _, err := s.pull(t, a); err == nil {
-		t.Errorf("git lfs pull of an infected file succeeded")
+	if _, err := s.pull(t, a); err == nil || !strings.Contains(err.Error(), "infected") {
+		t.Errorf("git lfs pull of an infected file: got %v, want a refusal saying infected", err)
 	}
 }
 

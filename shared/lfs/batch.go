@@ -57,12 +57,11 @@ type ObjectError struct {
 
 // BatchInput is a batch call: the request plus what the route and headers say.
 type BatchInput struct {
-	Caller        identity.Caller
-	Type          access.RepoType
-	Namespace     string
-	Name          string
-	Request       BatchRequest
-	Authorization string // the caller's Authorization header, echoed on the verify action
+	Caller    identity.Caller
+	Type      access.RepoType
+	Namespace string
+	Name      string
+	Request   BatchRequest
 }
 
 // Batch answers a batch request.
@@ -134,10 +133,9 @@ func (s *Service) upload(ctx context.Context, in BatchInput, r repo.Repo, o Obje
 	if err != nil {
 		return resp, err
 	}
+	// No Authorization header on verify: git-lfs authenticates it like the
+	// batch call, and an echoed header doubles one set by http.extraHeader.
 	verify := &Action{Href: s.PublicURL + gitPath(r) + "/info/lfs/verify", ExpiresIn: int(URLExpiry.Seconds())}
-	if in.Authorization != "" {
-		verify.Header = map[string]string{"Authorization": in.Authorization}
-	}
 	resp.Actions = map[string]*Action{
 		"upload": {Href: href, Header: hdr, ExpiresIn: int(URLExpiry.Seconds())},
 		"verify": verify,
@@ -220,4 +218,3 @@ func (s *Service) record(ctx context.Context, c identity.Caller, r repo.Repo, o 
 	return s.Files.PutFile(ctx, File{Type: r.Type, Namespace: r.Namespace, Name: r.Name, RepoID: r.ID, OID: o.OID, Size: info.Size,
 		Key: key, VersionID: info.VersionID, ETag: info.ETag, UploadedAt: s.now(), UploadedBy: c.Username})
 }
-

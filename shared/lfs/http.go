@@ -102,7 +102,7 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, typ access.RepoT
 		return
 	}
 	out, err := h.s.Batch(r.Context(), BatchInput{Caller: principal.From(r.Context()), Type: typ,
-		Namespace: r.PathValue("namespace"), Name: repoName(r), Request: req, Authorization: r.Header.Get("Authorization")})
+		Namespace: r.PathValue("namespace"), Name: repoName(r), Request: req})
 	if err != nil {
 		h.failLFS(w, r, err)
 		return
