@@ -205,10 +205,9 @@ func (s *Scanner) scan(ctx context.Context, ref ObjectRef) Result {
 	if isLFS && avVerErr == nil {
 		if hit, ok := s.fromCache(ctx, ref, parts.OID, avVersion, &res); ok {
 			res = hit
-			v = verdict{avInfected: hit.Status == StatusInfected && len(hit.Signatures) > 0, highest: hit.Highest}
-			if hit.Status == StatusInfected && len(hit.Signatures) == 0 && hit.Highest != pickle.Dangerous {
-				v.blocklisted = true
-			}
+			// The blocklist is applied afresh by finish, never from the cache.
+			res.Signatures = withoutBlocklist(hit.Signatures)
+			v = verdict{avInfected: len(res.Signatures) > 0, highest: hit.Highest}
 			return s.finish(res, v, parts, isLFS, start)
 		}
 	}
@@ -246,8 +245,11 @@ func (s *Scanner) scan(ctx context.Context, ref ObjectRef) Result {
 		v.avErr = "could not hash the object"
 	}
 	res = s.finish(res, v, parts, isLFS, start)
-	if res.Status.Final() && res.SHA256 != "" && v.mismatch == "" {
-		e := CacheEntry{SHA256: res.SHA256, Status: res.Status, Reason: res.Reason, Signatures: res.Signatures,
+	// Cache what the engines found; a verdict due to the blocklist alone is
+	// not cached (the blocklist can change, and is cheap to re-apply).
+	onlyBlocklist := res.Blocklisted && !v.avInfected && v.highest != pickle.Dangerous
+	if res.Status.Final() && res.SHA256 != "" && v.mismatch == "" && !onlyBlocklist {
+		e := CacheEntry{SHA256: res.SHA256, Status: res.Status, Reason: res.Reason, Signatures: withoutBlocklist(res.Signatures),
 			Result: res, ClamAVVersion: res.Engines[EngineClamAV], Mode: res.ClamAVMode, PickleVersion: PickleEngineVersion, ScannedAt: res.ScannedAt}
 		if err := s.Store.PutCache(ctx, e); err != nil {
 			s.Log.WarnContext(ctx, "content cache", "sha256", res.SHA256, "err", err)
@@ -269,6 +271,16 @@ func (s *Scanner) finish(res Result, v verdict, parts KeyParts, isLFS bool, star
 	res.ScannedAt = s.now()
 	res.Duration = res.ScannedAt.Sub(start)
 	return res
+}
+
+func withoutBlocklist(sigs []string) []string {
+	var out []string
+	for _, x := range sigs {
+		if x != EngineBlocklist {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func appendOnce(list []string, v string) []string {
