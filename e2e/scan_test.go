@@ -106,9 +106,8 @@ func redact(s string) string {
 	return regexp.MustCompile(`hf_[A-Za-z0-9]+`).ReplaceAllString(s, "hf_***")
 }
 
-// authHeader is sent up-front: the gateway answers an anonymous git
-// request 403, not 401, so git would never retry with the URL's
-// credentials (reported to the authorizer's owners).
+// authHeader sends the token up-front, scoped to the gateway (headerKey),
+// so git and git-lfs authenticate without a 401 round trip.
 func (a account) authHeader() string {
 	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("hf_user:"+a.token))
 }
