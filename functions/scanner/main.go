@@ -40,6 +40,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		addr = u.Path
 	}
 	s := &scan.Scanner{
+		Bucket:   cfg.Bucket,
 		Store:    dynamostore.Scans{Table: table},
 		Objects:  s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket),
 		AV:       &clamd.Client{Network: u.Scheme, Address: addr, ReadTimeout: cfg.ScanTimeout},

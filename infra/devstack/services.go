@@ -258,7 +258,7 @@ func (s *Stack) gitBackend() http.Handler {
 		dir := filepath.Join(root, filepath.FromSlash(repo))
 		mu.Lock()
 		if _, err := os.Stat(dir); err != nil {
-			out, err := exec.Command(s.tools.Git, "init", "--bare", "--quiet", dir).CombinedOutput()
+			out, err := exec.Command(s.tools.Git, "init", "--bare", "--quiet", "--initial-branch=main", dir).CombinedOutput()
 			if err != nil {
 				mu.Unlock()
 				s.log.Error("git init failed", "repo", repo, "err", err, "output", string(out))

@@ -24,6 +24,11 @@ const EventInfected = "file.infected"
 
 // Scanner runs the pipeline. Audit and Owners may be nil (no audit events).
 type Scanner struct {
+	// Bucket, when set, is the only bucket whose objects are scanned:
+	// events naming another bucket are skipped (an S3 server that notifies
+	// for every bucket, or a misrouted notification, cannot make the
+	// scanner read and tag objects it does not own).
+	Bucket   string
 	Store    Store
 	Objects  Objects
 	AV       AV
@@ -71,6 +76,10 @@ func (s *Scanner) HandleEvent(ctx context.Context, raw []byte) (EventSummary, er
 	sum := EventSummary{Objects: []ObjectSummary{}}
 	var errs []error
 	for _, ref := range refs {
+		if s.Bucket != "" && ref.Bucket != s.Bucket {
+			sum.Objects = append(sum.Objects, ObjectSummary{Key: ref.Key, Version: ref.Version(), Skipped: "not the uploads bucket"})
+			continue
+		}
 		o, err := s.ScanObject(ctx, ref)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("scan %s: %w", ref, err))
