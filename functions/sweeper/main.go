@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/shared/awsconfig"
 	"github.com/hubsec/trustlayer/shared/config"
 	"github.com/hubsec/trustlayer/shared/dynamostore"
 	"github.com/hubsec/trustlayer/shared/scan"
@@ -32,7 +31,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	w := &scan.Sweeper{
 		Store:    dynamostore.Scans{Table: wire.Table(cfg, awsCfg)},
-		Queue:    lambdaqueue.Queue{Client: awsconfig.Lambda(awsCfg), Function: cfg.ScannerFunction},
+		Queue:    lambdaqueue.New(awsCfg, cfg.ScannerFunction),
 		Settings: settings,
 		Log:      log,
 	}

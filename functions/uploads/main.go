@@ -40,7 +40,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Files:     dynamostore.LFSFiles{Table: table},
 		Objects:   s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket),
 		Scans:     dynamostore.Scans{Table: table},
-		Queue:     lambdaqueue.Queue{Client: awsconfig.Lambda(awsCfg), Function: cfg.ScannerFunction},
+		Queue:     lambdaqueue.New(awsCfg, cfg.ScannerFunction),
 		Settings:  settings,
 		Bucket:    cfg.Bucket,
 		PublicURL: cfg.PublicURL,

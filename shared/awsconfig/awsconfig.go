@@ -1,5 +1,6 @@
 // Package awsconfig builds AWS SDK clients that honour AWS_ENDPOINT_URL and
-// the per-service AWS_ENDPOINT_URL_DYNAMODB / _S3 / _LAMBDA / _SESV2 variables,
+// the per-service AWS_ENDPOINT_URL_DYNAMODB / _S3 / _LAMBDA / _SESV2 variables
+// (the SDK reads them itself),
 // so DynamoDB Local, LocalStack, any S3-compatible server or real AWS are
 // chosen by environment alone, never by code paths.
 package awsconfig
@@ -12,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -46,6 +46,3 @@ func S3(cfg aws.Config) *s3.Client {
 		}
 	})
 }
-
-// Lambda returns a Lambda client (used to queue scans asynchronously).
-func Lambda(cfg aws.Config) *lambda.Client { return lambda.NewFromConfig(cfg) }

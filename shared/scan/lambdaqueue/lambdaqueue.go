@@ -1,7 +1,7 @@
 // Package lambdaqueue queues scans by invoking the scanner function
 // asynchronously (InvocationType Event) with a synthesized S3 event, the
 // same payload an upload would produce. The client honours
-// AWS_ENDPOINT_URL_LAMBDA (awsconfig.Lambda), so the local stack's invoke
+// AWS_ENDPOINT_URL_LAMBDA (the SDK reads it), so the local stack's invoke
 // endpoint receives it.
 package lambdaqueue
 
@@ -15,6 +15,13 @@ import (
 
 	"github.com/hubsec/trustlayer/shared/scan"
 )
+
+// New returns a queue on the scanner function named fn. The Lambda client
+// lives here, not in awsconfig, so that functions that never queue scans do
+// not link (and initialise) the Lambda SDK.
+func New(cfg aws.Config, fn string) Queue {
+	return Queue{Client: lambda.NewFromConfig(cfg), Function: fn}
+}
 
 // Queue implements scan.Queue.
 type Queue struct {
