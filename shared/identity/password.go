@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -32,8 +33,13 @@ func HashPassword(p string) (string, error) {
 }
 
 // dummyHash is verified against when the account does not exist, so that a
-// login for an unknown name costs the same time as a wrong password.
-var dummyHash, _ = HashPassword("not a real password, only for timing")
+// login for an unknown name costs the same time as a wrong password. It is
+// computed on first use, not at package init: an argon2id hash costs tens of
+// milliseconds, and every function imports this package (cold start).
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("not a real password, only for timing")
+	return h
+})
 
 // CheckPassword reports whether p matches the PHC hash, in constant time.
 func CheckPassword(hash, p string) bool {

@@ -210,7 +210,7 @@ func (s *Service) Login(ctx context.Context, login, password, sourceIP string) (
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return token.Secret{}, Session{}, User{}, err
 	}
-	hash := dummyHash
+	hash := dummyHash()
 	if err == nil {
 		hash = u.PasswordHash
 	}
