@@ -35,7 +35,11 @@ func BuildBootstrap(ctx context.Context, repoRoot, folder, goos, goarch, dir str
 	if stripped {
 		args = append(args, "-trimpath", "-ldflags", "-s -w")
 	}
-	args = append(args, "./functions/"+folder)
+	pkg := "./functions/" + folder
+	if strings.HasPrefix(folder, "./") {
+		pkg = folder // a package path of its own (the cold-start reference)
+	}
+	args = append(args, pkg)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
@@ -375,70 +379,90 @@ func ColdStart(ctx context.Context, repoRoot string, out io.Writer) ([]ColdStart
 			fmt.Fprintf(out, "skip %s: functions/%s does not exist\n", f.LogicalID, folder)
 			continue
 		}
-		arm, err := BuildBootstrap(ctx, repoRoot, folder, "linux", "arm64", filepath.Join(tmp, "arm64", folder), true)
-		if err != nil {
-			return nil, err
-		}
-		st, err := os.Stat(arm)
-		if err != nil {
-			return nil, err
-		}
-		host, err := BuildBootstrap(ctx, repoRoot, folder, runtime.GOOS, runtime.GOARCH, filepath.Join(tmp, "host", folder), true)
-		if err != nil {
-			return nil, err
-		}
-		fixture := fixtureFor(tmpl, f)
-		event, err := os.ReadFile(filepath.Join(repoRoot, "infra", "events", fixture))
-		if err != nil {
-			return nil, err
-		}
 		local, _ := invokeEnv("")
 		env := append(append(append(lambdaEnviron(), functionEnv(tmpl, f.LogicalID)...), local...), "AWS_LAMBDA_FUNCTION_NAME="+f.LogicalID, "LOG_LEVEL=error")
-		res := ColdStartResult{Function: f.LogicalID, BinaryBytes: st.Size(), Event: fixture}
-		// RIE's REPORT figures, for comparison (RIE reports a function
-		// error too, so only a missing REPORT line stops this loop).
-		var inits, durs []float64
-		for i := 0; i < coldStartRounds; i++ {
-			r, err := startRIE(rieBin, host, env, nil)
-			if err != nil {
-				return nil, err
-			}
-			_, _, err = r.invoke(ctx, event)
-			var init, d float64
-			if err == nil {
-				init, d, err = r.waitReport(3 * time.Second)
-			}
-			r.stop()
-			if err != nil {
-				fmt.Fprintf(out, "%s under RIE: %v\n", f.LogicalID, err)
-				inits, durs = nil, nil
-				break
-			}
-			inits, durs = append(inits, init), append(durs, d)
+		res, err := measureColdStart(ctx, repoRoot, rieBin, tmp, folder, f.LogicalID, fixtureFor(tmpl, f), env, out)
+		if err != nil {
+			return nil, err
 		}
-		res.RIEInitMS, res.RIEInvokeMS = median(inits), median(durs)
-		// Init as Lambda defines it, measured with our Runtime API.
-		var mInits, mDurs []float64
-		handlerErr := false
-		for i := 0; i < coldStartRounds; i++ {
-			initD, invD, err := measureInit(ctx, host, env, event)
-			if err != nil && initD == 0 {
-				res.Err = err.Error()
-				break
-			}
-			// A handler error on the fixture (no services behind the
-			// default endpoints) does not make init less real.
-			handlerErr = handlerErr || err != nil
-			mInits = append(mInits, float64(initD.Microseconds())/1000)
-			mDurs = append(mDurs, float64(invD.Microseconds())/1000)
-		}
-		if handlerErr {
-			res.Event += " (handler returned an error)"
-		}
-		res.InitMS, res.FirstInvokeMS = median(mInits), median(mDurs)
 		results = append(results, res)
 	}
+	// The reference, measured the same way in the same run: an aws-lambda-go
+	// function that does nothing, i.e. the floor this machine puts under any
+	// Go function's cold start.
+	ref, err := measureColdStart(ctx, repoRoot, rieBin, tmp, ReferencePackage, "reference (empty aws-lambda-go handler)",
+		"scheduled-event.json", append(lambdaEnviron(), "LOG_LEVEL=error"), out)
+	if err != nil {
+		return nil, err
+	}
+	results = append(results, ref)
 	return results, nil
+}
+
+// ReferencePackage is the empty Lambda function measured beside ours.
+const ReferencePackage = "./infra/coldstartref"
+
+func measureColdStart(ctx context.Context, repoRoot, rieBin, tmp, folder, id, fixture string, env []string, out io.Writer) (ColdStartResult, error) {
+	name := filepath.Base(folder)
+	arm, err := BuildBootstrap(ctx, repoRoot, folder, "linux", "arm64", filepath.Join(tmp, "arm64", name), true)
+	if err != nil {
+		return ColdStartResult{}, err
+	}
+	st, err := os.Stat(arm)
+	if err != nil {
+		return ColdStartResult{}, err
+	}
+	host, err := BuildBootstrap(ctx, repoRoot, folder, runtime.GOOS, runtime.GOARCH, filepath.Join(tmp, "host", name), true)
+	if err != nil {
+		return ColdStartResult{}, err
+	}
+	event, err := os.ReadFile(filepath.Join(repoRoot, "infra", "events", fixture))
+	if err != nil {
+		return ColdStartResult{}, err
+	}
+	res := ColdStartResult{Function: id, BinaryBytes: st.Size(), Event: fixture}
+	// RIE's REPORT figures, for comparison (RIE reports a function
+	// error too, so only a missing REPORT line stops this loop).
+	var inits, durs []float64
+	for i := 0; i < coldStartRounds; i++ {
+		r, err := startRIE(rieBin, host, env, nil)
+		if err != nil {
+			return ColdStartResult{}, err
+		}
+		_, _, err = r.invoke(ctx, event)
+		var init, d float64
+		if err == nil {
+			init, d, err = r.waitReport(3 * time.Second)
+		}
+		r.stop()
+		if err != nil {
+			fmt.Fprintf(out, "%s under RIE: %v\n", id, err)
+			inits, durs = nil, nil
+			break
+		}
+		inits, durs = append(inits, init), append(durs, d)
+	}
+	res.RIEInitMS, res.RIEInvokeMS = median(inits), median(durs)
+	// Init as Lambda defines it, measured with our Runtime API.
+	var mInits, mDurs []float64
+	handlerErr := false
+	for i := 0; i < coldStartRounds; i++ {
+		initD, invD, err := measureInit(ctx, host, env, event)
+		if err != nil && initD == 0 {
+			res.Err = err.Error()
+			break
+		}
+		// A handler error on the fixture (no services behind the
+		// default endpoints) does not make init less real.
+		handlerErr = handlerErr || err != nil
+		mInits = append(mInits, float64(initD.Microseconds())/1000)
+		mDurs = append(mDurs, float64(invD.Microseconds())/1000)
+	}
+	if handlerErr {
+		res.Event += " (handler returned an error)"
+	}
+	res.InitMS, res.FirstInvokeMS = median(mInits), median(mDurs)
+	return res, nil
 }
 
 func median(v []float64) float64 {
