@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -218,30 +217,15 @@ func (a *api) addEmail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) audit(w http.ResponseWriter, r *http.Request) {
-	limit := 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			a.fail(w, r, apperr.E(apperr.Invalid, "limit must be a number from 1 to 100"))
-			return
-		}
-		limit = n
-	}
-	events, next, err := a.svc.Audit(r.Context(), principal.From(r.Context()), limit, r.URL.Query().Get("cursor"))
+	limit, cursor, err := AuditQuery(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	type evJSON struct {
-		Type     string            `json:"type"`
-		At       time.Time         `json:"at"`
-		Actor    string            `json:"actor,omitempty"`
-		SourceIP string            `json:"sourceIp,omitempty"`
-		Details  map[string]string `json:"details,omitempty"`
+	events, next, err := a.svc.Audit(r.Context(), principal.From(r.Context()), limit, cursor)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
-	out := make([]evJSON, 0, len(events))
-	for _, e := range events {
-		out = append(out, evJSON{e.Type, e.At, e.Actor, e.SourceIP, e.Details})
-	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{"events": out, "nextCursor": next})
+	WriteAudit(w, events, next)
 }

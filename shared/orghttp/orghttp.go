@@ -8,10 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/hubsec/trustlayer/shared/apperr"
 	"github.com/hubsec/trustlayer/shared/httpapi"
 	"github.com/hubsec/trustlayer/shared/identityhttp"
 	"github.com/hubsec/trustlayer/shared/org"
@@ -212,32 +210,17 @@ func (a *api) revokeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) audit(w http.ResponseWriter, r *http.Request) {
-	limit := 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			a.fail(w, r, apperr.E(apperr.Invalid, "limit must be a number from 1 to 100"))
-			return
-		}
-		limit = n
-	}
-	events, next, err := a.svc.AuditLog(r.Context(), principal.From(r.Context()), r.PathValue("org"), limit, r.URL.Query().Get("cursor"))
+	limit, cursor, err := identityhttp.AuditQuery(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	type evJSON struct {
-		Type     string            `json:"type"`
-		At       time.Time         `json:"at"`
-		Actor    string            `json:"actor,omitempty"`
-		SourceIP string            `json:"sourceIp,omitempty"`
-		Details  map[string]string `json:"details,omitempty"`
+	events, next, err := a.svc.AuditLog(r.Context(), principal.From(r.Context()), r.PathValue("org"), limit, cursor)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
-	out := make([]evJSON, 0, len(events))
-	for _, e := range events {
-		out = append(out, evJSON{e.Type, e.At, e.Actor, e.SourceIP, e.Details})
-	}
-	httpapi.JSON(w, http.StatusOK, map[string]any{"events": out, "nextCursor": next})
+	identityhttp.WriteAudit(w, events, next)
 }
 
 // Directory lists a user's organizations for whoami-v2: it implements

@@ -14,19 +14,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hubsec/trustlayer/shared/access"
-	"github.com/hubsec/trustlayer/shared/awsconfig"
 	"github.com/hubsec/trustlayer/shared/dynamostore"
+	"github.com/hubsec/trustlayer/shared/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/shared/identity"
 	"github.com/hubsec/trustlayer/shared/org"
 	"github.com/hubsec/trustlayer/shared/orghttp"
 	"github.com/hubsec/trustlayer/shared/principal"
-	"github.com/hubsec/trustlayer/shared/table"
-	"github.com/hubsec/trustlayer/shared/testenv"
 	"github.com/hubsec/trustlayer/shared/token"
 )
 
@@ -48,21 +44,7 @@ func randHex(n int) string {
 // newEnv creates a uniquely named table on DynamoDB Local (or skips).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	testenv.RequireEnv(t, "AWS_ENDPOINT_URL_DYNAMODB")
-	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := awsconfig.DynamoDB(cfg)
-	name := "orghttp-test-" + randHex(6)
-	if err := table.Shape.Ensure(ctx, db, name); err != nil {
-		t.Fatalf("create table: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-	})
-	tb := dynamostore.Table{DB: db, Name: name}
+	tb := dynamotest.NewTable(t)
 	ids := dynamostore.Identity{Table: tb}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := &org.Service{Store: dynamostore.Orgs{Table: tb}, Users: ids, Audit: ids, Log: log}

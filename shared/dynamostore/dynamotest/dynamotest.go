@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"testing"
 
 	"github.com/hubsec/trustlayer/shared/awsconfig"
@@ -30,5 +32,8 @@ func NewTable(t testing.TB) dynamostore.Table {
 	if err := table.Shape.Ensure(ctx, db, name); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
 	return dynamostore.Table{DB: db, Name: name}
 }
