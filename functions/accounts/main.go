@@ -8,6 +8,7 @@ import (
 
 	"github.com/hubsec/trustlayer/shared/config"
 	"github.com/hubsec/trustlayer/shared/identityhttp"
+	"github.com/hubsec/trustlayer/shared/mail"
 	"github.com/hubsec/trustlayer/shared/serve"
 	"github.com/hubsec/trustlayer/shared/wire"
 )
@@ -21,6 +22,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	svc, _ := wire.Identity(cfg, awsCfg, log, wire.Mailer(cfg, awsCfg))
+	svc, _ := wire.Identity(cfg, awsCfg, log, mail.FromConfig(cfg, awsCfg))
 	return serve.HTTP(cfg, log, identityhttp.Accounts(svc, log, wire.Orgs(cfg, awsCfg)))
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/hubsec/trustlayer/shared/config"
 )
 
 // Message is one sent message as the outbox stores it.
@@ -96,4 +98,28 @@ func (s SES) Send(ctx context.Context, to, subject, body string) error {
 		return fmt.Errorf("ses send: %w", err)
 	}
 	return nil
+}
+
+// FromConfig returns the configured Mailer (config.NeedMailer checked the
+// settings): SES on AWS, the outbox elsewhere. It lives here rather than in
+// package wire so that only the functions that send mail link the SES SDK.
+func FromConfig(cfg *config.Config, awsCfg aws.Config) *Mailer {
+	if cfg.Mailer == "ses" {
+		return &Mailer{SES: &SES{Client: sesv2.NewFromConfig(awsCfg), From: cfg.MailFrom}}
+	}
+	return &Mailer{Outbox: &Outbox{Dir: cfg.OutboxDir}}
+}
+
+// Mailer is whichever adapter the configuration chose.
+type Mailer struct {
+	SES    *SES
+	Outbox *Outbox
+}
+
+// Send sends through the chosen adapter.
+func (m *Mailer) Send(ctx context.Context, to, subject, body string) error {
+	if m.SES != nil {
+		return m.SES.Send(ctx, to, subject, body)
+	}
+	return m.Outbox.Send(ctx, to, subject, body)
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/hubsec/trustlayer/shared/authz"
 	"github.com/hubsec/trustlayer/shared/awsconfig"
@@ -15,7 +14,6 @@ import (
 	"github.com/hubsec/trustlayer/shared/dynamostore"
 	"github.com/hubsec/trustlayer/shared/identity"
 	"github.com/hubsec/trustlayer/shared/identityhttp"
-	"github.com/hubsec/trustlayer/shared/mail"
 )
 
 // AWS loads the SDK configuration.
@@ -24,14 +22,6 @@ func AWS(ctx context.Context) (aws.Config, error) { return awsconfig.Load(ctx) }
 // Table returns the table handle.
 func Table(cfg *config.Config, awsCfg aws.Config) dynamostore.Table {
 	return dynamostore.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
-}
-
-// Mailer returns the configured Mailer (config.NeedMailer checked it).
-func Mailer(cfg *config.Config, awsCfg aws.Config) identity.Mailer {
-	if cfg.Mailer == "ses" {
-		return mail.SES{Client: sesv2.NewFromConfig(awsCfg), From: cfg.MailFrom}
-	}
-	return mail.Outbox{Dir: cfg.OutboxDir}
 }
 
 // Identity returns the identity service over the table.
