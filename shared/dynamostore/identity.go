@@ -334,10 +334,11 @@ func (m tokenMetaItem) domain(userID string) identity.Token {
 }
 
 // CreateToken writes the lookup item and the owner's listing item together.
-func (s Identity) CreateToken(ctx context.Context, t identity.Token) error {
+func (s Identity) CreateToken(ctx context.Context, t identity.Token, ev identity.AuditEvent) error {
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		s.putNew(lookupItem(t, t.Hash)),
 		s.putNew(metaItem(t)),
+		s.auditPut(ev),
 	}})
 	if conditionFailed(err) {
 		return identity.ErrConflict
@@ -391,7 +392,7 @@ func (s Identity) TokensOfUser(ctx context.Context, userID string) ([]identity.T
 // RefreshToken deletes the old lookup item, writes the new one and swaps
 // the hash on the listing item, on condition that the hash is still the one
 // the caller read: of concurrent refreshes exactly one commits.
-func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string) error {
+func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string, ev identity.AuditEvent) error {
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(tokenPK(t.Hash), "TOKEN"),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
@@ -406,6 +407,7 @@ func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, n
 				":hint": &types.AttributeValueMemberS{Value: newHint},
 			},
 		}},
+		s.auditPut(ev),
 	}})
 	if conditionFailed(err) {
 		return identity.ErrConflict
@@ -415,7 +417,7 @@ func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, n
 
 // DeleteToken removes both items, on condition that the token was not
 // refreshed in between (else the new secret would survive).
-func (s Identity) DeleteToken(ctx context.Context, t identity.Token) error {
+func (s Identity) DeleteToken(ctx context.Context, t identity.Token, ev identity.AuditEvent) error {
 	hash := t.Hash
 	if hash == "" {
 		return identity.ErrNotFound
@@ -427,6 +429,7 @@ func (s Identity) DeleteToken(ctx context.Context, t identity.Token) error {
 			ConditionExpression:       aws.String("#h = :h"),
 			ExpressionAttributeNames:  map[string]string{"#h": "hash"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: hash}}}},
+		s.auditPut(ev),
 	}})
 	if conditionFailed(err) {
 		return identity.ErrConflict
@@ -493,15 +496,21 @@ func (s Identity) Count(ctx context.Context, k string, w time.Duration, now time
 // AppendAudit stores an event under its subject, expiring after the
 // retention period.
 func (s Identity) AppendAudit(ctx context.Context, ev identity.AuditEvent) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: auditRecord(ev)})
+	return err
+}
+
+// auditPut is an audit event as one item of a transaction.
+func (s Identity) auditPut(ev identity.AuditEvent) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: auditRecord(ev)}}
+}
+
+func auditRecord(ev identity.AuditEvent) map[string]types.AttributeValue {
 	var r [4]byte
 	_, _ = rand.Read(r[:])
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Name),
-		Item: marshal(auditItem{PK: auditPK(ev.Subject), SK: ev.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + hex.EncodeToString(r[:]),
-			Type: ev.Type, At: ev.At, Actor: ev.Actor, SourceIP: ev.SourceIP, Details: ev.Details,
-			TTL: ev.At.Add(identity.AuditRetention).Unix()}),
-	})
-	return err
+	return marshal(auditItem{PK: auditPK(ev.Subject), SK: ev.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + hex.EncodeToString(r[:]),
+		Type: ev.Type, At: ev.At, Actor: ev.Actor, SourceIP: ev.SourceIP, Details: ev.Details,
+		TTL: ev.At.Add(identity.AuditRetention).Unix()})
 }
 
 // Audit pages through a subject's events, newest first.

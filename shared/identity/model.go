@@ -129,14 +129,16 @@ type Store interface {
 	SessionByHash(ctx context.Context, hash string) (Session, error)
 	DeleteSession(ctx context.Context, hash string) error
 
-	CreateToken(ctx context.Context, t Token) error
+	// CreateToken, RefreshToken and DeleteToken write the audit event in
+	// the same transaction as the change: both happen or neither does.
+	CreateToken(ctx context.Context, t Token, ev AuditEvent) error
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	TokenByID(ctx context.Context, userID, id string) (Token, error)
 	TokensOfUser(ctx context.Context, userID string) ([]Token, error)
 	// RefreshToken swaps the hash of t (whose stored hash must still be
 	// t.Hash) for newHash, atomically; ErrConflict if it changed.
-	RefreshToken(ctx context.Context, t Token, newHash, newHint string) error
-	DeleteToken(ctx context.Context, t Token) error
+	RefreshToken(ctx context.Context, t Token, newHash, newHint string, ev AuditEvent) error
+	DeleteToken(ctx context.Context, t Token, ev AuditEvent) error
 	// TouchToken records a use, at most once per interval.
 	TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error
 

@@ -263,8 +263,12 @@ func (s *Service) Logout(ctx context.Context, sessionSecret string) error {
 	return s.Store.DeleteSession(ctx, token.Hash(sessionSecret))
 }
 
+func (s *Service) event(subject, typ, actor, ip string, details map[string]string) AuditEvent {
+	return AuditEvent{Subject: subject, At: s.now(), Type: typ, Actor: actor, SourceIP: ip, Details: details}
+}
+
 func (s *Service) audit(ctx context.Context, subject, typ, actor, ip string, details map[string]string) {
-	ev := AuditEvent{Subject: subject, At: s.now(), Type: typ, Actor: actor, SourceIP: ip, Details: details}
+	ev := s.event(subject, typ, actor, ip, details)
 	if err := s.Store.AppendAudit(ctx, ev); err != nil && s.Log != nil {
 		s.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
 	}

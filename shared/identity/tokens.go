@@ -58,10 +58,10 @@ func (s *Service) CreateToken(ctx context.Context, c Caller, in CreateTokenInput
 		return Token{}, token.Secret{}, err
 	}
 	t.Hash, t.Hint = secret.Hash(), secret.Hint()
-	if err := s.Store.CreateToken(ctx, t); err != nil {
+	ev := s.event("user:"+c.UserID, EventTokenCreated, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name, "role": string(role)})
+	if err := s.Store.CreateToken(ctx, t, ev); err != nil {
 		return Token{}, token.Secret{}, fmt.Errorf("create token: %w", err)
 	}
-	s.audit(ctx, "user:"+c.UserID, EventTokenCreated, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name, "role": string(role)})
 	return t, secret, nil
 }
 
@@ -94,13 +94,13 @@ func (s *Service) DeleteToken(ctx context.Context, c Caller, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteToken(ctx, t); err != nil {
+	ev := s.event("user:"+c.UserID, EventTokenDeleted, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+	if err := s.Store.DeleteToken(ctx, t, ev); err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
 			return apperr.E(apperr.NotExist, "Token not found")
 		}
 		return fmt.Errorf("delete token: %w", err)
 	}
-	s.audit(ctx, "user:"+c.UserID, EventTokenDeleted, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
 	return nil
 }
 
@@ -116,7 +116,8 @@ func (s *Service) RefreshToken(ctx context.Context, c Caller, id string) (Token,
 	if err != nil {
 		return Token{}, token.Secret{}, err
 	}
-	if err := s.Store.RefreshToken(ctx, t, secret.Hash(), secret.Hint()); err != nil {
+	ev := s.event("user:"+c.UserID, EventTokenRefreshed, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+	if err := s.Store.RefreshToken(ctx, t, secret.Hash(), secret.Hint(), ev); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return Token{}, token.Secret{}, apperr.E(apperr.Exist, "The token was changed by another request; list your tokens and try again")
 		}
@@ -126,7 +127,6 @@ func (s *Service) RefreshToken(ctx context.Context, c Caller, id string) (Token,
 		return Token{}, token.Secret{}, fmt.Errorf("refresh token: %w", err)
 	}
 	t.Hash, t.Hint = secret.Hash(), secret.Hint()
-	s.audit(ctx, "user:"+c.UserID, EventTokenRefreshed, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
 	return t, secret, nil
 }
 
@@ -153,13 +153,13 @@ func (s *Service) RevokeLeaked(ctx context.Context, credentials []string, source
 		if err != nil {
 			continue
 		}
-		if err := s.Store.DeleteToken(ctx, t); err != nil {
+		ev := s.event("user:"+t.UserID, EventTokenLeaked, "", sourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+		if err := s.Store.DeleteToken(ctx, t, ev); err != nil {
 			if s.Log != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
 				s.Log.ErrorContext(ctx, "revoke leaked token failed", "tokenId", t.ID, "err", err)
 			}
 			continue
 		}
-		s.audit(ctx, "user:"+t.UserID, EventTokenLeaked, "", sourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
 		s.notifyLeak(ctx, t)
 	}
 	return nil
