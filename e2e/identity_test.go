@@ -36,8 +36,8 @@ func TestTokenFlow(t *testing.T) {
 	if strings.TrimSpace(string(old.Body)) != `{"error":"Invalid credentials in Authorization header"}` {
 		t.Fatalf("401 body: got %s, want the Hub's", old.Body)
 	}
-	if old.Header.Get("X-Request-Id") == "" {
-		t.Fatal("401 without X-Request-Id")
+	if id := old.Header.Get("X-Request-Id"); id == "" || id != old.Header.Get("Apigw-Requestid") {
+		t.Fatalf("401: X-Request-Id %q, want the gateway's request id %q", id, old.Header.Get("Apigw-Requestid"))
 	}
 	h.must(200, h.do("GET", "/api/whoami-v2", "Bearer "+newTok, nil), "new secret after refresh")
 	h.must(204, h.do("DELETE", "/api/settings/tokens/"+readID, u.bearer(), nil), "delete")

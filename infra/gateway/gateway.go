@@ -203,6 +203,7 @@ func newRequestID() string {
 // accessEntry collects what the access log line reports.
 type accessEntry struct {
 	route, auth string
+	requestID   string // also sent as Apigw-Requestid, as API Gateway does
 }
 
 type entryKey struct{}
@@ -244,11 +245,12 @@ func (s *statusRecorder) Flush() {
 func (g *Gateway) accessLog(api string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		e := &accessEntry{route: "-", auth: "-"}
+		e := &accessEntry{route: "-", auth: "-", requestID: newRequestID()}
+		w.Header().Set("Apigw-Requestid", e.requestID)
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), entryKey{}, e)))
 		g.cfg.Log.Info("request", "api", api, "method", r.Method, "path", r.URL.Path,
-			"route", e.route, "status", rec.status, "auth", e.auth,
+			"route", e.route, "status", rec.status, "auth", e.auth, "requestId", e.requestID,
 			"durationMs", float64(time.Since(start).Microseconds())/1000)
 	})
 }

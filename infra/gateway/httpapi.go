@@ -41,7 +41,7 @@ func (g *Gateway) serveHub(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.route = rt.Key()
-	requestID := newRequestID()
+	requestID := e.requestID
 	stage := g.apis[rt.API].StageName
 	if stage == "" {
 		stage = "$default"
