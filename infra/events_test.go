@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/hubsec/trustlayer/infra/samtemplate"
 )
 
 // TestEventFixtures checks that every fixture in infra/events is a real
@@ -61,5 +63,51 @@ func TestS3FixtureKeyIsURLEncoded(t *testing.T) {
 	}
 	if got := ev.Records[0].S3.Object.Key; got != "lfs/acme/tiny-llm/model+weights%281%29.safetensors" {
 		t.Errorf("key %q: want AWS's form-encoded key (space as +)", got)
+	}
+}
+
+// TestFunctionEventFixtures checks every functions/<name>/events/*.json: a
+// real HTTP API payload 2.0 request (no unknown field, authorizer context
+// in the shape principal.Context writes), whose route key is one of that
+// function's routes in template.yaml. `make invoke FN=<name> EVENT=...` and
+// `sam local invoke --event` take them as they are.
+func TestFunctionEventFixtures(t *testing.T) {
+	tmpl, err := samtemplate.Load("../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, err := tmpl.HTTPRoutes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../functions/*/events/*.json")
+	if len(files) == 0 {
+		t.Fatal("no function event fixtures found")
+	}
+	for _, f := range files {
+		folder := filepath.Base(filepath.Dir(filepath.Dir(f)))
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events.APIGatewayV2HTTPRequest
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&ev); err != nil {
+			t.Errorf("%s: not an HTTP API 2.0 request: %v", f, err)
+			continue
+		}
+		found := false
+		for _, r := range routes {
+			if r.Key() == ev.RouteKey && samtemplate.Folder(r.Function) == folder {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: route %q is not one of functions/%s's routes in template.yaml", f, ev.RouteKey, folder)
+		}
+		if ev.RequestContext.Authorizer == nil || ev.RequestContext.Authorizer.Lambda["decision"] != "allow" {
+			t.Errorf("%s: no authorizer context (the functions refuse requests without one)", f)
+		}
 	}
 }
