@@ -128,3 +128,17 @@ func failedIndexes(err error) []int {
 }
 
 func lower(s string) string { return strings.ToLower(s) }
+
+// decodeAll unmarshals query items of layout I and converts each to its
+// domain value.
+func decodeAll[I, D any](items []map[string]types.AttributeValue, conv func(I) D) ([]D, error) {
+	out := make([]D, 0, len(items))
+	for _, m := range items {
+		var it I
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return nil, err
+		}
+		out = append(out, conv(it))
+	}
+	return out, nil
+}

@@ -210,15 +210,7 @@ func (s Identity) EmailsOfUser(ctx context.Context, userID string) ([]identity.E
 	if err != nil {
 		return nil, err
 	}
-	out := make([]identity.Email, 0, len(items))
-	for _, m := range items {
-		var it emailItem
-		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-			return nil, err
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return decodeAll(items, emailItem.domain)
 }
 
 // AddEmail claims an address for a user.
@@ -378,15 +370,7 @@ func (s Identity) TokensOfUser(ctx context.Context, userID string) ([]identity.T
 	if err != nil {
 		return nil, err
 	}
-	out := make([]identity.Token, 0, len(items))
-	for _, m := range items {
-		var it tokenMetaItem
-		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-			return nil, err
-		}
-		out = append(out, it.domain(userID))
-	}
-	return out, nil
+	return decodeAll(items, func(it tokenMetaItem) identity.Token { return it.domain(userID) })
 }
 
 // RefreshToken deletes the old lookup item, writes the new one and swaps

@@ -205,15 +205,7 @@ func (s Orgs) Members(ctx context.Context, orgName string) ([]org.Member, error)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]org.Member, 0, len(items))
-	for _, m := range items {
-		var it memberItem
-		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-			return nil, err
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return decodeAll(items, memberItem.domain)
 }
 
 // adminDelta is how a change of role from prev to next moves the admin count.

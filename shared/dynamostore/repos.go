@@ -282,13 +282,5 @@ func (s Repos) ReposOf(ctx context.Context, ns string) ([]repo.Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]repo.Repo, 0, len(items))
-	for _, m := range items {
-		var it repoItem
-		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-			return nil, err
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return decodeAll(items, repoItem.domain)
 }

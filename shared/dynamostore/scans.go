@@ -431,13 +431,5 @@ func (s LFSFiles) Files(ctx context.Context, typ access.RepoType, ns, name strin
 	if err != nil {
 		return nil, fmt.Errorf("list LFS files: %w", err)
 	}
-	out := make([]lfs.File, 0, len(items))
-	for _, m := range items {
-		var it lfsFileItem
-		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-			return nil, err
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return decodeAll(items, lfsFileItem.domain)
 }
