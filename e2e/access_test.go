@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/shared/testenv"
+	"github.com/hubsec/trustlayer/internal/testenv"
 )
 
 // gitRun runs git with a throwaway HOME and no credential helpers.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/shared/testenv"
+	"github.com/hubsec/trustlayer/internal/testenv"
 )
 
 // TestHuggingFaceJSClient points the real huggingface.js client

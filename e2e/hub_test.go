@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubsec/trustlayer/shared/testenv"
+	"github.com/hubsec/trustlayer/internal/testenv"
 )
 
 // hubClient talks to the local gateway.

@@ -6,11 +6,11 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/identityhttp"
-	"github.com/hubsec/trustlayer/shared/mail"
-	"github.com/hubsec/trustlayer/shared/serve"
-	"github.com/hubsec/trustlayer/shared/wire"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/identityhttp"
+	"github.com/hubsec/trustlayer/internal/mail"
+	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {

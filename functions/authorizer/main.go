@@ -9,10 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/hubsec/trustlayer/shared/authz"
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/serve"
-	"github.com/hubsec/trustlayer/shared/wire"
+	"github.com/hubsec/trustlayer/internal/authz"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {

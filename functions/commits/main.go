@@ -7,13 +7,13 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/shared/commitverify"
-	"github.com/hubsec/trustlayer/shared/commitverify/verifyhttp"
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/dynamostore"
-	"github.com/hubsec/trustlayer/shared/repo"
-	"github.com/hubsec/trustlayer/shared/serve"
-	"github.com/hubsec/trustlayer/shared/wire"
+	"github.com/hubsec/trustlayer/internal/commitverify"
+	"github.com/hubsec/trustlayer/internal/commitverify/verifyhttp"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/repo"
+	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {

@@ -6,12 +6,12 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/shared/awsconfig"
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/dynamostore"
-	"github.com/hubsec/trustlayer/shared/org"
-	"github.com/hubsec/trustlayer/shared/orghttp"
-	"github.com/hubsec/trustlayer/shared/serve"
+	"github.com/hubsec/trustlayer/internal/awsconfig"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/orghttp"
+	"github.com/hubsec/trustlayer/internal/serve"
 )
 
 func main() {

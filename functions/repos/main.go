@@ -6,12 +6,12 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/shared/awsconfig"
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/dynamostore"
-	"github.com/hubsec/trustlayer/shared/repo"
-	"github.com/hubsec/trustlayer/shared/repohttp"
-	"github.com/hubsec/trustlayer/shared/serve"
+	"github.com/hubsec/trustlayer/internal/awsconfig"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/repo"
+	"github.com/hubsec/trustlayer/internal/repohttp"
+	"github.com/hubsec/trustlayer/internal/serve"
 )
 
 func main() {

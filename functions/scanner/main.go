@@ -9,15 +9,15 @@ import (
 	"log/slog"
 	"net/url"
 
-	"github.com/hubsec/trustlayer/shared/awsconfig"
-	"github.com/hubsec/trustlayer/shared/clamd"
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/dynamostore"
-	"github.com/hubsec/trustlayer/shared/repo"
-	"github.com/hubsec/trustlayer/shared/scan"
-	"github.com/hubsec/trustlayer/shared/scan/s3objects"
-	"github.com/hubsec/trustlayer/shared/serve"
-	"github.com/hubsec/trustlayer/shared/wire"
+	"github.com/hubsec/trustlayer/internal/awsconfig"
+	"github.com/hubsec/trustlayer/internal/clamd"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/repo"
+	"github.com/hubsec/trustlayer/internal/scan"
+	"github.com/hubsec/trustlayer/internal/scan/s3objects"
+	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {

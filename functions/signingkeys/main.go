@@ -7,12 +7,12 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/dynamostore"
-	"github.com/hubsec/trustlayer/shared/keyring"
-	"github.com/hubsec/trustlayer/shared/keyring/keyringhttp"
-	"github.com/hubsec/trustlayer/shared/serve"
-	"github.com/hubsec/trustlayer/shared/wire"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/keyring/keyringhttp"
+	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {

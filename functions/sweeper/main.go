@@ -8,12 +8,12 @@ import (
 	"encoding/json"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/dynamostore"
-	"github.com/hubsec/trustlayer/shared/scan"
-	"github.com/hubsec/trustlayer/shared/scan/lambdaqueue"
-	"github.com/hubsec/trustlayer/shared/serve"
-	"github.com/hubsec/trustlayer/shared/wire"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/scan"
+	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
+	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {

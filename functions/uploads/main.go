@@ -7,16 +7,16 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/shared/awsconfig"
-	"github.com/hubsec/trustlayer/shared/config"
-	"github.com/hubsec/trustlayer/shared/dynamostore"
-	"github.com/hubsec/trustlayer/shared/lfs"
-	"github.com/hubsec/trustlayer/shared/repo"
-	"github.com/hubsec/trustlayer/shared/scan"
-	"github.com/hubsec/trustlayer/shared/scan/lambdaqueue"
-	"github.com/hubsec/trustlayer/shared/scan/s3objects"
-	"github.com/hubsec/trustlayer/shared/serve"
-	"github.com/hubsec/trustlayer/shared/wire"
+	"github.com/hubsec/trustlayer/internal/awsconfig"
+	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/lfs"
+	"github.com/hubsec/trustlayer/internal/repo"
+	"github.com/hubsec/trustlayer/internal/scan"
+	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
+	"github.com/hubsec/trustlayer/internal/scan/s3objects"
+	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {

@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/hubsec/trustlayer/shared/table"
+	"github.com/hubsec/trustlayer/internal/table"
 )
 
 // Local credentials: versitygw's root account; DynamoDB Local takes any.

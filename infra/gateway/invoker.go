@@ -47,7 +47,7 @@ func (e *FunctionError) Error() string {
 const maxInvokeResponse = 6 << 20
 
 // HTTPInvoker invokes a function process through the Lambda invoke path it
-// serves (shared/serve off Lambda, or the Runtime Interface Emulator).
+// serves (internal/serve off Lambda, or the Runtime Interface Emulator).
 type HTTPInvoker struct {
 	URL    string // http://127.0.0.1:PORT/2015-03-31/functions/function/invocations
 	Client *http.Client

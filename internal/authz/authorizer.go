@@ -1,0 +1,363 @@
+package authz
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/token"
+)
+
+// Limits on what the authorizer accepts from a request.
+const (
+	MaxPathLen   = 2048
+	MaxAuthLen   = 4096
+	MaxNameLen   = 96
+	StoreTimeout = 2 * time.Second
+)
+
+// GitPasswordMessage is the Hub's answer to a real password in git basic auth.
+const GitPasswordMessage = "Password authentication in git is no longer supported. You must use a user access token or an SSH key instead."
+
+// Authenticator resolves user tokens and sessions (identity.Service).
+type Authenticator interface {
+	Authenticate(ctx context.Context, secret string) (identity.Caller, error)
+}
+
+// Toucher records token use (identity.Store.TouchToken).
+type Toucher interface {
+	TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error
+}
+
+// Authorizer makes the decision. Create it once per process.
+type Authorizer struct {
+	Auth    Authenticator
+	Facts   Facts
+	Touch   Toucher // optional
+	Log     *slog.Logger
+	Routes  []Route // Table when nil
+	Timeout time.Duration
+
+	mu      sync.Mutex
+	touched map[string]time.Time
+}
+
+// Request is what every face extracts from its event.
+type Request struct {
+	Method   string
+	Path     string
+	Query    string // raw query string
+	Header   http.Header
+	SourceIP string
+}
+
+// Outcome is the decision.
+type Outcome struct {
+	Allow  bool
+	Deny   *apperr.Error // why not, when !Allow
+	Caller identity.Caller
+	Route  *Route
+	Params map[string]string
+}
+
+func (o Outcome) denied(e *apperr.Error) Outcome { o.Allow, o.Deny = false, e; return o }
+
+func deny(k apperr.Kind, msg string) *apperr.Error { return apperr.E(k, "%s", msg) }
+
+// Decide decides one request. It never returns an error: store failures and
+// timeouts deny (fail closed) with 503 and are logged.
+func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
+	var out Outcome
+	// A credential that cannot be ours is refused before anything else:
+	// no route matching, no timer, no store call.
+	secret, derr := credential(req.Header)
+	if derr != nil {
+		return out.denied(derr)
+	}
+	if len(req.Path) > MaxPathLen || !cleanPath(req.Path) {
+		return out.denied(deny(apperr.Invalid, "Malformed request path"))
+	}
+	routes := a.Routes
+	if routes == nil {
+		routes = Table
+	}
+	route, params, ok := Match(routes, req.Method, req.Path)
+	if !ok {
+		return out.denied(deny(apperr.NotExist, "Not Found"))
+	}
+	out.Route, out.Params = route, params
+	for k, v := range params {
+		if !validParam(k, v) {
+			return out.denied(deny(apperr.Invalid, "Malformed "+k+" in path"))
+		}
+	}
+	timeout := a.Timeout
+	if timeout == 0 {
+		timeout = StoreTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	// The repo's facts do not depend on the caller: fetch them while the
+	// credential is resolved.
+	type repoResult struct {
+		f     RepoFacts
+		found bool
+		err   error
+	}
+	var repoCh chan repoResult
+	var ns, name string
+	if route.Need == NeedRepo {
+		ns, name = params["namespace"], params["name"]
+		if route.Git {
+			name = strings.TrimSuffix(params["repo"], ".git")
+		}
+		repoCh = make(chan repoResult, 1)
+		go func() {
+			f, found, err := a.Facts.RepoFacts(ctx, route.RepoType, ns, name)
+			repoCh <- repoResult{f, found, err}
+		}()
+	}
+
+	caller, derr := a.authenticate(ctx, secret)
+	caller.SourceIP = req.SourceIP
+	out.Caller = caller
+	if derr != nil {
+		return out.denied(derr)
+	}
+	p := access.Principal{Kind: caller.Kind, User: caller.Username, UserID: caller.UserID, Role: caller.Role, Org: caller.Org}
+
+	var resource access.Resource
+	action := route.Action
+	switch route.Need {
+	case NeedPublic:
+		out.Allow = true
+		return out
+	case NeedAccount:
+		resource = access.Account()
+	case NeedOrg:
+		org := params["org"]
+		if err := a.loadRole(ctx, &p, org); err != nil {
+			return out.denied(a.unavailable(ctx, err))
+		}
+		resource = access.Org(org)
+	case NeedRepo:
+		if route.ServiceAction {
+			q := parseQuery(req.Query)
+			switch q {
+			case "git-upload-pack":
+				action = access.RepoRead
+			case "git-receive-pack":
+				action = access.RepoWrite
+			default:
+				return out.denied(deny(apperr.Invalid, "info/refs needs ?service=git-upload-pack or git-receive-pack"))
+			}
+		}
+		rr := <-repoCh
+		if rr.err != nil {
+			return out.denied(a.unavailable(ctx, rr.err))
+		}
+		if !rr.found {
+			// A missing repo answers like an invisible private one.
+			if caller.Kind == access.KindAnonymous {
+				return out.denied(deny(apperr.Unauthenticated, access.ReasonLogin))
+			}
+			return out.denied(deny(apperr.NotExist, access.ReasonNotFound))
+		}
+		if rr.f.Owner == access.OwnerOrg {
+			if err := a.loadRole(ctx, &p, ns); err != nil {
+				return out.denied(a.unavailable(ctx, err))
+			}
+		}
+		resource = access.Repo(ns, name, route.RepoType, rr.f.Private, rr.f.Owner)
+	}
+	d := access.Decide(p, action, resource)
+	if !d.Allow {
+		return out.denied(statusError(d.Status, d.Reason))
+	}
+	out.Allow = true
+	a.touch(caller)
+	return out
+}
+
+func (a *Authorizer) loadRole(ctx context.Context, p *access.Principal, org string) error {
+	if p.Kind != access.KindSession && p.Kind != access.KindUserToken {
+		return nil
+	}
+	role, err := a.Facts.OrgRole(ctx, org, p.User)
+	if err != nil {
+		return err
+	}
+	if role != "" {
+		p.Orgs = map[string]access.OrgRole{org: role}
+	}
+	return nil
+}
+
+func (a *Authorizer) unavailable(ctx context.Context, err error) *apperr.Error {
+	if a.Log != nil {
+		a.Log.ErrorContext(ctx, "authorizer store failure, denying", "err", err)
+	}
+	return deny(apperr.Unavailable, "Authorization is temporarily unavailable; try again")
+}
+
+func statusError(status int, reason string) *apperr.Error {
+	switch status {
+	case http.StatusUnauthorized:
+		return deny(apperr.Unauthenticated, reason)
+	case http.StatusNotFound:
+		return deny(apperr.NotExist, reason)
+	case http.StatusForbidden:
+		return deny(apperr.Permission, reason)
+	}
+	return deny(apperr.Internal, "Internal error")
+}
+
+// credential reads the Authorization header: Bearer, or basic auth whose
+// password is a token (any username). It checks the token's format and
+// checksum, so a malformed or mistyped token never reaches the store. ""
+// means no credential (anonymous).
+func credential(h http.Header) (string, *apperr.Error) {
+	v := h.Get("Authorization")
+	if v == "" {
+		return "", nil
+	}
+	if len(v) > MaxAuthLen {
+		return "", deny(apperr.Invalid, "Authorization header is too long")
+	}
+	scheme, rest, _ := strings.Cut(v, " ")
+	rest = strings.TrimSpace(rest)
+	var secret string
+	switch {
+	case strings.EqualFold(scheme, "bearer"):
+		secret = rest
+	case strings.EqualFold(scheme, "basic"):
+		raw, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return "", deny(apperr.Invalid, "Malformed basic authorization: not base64")
+		}
+		_, pass, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return "", deny(apperr.Invalid, "Malformed basic authorization: expected user:password")
+		}
+		if _, err := token.Parse(pass); err != nil {
+			return "", deny(apperr.Unauthenticated, GitPasswordMessage)
+		}
+		secret = pass
+	default:
+		return "", identity.ErrBadCredential
+	}
+	if _, err := token.Parse(secret); err != nil {
+		return "", identity.ErrBadCredential
+	}
+	return secret, nil
+}
+
+// authenticate resolves a well-formed secret ("" is the anonymous caller).
+func (a *Authorizer) authenticate(ctx context.Context, secret string) (identity.Caller, *apperr.Error) {
+	if secret == "" {
+		return identity.Caller{Kind: access.KindAnonymous}, nil
+	}
+	kind, _ := token.Parse(secret)
+	if kind == token.KindOrg {
+		org, found, err := a.Facts.OrgByTokenHash(ctx, token.Hash(secret))
+		if err != nil {
+			return identity.Caller{}, a.unavailable(ctx, err)
+		}
+		if !found {
+			return identity.Caller{}, identity.ErrBadCredential
+		}
+		return identity.Caller{Kind: access.KindOrgToken, Org: org}, nil
+	}
+	c, err := a.Auth.Authenticate(ctx, secret)
+	if err != nil {
+		var ae *apperr.Error
+		if errors.As(err, &ae) && ae.Kind == apperr.Unauthenticated {
+			return identity.Caller{}, ae
+		}
+		return identity.Caller{}, a.unavailable(ctx, err)
+	}
+	return c, nil
+}
+
+// touch records a token's use off the request path, at most once a minute
+// per token per process (and the store's conditional write makes it once a
+// minute across processes).
+func (a *Authorizer) touch(c identity.Caller) {
+	if a.Touch == nil || c.TokenID == "" {
+		return
+	}
+	now := time.Now()
+	a.mu.Lock()
+	if a.touched == nil {
+		a.touched = map[string]time.Time{}
+	}
+	if last, ok := a.touched[c.TokenID]; ok && now.Sub(last) < identity.TouchInterval {
+		a.mu.Unlock()
+		return
+	}
+	a.touched[c.TokenID] = now
+	if len(a.touched) > 10000 {
+		a.touched = map[string]time.Time{c.TokenID: now}
+	}
+	a.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := a.Touch.TouchToken(ctx, c.UserID, c.TokenID, now, identity.TouchInterval); err != nil && a.Log != nil {
+			a.Log.Warn("lastUsedAt update failed", "tokenId", c.TokenID, "err", err)
+		}
+	}()
+}
+
+// cleanPath refuses paths a router could read two ways: empty segments,
+// dot segments, encoded separators, control characters.
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for _, s := range strings.Split(p[1:], "/") {
+		if s == "" || s == "." || s == ".." {
+			return false
+		}
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '%' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// validParam checks a path parameter: names of users, orgs and repos use
+// letters, digits, '-', '_' and '.'.
+func validParam(k, v string) bool {
+	if len(v) == 0 || len(v) > MaxNameLen+4 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseQuery returns the value of "service" in a raw query string.
+func parseQuery(q string) string {
+	for _, kv := range strings.Split(q, "&") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == "service" {
+			return v
+		}
+	}
+	return ""
+}

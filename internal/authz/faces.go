@@ -1,0 +1,222 @@
+package authz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/httpapi"
+	"github.com/hubsec/trustlayer/internal/principal"
+)
+
+// ErrUnauthorized is what a REST API authorizer returns to make API Gateway
+// answer 401 (the exact string matters).
+var ErrUnauthorized = errors.New("Unauthorized")
+
+// HandleEvent is the Lambda entry point of all three AWS faces: it tells
+// the event kind by its shape (HTTP API payload 2.0, REST TOKEN, REST
+// REQUEST) and answers in that kind's format.
+func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Version   string `json:"version"`
+		Type      string `json:"type"`
+		MethodArn string `json:"methodArn"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("authorizer event is not JSON: %w", err)
+	}
+	switch {
+	case probe.Version == "2.0":
+		var ev events.APIGatewayV2CustomAuthorizerV2Request
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode HTTP API authorizer event: %w", err)
+		}
+		return a.HTTPAPI(ctx, ev), nil
+	case probe.Type == "TOKEN":
+		var ev events.APIGatewayCustomAuthorizerRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode TOKEN authorizer event: %w", err)
+		}
+		return a.RESTToken(ctx, ev)
+	case probe.Type == "REQUEST" && probe.MethodArn != "":
+		var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode REQUEST authorizer event: %w", err)
+		}
+		return a.RESTRequest(ctx, ev)
+	}
+	return nil, errors.New("unknown authorizer event: expected HTTP API 2.0, REST TOKEN or REST REQUEST")
+}
+
+// HTTPAPI answers an API Gateway HTTP API authorizer (payload 2.0, simple
+// responses). Only 403-worthy denials, and every denial on routes with no
+// function of ours behind them, are gateway denials; others travel in the
+// context for principal.Middleware (see package principal).
+func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) events.APIGatewayV2CustomAuthorizerSimpleResponse {
+	h := http.Header{}
+	for k, v := range ev.Headers {
+		h.Set(k, v)
+	}
+	path := ev.RawPath
+	if path == "" {
+		path = ev.RequestContext.HTTP.Path
+	}
+	out := a.Decide(ctx, Request{Method: ev.RequestContext.HTTP.Method, Path: path, Query: ev.RawQueryString,
+		Header: h, SourceIP: ev.RequestContext.HTTP.SourceIP})
+	a.logDecision(ctx, "http-api", ev.RequestContext.HTTP.Method, path, out)
+	if out.Allow {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, nil)}
+	}
+	route := out.Route
+	if route == nil {
+		// Denied before routing (a malformed credential): find out whether
+		// a function of ours is behind the route to defer the 401/400 to.
+		route, _, _ = Match(Table, ev.RequestContext.HTTP.Method, path)
+	}
+	// Behind a proxy route (the git server) only a missing or bad
+	// credential is deferred: git sends its credentials only after a 401
+	// with WWW-Authenticate, which an HTTP API authorizer cannot answer. The
+	// git server admits nothing without X-Trust-Decision: allow (mapped from
+	// this context by the integration, never from the client) and answers
+	// the 401 challenge itself.
+	if out.Deny.Kind == apperr.Permission || route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated) {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}
+}
+
+// methodFromArn splits "arn:aws:execute-api:region:acct:api/stage/METHOD/path".
+func methodFromArn(arn string) (method, path string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return "", "", false
+	}
+	segs := strings.SplitN(parts[5], "/", 4)
+	if len(segs) < 3 {
+		return "", "", false
+	}
+	path = "/"
+	if len(segs) == 4 {
+		path += segs[3]
+	}
+	return segs[2], path, true
+}
+
+// RESTToken answers a REST API TOKEN authorizer.
+func (a *Authorizer) RESTToken(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	method, path, ok := methodFromArn(ev.MethodArn)
+	if !ok {
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	h := http.Header{}
+	h.Set("Authorization", ev.AuthorizationToken)
+	return a.rest(ctx, "rest-token", ev.MethodArn, Request{Method: method, Path: path, Header: h})
+}
+
+// RESTRequest answers a REST API REQUEST authorizer.
+func (a *Authorizer) RESTRequest(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	h := http.Header{}
+	for k, v := range ev.Headers {
+		h.Set(k, v)
+	}
+	q := url.Values{}
+	for k, v := range ev.QueryStringParameters {
+		q.Set(k, v)
+	}
+	path := ev.Path
+	if path == "" {
+		_, path, _ = methodFromArn(ev.MethodArn)
+	}
+	return a.rest(ctx, "rest-request", ev.MethodArn, Request{Method: ev.HTTPMethod, Path: path, Query: q.Encode(),
+		Header: h, SourceIP: ev.RequestContext.Identity.SourceIP})
+}
+
+func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (events.APIGatewayCustomAuthorizerResponse, error) {
+	out := a.Decide(ctx, req)
+	a.logDecision(ctx, face, req.Method, req.Path, out)
+	if !out.Allow && out.Deny.Kind == apperr.Unauthenticated {
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	effect := "Deny"
+	var ctxMap map[string]any
+	if out.Allow {
+		effect = "Allow"
+		ctxMap = principal.Context(out.Caller, nil)
+	}
+	id := out.Caller.Username
+	if id == "" {
+		id = out.Caller.Org
+	}
+	if id == "" {
+		id = "anonymous"
+	}
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: id,
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: []events.IAMPolicyStatement{
+			{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: []string{arn}},
+		}},
+		Context: ctxMap,
+	}, nil
+}
+
+// ForwardAuth is the face for gateways outside AWS: nginx auth_request
+// (X-Original-Method, X-Original-URI), Traefik ForwardAuth
+// (X-Forwarded-Method, X-Forwarded-Uri) and Envoy ext_authz HTTP (the
+// original method and path, under prefix). Allowed: 200 with X-Trust-*
+// headers for the upstream. Denied: the status and a JSON error.
+func (a *Authorizer) ForwardAuth(prefix string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method, uri := r.Header.Get("X-Original-Method"), r.Header.Get("X-Original-URI")
+		if method == "" {
+			method, uri = r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Forwarded-Uri")
+		}
+		if method == "" {
+			method, uri = r.Method, strings.TrimPrefix(r.URL.RequestURI(), prefix)
+		}
+		path, query, _ := strings.Cut(uri, "?")
+		out := a.Decide(r.Context(), Request{Method: method, Path: path, Query: query, Header: r.Header, SourceIP: sourceIP(r)})
+		a.logDecision(r.Context(), "forward-auth", method, path, out)
+		if !out.Allow {
+			if out.Deny.Kind == apperr.Unauthenticated {
+				w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
+			}
+			httpapi.JSON(w, out.Deny.Kind.Status(), httpapi.ErrorBody{Error: apperr.Public(out.Deny)})
+			return
+		}
+		for k, v := range principal.Context(out.Caller, nil) {
+			w.Header().Set("X-Trust-"+k, fmt.Sprint(v))
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+func sourceIP(r *http.Request) string {
+	if v := r.Header.Get("X-Real-Ip"); v != "" {
+		return v
+	}
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return host
+}
+
+func (a *Authorizer) logDecision(ctx context.Context, face, method, path string, out Outcome) {
+	if a.Log == nil {
+		return
+	}
+	status := 200
+	reason := ""
+	if !out.Allow {
+		status, reason = out.Deny.Kind.Status(), apperr.Public(out.Deny)
+	}
+	a.Log.InfoContext(ctx, "decision", "face", face, "method", method, "path", path, "allow", out.Allow,
+		"status", status, "reason", reason, "caller", out.Caller.Username, "kind", out.Caller.Kind.String(), "tokenId", out.Caller.TokenID)
+}

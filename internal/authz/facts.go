@@ -1,0 +1,31 @@
+// Package authz is the one access decision with several faces: it reads the
+// credential of a request, resolves the caller, maps the route to an action
+// and a resource (routes.go), loads the facts the policy needs and asks
+// access.Decide. The faces (API Gateway HTTP API simple responses, REST
+// TOKEN/REQUEST IAM policies, forward-auth HTTP) only translate.
+package authz
+
+import (
+	"context"
+
+	"github.com/hubsec/trustlayer/internal/access"
+)
+
+// RepoFacts is what the policy needs to know of a repository.
+type RepoFacts struct {
+	Private bool
+	Owner   access.OwnerKind
+}
+
+// Facts loads, per request and strongly consistent, what a decision needs
+// beyond the credential. Implemented by dynamostore.Orgs / dynamostore.Repos.
+type Facts interface {
+	// OrgRole returns user's role in org, or "" when user is not a member
+	// (or org does not exist).
+	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
+	// RepoFacts returns a repository's visibility and owner kind; found is
+	// false when there is no such repository.
+	RepoFacts(ctx context.Context, typ access.RepoType, namespace, name string) (f RepoFacts, found bool, err error)
+	// OrgByTokenHash resolves an org API token (by its hash) to its org.
+	OrgByTokenHash(ctx context.Context, hash string) (org string, found bool, err error)
+}

@@ -1,0 +1,101 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hubsec/trustlayer/internal/commitverify"
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/signature"
+)
+
+// Commits implements commitverify.Store.
+type Commits struct{ Table }
+
+var _ commitverify.Store = Commits{}
+
+// commitRecordItem is the verification of one object in one repository:
+// pk SIGREC#<repoId>, sk OBJ#<object id>. It has no TTL: records persist.
+// Result is the JSON of signature.Result (without the payload); the
+// top-level attributes repeat the verdict for people reading the table.
+type commitRecordItem struct {
+	PK          string    `dynamodbav:"pk"`
+	SK          string    `dynamodbav:"sk"`
+	RepoID      string    `dynamodbav:"repoId"`
+	Repo        string    `dynamodbav:"repo"`
+	ObjectID    string    `dynamodbav:"objectId"`
+	Kind        string    `dynamodbav:"kind"`
+	Status      string    `dynamodbav:"status"`
+	Reason      string    `dynamodbav:"reason"`
+	VerifiedAt  time.Time `dynamodbav:"verifiedAt"`
+	SubmittedBy string    `dynamodbav:"submittedBy"`
+	Result      string    `dynamodbav:"result"`
+}
+
+func sigRecPK(repoID string) string { return "SIGREC#" + repoID }
+func objSK(objectID string) string  { return "OBJ#" + objectID }
+
+func (it commitRecordItem) domain() (commitverify.Record, error) {
+	var res signature.Result
+	if err := json.Unmarshal([]byte(it.Result), &res); err != nil {
+		return commitverify.Record{}, fmt.Errorf("decode record %s: %w", it.ObjectID, err)
+	}
+	return commitverify.Record{RepoID: it.RepoID, Repo: it.Repo, SubmittedBy: it.SubmittedBy, Result: res}, nil
+}
+
+// PutRecord writes rec on condition that no record of its object exists in
+// its repository; when one does, the stored one is returned unchanged.
+func (s Commits) PutRecord(ctx context.Context, rec commitverify.Record) (commitverify.Record, bool, error) {
+	js, err := json.Marshal(rec.Result)
+	if err != nil {
+		return commitverify.Record{}, false, fmt.Errorf("encode record: %w", err)
+	}
+	it := commitRecordItem{PK: sigRecPK(rec.RepoID), SK: objSK(rec.ObjectID), RepoID: rec.RepoID, Repo: rec.Repo,
+		ObjectID: rec.ObjectID, Kind: string(rec.Kind), Status: string(rec.Status), Reason: string(rec.Reason),
+		VerifiedAt: rec.VerifiedAt, SubmittedBy: rec.SubmittedBy, Result: string(js)}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Name), Item: marshal(it),
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		return rec, true, nil
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return commitverify.Record{}, false, fmt.Errorf("put record %s: %w", rec.ObjectID, err)
+	}
+	if ccf.Item != nil {
+		var old commitRecordItem
+		if err := attributevalue.UnmarshalMap(ccf.Item, &old); err != nil {
+			return commitverify.Record{}, false, err
+		}
+		prev, err := old.domain()
+		return prev, false, err
+	}
+	prev, err := s.Record(ctx, rec.RepoID, rec.ObjectID)
+	if err != nil {
+		return commitverify.Record{}, false, fmt.Errorf("read existing record %s: %w", rec.ObjectID, err)
+	}
+	return prev, false, nil
+}
+
+// Record reads the record of objectID in repoID (strongly consistent).
+func (s Commits) Record(ctx context.Context, repoID, objectID string) (commitverify.Record, error) {
+	var it commitRecordItem
+	if err := s.get(ctx, sigRecPK(repoID), objSK(objectID), &it); err != nil {
+		if errors.Is(err, errNoItem) {
+			return commitverify.Record{}, identity.ErrNotFound
+		}
+		return commitverify.Record{}, err
+	}
+	return it.domain()
+}

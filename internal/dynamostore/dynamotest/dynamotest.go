@@ -1,0 +1,39 @@
+// Package dynamotest gives tests an isolated table on DynamoDB Local.
+package dynamotest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"testing"
+
+	"github.com/hubsec/trustlayer/internal/awsconfig"
+	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/table"
+	"github.com/hubsec/trustlayer/internal/testenv"
+)
+
+// NewTable creates a fresh, uniquely named table on DynamoDB Local
+// (AWS_ENDPOINT_URL_DYNAMODB) so each test runs isolated.
+func NewTable(t testing.TB) dynamostore.Table {
+	t.Helper()
+	testenv.RequireEnv(t, "AWS_ENDPOINT_URL_DYNAMODB")
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := awsconfig.DynamoDB(cfg)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "test-" + hex.EncodeToString(b[:])
+	if err := table.Shape.Ensure(ctx, db, name); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	return dynamostore.Table{DB: db, Name: name}
+}

@@ -1,0 +1,569 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"crypto/rand"
+	"encoding/hex"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/identity"
+)
+
+// Identity implements identity.Store.
+type Identity struct{ Table }
+
+var _ identity.Store = Identity{}
+
+type nameItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Kind string `dynamodbav:"kind"` // "user" or "org"
+	ID   string `dynamodbav:"id"`
+	Name string `dynamodbav:"name"`
+}
+
+type userItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	ID           string    `dynamodbav:"id"`
+	Name         string    `dynamodbav:"name"`
+	Fullname     string    `dynamodbav:"fullname"`
+	PasswordHash string    `dynamodbav:"passwordHash"`
+	CreatedAt    time.Time `dynamodbav:"createdAt"`
+}
+
+type emailItem struct {
+	PK       string    `dynamodbav:"pk"`
+	SK       string    `dynamodbav:"sk"`
+	GSI1PK   string    `dynamodbav:"gsi1pk"`
+	GSI1SK   string    `dynamodbav:"gsi1sk"`
+	Address  string    `dynamodbav:"address"`
+	UserID   string    `dynamodbav:"userId"`
+	Verified bool      `dynamodbav:"verified"`
+	Primary  bool      `dynamodbav:"primary"`
+	AddedAt  time.Time `dynamodbav:"addedAt"`
+}
+
+type codeItem struct {
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"`
+	UserID    string    `dynamodbav:"userId"`
+	CodeHash  string    `dynamodbav:"codeHash"`
+	ExpiresAt time.Time `dynamodbav:"expiresAt"`
+	Attempts  int       `dynamodbav:"attempts"`
+	TTL       int64     `dynamodbav:"ttl"`
+}
+
+type sessionItem struct {
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"`
+	UserID    string    `dynamodbav:"userId"`
+	Username  string    `dynamodbav:"username"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	ExpiresAt time.Time `dynamodbav:"expiresAt"`
+	TTL       int64     `dynamodbav:"ttl"`
+}
+
+// tokenLookupItem is the authorizer's hot-path item: one consistent GetItem
+// by the token's hash gives everything a decision needs.
+type tokenLookupItem struct {
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"`
+	TokenID   string    `dynamodbav:"tokenId"`
+	UserID    string    `dynamodbav:"userId"`
+	Username  string    `dynamodbav:"username"`
+	Name      string    `dynamodbav:"name"`
+	Role      string    `dynamodbav:"role"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	ExpiresAt time.Time `dynamodbav:"expiresAt,omitempty"`
+	TTL       int64     `dynamodbav:"ttl,omitempty"`
+}
+
+// tokenMetaItem lists a token under its owner.
+type tokenMetaItem struct {
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	TokenID    string    `dynamodbav:"tokenId"`
+	Username   string    `dynamodbav:"username"`
+	Name       string    `dynamodbav:"name"`
+	Role       string    `dynamodbav:"role"`
+	Hash       string    `dynamodbav:"hash"`
+	Hint       string    `dynamodbav:"hint"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	LastUsedAt time.Time `dynamodbav:"lastUsedAt,omitempty,unixtime"`
+	ExpiresAt  time.Time `dynamodbav:"expiresAt,omitempty"`
+}
+
+type auditItem struct {
+	PK       string            `dynamodbav:"pk"`
+	SK       string            `dynamodbav:"sk"`
+	Type     string            `dynamodbav:"type"`
+	At       time.Time         `dynamodbav:"at"`
+	Actor    string            `dynamodbav:"actor,omitempty"`
+	SourceIP string            `dynamodbav:"sourceIp,omitempty"`
+	Details  map[string]string `dynamodbav:"details,omitempty"`
+	TTL      int64             `dynamodbav:"ttl"`
+}
+
+// Key builders, documented in docs/data-model.md.
+func userPK(id string) string       { return "USER#" + id }
+func namePK(name string) string     { return "NAME#" + lower(name) }
+func emailPK(addr string) string    { return "EMAIL#" + lower(addr) }
+func sessionPK(hash string) string  { return "SESSION#" + hash }
+func tokenPK(hash string) string    { return "TOKEN#" + hash }
+func auditPK(subject string) string { return "AUDIT#" + subject }
+
+func notFound(err error) error {
+	if errors.Is(err, errNoItem) {
+		return identity.ErrNotFound
+	}
+	return err
+}
+
+// CreateUser writes the name claim, the profile and the email claim in one
+// transaction, so two sign-ups for one name or email cannot both succeed.
+func (s Identity) CreateUser(ctx context.Context, u identity.User, e identity.Email) error {
+	items := []types.TransactWriteItem{
+		s.putNew(nameItem{PK: namePK(u.Name), SK: "NAME", Kind: "user", ID: u.ID, Name: u.Name}),
+		s.putNew(userItem{PK: userPK(u.ID), SK: "PROFILE", ID: u.ID, Name: u.Name, Fullname: u.Fullname, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt}),
+		s.putNew(toEmailItem(e)),
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	for _, i := range failedIndexes(err) {
+		switch i {
+		case 0:
+			return &identity.ExistsError{Field: "username"}
+		case 2:
+			return &identity.ExistsError{Field: "email"}
+		}
+	}
+	if conditionFailed(err) {
+		return &identity.ExistsError{Field: "username"}
+	}
+	return fmt.Errorf("create user: %w", err)
+}
+
+func toEmailItem(e identity.Email) emailItem {
+	return emailItem{PK: emailPK(e.Address), SK: "EMAIL", GSI1PK: userPK(e.UserID), GSI1SK: "EMAIL#" + lower(e.Address),
+		Address: e.Address, UserID: e.UserID, Verified: e.Verified, Primary: e.Primary, AddedAt: e.AddedAt}
+}
+
+func (e emailItem) domain() identity.Email {
+	return identity.Email{Address: e.Address, UserID: e.UserID, Verified: e.Verified, Primary: e.Primary, AddedAt: e.AddedAt}
+}
+
+// UserByID reads a profile.
+func (s Identity) UserByID(ctx context.Context, id string) (identity.User, error) {
+	var it userItem
+	if err := s.get(ctx, userPK(id), "PROFILE", &it); err != nil {
+		return identity.User{}, notFound(err)
+	}
+	return identity.User{ID: it.ID, Name: it.Name, Fullname: it.Fullname, PasswordHash: it.PasswordHash, CreatedAt: it.CreatedAt}, nil
+}
+
+// UserByName resolves a name claim to its user.
+func (s Identity) UserByName(ctx context.Context, name string) (identity.User, error) {
+	var n nameItem
+	if err := s.get(ctx, namePK(name), "NAME", &n); err != nil {
+		return identity.User{}, notFound(err)
+	}
+	if n.Kind != "user" {
+		return identity.User{}, identity.ErrNotFound
+	}
+	return s.UserByID(ctx, n.ID)
+}
+
+// EmailByAddress reads an email claim.
+func (s Identity) EmailByAddress(ctx context.Context, addr string) (identity.Email, error) {
+	var it emailItem
+	if err := s.get(ctx, emailPK(addr), "EMAIL", &it); err != nil {
+		return identity.Email{}, notFound(err)
+	}
+	return it.domain(), nil
+}
+
+// EmailsOfUser lists a user's emails through gsi1 (eventually consistent).
+func (s Identity) EmailsOfUser(ctx context.Context, userID string) ([]identity.Email, error) {
+	items, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: userPK(userID)},
+			":p":  &types.AttributeValueMemberS{Value: "EMAIL#"},
+		},
+	}, 100)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(items, emailItem.domain)
+}
+
+// AddEmail claims an address for a user.
+func (s Identity) AddEmail(ctx context.Context, e identity.Email) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Name), Item: marshal(toEmailItem(e)),
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if conditionFailed(err) {
+		return &identity.ExistsError{Field: "email"}
+	}
+	return err
+}
+
+// PutEmailCode stores (or replaces) the pending code of an address.
+func (s Identity) PutEmailCode(ctx context.Context, c identity.EmailCode) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Name),
+		Item: marshal(codeItem{PK: emailPK(c.Address), SK: "CODE", UserID: c.UserID, CodeHash: c.CodeHash,
+			ExpiresAt: c.ExpiresAt, TTL: c.ExpiresAt.Add(24 * time.Hour).Unix()}),
+	})
+	return err
+}
+
+// EmailCode reads the pending code of an address.
+func (s Identity) EmailCode(ctx context.Context, addr string) (identity.EmailCode, error) {
+	var it codeItem
+	if err := s.get(ctx, emailPK(addr), "CODE", &it); err != nil {
+		return identity.EmailCode{}, notFound(err)
+	}
+	return identity.EmailCode{Address: addr, UserID: it.UserID, CodeHash: it.CodeHash, ExpiresAt: it.ExpiresAt, Attempts: it.Attempts}, nil
+}
+
+// FailEmailCode counts a wrong attempt.
+func (s Identity) FailEmailCode(ctx context.Context, addr string) error {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Name), Key: key(emailPK(addr), "CODE"),
+		UpdateExpression:          aws.String("ADD attempts :one"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+	})
+	if conditionFailed(err) {
+		return identity.ErrNotFound
+	}
+	return err
+}
+
+// ConsumeEmailCode deletes the code (if unchanged) and marks the email
+// verified in one transaction: a code works once.
+func (s Identity) ConsumeEmailCode(ctx context.Context, addr, codeHash string) error {
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: aws.String(s.Name), Key: key(emailPK(addr), "CODE"),
+			ConditionExpression:       aws.String("codeHash = :h"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: codeHash}},
+		}},
+		{Update: &types.Update{
+			TableName: aws.String(s.Name), Key: key(emailPK(addr), "EMAIL"),
+			UpdateExpression:          aws.String("SET verified = :t"),
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+		}},
+	}})
+	if conditionFailed(err) {
+		return identity.ErrConflict
+	}
+	return err
+}
+
+// PutSession stores a session by its hash.
+func (s Identity) PutSession(ctx context.Context, sess identity.Session) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Name),
+		Item: marshal(sessionItem{PK: sessionPK(sess.Hash), SK: "SESSION", UserID: sess.UserID, Username: sess.Username,
+			CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, TTL: sess.ExpiresAt.Unix()}),
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	return err
+}
+
+// SessionByHash reads a session.
+func (s Identity) SessionByHash(ctx context.Context, hash string) (identity.Session, error) {
+	var it sessionItem
+	if err := s.get(ctx, sessionPK(hash), "SESSION", &it); err != nil {
+		return identity.Session{}, notFound(err)
+	}
+	return identity.Session{Hash: hash, UserID: it.UserID, Username: it.Username, CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt}, nil
+}
+
+// DeleteSession ends a session.
+func (s Identity) DeleteSession(ctx context.Context, hash string) error {
+	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name), Key: key(sessionPK(hash), "SESSION")})
+	return err
+}
+
+func lookupItem(t identity.Token, hash string) tokenLookupItem {
+	it := tokenLookupItem{PK: tokenPK(hash), SK: "TOKEN", TokenID: t.ID, UserID: t.UserID, Username: t.Username,
+		Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+	if !t.ExpiresAt.IsZero() {
+		it.TTL = t.ExpiresAt.Add(24 * time.Hour).Unix()
+	}
+	return it
+}
+
+func metaItem(t identity.Token) tokenMetaItem {
+	return tokenMetaItem{PK: userPK(t.UserID), SK: "TOKEN#" + t.ID, TokenID: t.ID, Username: t.Username, Name: t.Name,
+		Role: string(t.Role), Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt}
+}
+
+func (m tokenMetaItem) domain(userID string) identity.Token {
+	return identity.Token{ID: m.TokenID, UserID: userID, Username: m.Username, Name: m.Name, Role: access.TokenRole(m.Role),
+		Hash: m.Hash, Hint: m.Hint, CreatedAt: m.CreatedAt, LastUsedAt: m.LastUsedAt, ExpiresAt: m.ExpiresAt}
+}
+
+// CreateToken writes the lookup item and the owner's listing item together.
+func (s Identity) CreateToken(ctx context.Context, t identity.Token, ev identity.AuditEvent) error {
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		s.putNew(lookupItem(t, t.Hash)),
+		s.putNew(metaItem(t)),
+		s.auditPut(ev),
+	}})
+	if conditionFailed(err) {
+		return identity.ErrConflict
+	}
+	return err
+}
+
+// TokenByHash is the authorizer's hot path: one strongly consistent GetItem.
+func (s Identity) TokenByHash(ctx context.Context, hash string) (identity.Token, error) {
+	var it tokenLookupItem
+	if err := s.get(ctx, tokenPK(hash), "TOKEN", &it); err != nil {
+		return identity.Token{}, notFound(err)
+	}
+	return identity.Token{ID: it.TokenID, UserID: it.UserID, Username: it.Username, Name: it.Name, Role: access.TokenRole(it.Role),
+		Hash: hash, CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt}, nil
+}
+
+// TokenByID reads one of a user's tokens.
+func (s Identity) TokenByID(ctx context.Context, userID, id string) (identity.Token, error) {
+	var it tokenMetaItem
+	if err := s.get(ctx, userPK(userID), "TOKEN#"+id, &it); err != nil {
+		return identity.Token{}, notFound(err)
+	}
+	return it.domain(userID), nil
+}
+
+// TokensOfUser lists a user's tokens (one partition, consistent).
+func (s Identity) TokensOfUser(ctx context.Context, userID string) ([]identity.Token, error) {
+	items, err := s.query(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ConsistentRead:         aws.Bool(true),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: userPK(userID)},
+			":p":  &types.AttributeValueMemberS{Value: "TOKEN#"},
+		},
+	}, 1000)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(items, func(it tokenMetaItem) identity.Token { return it.domain(userID) })
+}
+
+// RefreshToken deletes the old lookup item, writes the new one and swaps
+// the hash on the listing item, on condition that the hash is still the one
+// the caller read: of concurrent refreshes exactly one commits.
+func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string, ev identity.AuditEvent) error {
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(tokenPK(t.Hash), "TOKEN"),
+			ConditionExpression: aws.String("attribute_exists(pk)")}},
+		s.putNew(lookupItem(t, newHash)),
+		{Update: &types.Update{
+			TableName: aws.String(s.Name), Key: key(userPK(t.UserID), "TOKEN#"+t.ID),
+			UpdateExpression:         aws.String("SET #h = :new, hint = :hint"),
+			ConditionExpression:      aws.String("#h = :old"),
+			ExpressionAttributeNames: map[string]string{"#h": "hash"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":new": &types.AttributeValueMemberS{Value: newHash}, ":old": &types.AttributeValueMemberS{Value: t.Hash},
+				":hint": &types.AttributeValueMemberS{Value: newHint},
+			},
+		}},
+		s.auditPut(ev),
+	}})
+	if conditionFailed(err) {
+		return identity.ErrConflict
+	}
+	return err
+}
+
+// DeleteToken removes both items, on condition that the token was not
+// refreshed in between (else the new secret would survive).
+func (s Identity) DeleteToken(ctx context.Context, t identity.Token, ev identity.AuditEvent) error {
+	hash := t.Hash
+	if hash == "" {
+		return identity.ErrNotFound
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(tokenPK(hash), "TOKEN"),
+			ConditionExpression: aws.String("attribute_exists(pk)")}},
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(userPK(t.UserID), "TOKEN#"+t.ID),
+			ConditionExpression:       aws.String("#h = :h"),
+			ExpressionAttributeNames:  map[string]string{"#h": "hash"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: hash}}}},
+		s.auditPut(ev),
+	}})
+	if conditionFailed(err) {
+		return identity.ErrConflict
+	}
+	return err
+}
+
+// TouchToken sets lastUsedAt unless it was set less than interval ago (a
+// conditional update: at most one write per interval whatever the traffic).
+func (s Identity) TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Name), Key: key(userPK(userID), "TOKEN#"+id),
+		UpdateExpression:    aws.String("SET lastUsedAt = :now"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :before)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now":    &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
+			":before": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(-interval).Unix(), 10)},
+		},
+	})
+	if conditionFailed(err) {
+		return nil
+	}
+	return err
+}
+
+func window(now time.Time, w time.Duration) string {
+	return strconv.FormatInt(now.Unix()/int64(w.Seconds()), 10)
+}
+
+// Hit adds one to a fixed-window counter and returns the new count.
+func (s Identity) Hit(ctx context.Context, k string, w time.Duration, now time.Time) (int, error) {
+	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Name), Key: key("RATE#"+k, window(now, w)),
+		UpdateExpression:         aws.String("ADD #c :one SET #t = :ttl"),
+		ExpressionAttributeNames: map[string]string{"#c": "count", "#t": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+			":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(2*w).Unix(), 10)},
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	if err != nil {
+		return 0, err
+	}
+	var out struct {
+		Count int `dynamodbav:"count"`
+	}
+	err = attributevalue.UnmarshalMap(res.Attributes, &out)
+	return out.Count, err
+}
+
+// Count reads a counter without adding to it.
+func (s Identity) Count(ctx context.Context, k string, w time.Duration, now time.Time) (int, error) {
+	var out struct {
+		Count int `dynamodbav:"count"`
+	}
+	err := s.get(ctx, "RATE#"+k, window(now, w), &out)
+	if errors.Is(err, errNoItem) {
+		return 0, nil
+	}
+	return out.Count, err
+}
+
+// AppendAudit stores an event under its subject, expiring after the
+// retention period.
+func (s Identity) AppendAudit(ctx context.Context, ev identity.AuditEvent) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: auditRecord(ev)})
+	return err
+}
+
+// auditPut is an audit event as one item of a transaction.
+func (s Identity) auditPut(ev identity.AuditEvent) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: auditRecord(ev)}}
+}
+
+func auditRecord(ev identity.AuditEvent) map[string]types.AttributeValue {
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	return marshal(auditItem{PK: auditPK(ev.Subject), SK: ev.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + hex.EncodeToString(r[:]),
+		Type: ev.Type, At: ev.At, Actor: ev.Actor, SourceIP: ev.SourceIP, Details: ev.Details,
+		TTL: ev.At.Add(identity.AuditRetention).Unix()})
+}
+
+// Audit pages through a subject's events, newest first.
+func (s Identity) Audit(ctx context.Context, subject string, limit int, cursor string) ([]identity.AuditEvent, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.Name),
+		KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: auditPK(subject)},
+		},
+		ScanIndexForward: aws.Bool(false),
+		Limit:            aws.Int32(int32(limit)),
+	}
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		var sk string
+		if err != nil || json.Unmarshal(raw, &sk) != nil || len(sk) > 100 {
+			return nil, "", identity.ErrBadCursor
+		}
+		in.ExclusiveStartKey = key(auditPK(subject), sk)
+	}
+	res, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("query audit: %w", err)
+	}
+	out := make([]identity.AuditEvent, 0, len(res.Items))
+	for _, m := range res.Items {
+		var it auditItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return nil, "", err
+		}
+		out = append(out, identity.AuditEvent{Subject: subject, At: it.At, Type: it.Type, Actor: it.Actor, SourceIP: it.SourceIP, Details: it.Details})
+	}
+	next := ""
+	if res.LastEvaluatedKey != nil {
+		var sk string
+		_ = attributevalue.Unmarshal(res.LastEvaluatedKey["sk"], &sk)
+		b, _ := json.Marshal(sk)
+		next = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return out, next, nil
+}
+
+// CountTokenLookups scans for lookup items of a token id. It is for tests
+// (orphan checks), never for a request path.
+func (s Identity) CountTokenLookups(ctx context.Context, tokenID string) (int, error) {
+	sc, ok := s.DB.(interface {
+		Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	})
+	if !ok {
+		return 0, errors.New("scan not supported by this client")
+	}
+	n := 0
+	in := &dynamodb.ScanInput{
+		TableName:        aws.String(s.Name),
+		FilterExpression: aws.String("begins_with(pk, :p) AND tokenId = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p": &types.AttributeValueMemberS{Value: "TOKEN#"}, ":id": &types.AttributeValueMemberS{Value: tokenID},
+		},
+	}
+	for {
+		res, err := sc.Scan(ctx, in)
+		if err != nil {
+			return 0, err
+		}
+		n += len(res.Items)
+		if res.LastEvaluatedKey == nil {
+			return n, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}

@@ -1,0 +1,354 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/signature"
+	"github.com/hubsec/trustlayer/internal/signingkey"
+)
+
+// Keys implements keyring.Store, and signature.KeyDirectory for commit
+// verification over the same items.
+type Keys struct{ Table }
+
+var (
+	_ keyring.Store          = Keys{}
+	_ signature.KeyDirectory = Keys{}
+)
+
+// gpgKeyItem is an account's OpenPGP key: pk USER#<userId>, sk GPGKEY#<id>.
+// Key is the JSON of signingkey.GPGKey without raw_key (kept in Armored).
+type gpgKeyItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	ID           string    `dynamodbav:"id"`
+	UserID       string    `dynamodbav:"userId"`
+	KeyID        string    `dynamodbav:"keyId"`
+	Fingerprint  string    `dynamodbav:"fingerprint"`
+	Fingerprints []string  `dynamodbav:"fingerprints"` // primary then subkeys, as claimed
+	KeyIDs       []string  `dynamodbav:"keyIds"`       // same order
+	Key          string    `dynamodbav:"key"`
+	Armored      string    `dynamodbav:"armored"`
+	AddedAt      time.Time `dynamodbav:"addedAt"`
+}
+
+// gpgKeyIDItem indexes a key under the 64-bit id of its primary key or of
+// one subkey, and claims that (sub)key's fingerprint for one account:
+// pk GPGKEYID#<16 hex>, sk GPGFPR#<fingerprint>. Key ids may collide; a
+// Query on the pk returns every key that has the id. The armored key is
+// copied here so verification needs one Query per signature.
+type gpgKeyIDItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	UserID       string    `dynamodbav:"userId"`
+	KeyRecordID  string    `dynamodbav:"keyRecordId"`
+	PrimaryKeyID string    `dynamodbav:"primaryKeyId"`
+	PrimaryFpr   string    `dynamodbav:"primaryFingerprint"`
+	Armored      string    `dynamodbav:"armored"`
+	AddedAt      time.Time `dynamodbav:"addedAt"`
+}
+
+// sshKeyItem is an account's SSH signing key: pk USER#<userId>, sk SSHKEY#<id>.
+type sshKeyItem struct {
+	PK          string    `dynamodbav:"pk"`
+	SK          string    `dynamodbav:"sk"`
+	ID          string    `dynamodbav:"id"`
+	UserID      string    `dynamodbav:"userId"`
+	Title       string    `dynamodbav:"title"`
+	Type        string    `dynamodbav:"type"`
+	Fingerprint string    `dynamodbav:"fingerprint"`
+	Comment     string    `dynamodbav:"comment"`
+	BitLength   int       `dynamodbav:"bitLength"`
+	Key         string    `dynamodbav:"key"`
+	AddedAt     time.Time `dynamodbav:"addedAt"`
+}
+
+// sshFprItem claims an SSH fingerprint for one account and is the
+// verification lookup: pk SSHFPR#<SHA256:...>, sk SSHFPR.
+type sshFprItem struct {
+	PK          string    `dynamodbav:"pk"`
+	SK          string    `dynamodbav:"sk"`
+	UserID      string    `dynamodbav:"userId"`
+	KeyRecordID string    `dynamodbav:"keyRecordId"`
+	Key         string    `dynamodbav:"key"`
+	AddedAt     time.Time `dynamodbav:"addedAt"`
+}
+
+const sshFprSK = "SSHFPR"
+
+func gpgKeySK(id string) string          { return "GPGKEY#" + id }
+func sshKeySK(id string) string          { return "SSHKEY#" + id }
+func gpgKeyIDPK(keyID string) string     { return "GPGKEYID#" + keyID }
+func gpgFprSK(fpr string) string         { return "GPGFPR#" + fpr }
+func sshFprPK(fingerprint string) string { return "SSHFPR#" + fingerprint }
+func keyNotFound(err error) error {
+	if errors.Is(err, errNoItem) {
+		return identity.ErrNotFound
+	}
+	return err
+}
+
+// AddGPGKey writes the key, and one index-and-claim item per key id, in one
+// transaction; a claimed fingerprint fails it with a *keyring.TakenError.
+func (s Keys) AddGPGKey(ctx context.Context, k keyring.GPGKey) error {
+	body := k.Key
+	body.RawKey = ""
+	js, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("encode GPG key: %w", err)
+	}
+	it := gpgKeyItem{PK: userPK(k.UserID), SK: gpgKeySK(k.ID), ID: k.ID, UserID: k.UserID,
+		KeyID: k.Key.KeyID, Fingerprint: k.Key.Fingerprint, Key: string(js), Armored: k.Key.RawKey, AddedAt: k.AddedAt}
+	all := append([]signingkey.GPGKey{k.Key}, k.Key.Subkeys...)
+	items := []types.TransactWriteItem{s.putNew(it)}
+	for _, sub := range all {
+		it.Fingerprints = append(it.Fingerprints, sub.Fingerprint)
+		it.KeyIDs = append(it.KeyIDs, sub.KeyID)
+		items = append(items, s.putNew(gpgKeyIDItem{PK: gpgKeyIDPK(sub.KeyID), SK: gpgFprSK(sub.Fingerprint),
+			UserID: k.UserID, KeyRecordID: k.ID, PrimaryKeyID: k.Key.KeyID, PrimaryFpr: k.Key.Fingerprint,
+			Armored: k.Key.RawKey, AddedAt: k.AddedAt}))
+	}
+	items[0] = s.putNew(it) // now with the fingerprint lists
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	if failed := failedIndexes(err); len(failed) > 0 {
+		for _, i := range failed {
+			if i == 0 {
+				continue // the record's random id collided: no claim involved
+			}
+			sub := all[i-1]
+			te := &keyring.TakenError{Fingerprint: sub.Fingerprint}
+			var holder gpgKeyIDItem
+			if s.get(ctx, gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint), &holder) == nil {
+				te.UserID = holder.UserID
+			}
+			return te
+		}
+	}
+	return fmt.Errorf("add GPG key %s: %w", k.Key.KeyID, err)
+}
+
+func (it gpgKeyItem) domain() (keyring.GPGKey, error) {
+	var k signingkey.GPGKey
+	if err := json.Unmarshal([]byte(it.Key), &k); err != nil {
+		return keyring.GPGKey{}, fmt.Errorf("decode GPG key %s: %w", it.ID, err)
+	}
+	k.RawKey = it.Armored
+	return keyring.GPGKey{ID: it.ID, UserID: it.UserID, AddedAt: it.AddedAt, Key: k}, nil
+}
+
+// listUnder queries a user's items whose sk starts with prefix,
+// strongly consistent.
+func (s Keys) listUnder(ctx context.Context, userID, prefix string) ([]map[string]types.AttributeValue, error) {
+	return s.query(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: userPK(userID)},
+			":p":  &types.AttributeValueMemberS{Value: prefix},
+		},
+		ConsistentRead: aws.Bool(true),
+	}, 1000)
+}
+
+// GPGKeys lists a user's OpenPGP keys, oldest first.
+func (s Keys) GPGKeys(ctx context.Context, userID string) ([]keyring.GPGKey, error) {
+	items, err := s.listUnder(ctx, userID, "GPGKEY#")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]keyring.GPGKey, 0, len(items))
+	for _, m := range items {
+		var it gpgKeyItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return nil, err
+		}
+		k, err := it.domain()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	sortByAdded(out, func(k keyring.GPGKey) time.Time { return k.AddedAt })
+	return out, nil
+}
+
+// GPGKey reads one of a user's OpenPGP keys.
+func (s Keys) GPGKey(ctx context.Context, userID, id string) (keyring.GPGKey, error) {
+	var it gpgKeyItem
+	if err := s.get(ctx, userPK(userID), gpgKeySK(id), &it); err != nil {
+		return keyring.GPGKey{}, keyNotFound(err)
+	}
+	return it.domain()
+}
+
+// DeleteGPGKey deletes the key and its index items in one transaction, on
+// condition that the key record still exists.
+func (s Keys) DeleteGPGKey(ctx context.Context, k keyring.GPGKey) error {
+	items := []types.TransactWriteItem{{Delete: &types.Delete{
+		TableName: aws.String(s.Name), Key: key(userPK(k.UserID), gpgKeySK(k.ID)),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	}}}
+	all := append([]signingkey.GPGKey{k.Key}, k.Key.Subkeys...)
+	for _, sub := range all {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.Name), Key: key(gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint)),
+		}})
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if conditionFailed(err) {
+		return identity.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("delete GPG key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// AddSSHKey writes the key and its fingerprint claim in one transaction.
+func (s Keys) AddSSHKey(ctx context.Context, k keyring.SSHKey) error {
+	items := []types.TransactWriteItem{
+		s.putNew(sshKeyItem{PK: userPK(k.UserID), SK: sshKeySK(k.ID), ID: k.ID, UserID: k.UserID, Title: k.Title,
+			Type: k.Key.Type, Fingerprint: k.Key.Fingerprint, Comment: k.Key.Comment, BitLength: k.Key.BitLength,
+			Key: k.Key.Key, AddedAt: k.AddedAt}),
+		s.putNew(sshFprItem{PK: sshFprPK(k.Key.Fingerprint), SK: sshFprSK, UserID: k.UserID, KeyRecordID: k.ID,
+			Key: k.Key.Key, AddedAt: k.AddedAt}),
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	for _, i := range failedIndexes(err) {
+		if i == 1 {
+			te := &keyring.TakenError{Fingerprint: k.Key.Fingerprint}
+			var holder sshFprItem
+			if s.get(ctx, sshFprPK(k.Key.Fingerprint), sshFprSK, &holder) == nil {
+				te.UserID = holder.UserID
+			}
+			return te
+		}
+	}
+	return fmt.Errorf("add SSH key %s: %w", k.Key.Fingerprint, err)
+}
+
+func (it sshKeyItem) domain() keyring.SSHKey {
+	return keyring.SSHKey{ID: it.ID, UserID: it.UserID, Title: it.Title, AddedAt: it.AddedAt,
+		Key: signingkey.SSHKey{Type: it.Type, Fingerprint: it.Fingerprint, Comment: it.Comment, BitLength: it.BitLength, Key: it.Key}}
+}
+
+// SSHKeys lists a user's SSH signing keys, oldest first.
+func (s Keys) SSHKeys(ctx context.Context, userID string) ([]keyring.SSHKey, error) {
+	items, err := s.listUnder(ctx, userID, "SSHKEY#")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]keyring.SSHKey, 0, len(items))
+	for _, m := range items {
+		var it sshKeyItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return nil, err
+		}
+		out = append(out, it.domain())
+	}
+	sortByAdded(out, func(k keyring.SSHKey) time.Time { return k.AddedAt })
+	return out, nil
+}
+
+// SSHKey reads one of a user's SSH signing keys.
+func (s Keys) SSHKey(ctx context.Context, userID, id string) (keyring.SSHKey, error) {
+	var it sshKeyItem
+	if err := s.get(ctx, userPK(userID), sshKeySK(id), &it); err != nil {
+		return keyring.SSHKey{}, keyNotFound(err)
+	}
+	return it.domain(), nil
+}
+
+// DeleteSSHKey deletes the key and its claim in one transaction.
+func (s Keys) DeleteSSHKey(ctx context.Context, k keyring.SSHKey) error {
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(userPK(k.UserID), sshKeySK(k.ID)),
+			ConditionExpression: aws.String("attribute_exists(pk)")}},
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(sshFprPK(k.Key.Fingerprint), sshFprSK)}},
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if conditionFailed(err) {
+		return identity.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("delete SSH key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// GPGKeysByID returns every uploaded OpenPGP key whose primary key or a
+// subkey has keyID: one strongly consistent Query.
+func (s Keys) GPGKeysByID(ctx context.Context, keyID uint64) ([]signature.UploadedGPGKey, error) {
+	items, err := s.query(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: gpgKeyIDPK(fmt.Sprintf("%016X", keyID))},
+		},
+		ConsistentRead: aws.Bool(true),
+	}, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]signature.UploadedGPGKey, 0, len(items))
+	seen := map[string]bool{}
+	for _, m := range items {
+		var it gpgKeyIDItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return nil, err
+		}
+		if seen[it.PrimaryFpr] {
+			continue
+		}
+		seen[it.PrimaryFpr] = true
+		out = append(out, signature.UploadedGPGKey{AccountID: it.UserID, ArmoredKey: it.Armored, UploadedAt: it.AddedAt})
+	}
+	return out, nil
+}
+
+// SSHKeysByFingerprint returns the SSH key with this fingerprint, if any
+// account holds it: one GetItem.
+func (s Keys) SSHKeysByFingerprint(ctx context.Context, fingerprint string) ([]signature.UploadedSSHKey, error) {
+	var it sshFprItem
+	err := s.get(ctx, sshFprPK(fingerprint), sshFprSK, &it)
+	if errors.Is(err, errNoItem) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []signature.UploadedSSHKey{{AccountID: it.UserID, Key: it.Key, UploadedAt: it.AddedAt}}, nil
+}
+
+// EmailOwner reads the email claim of addr: one GetItem.
+func (s Keys) EmailOwner(ctx context.Context, addr string) (accountID string, verified, found bool, err error) {
+	var it emailItem
+	err = s.get(ctx, emailPK(addr), "EMAIL", &it)
+	if errors.Is(err, errNoItem) {
+		return "", false, false, nil
+	}
+	if err != nil {
+		return "", false, false, err
+	}
+	return it.UserID, it.Verified, true, nil
+}
+
+func sortByAdded[T any](list []T, at func(T) time.Time) {
+	slices.SortStableFunc(list, func(a, b T) int { return at(a).Compare(at(b)) })
+}

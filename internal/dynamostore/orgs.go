@@ -1,0 +1,506 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/org"
+)
+
+// Orgs implements org.Store, and the organization half of authz.Facts.
+type Orgs struct{ Table }
+
+var _ org.Store = Orgs{}
+
+// orgItem is an organization's profile: pk ORG#<lower(name)>, sk PROFILE.
+// Admins counts the members with role admin; the last-admin rule is a
+// condition on it.
+type orgItem struct {
+	PK                   string    `dynamodbav:"pk"`
+	SK                   string    `dynamodbav:"sk"`
+	ID                   string    `dynamodbav:"id"`
+	Name                 string    `dynamodbav:"name"`
+	Fullname             string    `dynamodbav:"fullname"`
+	Description          string    `dynamodbav:"description"`
+	AvatarURL            string    `dynamodbav:"avatarUrl"`
+	Links                []string  `dynamodbav:"links"`
+	CreatedAt            time.Time `dynamodbav:"createdAt"`
+	Admins               int       `dynamodbav:"admins"`
+	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
+	TokenHash            string    `dynamodbav:"tokenHash,omitempty"`
+	TokenHint            string    `dynamodbav:"tokenHint,omitempty"`
+	TokenCreatedAt       time.Time `dynamodbav:"tokenCreatedAt,omitempty"`
+}
+
+// memberItem is a membership: pk ORG#<lower(org)>, sk MEMBER#<lower(user)>;
+// gsi1 MEMBEROF#<lower(user)> / ORG#<lower(org)> lists a user's orgs.
+type memberItem struct {
+	PK       string    `dynamodbav:"pk"`
+	SK       string    `dynamodbav:"sk"`
+	GSI1PK   string    `dynamodbav:"gsi1pk"`
+	GSI1SK   string    `dynamodbav:"gsi1sk"`
+	Org      string    `dynamodbav:"org"`
+	OrgID    string    `dynamodbav:"orgId"`
+	User     string    `dynamodbav:"user"`
+	UserID   string    `dynamodbav:"userId"`
+	Role     string    `dynamodbav:"role"`
+	JoinedAt time.Time `dynamodbav:"joinedAt"`
+}
+
+// orgTokenItem is the authorizer's lookup of an org API token:
+// pk ORGTOKEN#<hash>, sk ORGTOKEN.
+type orgTokenItem struct {
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"`
+	Org       string    `dynamodbav:"org"`
+	OrgID     string    `dynamodbav:"orgId"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+}
+
+const (
+	orgProfileSK = "PROFILE"
+	orgTokenSK   = "ORGTOKEN"
+)
+
+func orgPK(name string) string          { return "ORG#" + lower(name) }
+func memberSK(user string) string       { return "MEMBER#" + lower(user) }
+func memberOfPK(user string) string     { return "MEMBEROF#" + lower(user) }
+func orgTokenPK(hash string) string     { return "ORGTOKEN#" + hash }
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func num(n int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: strconv.Itoa(n)} }
+
+func (it orgItem) domain() org.Org {
+	return org.Org{ID: it.ID, Name: it.Name, Fullname: it.Fullname, Description: it.Description, AvatarURL: it.AvatarURL,
+		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits,
+		Token: org.TokenInfo{Hash: it.TokenHash, Hint: it.TokenHint, CreatedAt: it.TokenCreatedAt}}
+}
+
+func (it memberItem) domain() org.Member {
+	return org.Member{User: it.User, UserID: it.UserID, Role: access.OrgRole(it.Role), JoinedAt: it.JoinedAt}
+}
+
+func toMemberItem(o org.Org, m org.Member) memberItem {
+	return memberItem{PK: orgPK(o.Name), SK: memberSK(m.User), GSI1PK: memberOfPK(m.User), GSI1SK: orgPK(o.Name),
+		Org: o.Name, OrgID: o.ID, User: m.User, UserID: m.UserID, Role: string(m.Role), JoinedAt: m.JoinedAt}
+}
+
+// CreateOrg claims the name with the NAME# item users claim theirs with
+// (kind "org"), writes the profile with one admin and the creator's
+// membership, in one transaction.
+func (s Orgs) CreateOrg(ctx context.Context, o org.Org, creator org.Member) error {
+	if o.Links == nil {
+		o.Links = []string{}
+	}
+	items := []types.TransactWriteItem{
+		s.putNew(nameItem{PK: namePK(o.Name), SK: "NAME", Kind: "org", ID: o.ID, Name: o.Name}),
+		s.putNew(orgItem{PK: orgPK(o.Name), SK: orgProfileSK, ID: o.ID, Name: o.Name, Fullname: o.Fullname,
+			Description: o.Description, AvatarURL: o.AvatarURL, Links: o.Links, CreatedAt: o.CreatedAt, Admins: 1}),
+		s.putNew(toMemberItem(o, creator)),
+	}
+	err := s.transact(ctx, items)
+	if conditionFailed(err) {
+		return &identity.ExistsError{Field: "name"}
+	}
+	if err != nil {
+		return fmt.Errorf("create org: %w", err)
+	}
+	return nil
+}
+
+// OrgByName reads a profile (strongly consistent).
+func (s Orgs) OrgByName(ctx context.Context, name string) (org.Org, error) {
+	var it orgItem
+	if err := s.get(ctx, orgPK(name), orgProfileSK, &it); err != nil {
+		return org.Org{}, notFound(err)
+	}
+	return it.domain(), nil
+}
+
+// UpdateOrg sets the changed fields, on condition that the org exists.
+func (s Orgs) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.Org, error) {
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	expr := ""
+	set := func(attr string, v types.AttributeValue) {
+		n := "#" + attr
+		names[n] = attr
+		values[":"+attr] = v
+		if expr == "" {
+			expr = "SET "
+		} else {
+			expr += ", "
+		}
+		expr += n + " = :" + attr
+	}
+	if ch.Fullname != nil {
+		set("fullname", str(*ch.Fullname))
+	}
+	if ch.Description != nil {
+		set("description", str(*ch.Description))
+	}
+	if ch.AvatarURL != nil {
+		set("avatarUrl", str(*ch.AvatarURL))
+	}
+	if ch.Links != nil {
+		l := make([]types.AttributeValue, 0, len(*ch.Links))
+		for _, v := range *ch.Links {
+			l = append(l, str(v))
+		}
+		set("links", &types.AttributeValueMemberL{Value: l})
+	}
+	if ch.RequireSignedCommits != nil {
+		set("requireSignedCommits", &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedCommits})
+	}
+	if expr == "" {
+		return s.OrgByName(ctx, name)
+	}
+	names["#pk"] = "pk"
+	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Name), Key: key(orgPK(name), orgProfileSK),
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if conditionFailed(err) {
+		return org.Org{}, identity.ErrNotFound
+	}
+	if err != nil {
+		return org.Org{}, fmt.Errorf("update org %s: %w", name, err)
+	}
+	var it orgItem
+	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
+		return org.Org{}, err
+	}
+	return it.domain(), nil
+}
+
+// Member reads one membership (strongly consistent).
+func (s Orgs) Member(ctx context.Context, orgName, user string) (org.Member, error) {
+	var it memberItem
+	if err := s.get(ctx, orgPK(orgName), memberSK(user), &it); err != nil {
+		return org.Member{}, notFound(err)
+	}
+	return it.domain(), nil
+}
+
+// Members lists an org's members (one partition, consistent).
+func (s Orgs) Members(ctx context.Context, orgName string) ([]org.Member, error) {
+	items, err := s.query(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ConsistentRead:         aws.Bool(true),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(orgPK(orgName)), ":p": str("MEMBER#"),
+		},
+	}, 10000)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(items, memberItem.domain)
+}
+
+// adminDelta is how a change of role from prev to next moves the admin count.
+func adminDelta(prev, next access.OrgRole) int {
+	switch {
+	case prev != access.RoleAdmin && next == access.RoleAdmin:
+		return 1
+	case prev == access.RoleAdmin && next != access.RoleAdmin:
+		return -1
+	}
+	return 0
+}
+
+// counter returns the transaction item that keeps the admin count of o
+// after a change by delta: a decrement is conditioned on at least one admin
+// remaining.
+func (s Orgs) counter(o org.Org, delta int) types.TransactWriteItem {
+	k := key(orgPK(o.Name), orgProfileSK)
+	switch delta {
+	case 1:
+		return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Name), Key: k,
+			UpdateExpression: aws.String("ADD #a :d"), ConditionExpression: aws.String("attribute_exists(#pk)"),
+			ExpressionAttributeNames:  map[string]string{"#a": "admins", "#pk": "pk"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": num(1)}}}
+	case -1:
+		return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Name), Key: k,
+			UpdateExpression: aws.String("ADD #a :d"), ConditionExpression: aws.String("#a > :one"),
+			ExpressionAttributeNames:  map[string]string{"#a": "admins"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": num(-1), ":one": num(1)}}}
+	}
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Name), Key: k,
+		ConditionExpression: aws.String("attribute_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": "pk"}}}
+}
+
+// stillAdmin conditions a transaction on user being an admin of o.
+func (s Orgs) stillAdmin(o org.Org, user string) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Name),
+		Key: key(orgPK(o.Name), memberSK(user)), ConditionExpression: aws.String("#r = :admin"),
+		ExpressionAttributeNames:  map[string]string{"#r": "role"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":admin": str(string(access.RoleAdmin))}}}
+}
+
+// memberChange runs a membership transaction whose first item is the
+// member's own write, second the admin counter and optional third the
+// acting admin's check, and maps failures: the acting admin or the member
+// changed (identity.ErrConflict, worth a retry) before the counter (the
+// last-admin rule, org.ErrLastAdmin).
+func (s Orgs) memberChange(ctx context.Context, items []types.TransactWriteItem, delta int) error {
+	err := s.transact(ctx, items)
+	if err == nil {
+		return nil
+	}
+	failed := failedIndexes(err)
+	counterFailed := false
+	for _, i := range failed {
+		switch i {
+		case 0, 2:
+			return identity.ErrConflict
+		case 1:
+			counterFailed = true
+		}
+	}
+	if counterFailed {
+		if delta < 0 {
+			return org.ErrLastAdmin
+		}
+		return identity.ErrNotFound // the organization is gone
+	}
+	if conditionFailed(err) {
+		return identity.ErrConflict
+	}
+	return fmt.Errorf("change membership: %w", err)
+}
+
+// PutMember adds or changes a membership; see org.Store.
+func (s Orgs) PutMember(ctx context.Context, o org.Org, m org.Member, prev access.OrgRole, byAdmin string) error {
+	var own types.TransactWriteItem
+	if prev == "" {
+		own = s.putNew(toMemberItem(o, m))
+	} else {
+		own = types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Name), Key: key(orgPK(o.Name), memberSK(m.User)),
+			UpdateExpression: aws.String("SET #r = :role"), ConditionExpression: aws.String("#r = :prev"),
+			ExpressionAttributeNames:  map[string]string{"#r": "role"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":role": str(string(m.Role)), ":prev": str(string(prev))}}}
+	}
+	delta := adminDelta(prev, m.Role)
+	items := []types.TransactWriteItem{own, s.counter(o, delta)}
+	if byAdmin != "" && lower(byAdmin) != lower(m.User) {
+		items = append(items, s.stillAdmin(o, byAdmin))
+	}
+	return s.memberChange(ctx, items, delta)
+}
+
+// RemoveMember deletes a membership; see org.Store.
+func (s Orgs) RemoveMember(ctx context.Context, o org.Org, user string, prev access.OrgRole, byAdmin string) error {
+	own := types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(orgPK(o.Name), memberSK(user)),
+		ConditionExpression:       aws.String("#r = :prev"),
+		ExpressionAttributeNames:  map[string]string{"#r": "role"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": str(string(prev))}}}
+	delta := adminDelta(prev, "")
+	items := []types.TransactWriteItem{own, s.counter(o, delta)}
+	if byAdmin != "" && lower(byAdmin) != lower(user) {
+		items = append(items, s.stillAdmin(o, byAdmin))
+	}
+	return s.memberChange(ctx, items, delta)
+}
+
+// OrgsOf lists a user's memberships through gsi1 (eventually consistent)
+// and reads the organizations' current full names.
+func (s Orgs) OrgsOf(ctx context.Context, user string) ([]org.Membership, error) {
+	items, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(memberOfPK(user)), ":p": str("ORG#"),
+		},
+	}, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]org.Membership, 0, len(items))
+	keys := make([]map[string]types.AttributeValue, 0, len(items))
+	for _, m := range items {
+		var it memberItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return nil, err
+		}
+		out = append(out, org.Membership{OrgID: it.OrgID, Org: it.Org, Role: access.OrgRole(it.Role)})
+		keys = append(keys, key(orgPK(it.Org), orgProfileSK))
+	}
+	fullnames, err := s.fullnames(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Fullname = fullnames[lower(out[i].Org)]
+	}
+	return out, nil
+}
+
+// fullnames batch-reads org profiles and returns lower(name) -> fullname.
+func (s Orgs) fullnames(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]string, error) {
+	out := map[string]string{}
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		pending := map[string]types.KeysAndAttributes{s.Name: {Keys: keys[:n],
+			ProjectionExpression: aws.String("#n, fullname"), ExpressionAttributeNames: map[string]string{"#n": "name"}}}
+		keys = keys[n:]
+		for tries := 0; len(pending) > 0; tries++ {
+			if tries > 0 {
+				if err := sleep(ctx, tries); err != nil {
+					return nil, err
+				}
+			}
+			res, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, fmt.Errorf("read org profiles: %w", err)
+			}
+			for _, m := range res.Responses[s.Name] {
+				var it struct {
+					Name     string `dynamodbav:"name"`
+					Fullname string `dynamodbav:"fullname"`
+				}
+				if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+					return nil, err
+				}
+				out[lower(it.Name)] = it.Fullname
+			}
+			pending = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+// SetToken swaps (or revokes) the org API token in one transaction: the old
+// lookup item goes, the new one comes, and the hash on the profile changes
+// on condition that it is still old.
+func (s Orgs) SetToken(ctx context.Context, o org.Org, old string, t org.TokenInfo) error {
+	var items []types.TransactWriteItem
+	if old != "" {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Name),
+			Key: key(orgTokenPK(old), orgTokenSK)}})
+	}
+	cond := "attribute_not_exists(#h)"
+	values := map[string]types.AttributeValue{}
+	if old != "" {
+		cond = "#h = :old"
+		values[":old"] = str(old)
+	}
+	names := map[string]string{"#h": "tokenHash", "#i": "tokenHint", "#c": "tokenCreatedAt", "#pk": "pk"}
+	cond = "attribute_exists(#pk) AND " + cond
+	var update string
+	if t.Hash == "" {
+		update = "REMOVE #h, #i, #c"
+	} else {
+		items = append(items, s.putNew(orgTokenItem{PK: orgTokenPK(t.Hash), SK: orgTokenSK, Org: o.Name, OrgID: o.ID, CreatedAt: t.CreatedAt}))
+		update = "SET #h = :h, #i = :i, #c = :c"
+		values[":h"], values[":i"] = str(t.Hash), str(t.Hint)
+		values[":c"] = str(t.CreatedAt.UTC().Format(time.RFC3339Nano))
+	}
+	up := &types.Update{TableName: aws.String(s.Name), Key: key(orgPK(o.Name), orgProfileSK),
+		UpdateExpression: aws.String(update), ConditionExpression: aws.String(cond), ExpressionAttributeNames: names}
+	if len(values) > 0 {
+		up.ExpressionAttributeValues = values
+	}
+	items = append(items, types.TransactWriteItem{Update: up})
+	err := s.transact(ctx, items)
+	if conditionFailed(err) {
+		return identity.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("set org token: %w", err)
+	}
+	return nil
+}
+
+// OrgByTokenHash resolves an org API token by its hash with one strongly
+// consistent GetItem (authz.Facts).
+func (s Orgs) OrgByTokenHash(ctx context.Context, hash string) (string, bool, error) {
+	var it orgTokenItem
+	err := s.get(ctx, orgTokenPK(hash), orgTokenSK, &it)
+	if errors.Is(err, errNoItem) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return it.Org, true, nil
+}
+
+// OrgRole returns user's role in org, "" when none, with one strongly
+// consistent GetItem (authz.Facts).
+func (s Orgs) OrgRole(ctx context.Context, orgName, user string) (access.OrgRole, error) {
+	if orgName == "" || user == "" {
+		return "", nil
+	}
+	var it struct {
+		Role string `dynamodbav:"role"`
+	}
+	err := s.get(ctx, orgPK(orgName), memberSK(user), &it)
+	if errors.Is(err, errNoItem) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return access.OrgRole(it.Role), nil
+}
+
+// transact runs a write transaction, retrying a few times when it was
+// cancelled only because it collided with another transaction (no condition
+// failed): DynamoDB does not retry those itself.
+func (t Table) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	for try := 0; ; try++ {
+		_, err := t.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil || try == 5 || !onlyConflict(err) {
+			return err
+		}
+		if err := sleep(ctx, try+1); err != nil {
+			return err
+		}
+	}
+}
+
+// onlyConflict reports whether a transaction was cancelled for conflicts
+// alone.
+func onlyConflict(err error) bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return false
+	}
+	conflict := false
+	for _, r := range tc.CancellationReasons {
+		if r.Code == nil {
+			continue
+		}
+		switch *r.Code {
+		case "TransactionConflict":
+			conflict = true
+		case "None", "":
+		default:
+			return false
+		}
+	}
+	return conflict
+}
+
+// sleep waits a little longer on each try, or until ctx ends.
+func sleep(ctx context.Context, try int) error {
+	t := time.NewTimer(time.Duration(try*try) * 10 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,286 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/authz"
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/repo"
+)
+
+// Repos implements repo.Store.
+type Repos struct{ Table }
+
+var _ repo.Store = Repos{}
+
+// Facts implements authz.Facts over the table: organization roles and org
+// tokens (Orgs) and repository facts (Repos).
+type Facts struct{ Table }
+
+var _ authz.Facts = Facts{}
+
+// OrgRole implements authz.Facts.
+func (f Facts) OrgRole(ctx context.Context, org, user string) (access.OrgRole, error) {
+	return Orgs(f).OrgRole(ctx, org, user)
+}
+
+// RepoFacts implements authz.Facts.
+func (f Facts) RepoFacts(ctx context.Context, typ access.RepoType, namespace, name string) (authz.RepoFacts, bool, error) {
+	return Repos(f).RepoFacts(ctx, typ, namespace, name)
+}
+
+// OrgByTokenHash implements authz.Facts.
+func (f Facts) OrgByTokenHash(ctx context.Context, hash string) (string, bool, error) {
+	return Orgs(f).OrgByTokenHash(ctx, hash)
+}
+
+// repoItem is a repository: pk REPO#<type>#<lower(ns)>/<lower(name)>, sk
+// REPO; gsi1 NS#<lower(ns)> / REPO#<type>#<lower(name)> lists a namespace.
+type repoItem struct {
+	PK                   string    `dynamodbav:"pk"`
+	SK                   string    `dynamodbav:"sk"`
+	GSI1PK               string    `dynamodbav:"gsi1pk"`
+	GSI1SK               string    `dynamodbav:"gsi1sk"`
+	ID                   string    `dynamodbav:"id"`
+	Type                 string    `dynamodbav:"type"`
+	Namespace            string    `dynamodbav:"namespace"`
+	Name                 string    `dynamodbav:"name"`
+	Owner                string    `dynamodbav:"owner"` // "user" or "org"
+	OwnerID              string    `dynamodbav:"ownerId"`
+	Private              bool      `dynamodbav:"private"`
+	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
+	SDK                  string    `dynamodbav:"sdk,omitempty"`
+	CreatedAt            time.Time `dynamodbav:"createdAt"`
+	LastModified         time.Time `dynamodbav:"lastModified"`
+}
+
+const repoSK = "REPO"
+
+func repoPK(typ access.RepoType, ns, name string) string {
+	return "REPO#" + string(typ) + "#" + lower(ns) + "/" + lower(name)
+}
+
+func ownerName(k access.OwnerKind) string {
+	if k == access.OwnerOrg {
+		return "org"
+	}
+	return "user"
+}
+
+func ownerKind(s string) access.OwnerKind {
+	switch s {
+	case "org":
+		return access.OwnerOrg
+	case "user":
+		return access.OwnerUser
+	}
+	return access.OwnerInvalid
+}
+
+func toRepoItem(r repo.Repo) repoItem {
+	return repoItem{PK: repoPK(r.Type, r.Namespace, r.Name), SK: repoSK,
+		GSI1PK: "NS#" + lower(r.Namespace), GSI1SK: "REPO#" + string(r.Type) + "#" + lower(r.Name),
+		ID: r.ID, Type: string(r.Type), Namespace: r.Namespace, Name: r.Name, Owner: ownerName(r.Owner), OwnerID: r.OwnerID,
+		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, SDK: r.SDK, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
+}
+
+func (it repoItem) domain() repo.Repo {
+	return repo.Repo{ID: it.ID, Type: access.RepoType(it.Type), Namespace: it.Namespace, Name: it.Name,
+		Owner: ownerKind(it.Owner), OwnerID: it.OwnerID, Private: it.Private, RequireSignedCommits: it.RequireSignedCommits,
+		SDK: it.SDK, CreatedAt: it.CreatedAt, LastModified: it.LastModified}
+}
+
+// Namespace resolves a name claim (pk NAME#<lower(name)>) to a user or an
+// organization.
+func (s Repos) Namespace(ctx context.Context, name string) (repo.Namespace, error) {
+	var n nameItem
+	if err := s.get(ctx, namePK(name), "NAME", &n); err != nil {
+		return repo.Namespace{}, notFound(err)
+	}
+	k := ownerKind(n.Kind)
+	if k == access.OwnerInvalid {
+		return repo.Namespace{}, fmt.Errorf("name claim %s has kind %q", name, n.Kind)
+	}
+	return repo.Namespace{Name: n.Name, Kind: k, ID: n.ID}, nil
+}
+
+// claimHolds conditions a transaction on ns's name claim still naming the
+// same owner.
+func (s Repos) claimHolds(name string, kind access.OwnerKind, id string) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Name),
+		Key: key(namePK(name), "NAME"), ConditionExpression: aws.String("#k = :k AND #i = :i"),
+		ExpressionAttributeNames:  map[string]string{"#k": "kind", "#i": "id"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(ownerName(kind)), ":i": str(id)}}}
+}
+
+// OrgRole delegates to Orgs.
+func (s Repos) OrgRole(ctx context.Context, org, user string) (access.OrgRole, error) {
+	return Orgs(s).OrgRole(ctx, org, user)
+}
+
+// OrgRequiresSignedCommits reads the organization's setting.
+func (s Repos) OrgRequiresSignedCommits(ctx context.Context, org string) (bool, error) {
+	var it struct {
+		Require bool `dynamodbav:"requireSignedCommits"`
+	}
+	if err := s.get(ctx, orgPK(org), orgProfileSK, &it); err != nil {
+		return false, notFound(err)
+	}
+	return it.Require, nil
+}
+
+// CreateRepo writes the repository on condition that its key is free and
+// the namespace claim still names its owner.
+func (s Repos) CreateRepo(ctx context.Context, r repo.Repo) error {
+	err := s.transact(ctx, []types.TransactWriteItem{
+		s.claimHolds(r.Namespace, r.Owner, r.OwnerID),
+		s.putNew(toRepoItem(r)),
+	})
+	if err == nil {
+		return nil
+	}
+	for _, i := range failedIndexes(err) {
+		if i == 0 {
+			return identity.ErrNotFound
+		}
+	}
+	if conditionFailed(err) {
+		return &identity.ExistsError{Field: "repo"}
+	}
+	return fmt.Errorf("create repo: %w", err)
+}
+
+// Repo reads a repository (strongly consistent).
+func (s Repos) Repo(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error) {
+	var it repoItem
+	if err := s.get(ctx, repoPK(typ, ns, name), repoSK, &it); err != nil {
+		return repo.Repo{}, notFound(err)
+	}
+	return it.domain(), nil
+}
+
+// RepoFacts returns visibility and owner kind (authz.Facts): one strongly
+// consistent GetItem.
+func (s Repos) RepoFacts(ctx context.Context, typ access.RepoType, ns, name string) (authz.RepoFacts, bool, error) {
+	r, err := s.Repo(ctx, typ, ns, name)
+	if errors.Is(err, identity.ErrNotFound) {
+		return authz.RepoFacts{}, false, nil
+	}
+	if err != nil {
+		return authz.RepoFacts{}, false, err
+	}
+	return authz.RepoFacts{Private: r.Private, Owner: r.Owner}, true, nil
+}
+
+func (s Repos) sameID(r repo.Repo) (string, map[string]string, map[string]types.AttributeValue) {
+	return "#id = :id", map[string]string{"#id": "id"}, map[string]types.AttributeValue{":id": str(r.ID)}
+}
+
+// DeleteRepo deletes r if it is still the same repository.
+func (s Repos) DeleteRepo(ctx context.Context, r repo.Repo) error {
+	cond, names, values := s.sameID(r)
+	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name),
+		Key: key(repoPK(r.Type, r.Namespace, r.Name), repoSK), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values})
+	if conditionFailed(err) {
+		return identity.ErrNotFound
+	}
+	return err
+}
+
+// MoveRepo deletes the old item (same id) and writes the new one (free
+// key, destination claim unchanged) in one transaction. A change of letter
+// case only keeps the key and updates the item in place.
+func (s Repos) MoveRepo(ctx context.Context, from, to repo.Repo) error {
+	oldPK, newPK := repoPK(from.Type, from.Namespace, from.Name), repoPK(to.Type, to.Namespace, to.Name)
+	cond, names, values := s.sameID(from)
+	if oldPK == newPK {
+		it := toRepoItem(to)
+		names["#ns"], names["#n"], names["#lm"] = "namespace", "name", "lastModified"
+		values[":ns"], values[":n"] = str(it.Namespace), str(it.Name)
+		values[":lm"] = str(it.LastModified.UTC().Format(time.RFC3339Nano))
+		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Name), Key: key(oldPK, repoSK),
+			UpdateExpression: aws.String("SET #ns = :ns, #n = :n, #lm = :lm"), ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values})
+		if conditionFailed(err) {
+			return identity.ErrNotFound
+		}
+		return err
+	}
+	err := s.transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(oldPK, repoSK), ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values}},
+		s.claimHolds(to.Namespace, to.Owner, to.OwnerID),
+		s.putNew(toRepoItem(to)),
+	})
+	if err == nil {
+		return nil
+	}
+	for _, i := range failedIndexes(err) {
+		if i == 2 {
+			return &identity.ExistsError{Field: "repo"}
+		}
+	}
+	if conditionFailed(err) {
+		return identity.ErrNotFound
+	}
+	return fmt.Errorf("move repo: %w", err)
+}
+
+// UpdateRepo sets the changed settings on r (same id).
+func (s Repos) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChange, at time.Time) (repo.Repo, error) {
+	cond, names, values := s.sameID(r)
+	expr := "SET #lm = :lm"
+	names["#lm"] = "lastModified"
+	values[":lm"] = str(at.UTC().Format(time.RFC3339Nano))
+	if ch.Private != nil {
+		expr += ", #p = :p"
+		names["#p"] = "private"
+		values[":p"] = &types.AttributeValueMemberBOOL{Value: *ch.Private}
+	}
+	if ch.RequireSignedCommits != nil {
+		expr += ", #r = :r"
+		names["#r"] = "requireSignedCommits"
+		values[":r"] = &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedCommits}
+	}
+	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Name),
+		Key: key(repoPK(r.Type, r.Namespace, r.Name), repoSK), UpdateExpression: aws.String(expr),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		ReturnValues: types.ReturnValueAllNew})
+	if conditionFailed(err) {
+		return repo.Repo{}, identity.ErrNotFound
+	}
+	if err != nil {
+		return repo.Repo{}, fmt.Errorf("update repo: %w", err)
+	}
+	var it repoItem
+	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
+		return repo.Repo{}, err
+	}
+	return it.domain(), nil
+}
+
+// ReposOf lists a namespace's repositories through gsi1 (eventually
+// consistent).
+func (s Repos) ReposOf(ctx context.Context, ns string) ([]repo.Repo, error) {
+	items, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str("NS#" + lower(ns)), ":p": str("REPO#"),
+		},
+	}, 10000)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(items, repoItem.domain)
+}

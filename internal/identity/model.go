@@ -1,0 +1,162 @@
+// Package identity is the account half of the product: accounts and their
+// emails, password logins and sessions, user access tokens, leaked-token
+// revocation and the security audit log. It holds the rules; storage and mail
+// are ports (Store, Mailer) implemented by adapters at the edge.
+package identity
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hubsec/trustlayer/internal/access"
+)
+
+// User is an account.
+type User struct {
+	ID           string
+	Name         string
+	Fullname     string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// Email is an address held by an account. Only verified emails count for
+// anything that trusts an email (commit verification).
+type Email struct {
+	Address  string
+	UserID   string
+	Verified bool
+	Primary  bool
+	AddedAt  time.Time
+}
+
+// Session is a logged-in browser session; only its hash is stored.
+type Session struct {
+	Hash      string
+	UserID    string
+	Username  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Token is a user access token's stored form: never the secret, only its hash
+// and a masked hint.
+type Token struct {
+	ID         string
+	UserID     string
+	Username   string
+	Name       string
+	Role       access.TokenRole
+	Hash       string
+	Hint       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero: never used
+	ExpiresAt  time.Time // zero: does not expire
+}
+
+// Expired reports whether the token has expired at now.
+func (t Token) Expired(now time.Time) bool { return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) }
+
+// AuditEvent is one security event, kept for AuditRetention.
+type AuditEvent struct {
+	Subject  string // "user:<id>" or "org:<name>"
+	At       time.Time
+	Type     string
+	Actor    string // user name of who did it, "" for anonymous
+	SourceIP string
+	Details  map[string]string
+}
+
+// Audit event types.
+const (
+	EventSignup            = "account.signup"
+	EventEmailAdded        = "email.added"
+	EventEmailVerified     = "email.verified"
+	EventLogin             = "login.success"
+	EventLogout            = "logout"
+	EventLoginFailureBurst = "login.failure_burst"
+	EventTokenCreated      = "token.created"
+	EventTokenRefreshed    = "token.refreshed"
+	EventTokenDeleted      = "token.deleted"
+	EventTokenLeaked       = "token.revoked_leaked"
+)
+
+// Store errors the service understands. Adapters wrap them.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	ErrConflict = errors.New("changed concurrently")
+)
+
+// ExistsError says which unique value was taken.
+type ExistsError struct{ Field string }
+
+func (e *ExistsError) Error() string        { return e.Field + " already exists" }
+func (e *ExistsError) Is(target error) bool { return target == ErrExists }
+
+// EmailCode is a pending verification code for an address.
+type EmailCode struct {
+	Address   string
+	UserID    string
+	CodeHash  string
+	ExpiresAt time.Time
+	Attempts  int
+}
+
+// Store is what the service needs from storage. Every multi-item change is
+// atomic in the adapter (a transaction), and uniqueness is enforced by
+// conditional writes, never by a prior read.
+type Store interface {
+	// CreateUser stores a new account with its first email; *ExistsError
+	// names "username" or "email" when taken.
+	CreateUser(ctx context.Context, u User, e Email) error
+	UserByID(ctx context.Context, id string) (User, error)
+	UserByName(ctx context.Context, name string) (User, error)
+
+	EmailByAddress(ctx context.Context, addr string) (Email, error)
+	EmailsOfUser(ctx context.Context, userID string) ([]Email, error)
+	AddEmail(ctx context.Context, e Email) error
+	PutEmailCode(ctx context.Context, c EmailCode) error
+	EmailCode(ctx context.Context, addr string) (EmailCode, error)
+	// FailEmailCode counts a wrong attempt.
+	FailEmailCode(ctx context.Context, addr string) error
+	// ConsumeEmailCode deletes the code if its hash is still codeHash and
+	// marks the email verified, atomically (single use).
+	ConsumeEmailCode(ctx context.Context, addr, codeHash string) error
+
+	PutSession(ctx context.Context, s Session) error
+	SessionByHash(ctx context.Context, hash string) (Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+
+	// CreateToken, RefreshToken and DeleteToken write the audit event in
+	// the same transaction as the change: both happen or neither does.
+	CreateToken(ctx context.Context, t Token, ev AuditEvent) error
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	TokenByID(ctx context.Context, userID, id string) (Token, error)
+	TokensOfUser(ctx context.Context, userID string) ([]Token, error)
+	// RefreshToken swaps the hash of t (whose stored hash must still be
+	// t.Hash) for newHash, atomically; ErrConflict if it changed.
+	RefreshToken(ctx context.Context, t Token, newHash, newHint string, ev AuditEvent) error
+	DeleteToken(ctx context.Context, t Token, ev AuditEvent) error
+	// TouchToken records a use, at most once per interval.
+	TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error
+
+	// Hit counts an event under key in the window containing now and returns
+	// the count so far.
+	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// Count reads that count without adding to it.
+	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+
+	AppendAudit(ctx context.Context, ev AuditEvent) error
+	// Audit lists subject's events newest first; cursor is opaque.
+	Audit(ctx context.Context, subject string, limit int, cursor string) ([]AuditEvent, string, error)
+}
+
+// Mailer sends mail. The local adapter writes to an outbox directory.
+type Mailer interface {
+	Send(ctx context.Context, to, subject, body string) error
+}
+
+// ErrBadCursor is a pagination cursor that was not issued by us.
+var ErrBadCursor = apperrInvalidCursor()

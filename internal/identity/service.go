@@ -1,0 +1,286 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/token"
+)
+
+// Limits of the service; see README "Accounts and tokens".
+const (
+	SessionLifetime      = 30 * 24 * time.Hour
+	EmailCodeLifetime    = 30 * time.Minute
+	EmailCodeAttempts    = 5
+	LoginFailWindow      = 15 * time.Minute
+	LoginFailPerAccount  = 10 // failures per window before the account's logins are throttled
+	LoginFailPerSource   = 30 // failures per window before a source address is throttled
+	RevokePerSource      = 20 // revoke calls per minute per source address
+	RevokeMaxCredentials = 100
+	TouchInterval        = time.Minute
+	AuditRetention       = 180 * 24 * time.Hour
+)
+
+// Service applies the identity rules over a Store and a Mailer.
+type Service struct {
+	Store      Store
+	Mailer     Mailer
+	Log        *slog.Logger
+	CodePepper []byte           // HMAC key for email-code hashes
+	Now        func() time.Time // time.Now when nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Caller is who makes a request, as the authorizer resolved it.
+type Caller struct {
+	Kind     access.PrincipalKind
+	UserID   string
+	Username string
+	TokenID  string
+	Role     access.TokenRole
+	Org      string // org tokens
+	SourceIP string
+}
+
+// SignupInput is a sign-up request.
+type SignupInput struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Fullname string `json:"fullname,omitempty"`
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Signup creates an account and mails a verification code to its email.
+func (s *Service) Signup(ctx context.Context, in SignupInput, sourceIP string) (User, Email, error) {
+	if err := CheckName("username", in.Username); err != nil {
+		return User{}, Email{}, err
+	}
+	addr, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return User{}, Email{}, err
+	}
+	if err := checkPassword(in.Password); err != nil {
+		return User{}, Email{}, err
+	}
+	if len(in.Fullname) > 100 {
+		return User{}, Email{}, apperr.E(apperr.Invalid, "fullname must be at most 100 characters")
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return User{}, Email{}, err
+	}
+	now := s.now()
+	u := User{ID: newID(), Name: in.Username, Fullname: in.Fullname, PasswordHash: hash, CreatedAt: now}
+	e := Email{Address: addr, UserID: u.ID, Primary: true, AddedAt: now}
+	if err := s.Store.CreateUser(ctx, u, e); err != nil {
+		var ex *ExistsError
+		if errors.As(err, &ex) {
+			return User{}, Email{}, apperr.E(apperr.Exist, "%s is already taken", ex.Field)
+		}
+		return User{}, Email{}, fmt.Errorf("create user: %w", err)
+	}
+	s.audit(ctx, "user:"+u.ID, EventSignup, u.Name, sourceIP, map[string]string{"email": addr})
+	if err := s.sendCode(ctx, u, addr); err != nil {
+		return u, e, err
+	}
+	return u, e, nil
+}
+
+func (s *Service) sendCode(ctx context.Context, u User, addr string) error {
+	code, err := token.Generate(token.KindEmailCode)
+	if err != nil {
+		return err
+	}
+	c := EmailCode{Address: addr, UserID: u.ID, CodeHash: token.CodeHash(s.CodePepper, addr, code.Reveal()),
+		ExpiresAt: s.now().Add(EmailCodeLifetime)}
+	if err := s.Store.PutEmailCode(ctx, c); err != nil {
+		return fmt.Errorf("store email code: %w", err)
+	}
+	body := fmt.Sprintf("Hello %s,\n\nYour verification code is %s\n\nIt expires in %d minutes. If you did not ask for it, ignore this email.\n",
+		u.Name, code.Reveal(), int(EmailCodeLifetime.Minutes()))
+	if err := s.Mailer.Send(ctx, addr, "Verify your email address", body); err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "Could not send the verification email; try again later")
+	}
+	return nil
+}
+
+// VerifyEmail checks a code sent to addr. Codes are single use, expire, and
+// allow EmailCodeAttempts wrong tries.
+func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) error {
+	addr, err := NormalizeEmail(addr)
+	if err != nil {
+		return err
+	}
+	if err := token.ParseCode(code); err != nil {
+		return apperr.E(apperr.Invalid, "code must be %d digits", token.CodeLen)
+	}
+	bad := apperr.E(apperr.Invalid, "The code is wrong, used or expired; ask for a new one")
+	c, err := s.Store.EmailCode(ctx, addr)
+	if errors.Is(err, ErrNotFound) {
+		return bad
+	}
+	if err != nil {
+		return fmt.Errorf("read email code: %w", err)
+	}
+	if !s.now().Before(c.ExpiresAt) || c.Attempts >= EmailCodeAttempts {
+		return bad
+	}
+	if !token.Equal(c.CodeHash, token.CodeHash(s.CodePepper, addr, code)) {
+		if err := s.Store.FailEmailCode(ctx, addr); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("count failed code: %w", err)
+		}
+		return bad
+	}
+	if err := s.Store.ConsumeEmailCode(ctx, addr, c.CodeHash); err != nil {
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+			return bad
+		}
+		return fmt.Errorf("consume email code: %w", err)
+	}
+	s.audit(ctx, "user:"+c.UserID, EventEmailVerified, "", sourceIP, map[string]string{"email": addr})
+	return nil
+}
+
+// AddEmail adds an unverified address to the caller's account and mails a code.
+func (s *Service) AddEmail(ctx context.Context, c Caller, addr string) (Email, error) {
+	if c.Kind != access.KindSession {
+		return Email{}, apperr.E(apperr.Permission, "Managing emails needs a logged-in session, not an access token")
+	}
+	addr, err := NormalizeEmail(addr)
+	if err != nil {
+		return Email{}, err
+	}
+	u, err := s.Store.UserByID(ctx, c.UserID)
+	if err != nil {
+		return Email{}, fmt.Errorf("read user: %w", err)
+	}
+	e := Email{Address: addr, UserID: c.UserID, AddedAt: s.now()}
+	if err := s.Store.AddEmail(ctx, e); err != nil {
+		if errors.Is(err, ErrExists) {
+			return Email{}, apperr.E(apperr.Exist, "email is already taken")
+		}
+		return Email{}, fmt.Errorf("add email: %w", err)
+	}
+	s.audit(ctx, "user:"+c.UserID, EventEmailAdded, c.Username, c.SourceIP, map[string]string{"email": addr})
+	return e, s.sendCode(ctx, u, addr)
+}
+
+// Login checks a username (or email) and password and opens a session.
+// Failures are throttled per account name and per source address; the
+// answer never reveals whether the account exists.
+func (s *Service) Login(ctx context.Context, login, password, sourceIP string) (token.Secret, Session, User, error) {
+	fail := apperr.E(apperr.Unauthenticated, "Invalid username or password")
+	if login == "" || password == "" || len(login) > 254 || len(password) > MaxPasswordLen {
+		return token.Secret{}, Session{}, User{}, fail
+	}
+	now := s.now()
+	key := strings.ToLower(login)
+	acctFails, err := s.Store.Count(ctx, "login-fail:acct:"+key, LoginFailWindow, now)
+	if err != nil {
+		return token.Secret{}, Session{}, User{}, fmt.Errorf("rate counter: %w", err)
+	}
+	ipFails, err := s.Store.Count(ctx, "login-fail:ip:"+sourceIP, LoginFailWindow, now)
+	if err != nil {
+		return token.Secret{}, Session{}, User{}, fmt.Errorf("rate counter: %w", err)
+	}
+	if acctFails >= LoginFailPerAccount || ipFails >= LoginFailPerSource {
+		return token.Secret{}, Session{}, User{}, apperr.E(apperr.RateLimited, "Too many failed logins; try again later")
+	}
+	u, err := s.lookupLogin(ctx, login)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return token.Secret{}, Session{}, User{}, err
+	}
+	hash := dummyHash()
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	if !CheckPassword(hash, password) || err != nil {
+		n, _ := s.Store.Hit(ctx, "login-fail:acct:"+key, LoginFailWindow, now)
+		_, _ = s.Store.Hit(ctx, "login-fail:ip:"+sourceIP, LoginFailWindow, now)
+		if n == LoginFailPerAccount && u.ID != "" {
+			s.audit(ctx, "user:"+u.ID, EventLoginFailureBurst, "", sourceIP, map[string]string{"failures": fmt.Sprint(n)})
+		}
+		return token.Secret{}, Session{}, User{}, fail
+	}
+	secret, err := token.Generate(token.KindSession)
+	if err != nil {
+		return token.Secret{}, Session{}, User{}, err
+	}
+	sess := Session{Hash: secret.Hash(), UserID: u.ID, Username: u.Name, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime)}
+	if err := s.Store.PutSession(ctx, sess); err != nil {
+		return token.Secret{}, Session{}, User{}, fmt.Errorf("store session: %w", err)
+	}
+	s.audit(ctx, "user:"+u.ID, EventLogin, u.Name, sourceIP, nil)
+	return secret, sess, u, nil
+}
+
+func (s *Service) lookupLogin(ctx context.Context, login string) (User, error) {
+	if strings.Contains(login, "@") {
+		addr, err := NormalizeEmail(login)
+		if err != nil {
+			return User{}, ErrNotFound
+		}
+		e, err := s.Store.EmailByAddress(ctx, addr)
+		if err != nil {
+			return User{}, err
+		}
+		if !e.Verified {
+			return User{}, ErrNotFound
+		}
+		return s.Store.UserByID(ctx, e.UserID)
+	}
+	if CheckName("username", login) != nil {
+		return User{}, ErrNotFound
+	}
+	return s.Store.UserByName(ctx, login)
+}
+
+// Logout ends the caller's session.
+func (s *Service) Logout(ctx context.Context, sessionSecret string) error {
+	if k, err := token.Parse(sessionSecret); err != nil || k != token.KindSession {
+		return apperr.E(apperr.Unauthenticated, "Logout needs the session credential")
+	}
+	return s.Store.DeleteSession(ctx, token.Hash(sessionSecret))
+}
+
+func (s *Service) event(subject, typ, actor, ip string, details map[string]string) AuditEvent {
+	return AuditEvent{Subject: subject, At: s.now(), Type: typ, Actor: actor, SourceIP: ip, Details: details}
+}
+
+func (s *Service) audit(ctx context.Context, subject, typ, actor, ip string, details map[string]string) {
+	ev := s.event(subject, typ, actor, ip, details)
+	if err := s.Store.AppendAudit(ctx, ev); err != nil && s.Log != nil {
+		s.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
+	}
+}
+
+// Audit returns the caller's own security events, newest first.
+func (s *Service) Audit(ctx context.Context, c Caller, limit int, cursor string) ([]AuditEvent, string, error) {
+	if c.UserID == "" {
+		return nil, "", apperr.E(apperr.Unauthenticated, "Log in to read your audit log")
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	return s.Store.Audit(ctx, "user:"+c.UserID, limit, cursor)
+}

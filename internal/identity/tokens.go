@@ -1,0 +1,224 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/token"
+)
+
+// CreateTokenInput is a token creation request.
+type CreateTokenInput struct {
+	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+func needSession(c Caller) error {
+	switch c.Kind {
+	case access.KindSession:
+		return nil
+	case access.KindAnonymous:
+		return apperr.E(apperr.Unauthenticated, "Log in to manage access tokens")
+	default:
+		return apperr.E(apperr.Permission, "Access tokens can only be managed from a logged-in session, not with an access token")
+	}
+}
+
+// CreateToken mints a token for the caller. The secret is returned once and
+// never stored.
+func (s *Service) CreateToken(ctx context.Context, c Caller, in CreateTokenInput) (Token, token.Secret, error) {
+	if err := needSession(c); err != nil {
+		return Token{}, token.Secret{}, err
+	}
+	if err := checkTokenName(in.Name); err != nil {
+		return Token{}, token.Secret{}, err
+	}
+	role := access.TokenRole(in.Role)
+	if role != access.TokenRead && role != access.TokenWrite {
+		return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "role must be \"read\" or \"write\"")
+	}
+	now := s.now()
+	t := Token{ID: newID(), UserID: c.UserID, Username: c.Username, Name: in.Name, Role: role, CreatedAt: now}
+	if in.ExpiresAt != nil {
+		if !in.ExpiresAt.After(now) {
+			return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "expiresAt must be in the future")
+		}
+		if in.ExpiresAt.Sub(now) > MaxTokenLifetime {
+			return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "expiresAt must be within 5 years")
+		}
+		t.ExpiresAt = in.ExpiresAt.UTC()
+	}
+	secret, err := token.Generate(token.KindUser)
+	if err != nil {
+		return Token{}, token.Secret{}, err
+	}
+	t.Hash, t.Hint = secret.Hash(), secret.Hint()
+	ev := s.event("user:"+c.UserID, EventTokenCreated, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name, "role": string(role)})
+	if err := s.Store.CreateToken(ctx, t, ev); err != nil {
+		return Token{}, token.Secret{}, fmt.Errorf("create token: %w", err)
+	}
+	return t, secret, nil
+}
+
+// ListTokens lists the caller's tokens (metadata and hints only).
+func (s *Service) ListTokens(ctx context.Context, c Caller) ([]Token, error) {
+	if err := needSession(c); err != nil {
+		return nil, err
+	}
+	return s.Store.TokensOfUser(ctx, c.UserID)
+}
+
+func (s *Service) ownToken(ctx context.Context, c Caller, id string) (Token, error) {
+	if err := needSession(c); err != nil {
+		return Token{}, err
+	}
+	if len(id) == 0 || len(id) > 64 {
+		return Token{}, apperr.E(apperr.NotExist, "Token not found")
+	}
+	t, err := s.Store.TokenByID(ctx, c.UserID, id)
+	if errors.Is(err, ErrNotFound) {
+		// Another user's token id looks exactly like a missing one.
+		return Token{}, apperr.E(apperr.NotExist, "Token not found")
+	}
+	return t, err
+}
+
+// DeleteToken deletes one of the caller's tokens; it stops working at once.
+func (s *Service) DeleteToken(ctx context.Context, c Caller, id string) error {
+	t, err := s.ownToken(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	ev := s.event("user:"+c.UserID, EventTokenDeleted, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+	if err := s.Store.DeleteToken(ctx, t, ev); err != nil {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+			return apperr.E(apperr.NotExist, "Token not found")
+		}
+		return fmt.Errorf("delete token: %w", err)
+	}
+	return nil
+}
+
+// RefreshToken replaces a token's secret, keeping id, name and role. The old
+// secret stops working at once. Of concurrent refreshes exactly one wins;
+// the others get a conflict.
+func (s *Service) RefreshToken(ctx context.Context, c Caller, id string) (Token, token.Secret, error) {
+	t, err := s.ownToken(ctx, c, id)
+	if err != nil {
+		return Token{}, token.Secret{}, err
+	}
+	secret, err := token.Generate(token.KindUser)
+	if err != nil {
+		return Token{}, token.Secret{}, err
+	}
+	ev := s.event("user:"+c.UserID, EventTokenRefreshed, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+	if err := s.Store.RefreshToken(ctx, t, secret.Hash(), secret.Hint(), ev); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return Token{}, token.Secret{}, apperr.E(apperr.Exist, "The token was changed by another request; list your tokens and try again")
+		}
+		if errors.Is(err, ErrNotFound) {
+			return Token{}, token.Secret{}, apperr.E(apperr.NotExist, "Token not found")
+		}
+		return Token{}, token.Secret{}, fmt.Errorf("refresh token: %w", err)
+	}
+	t.Hash, t.Hint = secret.Hash(), secret.Hint()
+	return t, secret, nil
+}
+
+// RevokeLeaked revokes every listed user token that exists and tells its
+// owner. It reveals nothing: the caller always gets the same answer.
+// Malformed entries are skipped without a store call.
+func (s *Service) RevokeLeaked(ctx context.Context, credentials []string, sourceIP string) error {
+	now := s.now()
+	n, err := s.Store.Hit(ctx, "revoke:ip:"+sourceIP, time.Minute, now)
+	if err != nil {
+		return fmt.Errorf("rate counter: %w", err)
+	}
+	if n > RevokePerSource {
+		return apperr.E(apperr.RateLimited, "Too many revocation requests; try again in a minute")
+	}
+	if len(credentials) > RevokeMaxCredentials {
+		credentials = credentials[:RevokeMaxCredentials]
+	}
+	for _, cred := range credentials {
+		if k, err := token.Parse(cred); err != nil || k != token.KindUser {
+			continue
+		}
+		t, err := s.Store.TokenByHash(ctx, token.Hash(cred))
+		if err != nil {
+			continue
+		}
+		ev := s.event("user:"+t.UserID, EventTokenLeaked, "", sourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+		if err := s.Store.DeleteToken(ctx, t, ev); err != nil {
+			if s.Log != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+				s.Log.ErrorContext(ctx, "revoke leaked token failed", "tokenId", t.ID, "err", err)
+			}
+			continue
+		}
+		s.notifyLeak(ctx, t)
+	}
+	return nil
+}
+
+func (s *Service) notifyLeak(ctx context.Context, t Token) {
+	emails, err := s.Store.EmailsOfUser(ctx, t.UserID)
+	if err != nil {
+		return
+	}
+	for _, e := range emails {
+		if !e.Primary {
+			continue
+		}
+		body := fmt.Sprintf("Hello %s,\n\nYour access token %q (%s) was reported as leaked and has been revoked. "+
+			"Create a new one in your settings if you still need it.\n", t.Username, t.Name, t.Hint)
+		if err := s.Mailer.Send(ctx, e.Address, "An access token of yours was revoked", body); err != nil && s.Log != nil {
+			s.Log.ErrorContext(ctx, "leak notice not sent", "tokenId", t.ID, "err", err)
+		}
+	}
+}
+
+// Authenticate resolves a user token or session secret to a caller. It
+// rejects malformed secrets without a store call. Org tokens are resolved by
+// the orgs package.
+func (s *Service) Authenticate(ctx context.Context, secret string) (Caller, error) {
+	kind, err := token.Parse(secret)
+	if err != nil {
+		return Caller{}, ErrBadCredential
+	}
+	switch kind {
+	case token.KindUser:
+		t, err := s.Store.TokenByHash(ctx, token.Hash(secret))
+		if errors.Is(err, ErrNotFound) {
+			return Caller{}, ErrBadCredential
+		}
+		if err != nil {
+			return Caller{}, err
+		}
+		if t.Expired(s.now()) {
+			return Caller{}, ErrBadCredential
+		}
+		return Caller{Kind: access.KindUserToken, UserID: t.UserID, Username: t.Username, TokenID: t.ID, Role: t.Role}, nil
+	case token.KindSession:
+		sess, err := s.Store.SessionByHash(ctx, token.Hash(secret))
+		if errors.Is(err, ErrNotFound) {
+			return Caller{}, ErrBadCredential
+		}
+		if err != nil {
+			return Caller{}, err
+		}
+		if !s.now().Before(sess.ExpiresAt) {
+			return Caller{}, ErrBadCredential
+		}
+		return Caller{Kind: access.KindSession, UserID: sess.UserID, Username: sess.Username}, nil
+	}
+	return Caller{}, ErrBadCredential
+}
+
+// ErrBadCredential is a missing, malformed, unknown, revoked or expired
+// credential: always the same error, so nothing is revealed.
+var ErrBadCredential = apperr.E(apperr.Unauthenticated, "Invalid credentials in Authorization header")

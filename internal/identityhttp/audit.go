@@ -1,0 +1,41 @@
+package identityhttp
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/httpapi"
+	"github.com/hubsec/trustlayer/internal/identity"
+)
+
+// AuditQuery reads ?limit (1 to 100, default 50) and ?cursor of an audit
+// listing, for users' and organizations' audit logs alike.
+func AuditQuery(r *http.Request) (limit int, cursor string, err error) {
+	limit = 50
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, "", apperr.E(apperr.Invalid, "limit must be a number from 1 to 100")
+		}
+		limit = n
+	}
+	return limit, r.URL.Query().Get("cursor"), nil
+}
+
+// WriteAudit answers an audit page: {"events": [...], "nextCursor": "..."}.
+func WriteAudit(w http.ResponseWriter, events []identity.AuditEvent, next string) {
+	type evJSON struct {
+		Type     string            `json:"type"`
+		At       time.Time         `json:"at"`
+		Actor    string            `json:"actor,omitempty"`
+		SourceIP string            `json:"sourceIp,omitempty"`
+		Details  map[string]string `json:"details,omitempty"`
+	}
+	out := make([]evJSON, 0, len(events))
+	for _, e := range events {
+		out = append(out, evJSON{e.Type, e.At, e.Actor, e.SourceIP, e.Details})
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{"events": out, "nextCursor": next})
+}

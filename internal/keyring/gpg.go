@@ -1,0 +1,123 @@
+package keyring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/signingkey"
+)
+
+// AddGPGKey parses an armored OpenPGP public key and adds it to the
+// caller's account. See the package documentation for the rules.
+func (s *Service) AddGPGKey(ctx context.Context, c identity.Caller, armored string) (GPGKey, error) {
+	if err := needSession(c); err != nil {
+		return GPGKey{}, err
+	}
+	if strings.TrimSpace(armored) == "" {
+		return GPGKey{}, apperr.E(apperr.Invalid, "armoredKey is required: the output of gpg --armor --export KEYID")
+	}
+	parsed, err := signingkey.ParseGPG(armored)
+	if err != nil {
+		var ke *signingkey.KeyError
+		if errors.As(err, &ke) {
+			return GPGKey{}, apperr.Wrap(apperr.Invalid, nil, "GPG key refused: "+ke.Error())
+		}
+		return GPGKey{}, fmt.Errorf("parse GPG key: %w", err)
+	}
+	if len(armored) > MaxArmoredKey {
+		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: %d bytes, limit %d; export it without third-party signatures: gpg --armor --export-options export-minimal --export %s",
+			len(armored), MaxArmoredKey, parsed.KeyID)
+	}
+	if len(parsed.Subkeys) > MaxSubkeys {
+		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: %d subkeys, limit %d", len(parsed.Subkeys), MaxSubkeys)
+	}
+	if len(parsed.Emails) == 0 {
+		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: no user ID carries an email address; add one that is a verified email of your account (gpg --quick-add-uid)")
+	}
+	if len(parsed.Emails) > MaxKeyEmails {
+		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: %d user-id emails, limit %d", len(parsed.Emails), MaxKeyEmails)
+	}
+	anyVerified := false
+	for i := range parsed.Emails {
+		ok, err := s.emailVerifiedFor(ctx, parsed.Emails[i].Email, c.UserID)
+		if err != nil {
+			return GPGKey{}, err
+		}
+		parsed.Emails[i].Verified = ok
+		anyVerified = anyVerified || ok
+	}
+	if !anyVerified {
+		list := make([]string, len(parsed.Emails))
+		for i, e := range parsed.Emails {
+			list[i] = e.Email
+		}
+		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: none of its emails (%s) is a verified email of your account; add and verify one first", strings.Join(list, ", "))
+	}
+	k := GPGKey{ID: newID(), UserID: c.UserID, AddedAt: s.now(), Key: *parsed}
+	if err := s.Store.AddGPGKey(ctx, k); err != nil {
+		if errors.Is(err, ErrTaken) {
+			return GPGKey{}, taken(c, err)
+		}
+		return GPGKey{}, fmt.Errorf("add GPG key: %w", err)
+	}
+	s.audit(ctx, c, EventGPGKeyAdded, map[string]string{"id": k.ID, "keyId": parsed.KeyID, "fingerprint": parsed.Fingerprint})
+	return k, nil
+}
+
+// GPGKeys lists the caller's OpenPGP keys, each email marked verified or
+// not for the caller now (an email verified after the upload shows as
+// verified).
+func (s *Service) GPGKeys(ctx context.Context, c identity.Caller) ([]GPGKey, error) {
+	if err := needSession(c); err != nil {
+		return nil, err
+	}
+	keys, err := s.Store.GPGKeys(ctx, c.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("list GPG keys: %w", err)
+	}
+	seen := map[string]bool{}
+	for i := range keys {
+		for j := range keys[i].Key.Emails {
+			e := &keys[i].Key.Emails[j]
+			v, ok := seen[strings.ToLower(e.Email)]
+			if !ok {
+				if v, err = s.emailVerifiedFor(ctx, e.Email, c.UserID); err != nil {
+					return nil, err
+				}
+				seen[strings.ToLower(e.Email)] = v
+			}
+			e.Verified = v
+		}
+	}
+	return keys, nil
+}
+
+// DeleteGPGKey removes one of the caller's OpenPGP keys. Verification
+// records of commits it signed are not changed.
+func (s *Service) DeleteGPGKey(ctx context.Context, c identity.Caller, id string) error {
+	if err := needSession(c); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return apperr.E(apperr.NotExist, "GPG key not found")
+	}
+	k, err := s.Store.GPGKey(ctx, c.UserID, id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return apperr.E(apperr.NotExist, "GPG key not found")
+	}
+	if err != nil {
+		return fmt.Errorf("read GPG key: %w", err)
+	}
+	if err := s.Store.DeleteGPGKey(ctx, k); err != nil {
+		if errors.Is(err, identity.ErrNotFound) {
+			return apperr.E(apperr.NotExist, "GPG key not found")
+		}
+		return fmt.Errorf("delete GPG key: %w", err)
+	}
+	s.audit(ctx, c, EventGPGKeyRemoved, map[string]string{"id": k.ID, "keyId": k.Key.KeyID, "fingerprint": k.Key.Fingerprint})
+	return nil
+}

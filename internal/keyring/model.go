@@ -1,0 +1,112 @@
+package keyring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/signingkey"
+)
+
+// Limits on what one key may carry. They keep every item of a key under
+// DynamoDB's 400 KB item limit and a key's transaction under 100 items.
+const (
+	// MaxArmoredKey bounds a stored armored OpenPGP key. Keys swollen by
+	// third-party certifications shrink with
+	// `gpg --armor --export-options export-minimal --export KEYID`.
+	MaxArmoredKey = 64 << 10
+	// MaxSubkeys bounds the subkeys of one OpenPGP key.
+	MaxSubkeys = 31
+	// MaxKeyEmails bounds the user-id emails looked up for one key.
+	MaxKeyEmails = 32
+	// MaxTitle bounds an SSH key's title.
+	MaxTitle = 100
+)
+
+// Audit event types, on the subject "user:<id>".
+const (
+	EventGPGKeyAdded   = "gpg_key.added"
+	EventGPGKeyRemoved = "gpg_key.removed"
+	EventSSHKeyAdded   = "ssh_key.added"
+	EventSSHKeyRemoved = "ssh_key.removed"
+)
+
+// GPGKey is an OpenPGP key uploaded to an account.
+type GPGKey struct {
+	ID      string // ours: 24 hex digits
+	UserID  string
+	AddedAt time.Time
+	// Key is the parsed key with each email marked verified or not for
+	// UserID at upload time; Key.RawKey is the armored upload.
+	Key signingkey.GPGKey
+}
+
+// Fingerprints returns the fingerprints of the primary key and of every
+// subkey, each of which the Store claims for this account.
+func (k GPGKey) Fingerprints() []string {
+	out := []string{k.Key.Fingerprint}
+	for _, s := range k.Key.Subkeys {
+		out = append(out, s.Fingerprint)
+	}
+	return out
+}
+
+// SSHKey is an SSH signing key uploaded to an account.
+type SSHKey struct {
+	ID      string
+	UserID  string
+	Title   string
+	AddedAt time.Time
+	Key     signingkey.SSHKey
+}
+
+// ErrTaken is what a *TakenError unwraps to.
+var ErrTaken = errors.New("key already registered")
+
+// TakenError says that a fingerprint of an uploaded key is already held by
+// an account (perhaps the uploader's own).
+type TakenError struct {
+	Fingerprint string
+	UserID      string // the holder, "" when it could not be told
+}
+
+func (e *TakenError) Error() string {
+	return fmt.Sprintf("fingerprint %s already registered", e.Fingerprint)
+}
+
+// Unwrap returns ErrTaken.
+func (e *TakenError) Unwrap() error { return ErrTaken }
+
+// Store is what the service needs from storage. Not-found is
+// identity.ErrNotFound.
+type Store interface {
+	// AddGPGKey stores k, claiming every fingerprint of Fingerprints(), in
+	// one transaction; a *TakenError when any is already claimed.
+	AddGPGKey(ctx context.Context, k GPGKey) error
+	// GPGKeys lists a user's OpenPGP keys, oldest first (strongly consistent).
+	GPGKeys(ctx context.Context, userID string) ([]GPGKey, error)
+	// GPGKey reads one of a user's OpenPGP keys.
+	GPGKey(ctx context.Context, userID, id string) (GPGKey, error)
+	// DeleteGPGKey removes k and its claims in one transaction;
+	// identity.ErrNotFound if it is already gone.
+	DeleteGPGKey(ctx context.Context, k GPGKey) error
+
+	// AddSSHKey stores k, claiming its fingerprint, in one transaction; a
+	// *TakenError when the fingerprint is claimed.
+	AddSSHKey(ctx context.Context, k SSHKey) error
+	SSHKeys(ctx context.Context, userID string) ([]SSHKey, error)
+	SSHKey(ctx context.Context, userID, id string) (SSHKey, error)
+	DeleteSSHKey(ctx context.Context, k SSHKey) error
+}
+
+// Emails reads account emails (identity.Store implements it).
+type Emails interface {
+	EmailByAddress(ctx context.Context, addr string) (identity.Email, error)
+}
+
+// AuditLog records security events (identity.Store implements it).
+type AuditLog interface {
+	AppendAudit(ctx context.Context, ev identity.AuditEvent) error
+}

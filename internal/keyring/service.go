@@ -1,0 +1,95 @@
+package keyring
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/identity"
+)
+
+// Service applies the signing-key rules over a Store.
+type Service struct {
+	Store  Store
+	Emails Emails
+	Audit  AuditLog
+	Log    *slog.Logger
+	Now    func() time.Time // time.Now when nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// needSession refuses every caller but a logged-in session: a leaked access
+// token must not be able to plant a signing key.
+func needSession(c identity.Caller) error {
+	switch {
+	case c.Kind == access.KindSession && c.UserID != "":
+		return nil
+	case c.Kind == access.KindAnonymous:
+		return apperr.E(apperr.Unauthenticated, "Log in to manage signing keys")
+	default:
+		return apperr.E(apperr.Permission, "Signing keys can only be managed from a logged-in session, not with an access token")
+	}
+}
+
+// validID reports whether id looks like one of ours; anything else is
+// answered as not found without a storage call.
+func validID(id string) bool {
+	if len(id) != 24 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil && strings.ToLower(id) == id
+}
+
+func (s *Service) audit(ctx context.Context, c identity.Caller, typ string, details map[string]string) {
+	if s.Audit == nil {
+		return
+	}
+	ev := identity.AuditEvent{Subject: "user:" + c.UserID, At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
+	if err := s.Audit.AppendAudit(ctx, ev); err != nil && s.Log != nil {
+		s.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
+	}
+}
+
+// taken turns a store's *TakenError into the uploader's 400.
+func taken(c identity.Caller, err error) error {
+	var te *TakenError
+	if !errors.As(err, &te) {
+		return err
+	}
+	if te.UserID == c.UserID {
+		return apperr.Wrap(apperr.Invalid, err, "This key is already added to your account")
+	}
+	return apperr.Wrap(apperr.Invalid, err, "This key is already registered to another account; a key can be on one account only")
+}
+
+// emailVerifiedFor reports whether addr is a verified email of userID.
+func (s *Service) emailVerifiedFor(ctx context.Context, addr, userID string) (bool, error) {
+	e, err := s.Emails.EmailByAddress(ctx, addr)
+	if errors.Is(err, identity.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up email: %w", err)
+	}
+	return e.UserID == userID && e.Verified, nil
+}
