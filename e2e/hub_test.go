@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/testenv"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // hubClient talks to the local gateway.

@@ -24,11 +24,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/hubsec/trustlayer/internal/awsconfig"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
 	"github.com/hubsec/trustlayer/internal/scan/scantest"
-	"github.com/hubsec/trustlayer/internal/testenv"
 )
 
 // stack is the running local stack.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
-	"github.com/hubsec/trustlayer/internal/table"
+	table "github.com/hubsec/trustlayer/internal/platform/ddb"
 )
 
 func loadTemplate(t *testing.T) *samtemplate.Template {

@@ -10,8 +10,8 @@ import (
 	"net/http"
 
 	"github.com/hubsec/trustlayer/internal/authz"
-	"github.com/hubsec/trustlayer/internal/config"
-	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/wire"
 )
 

@@ -9,10 +9,10 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/commitverify/verifyhttp"
-	"github.com/hubsec/trustlayer/internal/config"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
-	"github.com/hubsec/trustlayer/internal/serve"
 	"github.com/hubsec/trustlayer/internal/wire"
 )
 

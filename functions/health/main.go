@@ -9,10 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/hubsec/trustlayer/internal/awsconfig"
-	"github.com/hubsec/trustlayer/internal/config"
 	"github.com/hubsec/trustlayer/internal/health"
-	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 )
 
 func main() {

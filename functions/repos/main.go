@@ -6,12 +6,12 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/awsconfig"
-	"github.com/hubsec/trustlayer/internal/config"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/repohttp"
-	"github.com/hubsec/trustlayer/internal/serve"
 )
 
 func main() {

@@ -9,14 +9,14 @@ import (
 	"log/slog"
 	"net/url"
 
-	"github.com/hubsec/trustlayer/internal/awsconfig"
 	"github.com/hubsec/trustlayer/internal/clamd"
-	"github.com/hubsec/trustlayer/internal/config"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
-	"github.com/hubsec/trustlayer/internal/serve"
 	"github.com/hubsec/trustlayer/internal/wire"
 )
 

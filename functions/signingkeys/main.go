@@ -7,11 +7,11 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/config"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/keyring"
 	"github.com/hubsec/trustlayer/internal/keyring/keyringhttp"
-	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/wire"
 )
 

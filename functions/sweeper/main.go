@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/config"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
-	"github.com/hubsec/trustlayer/internal/serve"
 	"github.com/hubsec/trustlayer/internal/wire"
 )
 

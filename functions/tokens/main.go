@@ -6,10 +6,10 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/config"
 	"github.com/hubsec/trustlayer/internal/identityhttp"
-	"github.com/hubsec/trustlayer/internal/mail"
-	"github.com/hubsec/trustlayer/internal/serve"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/mail"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/wire"
 )
 

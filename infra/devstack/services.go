@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/hubsec/trustlayer/internal/table"
+	table "github.com/hubsec/trustlayer/internal/platform/ddb"
 )
 
 // Local credentials: versitygw's root account; DynamoDB Local takes any.

@@ -1,13 +1,22 @@
 package access
 
-import "net/http"
+import "github.com/hubsec/trustlayer/internal/platform/apperr"
 
 // Decision is the answer of Decide. Reason is a short sentence fit to send to
 // the caller; it never says whether a private repository exists.
 type Decision struct {
 	Allow  bool
-	Status int // 200 when allowed, else 401, 403, 404 (or 500 for a caller bug)
+	Kind   apperr.Kind // of a denial: Unauthenticated, Permission, NotExist (Internal for a caller bug)
 	Reason string
+}
+
+// Err returns a denial as an error of its kind carrying its reason, or nil
+// when d allows.
+func (d Decision) Err() *apperr.Error {
+	if d.Allow {
+		return nil
+	}
+	return apperr.E(d.Kind, "%s", d.Reason)
 }
 
 // Reasons given with denials.
@@ -24,10 +33,10 @@ const (
 )
 
 var (
-	allow       = Decision{Allow: true, Status: http.StatusOK}
-	login       = Decision{Status: http.StatusUnauthorized, Reason: ReasonLogin}
-	notFound    = Decision{Status: http.StatusNotFound, Reason: ReasonNotFound}
-	invalid     = Decision{Status: http.StatusInternalServerError, Reason: ReasonInvalidInput}
+	allow       = Decision{Allow: true}
+	login       = Decision{Kind: apperr.Unauthenticated, Reason: ReasonLogin}
+	notFound    = Decision{Kind: apperr.NotExist, Reason: ReasonNotFound}
+	invalid     = Decision{Kind: apperr.Internal, Reason: ReasonInvalidInput}
 	sessionOnly = forbid(ReasonSessionOnly)
 	noWrite     = forbid(ReasonNoWrite)
 	notMember   = forbid(ReasonNotMember)
@@ -35,7 +44,7 @@ var (
 )
 
 func forbid(reason string) Decision {
-	return Decision{Status: http.StatusForbidden, Reason: reason}
+	return Decision{Kind: apperr.Permission, Reason: reason}
 }
 
 // Decide says whether p may do a to r. It is a pure function of its

@@ -3,6 +3,8 @@ package access
 import (
 	"strings"
 	"testing"
+
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
 func TestDemotionTakesEffectOnNextCall(t *testing.T) {
@@ -14,7 +16,7 @@ func TestDemotionTakesEffectOnNextCall(t *testing.T) {
 	}
 
 	orgs["acme"] = RoleRead // the store now says read; same token
-	if d := Decide(tok, RepoWrite, repo); d.Allow || d.Status != 403 {
+	if d := Decide(tok, RepoWrite, repo); d.Allow || statusOf(d) != 403 {
 		t.Errorf("write after demotion to read: got %+v, want 403", d)
 	}
 	if d := Decide(tok, RepoRead, repo); !d.Allow {
@@ -22,10 +24,10 @@ func TestDemotionTakesEffectOnNextCall(t *testing.T) {
 	}
 
 	delete(orgs, "acme") // removed from the org
-	if d := Decide(tok, RepoRead, repo); d.Status != 404 {
+	if d := Decide(tok, RepoRead, repo); statusOf(d) != 404 {
 		t.Errorf("read after removal: got %+v, want 404", d)
 	}
-	if d := Decide(tok, RepoWrite, repo); d.Status != 404 {
+	if d := Decide(tok, RepoWrite, repo); statusOf(d) != 404 {
 		t.Errorf("write after removal: got %+v, want 404", d)
 	}
 }
@@ -51,7 +53,7 @@ func TestOrgTokenOnAnotherOrg(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Decide(tok, tt.action, tt.res); got.Status != tt.want {
+			if got := Decide(tok, tt.action, tt.res); statusOf(got) != tt.want {
 				t.Errorf("got %+v, want status %d", got, tt.want)
 			}
 		})
@@ -63,10 +65,10 @@ func TestOrgTokenIgnoresMemberships(t *testing.T) {
 	tok := OrgToken("acme")
 	tok.User = "alice"
 	tok.Orgs = map[string]OrgRole{"zeta": RoleAdmin}
-	if d := Decide(tok, RepoRead, Repo("zeta", "x", RepoModel, true, OwnerOrg)); d.Status != 404 {
+	if d := Decide(tok, RepoRead, Repo("zeta", "x", RepoModel, true, OwnerOrg)); statusOf(d) != 404 {
 		t.Errorf("read: got %+v, want 404", d)
 	}
-	if d := Decide(tok, RepoRead, Repo("alice", "x", RepoModel, true, OwnerUser)); d.Status != 404 {
+	if d := Decide(tok, RepoRead, Repo("alice", "x", RepoModel, true, OwnerUser)); statusOf(d) != 404 {
 		t.Errorf("read user repo: got %+v, want 404", d)
 	}
 }
@@ -156,7 +158,7 @@ func TestInvalidInputIsDenied(t *testing.T) {
 func TestUnknownOrgRoleIsNoMembership(t *testing.T) {
 	p := Session("alice", map[string]OrgRole{"acme": "contributor", "zeta": ""})
 	for _, org := range []string{"acme", "zeta"} {
-		if d := Decide(p, RepoRead, Repo(org, "bert", RepoModel, true, OwnerOrg)); d.Status != 404 {
+		if d := Decide(p, RepoRead, Repo(org, "bert", RepoModel, true, OwnerOrg)); statusOf(d) != 404 {
 			t.Errorf("%s: got %+v, want 404", org, d)
 		}
 	}
@@ -199,4 +201,12 @@ func TestActionsAllFitAResource(t *testing.T) {
 			t.Errorf("action %s is missing from the matrix", a)
 		}
 	}
+}
+
+// statusOf is the HTTP status a decision becomes at the edge.
+func statusOf(d Decision) int {
+	if d.Allow {
+		return 200
+	}
+	return httpapi.Status(d.Kind)
 }

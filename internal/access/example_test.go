@@ -2,8 +2,10 @@ package access_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
 func ExampleDecide() {
@@ -12,13 +14,22 @@ func ExampleDecide() {
 	alice := access.UserToken("alice", access.TokenWrite, map[string]access.OrgRole{"acme": access.RoleRead})
 	repo := access.Repo("acme", "bert", access.RepoModel, true, access.OwnerOrg)
 
-	fmt.Println(access.Decide(alice, access.RepoRead, repo))
-	fmt.Println(access.Decide(alice, access.RepoWrite, repo))
-	fmt.Println(access.Decide(access.OrgToken("zeta"), access.RepoRead, repo))
-	fmt.Println(access.Decide(access.Anonymous(), access.RepoRead, repo))
+	show(access.Decide(alice, access.RepoRead, repo))
+	show(access.Decide(alice, access.RepoWrite, repo))
+	show(access.Decide(access.OrgToken("zeta"), access.RepoRead, repo))
+	show(access.Decide(access.Anonymous(), access.RepoRead, repo))
 	// Output:
-	// {true 200 }
-	// {false 403 You do not have write access to this namespace.}
-	// {false 404 Repository not found.}
-	// {false 401 Authentication required.}
+	// true 200
+	// false 403 You do not have write access to this namespace.
+	// false 404 Repository not found.
+	// false 401 Authentication required.
+}
+
+// show prints a decision as the HTTP edge answers it.
+func show(d access.Decision) {
+	status := 200
+	if !d.Allow {
+		status = httpapi.Status(d.Kind)
+	}
+	fmt.Println(strings.TrimSpace(fmt.Sprint(d.Allow, " ", status, " ", d.Reason)))
 }

@@ -20,7 +20,7 @@ func FuzzDecide(f *testing.F) {
 		a := Action(action)
 		d := Decide(p, a, r)
 
-		if d.Allow != (d.Status == 200) {
+		if d.Allow != (statusOf(d) == 200) {
 			t.Fatalf("decision %+v: Allow and Status disagree", d)
 		}
 		if !d.Allow && d.Reason == "" {

@@ -116,7 +116,7 @@ func cell(pub, priv Decision) string {
 		if d.Allow {
 			return "allow"
 		}
-		return fmt.Sprint(d.Status)
+		return fmt.Sprint(statusOf(d))
 	}
 	if s(pub) == s(priv) {
 		return s(pub)
@@ -217,13 +217,13 @@ func TestDecideMatrix(t *testing.T) {
 func checkDecision(t *testing.T, d Decision) {
 	t.Helper()
 	switch {
-	case d.Allow && (d.Status != 200 || d.Reason != ""):
+	case d.Allow && (statusOf(d) != 200 || d.Reason != ""):
 		t.Errorf("allowed decision %+v has a denial status or reason", d)
-	case !d.Allow && d.Status != 401 && d.Status != 403 && d.Status != 404:
-		t.Errorf("denied decision %+v has status %d", d, d.Status)
+	case !d.Allow && statusOf(d) != 401 && statusOf(d) != 403 && statusOf(d) != 404:
+		t.Errorf("denied decision %+v has status %d", d, statusOf(d))
 	case !d.Allow && d.Reason == "":
 		t.Errorf("denied decision %+v has no reason", d)
-	case d.Status == 404 && d.Reason != ReasonNotFound:
+	case statusOf(d) == 404 && d.Reason != ReasonNotFound:
 		t.Errorf("404 reason %q, want %q", d.Reason, ReasonNotFound)
 	}
 }

@@ -107,3 +107,40 @@ func (p Principal) role(org string) OrgRole {
 	}
 	return ""
 }
+
+// Caller is who makes a request, as the authorizer resolved it and the
+// functions behind it receive it.
+type Caller struct {
+	Kind     PrincipalKind
+	UserID   string
+	Username string
+	TokenID  string
+	Role     TokenRole
+	Org      string // org tokens
+	SourceIP string
+}
+
+// IsUser reports whether c acts for a user (a session or a user token).
+func (c Caller) IsUser() bool {
+	return (c.Kind == KindSession || c.Kind == KindUserToken) && c.Username != ""
+}
+
+// Principal turns a caller into the principal Decide expects. roles must be
+// the caller's organization roles loaded for this request (org name,
+// canonical spelling, to role); they are ignored for org tokens and
+// anonymous callers.
+func (c Caller) Principal(roles map[string]OrgRole) Principal {
+	var p Principal
+	switch c.Kind {
+	case KindSession:
+		p = Session(c.Username, roles)
+	case KindUserToken:
+		p = UserToken(c.Username, c.Role, roles)
+	case KindOrgToken:
+		p = OrgToken(c.Org)
+	default:
+		p = Anonymous()
+	}
+	p.UserID = c.UserID
+	return p
+}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
@@ -29,7 +29,7 @@ const GitPasswordMessage = "Password authentication in git is no longer supporte
 
 // Authenticator resolves user tokens and sessions (identity.Service).
 type Authenticator interface {
-	Authenticate(ctx context.Context, secret string) (identity.Caller, error)
+	Authenticate(ctx context.Context, secret string) (access.Caller, error)
 }
 
 // Toucher records token use (identity.Store.TouchToken).
@@ -63,7 +63,7 @@ type Request struct {
 type Outcome struct {
 	Allow  bool
 	Deny   *apperr.Error // why not, when !Allow
-	Caller identity.Caller
+	Caller access.Caller
 	Route  *Route
 	Params map[string]string
 }
@@ -181,7 +181,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	}
 	d := access.Decide(p, action, resource)
 	if !d.Allow {
-		return out.denied(statusError(d.Status, d.Reason))
+		return out.denied(deny(d.Kind, d.Reason))
 	}
 	out.Allow = true
 	a.touch(caller)
@@ -207,18 +207,6 @@ func (a *Authorizer) unavailable(ctx context.Context, err error) *apperr.Error {
 		a.Log.ErrorContext(ctx, "authorizer store failure, denying", "err", err)
 	}
 	return deny(apperr.Unavailable, "Authorization is temporarily unavailable; try again")
-}
-
-func statusError(status int, reason string) *apperr.Error {
-	switch status {
-	case http.StatusUnauthorized:
-		return deny(apperr.Unauthenticated, reason)
-	case http.StatusNotFound:
-		return deny(apperr.NotExist, reason)
-	case http.StatusForbidden:
-		return deny(apperr.Permission, reason)
-	}
-	return deny(apperr.Internal, "Internal error")
 }
 
 // credential reads the Authorization header: Bearer, or basic auth whose
@@ -262,28 +250,28 @@ func credential(h http.Header) (string, *apperr.Error) {
 }
 
 // authenticate resolves a well-formed secret ("" is the anonymous caller).
-func (a *Authorizer) authenticate(ctx context.Context, secret string) (identity.Caller, *apperr.Error) {
+func (a *Authorizer) authenticate(ctx context.Context, secret string) (access.Caller, *apperr.Error) {
 	if secret == "" {
-		return identity.Caller{Kind: access.KindAnonymous}, nil
+		return access.Caller{Kind: access.KindAnonymous}, nil
 	}
 	kind, _ := token.Parse(secret)
 	if kind == token.KindOrg {
 		org, found, err := a.Facts.OrgByTokenHash(ctx, token.Hash(secret))
 		if err != nil {
-			return identity.Caller{}, a.unavailable(ctx, err)
+			return access.Caller{}, a.unavailable(ctx, err)
 		}
 		if !found {
-			return identity.Caller{}, identity.ErrBadCredential
+			return access.Caller{}, identity.ErrBadCredential
 		}
-		return identity.Caller{Kind: access.KindOrgToken, Org: org}, nil
+		return access.Caller{Kind: access.KindOrgToken, Org: org}, nil
 	}
 	c, err := a.Auth.Authenticate(ctx, secret)
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) && ae.Kind == apperr.Unauthenticated {
-			return identity.Caller{}, ae
+			return access.Caller{}, ae
 		}
-		return identity.Caller{}, a.unavailable(ctx, err)
+		return access.Caller{}, a.unavailable(ctx, err)
 	}
 	return c, nil
 }
@@ -291,7 +279,7 @@ func (a *Authorizer) authenticate(ctx context.Context, secret string) (identity.
 // touch records a token's use off the request path, at most once a minute
 // per token per process (and the store's conditional write makes it once a
 // minute across processes).
-func (a *Authorizer) touch(c identity.Caller) {
+func (a *Authorizer) touch(c access.Caller) {
 	if a.Touch == nil || c.TokenID == "" {
 		return
 	}

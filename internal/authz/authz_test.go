@@ -15,8 +15,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/token"
 )
@@ -25,23 +26,23 @@ import (
 // decision logic is tested here; the DynamoDB adapters are tested against
 // DynamoDB Local in their own packages and end to end through the gateway.
 type fakeWorld struct {
-	tokens   map[string]identity.Caller // secret -> caller
-	roles    map[string]access.OrgRole  // org/user -> role
-	repos    map[string]RepoFacts       // ns/name -> facts
-	orgToks  map[string]string          // hash -> org
+	tokens   map[string]access.Caller  // secret -> caller
+	roles    map[string]access.OrgRole // org/user -> role
+	repos    map[string]RepoFacts      // ns/name -> facts
+	orgToks  map[string]string         // hash -> org
 	failNext bool
 	calls    int
 }
 
-func (w *fakeWorld) Authenticate(_ context.Context, secret string) (identity.Caller, error) {
+func (w *fakeWorld) Authenticate(_ context.Context, secret string) (access.Caller, error) {
 	w.calls++
 	if w.failNext {
-		return identity.Caller{}, errors.New("store timeout")
+		return access.Caller{}, errors.New("store timeout")
 	}
 	if c, ok := w.tokens[secret]; ok {
 		return c, nil
 	}
-	return identity.Caller{}, identity.ErrBadCredential
+	return access.Caller{}, identity.ErrBadCredential
 }
 
 func (w *fakeWorld) OrgRole(_ context.Context, org, user string) (access.OrgRole, error) {
@@ -80,7 +81,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{readTok: mustToken(t, token.KindUser), writeTok: mustToken(t, token.KindUser),
 		session: mustToken(t, token.KindSession), orgTok: mustToken(t, token.KindOrg), otherWrite: mustToken(t, token.KindUser)}
 	f.w = &fakeWorld{
-		tokens: map[string]identity.Caller{
+		tokens: map[string]access.Caller{
 			f.readTok:    {Kind: access.KindUserToken, UserID: "u1", Username: "alice", TokenID: "t1", Role: access.TokenRead},
 			f.writeTok:   {Kind: access.KindUserToken, UserID: "u1", Username: "alice", TokenID: "t2", Role: access.TokenWrite},
 			f.session:    {Kind: access.KindSession, UserID: "u1", Username: "alice"},
@@ -143,7 +144,7 @@ func statusOf(o Outcome) int {
 	if o.Allow {
 		return 200
 	}
-	return o.Deny.Kind.Status()
+	return httpapi.Status(o.Deny.Kind)
 }
 
 func TestDecide(t *testing.T) {
@@ -228,7 +229,7 @@ func TestFaces(t *testing.T) {
 				_, deny := principal.FromContext(simple.Context)
 				gotHTTP = 200
 				if deny != nil {
-					gotHTTP = deny.Kind.Status()
+					gotHTTP = httpapi.Status(deny.Kind)
 				}
 			}
 			want := tt.want

@@ -17,9 +17,9 @@ import (
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/authz"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/identity"
-	"github.com/hubsec/trustlayer/internal/mail"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
@@ -68,7 +68,7 @@ func newStoreFixture(b testing.TB) storeFixture {
 		b.Fatal(err)
 	}
 	_ = sec
-	_, secret, err := svc.CreateToken(ctx, identity.Caller{Kind: access.KindSession, UserID: u.ID, Username: u.Name}, identity.CreateTokenInput{Name: "b", Role: "read"})
+	_, secret, err := svc.CreateToken(ctx, access.Caller{Kind: access.KindSession, UserID: u.ID, Username: u.Name}, identity.CreateTokenInput{Name: "b", Role: "read"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/httpapi"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
 
@@ -187,7 +187,7 @@ func (a *Authorizer) ForwardAuth(prefix string) http.Handler {
 			if out.Deny.Kind == apperr.Unauthenticated {
 				w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
 			}
-			httpapi.JSON(w, out.Deny.Kind.Status(), httpapi.ErrorBody{Error: apperr.Public(out.Deny)})
+			httpapi.JSON(w, httpapi.Status(out.Deny.Kind), httpapi.ErrorBody{Error: apperr.Public(out.Deny)})
 			return
 		}
 		for k, v := range principal.Context(out.Caller, nil) {
@@ -215,7 +215,7 @@ func (a *Authorizer) logDecision(ctx context.Context, face, method, path string,
 	status := 200
 	reason := ""
 	if !out.Allow {
-		status, reason = out.Deny.Kind.Status(), apperr.Public(out.Deny)
+		status, reason = httpapi.Status(out.Deny.Kind), apperr.Public(out.Deny)
 	}
 	a.Log.InfoContext(ctx, "decision", "face", face, "method", method, "path", path, "allow", out.Allow,
 		"status", status, "reason", reason, "caller", out.Caller.Username, "kind", out.Caller.Kind.String(), "tokenId", out.Caller.TokenID)

@@ -11,10 +11,10 @@ import (
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/keyring"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/signature"
 )
@@ -23,7 +23,7 @@ import (
 // benchmark round writes new records instead of finding old ones.
 type freshRepos struct{}
 
-func (freshRepos) Info(_ context.Context, _ identity.Caller, typ access.RepoType, ns, name string) (repo.Repo, error) {
+func (freshRepos) Info(_ context.Context, _ access.Caller, typ access.RepoType, ns, name string) (repo.Repo, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return repo.Repo{ID: hex.EncodeToString(b[:]), Type: typ, Namespace: ns, Name: name, RequireSignedCommits: true}, nil
@@ -40,7 +40,7 @@ func BenchmarkVerifyPush(b *testing.B) {
 	if err := ids.CreateUser(ctx, u, identity.Email{Address: "alice@example.com", UserID: u.ID, Verified: true}); err != nil {
 		b.Fatal(err)
 	}
-	alice := identity.Caller{Kind: access.KindSession, UserID: u.ID, Username: u.Name}
+	alice := access.Caller{Kind: access.KindSession, UserID: u.ID, Username: u.Name}
 	g := gittest.New(b)
 	fpr := g.GenKey("Alice <alice@example.com>", "ed25519", "sign", "never", 0)
 	keys := &keyring.Service{Store: dynamostore.Keys{Table: tb}, Emails: ids}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/signature"
 )
@@ -28,7 +27,7 @@ type Record struct {
 	signature.Result
 }
 
-// Store keeps verification records. Not-found is identity.ErrNotFound.
+// Store keeps verification records. Not-found is store.ErrNotFound.
 type Store interface {
 	// PutRecord stores rec unless a record for (rec.RepoID, rec.ObjectID)
 	// exists. It returns the record as stored (the earlier one, unchanged,
@@ -42,7 +41,7 @@ type Store interface {
 // may read it; *repo.Service implements it. The returned Repo carries the
 // owner organization's signed-commit setting.
 type Repos interface {
-	Info(ctx context.Context, c identity.Caller, typ access.RepoType, ns, name string) (repo.Repo, error)
+	Info(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string) (repo.Repo, error)
 }
 
 // Object is one raw object of a push.

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
 	"github.com/hubsec/trustlayer/internal/gitobject"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/signature"
 )
@@ -38,7 +38,7 @@ func (s *Service) now() time.Time {
 }
 
 // submitter names the caller in a record.
-func submitter(c identity.Caller) string {
+func submitter(c access.Caller) string {
 	if c.Kind == access.KindOrgToken {
 		return "org:" + c.Org
 	}
@@ -102,7 +102,7 @@ func parseFailure(label string, kind signature.ObjectKind, err error) error {
 // a record of each (or returns the existing one), and decides the push
 // under the repository's policy. The authorizer has checked repo.write;
 // the caller must not be anonymous.
-func (s *Service) VerifyPush(ctx context.Context, c identity.Caller, typ access.RepoType, ns, name string, objs []Object) (Push, error) {
+func (s *Service) VerifyPush(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string, objs []Object) (Push, error) {
 	if c.Kind == access.KindAnonymous {
 		return Push{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
 	}
@@ -212,7 +212,7 @@ func ValidObjectID(sha string) bool {
 
 // Record returns the stored verification of sha in the repository; the
 // caller must be able to read it (the authorizer checked repo.read).
-func (s *Service) Record(ctx context.Context, c identity.Caller, typ access.RepoType, ns, name, sha string) (Record, error) {
+func (s *Service) Record(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, sha string) (Record, error) {
 	if !ValidObjectID(sha) {
 		return Record{}, apperr.E(apperr.Invalid, "%q is not a full object id: want 40 or 64 hex digits", truncate(sha))
 	}
@@ -221,7 +221,7 @@ func (s *Service) Record(ctx context.Context, c identity.Caller, typ access.Repo
 		return Record{}, err
 	}
 	rec, err := s.Store.Record(ctx, r.ID, strings.ToLower(sha))
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return Record{}, apperr.E(apperr.NotExist, "No verification record for %s in %s", strings.ToLower(sha), r.FullName())
 	}
 	if err != nil {

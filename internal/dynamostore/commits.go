@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/hubsec/trustlayer/internal/commitverify"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signature"
 )
 
@@ -93,7 +93,7 @@ func (s Commits) Record(ctx context.Context, repoID, objectID string) (commitver
 	var it commitRecordItem
 	if err := s.get(ctx, sigRecPK(repoID), objSK(objectID), &it); err != nil {
 		if errors.Is(err, errNoItem) {
-			return commitverify.Record{}, identity.ErrNotFound
+			return commitverify.Record{}, store.ErrNotFound
 		}
 		return commitverify.Record{}, err
 	}

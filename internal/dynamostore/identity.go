@@ -19,6 +19,8 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
 // Identity implements identity.Store.
@@ -127,7 +129,7 @@ func auditPK(subject string) string { return "AUDIT#" + subject }
 
 func notFound(err error) error {
 	if errors.Is(err, errNoItem) {
-		return identity.ErrNotFound
+		return store.ErrNotFound
 	}
 	return err
 }
@@ -147,13 +149,13 @@ func (s Identity) CreateUser(ctx context.Context, u identity.User, e identity.Em
 	for _, i := range failedIndexes(err) {
 		switch i {
 		case 0:
-			return &identity.ExistsError{Field: "username"}
+			return &store.ExistsError{Field: "username"}
 		case 2:
-			return &identity.ExistsError{Field: "email"}
+			return &store.ExistsError{Field: "email"}
 		}
 	}
 	if conditionFailed(err) {
-		return &identity.ExistsError{Field: "username"}
+		return &store.ExistsError{Field: "username"}
 	}
 	return fmt.Errorf("create user: %w", err)
 }
@@ -183,7 +185,7 @@ func (s Identity) UserByName(ctx context.Context, name string) (identity.User, e
 		return identity.User{}, notFound(err)
 	}
 	if n.Kind != "user" {
-		return identity.User{}, identity.ErrNotFound
+		return identity.User{}, store.ErrNotFound
 	}
 	return s.UserByID(ctx, n.ID)
 }
@@ -220,7 +222,7 @@ func (s Identity) AddEmail(ctx context.Context, e identity.Email) error {
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	if conditionFailed(err) {
-		return &identity.ExistsError{Field: "email"}
+		return &store.ExistsError{Field: "email"}
 	}
 	return err
 }
@@ -253,7 +255,7 @@ func (s Identity) FailEmailCode(ctx context.Context, addr string) error {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
 	})
 	if conditionFailed(err) {
-		return identity.ErrNotFound
+		return store.ErrNotFound
 	}
 	return err
 }
@@ -275,7 +277,7 @@ func (s Identity) ConsumeEmailCode(ctx context.Context, addr, codeHash string) e
 		}},
 	}})
 	if conditionFailed(err) {
-		return identity.ErrConflict
+		return store.ErrConflict
 	}
 	return err
 }
@@ -326,14 +328,14 @@ func (m tokenMetaItem) domain(userID string) identity.Token {
 }
 
 // CreateToken writes the lookup item and the owner's listing item together.
-func (s Identity) CreateToken(ctx context.Context, t identity.Token, ev identity.AuditEvent) error {
+func (s Identity) CreateToken(ctx context.Context, t identity.Token, ev audit.Event) error {
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		s.putNew(lookupItem(t, t.Hash)),
 		s.putNew(metaItem(t)),
 		s.auditPut(ev),
 	}})
 	if conditionFailed(err) {
-		return identity.ErrConflict
+		return store.ErrConflict
 	}
 	return err
 }
@@ -376,7 +378,7 @@ func (s Identity) TokensOfUser(ctx context.Context, userID string) ([]identity.T
 // RefreshToken deletes the old lookup item, writes the new one and swaps
 // the hash on the listing item, on condition that the hash is still the one
 // the caller read: of concurrent refreshes exactly one commits.
-func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string, ev identity.AuditEvent) error {
+func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string, ev audit.Event) error {
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(tokenPK(t.Hash), "TOKEN"),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
@@ -394,17 +396,17 @@ func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, n
 		s.auditPut(ev),
 	}})
 	if conditionFailed(err) {
-		return identity.ErrConflict
+		return store.ErrConflict
 	}
 	return err
 }
 
 // DeleteToken removes both items, on condition that the token was not
 // refreshed in between (else the new secret would survive).
-func (s Identity) DeleteToken(ctx context.Context, t identity.Token, ev identity.AuditEvent) error {
+func (s Identity) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event) error {
 	hash := t.Hash
 	if hash == "" {
-		return identity.ErrNotFound
+		return store.ErrNotFound
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(tokenPK(hash), "TOKEN"),
@@ -416,7 +418,7 @@ func (s Identity) DeleteToken(ctx context.Context, t identity.Token, ev identity
 		s.auditPut(ev),
 	}})
 	if conditionFailed(err) {
-		return identity.ErrConflict
+		return store.ErrConflict
 	}
 	return err
 }
@@ -479,26 +481,26 @@ func (s Identity) Count(ctx context.Context, k string, w time.Duration, now time
 
 // AppendAudit stores an event under its subject, expiring after the
 // retention period.
-func (s Identity) AppendAudit(ctx context.Context, ev identity.AuditEvent) error {
+func (s Identity) AppendAudit(ctx context.Context, ev audit.Event) error {
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: auditRecord(ev)})
 	return err
 }
 
 // auditPut is an audit event as one item of a transaction.
-func (s Identity) auditPut(ev identity.AuditEvent) types.TransactWriteItem {
+func (s Identity) auditPut(ev audit.Event) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: auditRecord(ev)}}
 }
 
-func auditRecord(ev identity.AuditEvent) map[string]types.AttributeValue {
+func auditRecord(ev audit.Event) map[string]types.AttributeValue {
 	var r [4]byte
 	_, _ = rand.Read(r[:])
 	return marshal(auditItem{PK: auditPK(ev.Subject), SK: ev.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + hex.EncodeToString(r[:]),
 		Type: ev.Type, At: ev.At, Actor: ev.Actor, SourceIP: ev.SourceIP, Details: ev.Details,
-		TTL: ev.At.Add(identity.AuditRetention).Unix()})
+		TTL: ev.At.Add(audit.Retention).Unix()})
 }
 
 // Audit pages through a subject's events, newest first.
-func (s Identity) Audit(ctx context.Context, subject string, limit int, cursor string) ([]identity.AuditEvent, string, error) {
+func (s Identity) Audit(ctx context.Context, subject string, limit int, cursor string) ([]audit.Event, string, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.Name),
 		KeyConditionExpression: aws.String("pk = :pk"),
@@ -512,7 +514,7 @@ func (s Identity) Audit(ctx context.Context, subject string, limit int, cursor s
 		raw, err := base64.RawURLEncoding.DecodeString(cursor)
 		var sk string
 		if err != nil || json.Unmarshal(raw, &sk) != nil || len(sk) > 100 {
-			return nil, "", identity.ErrBadCursor
+			return nil, "", audit.ErrBadCursor
 		}
 		in.ExclusiveStartKey = key(auditPK(subject), sk)
 	}
@@ -520,13 +522,13 @@ func (s Identity) Audit(ctx context.Context, subject string, limit int, cursor s
 	if err != nil {
 		return nil, "", fmt.Errorf("query audit: %w", err)
 	}
-	out := make([]identity.AuditEvent, 0, len(res.Items))
+	out := make([]audit.Event, 0, len(res.Items))
 	for _, m := range res.Items {
 		var it auditItem
 		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
 			return nil, "", err
 		}
-		out = append(out, identity.AuditEvent{Subject: subject, At: it.At, Type: it.Type, Actor: it.Actor, SourceIP: it.SourceIP, Details: it.Details})
+		out = append(out, audit.Event{Subject: subject, At: it.At, Type: it.Type, Actor: it.Actor, SourceIP: it.SourceIP, Details: it.Details})
 	}
 	next := ""
 	if res.LastEvaluatedKey != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signature"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
@@ -95,7 +95,7 @@ func gpgFprSK(fpr string) string         { return "GPGFPR#" + fpr }
 func sshFprPK(fingerprint string) string { return "SSHFPR#" + fingerprint }
 func keyNotFound(err error) error {
 	if errors.Is(err, errNoItem) {
-		return identity.ErrNotFound
+		return store.ErrNotFound
 	}
 	return err
 }
@@ -210,7 +210,7 @@ func (s Keys) DeleteGPGKey(ctx context.Context, k keyring.GPGKey) error {
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if conditionFailed(err) {
-		return identity.ErrNotFound
+		return store.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("delete GPG key %s: %w", k.ID, err)
@@ -285,7 +285,7 @@ func (s Keys) DeleteSSHKey(ctx context.Context, k keyring.SSHKey) error {
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if conditionFailed(err) {
-		return identity.ErrNotFound
+		return store.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("delete SSH key %s: %w", k.ID, err)

@@ -13,10 +13,10 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/keyring"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 )
 
 // BenchmarkGPGKeyUpload times keyring.Service.AddGPGKey (parse, email
@@ -36,14 +36,14 @@ func BenchmarkGPGKeyUpload(b *testing.B) {
 		armored = append(armored, g.Export(fpr))
 	}
 	svc := &keyring.Service{Store: dynamostore.Keys{Table: tb}, Emails: ids, Audit: ids}
-	callers := make([]identity.Caller, n)
+	callers := make([]access.Caller, n)
 	for i := range callers {
 		u := identity.User{ID: fmt.Sprintf("bench%d", i), Name: fmt.Sprintf("u%d", i)}
 		em := identity.Email{Address: fmt.Sprintf("u%d@example.com", i), UserID: u.ID, Verified: true}
 		if err := ids.CreateUser(ctx, u, em); err != nil {
 			b.Fatal(err)
 		}
-		callers[i] = identity.Caller{Kind: access.KindSession, UserID: u.ID, Username: u.Name}
+		callers[i] = access.Caller{Kind: access.KindSession, UserID: u.ID, Username: u.Name}
 	}
 	uploaded := make([]string, n)
 	var ours, raw []time.Duration

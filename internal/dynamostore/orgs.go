@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
 // Orgs implements org.Store, and the organization half of authz.Facts.
@@ -109,7 +109,7 @@ func (s Orgs) CreateOrg(ctx context.Context, o org.Org, creator org.Member) erro
 	}
 	err := s.transact(ctx, items)
 	if conditionFailed(err) {
-		return &identity.ExistsError{Field: "name"}
+		return &store.ExistsError{Field: "name"}
 	}
 	if err != nil {
 		return fmt.Errorf("create org: %w", err)
@@ -172,7 +172,7 @@ func (s Orgs) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.Or
 		ReturnValues: types.ReturnValueAllNew,
 	})
 	if conditionFailed(err) {
-		return org.Org{}, identity.ErrNotFound
+		return org.Org{}, store.ErrNotFound
 	}
 	if err != nil {
 		return org.Org{}, fmt.Errorf("update org %s: %w", name, err)
@@ -251,7 +251,7 @@ func (s Orgs) stillAdmin(o org.Org, user string) types.TransactWriteItem {
 // memberChange runs a membership transaction whose first item is the
 // member's own write, second the admin counter and optional third the
 // acting admin's check, and maps failures: the acting admin or the member
-// changed (identity.ErrConflict, worth a retry) before the counter (the
+// changed (store.ErrConflict, worth a retry) before the counter (the
 // last-admin rule, org.ErrLastAdmin).
 func (s Orgs) memberChange(ctx context.Context, items []types.TransactWriteItem, delta int) error {
 	err := s.transact(ctx, items)
@@ -263,7 +263,7 @@ func (s Orgs) memberChange(ctx context.Context, items []types.TransactWriteItem,
 	for _, i := range failed {
 		switch i {
 		case 0, 2:
-			return identity.ErrConflict
+			return store.ErrConflict
 		case 1:
 			counterFailed = true
 		}
@@ -272,10 +272,10 @@ func (s Orgs) memberChange(ctx context.Context, items []types.TransactWriteItem,
 		if delta < 0 {
 			return org.ErrLastAdmin
 		}
-		return identity.ErrNotFound // the organization is gone
+		return store.ErrNotFound // the organization is gone
 	}
 	if conditionFailed(err) {
-		return identity.ErrConflict
+		return store.ErrConflict
 	}
 	return fmt.Errorf("change membership: %w", err)
 }
@@ -414,7 +414,7 @@ func (s Orgs) SetToken(ctx context.Context, o org.Org, old string, t org.TokenIn
 	items = append(items, types.TransactWriteItem{Update: up})
 	err := s.transact(ctx, items)
 	if conditionFailed(err) {
-		return identity.ErrConflict
+		return store.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("set org token: %w", err)

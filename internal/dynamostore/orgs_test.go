@@ -13,11 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/awsconfig"
-	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/org"
-	"github.com/hubsec/trustlayer/internal/table"
-	"github.com/hubsec/trustlayer/internal/testenv"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	table "github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/store"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // orgsTestTable creates a uniquely named table on DynamoDB Local (or skips).
@@ -108,7 +108,7 @@ func TestMemberChangeConditions(t *testing.T) {
 	if err := s.CreateOrg(ctx, o, org.Member{User: "alice", UserID: "u1", Role: access.RoleAdmin, JoinedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateOrg(ctx, org.Org{ID: "o2", Name: "acme"}, org.Member{User: "bob", Role: access.RoleAdmin}); !errors.Is(err, identity.ErrExists) {
+	if err := s.CreateOrg(ctx, org.Org{ID: "o2", Name: "acme"}, org.Member{User: "bob", Role: access.RoleAdmin}); !errors.Is(err, store.ErrExists) {
 		t.Errorf("second org with the name in other case: got %v, want ErrExists", err)
 	}
 	bob := org.Member{User: "bob", UserID: "u2", Role: access.RoleRead, JoinedAt: now}
@@ -118,13 +118,13 @@ func TestMemberChangeConditions(t *testing.T) {
 		want error
 	}{
 		{"add bob", func() error { return s.PutMember(ctx, o, bob, "", "alice") }, nil},
-		{"add bob again", func() error { return s.PutMember(ctx, o, bob, "", "alice") }, identity.ErrConflict},
+		{"add bob again", func() error { return s.PutMember(ctx, o, bob, "", "alice") }, store.ErrConflict},
 		{"stale previous role", func() error {
 			return s.PutMember(ctx, o, org.Member{User: "bob", Role: access.RoleAdmin}, access.RoleWrite, "alice")
-		}, identity.ErrConflict},
+		}, store.ErrConflict},
 		{"acting user not admin", func() error {
 			return s.PutMember(ctx, o, org.Member{User: "alice", Role: access.RoleRead}, access.RoleAdmin, "bob")
-		}, identity.ErrConflict},
+		}, store.ErrConflict},
 		{"promote bob", func() error {
 			return s.PutMember(ctx, o, org.Member{User: "bob", Role: access.RoleAdmin}, access.RoleRead, "alice")
 		}, nil},

@@ -13,7 +13,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/authz"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
 )
 
@@ -150,11 +150,11 @@ func (s Repos) CreateRepo(ctx context.Context, r repo.Repo) error {
 	}
 	for _, i := range failedIndexes(err) {
 		if i == 0 {
-			return identity.ErrNotFound
+			return store.ErrNotFound
 		}
 	}
 	if conditionFailed(err) {
-		return &identity.ExistsError{Field: "repo"}
+		return &store.ExistsError{Field: "repo"}
 	}
 	return fmt.Errorf("create repo: %w", err)
 }
@@ -172,7 +172,7 @@ func (s Repos) Repo(ctx context.Context, typ access.RepoType, ns, name string) (
 // consistent GetItem.
 func (s Repos) RepoFacts(ctx context.Context, typ access.RepoType, ns, name string) (authz.RepoFacts, bool, error) {
 	r, err := s.Repo(ctx, typ, ns, name)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return authz.RepoFacts{}, false, nil
 	}
 	if err != nil {
@@ -192,7 +192,7 @@ func (s Repos) DeleteRepo(ctx context.Context, r repo.Repo) error {
 		Key: key(repoPK(r.Type, r.Namespace, r.Name), repoSK), ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values})
 	if conditionFailed(err) {
-		return identity.ErrNotFound
+		return store.ErrNotFound
 	}
 	return err
 }
@@ -212,7 +212,7 @@ func (s Repos) MoveRepo(ctx context.Context, from, to repo.Repo) error {
 			UpdateExpression: aws.String("SET #ns = :ns, #n = :n, #lm = :lm"), ConditionExpression: aws.String(cond),
 			ExpressionAttributeNames: names, ExpressionAttributeValues: values})
 		if conditionFailed(err) {
-			return identity.ErrNotFound
+			return store.ErrNotFound
 		}
 		return err
 	}
@@ -227,11 +227,11 @@ func (s Repos) MoveRepo(ctx context.Context, from, to repo.Repo) error {
 	}
 	for _, i := range failedIndexes(err) {
 		if i == 2 {
-			return &identity.ExistsError{Field: "repo"}
+			return &store.ExistsError{Field: "repo"}
 		}
 	}
 	if conditionFailed(err) {
-		return identity.ErrNotFound
+		return store.ErrNotFound
 	}
 	return fmt.Errorf("move repo: %w", err)
 }
@@ -257,7 +257,7 @@ func (s Repos) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		ReturnValues: types.ReturnValueAllNew})
 	if conditionFailed(err) {
-		return repo.Repo{}, identity.ErrNotFound
+		return repo.Repo{}, store.ErrNotFound
 	}
 	if err != nil {
 		return repo.Repo{}, fmt.Errorf("update repo: %w", err)

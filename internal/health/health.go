@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/httpapi"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
 // Probe checks one dependency.

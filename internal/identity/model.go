@@ -6,10 +6,10 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
 )
 
 // User is an account.
@@ -58,16 +58,6 @@ type Token struct {
 // Expired reports whether the token has expired at now.
 func (t Token) Expired(now time.Time) bool { return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) }
 
-// AuditEvent is one security event, kept for AuditRetention.
-type AuditEvent struct {
-	Subject  string // "user:<id>" or "org:<name>"
-	At       time.Time
-	Type     string
-	Actor    string // user name of who did it, "" for anonymous
-	SourceIP string
-	Details  map[string]string
-}
-
 // Audit event types.
 const (
 	EventSignup            = "account.signup"
@@ -82,19 +72,6 @@ const (
 	EventTokenLeaked       = "token.revoked_leaked"
 )
 
-// Store errors the service understands. Adapters wrap them.
-var (
-	ErrNotFound = errors.New("not found")
-	ErrExists   = errors.New("already exists")
-	ErrConflict = errors.New("changed concurrently")
-)
-
-// ExistsError says which unique value was taken.
-type ExistsError struct{ Field string }
-
-func (e *ExistsError) Error() string        { return e.Field + " already exists" }
-func (e *ExistsError) Is(target error) bool { return target == ErrExists }
-
 // EmailCode is a pending verification code for an address.
 type EmailCode struct {
 	Address   string
@@ -108,7 +85,7 @@ type EmailCode struct {
 // atomic in the adapter (a transaction), and uniqueness is enforced by
 // conditional writes, never by a prior read.
 type Store interface {
-	// CreateUser stores a new account with its first email; *ExistsError
+	// CreateUser stores a new account with its first email; *store.ExistsError
 	// names "username" or "email" when taken.
 	CreateUser(ctx context.Context, u User, e Email) error
 	UserByID(ctx context.Context, id string) (User, error)
@@ -131,14 +108,14 @@ type Store interface {
 
 	// CreateToken, RefreshToken and DeleteToken write the audit event in
 	// the same transaction as the change: both happen or neither does.
-	CreateToken(ctx context.Context, t Token, ev AuditEvent) error
+	CreateToken(ctx context.Context, t Token, ev audit.Event) error
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	TokenByID(ctx context.Context, userID, id string) (Token, error)
 	TokensOfUser(ctx context.Context, userID string) ([]Token, error)
 	// RefreshToken swaps the hash of t (whose stored hash must still be
-	// t.Hash) for newHash, atomically; ErrConflict if it changed.
-	RefreshToken(ctx context.Context, t Token, newHash, newHint string, ev AuditEvent) error
-	DeleteToken(ctx context.Context, t Token, ev AuditEvent) error
+	// t.Hash) for newHash, atomically; store.ErrConflict if it changed.
+	RefreshToken(ctx context.Context, t Token, newHash, newHint string, ev audit.Event) error
+	DeleteToken(ctx context.Context, t Token, ev audit.Event) error
 	// TouchToken records a use, at most once per interval.
 	TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error
 
@@ -148,15 +125,12 @@ type Store interface {
 	// Count reads that count without adding to it.
 	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 
-	AppendAudit(ctx context.Context, ev AuditEvent) error
+	AppendAudit(ctx context.Context, ev audit.Event) error
 	// Audit lists subject's events newest first; cursor is opaque.
-	Audit(ctx context.Context, subject string, limit int, cursor string) ([]AuditEvent, string, error)
+	Audit(ctx context.Context, subject string, limit int, cursor string) ([]audit.Event, string, error)
 }
 
 // Mailer sends mail. The local adapter writes to an outbox directory.
 type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
 }
-
-// ErrBadCursor is a pagination cursor that was not issued by us.
-var ErrBadCursor = apperrInvalidCursor()

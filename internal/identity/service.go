@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
@@ -26,7 +28,6 @@ const (
 	RevokePerSource      = 20 // revoke calls per minute per source address
 	RevokeMaxCredentials = 100
 	TouchInterval        = time.Minute
-	AuditRetention       = 180 * 24 * time.Hour
 )
 
 // Service applies the identity rules over a Store and a Mailer.
@@ -43,17 +44,6 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-// Caller is who makes a request, as the authorizer resolved it.
-type Caller struct {
-	Kind     access.PrincipalKind
-	UserID   string
-	Username string
-	TokenID  string
-	Role     access.TokenRole
-	Org      string // org tokens
-	SourceIP string
 }
 
 // SignupInput is a sign-up request.
@@ -93,7 +83,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, sourceIP string) (
 	u := User{ID: newID(), Name: in.Username, Fullname: in.Fullname, PasswordHash: hash, CreatedAt: now}
 	e := Email{Address: addr, UserID: u.ID, Primary: true, AddedAt: now}
 	if err := s.Store.CreateUser(ctx, u, e); err != nil {
-		var ex *ExistsError
+		var ex *store.ExistsError
 		if errors.As(err, &ex) {
 			return User{}, Email{}, apperr.E(apperr.Exist, "%s is already taken", ex.Field)
 		}
@@ -136,7 +126,7 @@ func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) 
 	}
 	bad := apperr.E(apperr.Invalid, "The code is wrong, used or expired; ask for a new one")
 	c, err := s.Store.EmailCode(ctx, addr)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return bad
 	}
 	if err != nil {
@@ -146,13 +136,13 @@ func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) 
 		return bad
 	}
 	if !token.Equal(c.CodeHash, token.CodeHash(s.CodePepper, addr, code)) {
-		if err := s.Store.FailEmailCode(ctx, addr); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := s.Store.FailEmailCode(ctx, addr); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("count failed code: %w", err)
 		}
 		return bad
 	}
 	if err := s.Store.ConsumeEmailCode(ctx, addr, c.CodeHash); err != nil {
-		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 			return bad
 		}
 		return fmt.Errorf("consume email code: %w", err)
@@ -162,7 +152,7 @@ func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) 
 }
 
 // AddEmail adds an unverified address to the caller's account and mails a code.
-func (s *Service) AddEmail(ctx context.Context, c Caller, addr string) (Email, error) {
+func (s *Service) AddEmail(ctx context.Context, c access.Caller, addr string) (Email, error) {
 	if c.Kind != access.KindSession {
 		return Email{}, apperr.E(apperr.Permission, "Managing emails needs a logged-in session, not an access token")
 	}
@@ -176,7 +166,7 @@ func (s *Service) AddEmail(ctx context.Context, c Caller, addr string) (Email, e
 	}
 	e := Email{Address: addr, UserID: c.UserID, AddedAt: s.now()}
 	if err := s.Store.AddEmail(ctx, e); err != nil {
-		if errors.Is(err, ErrExists) {
+		if errors.Is(err, store.ErrExists) {
 			return Email{}, apperr.E(apperr.Exist, "email is already taken")
 		}
 		return Email{}, fmt.Errorf("add email: %w", err)
@@ -207,7 +197,7 @@ func (s *Service) Login(ctx context.Context, login, password, sourceIP string) (
 		return token.Secret{}, Session{}, User{}, apperr.E(apperr.RateLimited, "Too many failed logins; try again later")
 	}
 	u, err := s.lookupLogin(ctx, login)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return token.Secret{}, Session{}, User{}, err
 	}
 	hash := dummyHash()
@@ -238,19 +228,19 @@ func (s *Service) lookupLogin(ctx context.Context, login string) (User, error) {
 	if strings.Contains(login, "@") {
 		addr, err := NormalizeEmail(login)
 		if err != nil {
-			return User{}, ErrNotFound
+			return User{}, store.ErrNotFound
 		}
 		e, err := s.Store.EmailByAddress(ctx, addr)
 		if err != nil {
 			return User{}, err
 		}
 		if !e.Verified {
-			return User{}, ErrNotFound
+			return User{}, store.ErrNotFound
 		}
 		return s.Store.UserByID(ctx, e.UserID)
 	}
 	if CheckName("username", login) != nil {
-		return User{}, ErrNotFound
+		return User{}, store.ErrNotFound
 	}
 	return s.Store.UserByName(ctx, login)
 }
@@ -263,8 +253,8 @@ func (s *Service) Logout(ctx context.Context, sessionSecret string) error {
 	return s.Store.DeleteSession(ctx, token.Hash(sessionSecret))
 }
 
-func (s *Service) event(subject, typ, actor, ip string, details map[string]string) AuditEvent {
-	return AuditEvent{Subject: subject, At: s.now(), Type: typ, Actor: actor, SourceIP: ip, Details: details}
+func (s *Service) event(subject, typ, actor, ip string, details map[string]string) audit.Event {
+	return audit.Event{Subject: subject, At: s.now(), Type: typ, Actor: actor, SourceIP: ip, Details: details}
 }
 
 func (s *Service) audit(ctx context.Context, subject, typ, actor, ip string, details map[string]string) {
@@ -275,7 +265,7 @@ func (s *Service) audit(ctx context.Context, subject, typ, actor, ip string, det
 }
 
 // Audit returns the caller's own security events, newest first.
-func (s *Service) Audit(ctx context.Context, c Caller, limit int, cursor string) ([]AuditEvent, string, error) {
+func (s *Service) Audit(ctx context.Context, c access.Caller, limit int, cursor string) ([]audit.Event, string, error) {
 	if c.UserID == "" {
 		return nil, "", apperr.E(apperr.Unauthenticated, "Log in to read your audit log")
 	}

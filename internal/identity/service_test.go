@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/identity"
-	"github.com/hubsec/trustlayer/internal/mail"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/mail"
 )
 
 func newService(t *testing.T) (*identity.Service, dynamostore.Identity, mail.Outbox) {
@@ -43,11 +43,11 @@ func lastCode(t testing.TB, box mail.Outbox, to string) string {
 	return m[1]
 }
 
-func signupAndLogin(t *testing.T, svc *identity.Service, box mail.Outbox, name string) identity.Caller {
+func signupAndLogin(t *testing.T, svc *identity.Service, box mail.Outbox, name string) access.Caller {
 	return signupAndLoginB(t, svc, box, name)
 }
 
-func signupAndLoginB(t testing.TB, svc *identity.Service, box mail.Outbox, name string) identity.Caller {
+func signupAndLoginB(t testing.TB, svc *identity.Service, box mail.Outbox, name string) access.Caller {
 	t.Helper()
 	ctx := context.Background()
 	email := name + "@example.com"

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
@@ -18,7 +19,7 @@ type CreateTokenInput struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
-func needSession(c Caller) error {
+func needSession(c access.Caller) error {
 	switch c.Kind {
 	case access.KindSession:
 		return nil
@@ -31,7 +32,7 @@ func needSession(c Caller) error {
 
 // CreateToken mints a token for the caller. The secret is returned once and
 // never stored.
-func (s *Service) CreateToken(ctx context.Context, c Caller, in CreateTokenInput) (Token, token.Secret, error) {
+func (s *Service) CreateToken(ctx context.Context, c access.Caller, in CreateTokenInput) (Token, token.Secret, error) {
 	if err := needSession(c); err != nil {
 		return Token{}, token.Secret{}, err
 	}
@@ -66,14 +67,14 @@ func (s *Service) CreateToken(ctx context.Context, c Caller, in CreateTokenInput
 }
 
 // ListTokens lists the caller's tokens (metadata and hints only).
-func (s *Service) ListTokens(ctx context.Context, c Caller) ([]Token, error) {
+func (s *Service) ListTokens(ctx context.Context, c access.Caller) ([]Token, error) {
 	if err := needSession(c); err != nil {
 		return nil, err
 	}
 	return s.Store.TokensOfUser(ctx, c.UserID)
 }
 
-func (s *Service) ownToken(ctx context.Context, c Caller, id string) (Token, error) {
+func (s *Service) ownToken(ctx context.Context, c access.Caller, id string) (Token, error) {
 	if err := needSession(c); err != nil {
 		return Token{}, err
 	}
@@ -81,7 +82,7 @@ func (s *Service) ownToken(ctx context.Context, c Caller, id string) (Token, err
 		return Token{}, apperr.E(apperr.NotExist, "Token not found")
 	}
 	t, err := s.Store.TokenByID(ctx, c.UserID, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		// Another user's token id looks exactly like a missing one.
 		return Token{}, apperr.E(apperr.NotExist, "Token not found")
 	}
@@ -89,14 +90,14 @@ func (s *Service) ownToken(ctx context.Context, c Caller, id string) (Token, err
 }
 
 // DeleteToken deletes one of the caller's tokens; it stops working at once.
-func (s *Service) DeleteToken(ctx context.Context, c Caller, id string) error {
+func (s *Service) DeleteToken(ctx context.Context, c access.Caller, id string) error {
 	t, err := s.ownToken(ctx, c, id)
 	if err != nil {
 		return err
 	}
 	ev := s.event("user:"+c.UserID, EventTokenDeleted, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
 	if err := s.Store.DeleteToken(ctx, t, ev); err != nil {
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
 			return apperr.E(apperr.NotExist, "Token not found")
 		}
 		return fmt.Errorf("delete token: %w", err)
@@ -107,7 +108,7 @@ func (s *Service) DeleteToken(ctx context.Context, c Caller, id string) error {
 // RefreshToken replaces a token's secret, keeping id, name and role. The old
 // secret stops working at once. Of concurrent refreshes exactly one wins;
 // the others get a conflict.
-func (s *Service) RefreshToken(ctx context.Context, c Caller, id string) (Token, token.Secret, error) {
+func (s *Service) RefreshToken(ctx context.Context, c access.Caller, id string) (Token, token.Secret, error) {
 	t, err := s.ownToken(ctx, c, id)
 	if err != nil {
 		return Token{}, token.Secret{}, err
@@ -118,10 +119,10 @@ func (s *Service) RefreshToken(ctx context.Context, c Caller, id string) (Token,
 	}
 	ev := s.event("user:"+c.UserID, EventTokenRefreshed, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
 	if err := s.Store.RefreshToken(ctx, t, secret.Hash(), secret.Hint(), ev); err != nil {
-		if errors.Is(err, ErrConflict) {
+		if errors.Is(err, store.ErrConflict) {
 			return Token{}, token.Secret{}, apperr.E(apperr.Exist, "The token was changed by another request; list your tokens and try again")
 		}
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Token{}, token.Secret{}, apperr.E(apperr.NotExist, "Token not found")
 		}
 		return Token{}, token.Secret{}, fmt.Errorf("refresh token: %w", err)
@@ -155,7 +156,7 @@ func (s *Service) RevokeLeaked(ctx context.Context, credentials []string, source
 		}
 		ev := s.event("user:"+t.UserID, EventTokenLeaked, "", sourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
 		if err := s.Store.DeleteToken(ctx, t, ev); err != nil {
-			if s.Log != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+			if s.Log != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
 				s.Log.ErrorContext(ctx, "revoke leaked token failed", "tokenId", t.ID, "err", err)
 			}
 			continue
@@ -185,38 +186,38 @@ func (s *Service) notifyLeak(ctx context.Context, t Token) {
 // Authenticate resolves a user token or session secret to a caller. It
 // rejects malformed secrets without a store call. Org tokens are resolved by
 // the orgs package.
-func (s *Service) Authenticate(ctx context.Context, secret string) (Caller, error) {
+func (s *Service) Authenticate(ctx context.Context, secret string) (access.Caller, error) {
 	kind, err := token.Parse(secret)
 	if err != nil {
-		return Caller{}, ErrBadCredential
+		return access.Caller{}, ErrBadCredential
 	}
 	switch kind {
 	case token.KindUser:
 		t, err := s.Store.TokenByHash(ctx, token.Hash(secret))
-		if errors.Is(err, ErrNotFound) {
-			return Caller{}, ErrBadCredential
+		if errors.Is(err, store.ErrNotFound) {
+			return access.Caller{}, ErrBadCredential
 		}
 		if err != nil {
-			return Caller{}, err
+			return access.Caller{}, err
 		}
 		if t.Expired(s.now()) {
-			return Caller{}, ErrBadCredential
+			return access.Caller{}, ErrBadCredential
 		}
-		return Caller{Kind: access.KindUserToken, UserID: t.UserID, Username: t.Username, TokenID: t.ID, Role: t.Role}, nil
+		return access.Caller{Kind: access.KindUserToken, UserID: t.UserID, Username: t.Username, TokenID: t.ID, Role: t.Role}, nil
 	case token.KindSession:
 		sess, err := s.Store.SessionByHash(ctx, token.Hash(secret))
-		if errors.Is(err, ErrNotFound) {
-			return Caller{}, ErrBadCredential
+		if errors.Is(err, store.ErrNotFound) {
+			return access.Caller{}, ErrBadCredential
 		}
 		if err != nil {
-			return Caller{}, err
+			return access.Caller{}, err
 		}
 		if !s.now().Before(sess.ExpiresAt) {
-			return Caller{}, ErrBadCredential
+			return access.Caller{}, ErrBadCredential
 		}
-		return Caller{Kind: access.KindSession, UserID: sess.UserID, Username: sess.Username}, nil
+		return access.Caller{Kind: access.KindSession, UserID: sess.UserID, Username: sess.Username}, nil
 	}
-	return Caller{}, ErrBadCredential
+	return access.Caller{}, ErrBadCredential
 }
 
 // ErrBadCredential is a missing, malformed, unknown, revoked or expired

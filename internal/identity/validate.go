@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
 )
 
 // Name rules, like the Hub's: letters, digits, '-', '_', '.'; 2 to 42
@@ -101,5 +101,3 @@ func checkTokenName(n string) error {
 
 // MaxTokenLifetime bounds expiresAt; tokens may also never expire.
 const MaxTokenLifetime = 5 * 365 * 24 * time.Hour
-
-func apperrInvalidCursor() error { return apperr.E(apperr.Invalid, "cursor is not valid") }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
 )
 
 // WhoamiInfo is what whoami-v2 shows of the caller.
@@ -17,7 +17,7 @@ type WhoamiInfo struct {
 }
 
 // Whoami gathers the caller's account, primary email and token.
-func (s *Service) Whoami(ctx context.Context, c Caller) (WhoamiInfo, error) {
+func (s *Service) Whoami(ctx context.Context, c access.Caller) (WhoamiInfo, error) {
 	if c.UserID == "" {
 		return WhoamiInfo{}, ErrBadCredential
 	}
@@ -46,7 +46,7 @@ func (s *Service) Whoami(ctx context.Context, c Caller) (WhoamiInfo, error) {
 }
 
 // Emails lists the caller's emails.
-func (s *Service) Emails(ctx context.Context, c Caller) ([]Email, error) {
+func (s *Service) Emails(ctx context.Context, c access.Caller) ([]Email, error) {
 	if c.UserID == "" {
 		return nil, apperr.E(apperr.Unauthenticated, "Log in to list your emails")
 	}

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/httpapi"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
 // AuditQuery reads ?limit (1 to 100, default 50) and ?cursor of an audit
@@ -25,7 +25,7 @@ func AuditQuery(r *http.Request) (limit int, cursor string, err error) {
 }
 
 // WriteAudit answers an audit page: {"events": [...], "nextCursor": "..."}.
-func WriteAudit(w http.ResponseWriter, events []identity.AuditEvent, next string) {
+func WriteAudit(w http.ResponseWriter, events []audit.Event, next string) {
 	type evJSON struct {
 		Type     string            `json:"type"`
 		At       time.Time         `json:"at"`

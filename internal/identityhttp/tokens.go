@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/httpapi"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/token"
 )

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
 
 // AddGPGKey parses an armored OpenPGP public key and adds it to the
 // caller's account. See the package documentation for the rules.
-func (s *Service) AddGPGKey(ctx context.Context, c identity.Caller, armored string) (GPGKey, error) {
+func (s *Service) AddGPGKey(ctx context.Context, c access.Caller, armored string) (GPGKey, error) {
 	if err := needSession(c); err != nil {
 		return GPGKey{}, err
 	}
@@ -71,7 +72,7 @@ func (s *Service) AddGPGKey(ctx context.Context, c identity.Caller, armored stri
 // GPGKeys lists the caller's OpenPGP keys, each email marked verified or
 // not for the caller now (an email verified after the upload shows as
 // verified).
-func (s *Service) GPGKeys(ctx context.Context, c identity.Caller) ([]GPGKey, error) {
+func (s *Service) GPGKeys(ctx context.Context, c access.Caller) ([]GPGKey, error) {
 	if err := needSession(c); err != nil {
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func (s *Service) GPGKeys(ctx context.Context, c identity.Caller) ([]GPGKey, err
 
 // DeleteGPGKey removes one of the caller's OpenPGP keys. Verification
 // records of commits it signed are not changed.
-func (s *Service) DeleteGPGKey(ctx context.Context, c identity.Caller, id string) error {
+func (s *Service) DeleteGPGKey(ctx context.Context, c access.Caller, id string) error {
 	if err := needSession(c); err != nil {
 		return err
 	}
@@ -106,14 +107,14 @@ func (s *Service) DeleteGPGKey(ctx context.Context, c identity.Caller, id string
 		return apperr.E(apperr.NotExist, "GPG key not found")
 	}
 	k, err := s.Store.GPGKey(ctx, c.UserID, id)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return apperr.E(apperr.NotExist, "GPG key not found")
 	}
 	if err != nil {
 		return fmt.Errorf("read GPG key: %w", err)
 	}
 	if err := s.Store.DeleteGPGKey(ctx, k); err != nil {
-		if errors.Is(err, identity.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return apperr.E(apperr.NotExist, "GPG key not found")
 		}
 		return fmt.Errorf("delete GPG key: %w", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
 
@@ -80,7 +81,7 @@ func (e *TakenError) Error() string {
 func (e *TakenError) Unwrap() error { return ErrTaken }
 
 // Store is what the service needs from storage. Not-found is
-// identity.ErrNotFound.
+// store.ErrNotFound.
 type Store interface {
 	// AddGPGKey stores k, claiming every fingerprint of Fingerprints(), in
 	// one transaction; a *TakenError when any is already claimed.
@@ -90,7 +91,7 @@ type Store interface {
 	// GPGKey reads one of a user's OpenPGP keys.
 	GPGKey(ctx context.Context, userID, id string) (GPGKey, error)
 	// DeleteGPGKey removes k and its claims in one transaction;
-	// identity.ErrNotFound if it is already gone.
+	// store.ErrNotFound if it is already gone.
 	DeleteGPGKey(ctx context.Context, k GPGKey) error
 
 	// AddSSHKey stores k, claiming its fingerprint, in one transaction; a
@@ -108,5 +109,5 @@ type Emails interface {
 
 // AuditLog records security events (identity.Store implements it).
 type AuditLog interface {
-	AppendAudit(ctx context.Context, ev identity.AuditEvent) error
+	AppendAudit(ctx context.Context, ev audit.Event) error
 }

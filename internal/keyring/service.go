@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
 // Service applies the signing-key rules over a Store.
@@ -39,7 +40,7 @@ func newID() string {
 
 // needSession refuses every caller but a logged-in session: a leaked access
 // token must not be able to plant a signing key.
-func needSession(c identity.Caller) error {
+func needSession(c access.Caller) error {
 	switch {
 	case c.Kind == access.KindSession && c.UserID != "":
 		return nil
@@ -60,18 +61,18 @@ func validID(id string) bool {
 	return err == nil && strings.ToLower(id) == id
 }
 
-func (s *Service) audit(ctx context.Context, c identity.Caller, typ string, details map[string]string) {
+func (s *Service) audit(ctx context.Context, c access.Caller, typ string, details map[string]string) {
 	if s.Audit == nil {
 		return
 	}
-	ev := identity.AuditEvent{Subject: "user:" + c.UserID, At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
+	ev := audit.Event{Subject: "user:" + c.UserID, At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
 	if err := s.Audit.AppendAudit(ctx, ev); err != nil && s.Log != nil {
 		s.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
 	}
 }
 
 // taken turns a store's *TakenError into the uploader's 400.
-func taken(c identity.Caller, err error) error {
+func taken(c access.Caller, err error) error {
 	var te *TakenError
 	if !errors.As(err, &te) {
 		return err
@@ -85,7 +86,7 @@ func taken(c identity.Caller, err error) error {
 // emailVerifiedFor reports whether addr is a verified email of userID.
 func (s *Service) emailVerifiedFor(ctx context.Context, addr, userID string) (bool, error) {
 	e, err := s.Emails.EmailByAddress(ctx, addr)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {

@@ -7,14 +7,15 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
 
 // AddSSHKey parses an SSH public key (a .pub line) and adds it to the
 // caller's account as a signing key. title defaults to the key's comment.
-func (s *Service) AddSSHKey(ctx context.Context, c identity.Caller, line, title string) (SSHKey, error) {
+func (s *Service) AddSSHKey(ctx context.Context, c access.Caller, line, title string) (SSHKey, error) {
 	if err := needSession(c); err != nil {
 		return SSHKey{}, err
 	}
@@ -48,7 +49,7 @@ func (s *Service) AddSSHKey(ctx context.Context, c identity.Caller, line, title 
 }
 
 // SSHKeys lists the caller's SSH signing keys.
-func (s *Service) SSHKeys(ctx context.Context, c identity.Caller) ([]SSHKey, error) {
+func (s *Service) SSHKeys(ctx context.Context, c access.Caller) ([]SSHKey, error) {
 	if err := needSession(c); err != nil {
 		return nil, err
 	}
@@ -61,7 +62,7 @@ func (s *Service) SSHKeys(ctx context.Context, c identity.Caller) ([]SSHKey, err
 
 // DeleteSSHKey removes one of the caller's SSH signing keys. Verification
 // records of commits it signed are not changed.
-func (s *Service) DeleteSSHKey(ctx context.Context, c identity.Caller, id string) error {
+func (s *Service) DeleteSSHKey(ctx context.Context, c access.Caller, id string) error {
 	if err := needSession(c); err != nil {
 		return err
 	}
@@ -69,14 +70,14 @@ func (s *Service) DeleteSSHKey(ctx context.Context, c identity.Caller, id string
 		return apperr.E(apperr.NotExist, "SSH key not found")
 	}
 	k, err := s.Store.SSHKey(ctx, c.UserID, id)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return apperr.E(apperr.NotExist, "SSH key not found")
 	}
 	if err != nil {
 		return fmt.Errorf("read SSH key: %w", err)
 	}
 	if err := s.Store.DeleteSSHKey(ctx, k); err != nil {
-		if errors.Is(err, identity.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return apperr.E(apperr.NotExist, "SSH key not found")
 		}
 		return fmt.Errorf("delete SSH key: %w", err)

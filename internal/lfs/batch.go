@@ -5,8 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
@@ -57,7 +56,7 @@ type ObjectError struct {
 
 // BatchInput is a batch call: the request plus what the route and headers say.
 type BatchInput struct {
-	Caller    identity.Caller
+	Caller    access.Caller
 	Type      access.RepoType
 	Namespace string
 	Name      string
@@ -183,7 +182,7 @@ func (s *Service) download(ctx context.Context, r repo.Repo, o ObjectRequest) (O
 
 // VerifyInput is a verify call.
 type VerifyInput struct {
-	Caller    identity.Caller
+	Caller    access.Caller
 	Type      access.RepoType
 	Namespace string
 	Name      string
@@ -214,7 +213,7 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput) error {
 	return s.record(ctx, in.Caller, r, in.Object, key, info)
 }
 
-func (s *Service) record(ctx context.Context, c identity.Caller, r repo.Repo, o ObjectRequest, key string, info scan.ObjectInfo) error {
+func (s *Service) record(ctx context.Context, c access.Caller, r repo.Repo, o ObjectRequest, key string, info scan.ObjectInfo) error {
 	return s.Files.PutFile(ctx, File{Type: r.Type, Namespace: r.Namespace, Name: r.Name, RepoID: r.ID, OID: o.OID, Size: info.Size,
 		Key: key, VersionID: info.VersionID, ETag: info.ETag, UploadedAt: s.now(), UploadedBy: c.Username})
 }

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/httpapi"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
 
@@ -54,7 +54,7 @@ type lfsError struct {
 // logging internal errors once.
 func (h *handler) failLFS(w http.ResponseWriter, r *http.Request, err error) {
 	kind := apperr.KindOf(err)
-	status := kind.Status()
+	status := httpapi.Status(kind)
 	if kind == apperr.Invalid {
 		status = http.StatusUnprocessableEntity
 	}

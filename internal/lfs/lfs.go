@@ -17,9 +17,8 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
-	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
@@ -108,9 +107,9 @@ func (s *Service) now() time.Time {
 
 // authorize loads the repository and decides a for the caller, loading
 // the caller's role in the owner organization now.
-func (s *Service) authorize(ctx context.Context, c identity.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
+func (s *Service) authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
 	r, err := s.Repos.Get(ctx, typ, ns, name)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		if c.Kind == access.KindAnonymous {
 			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
 		}
@@ -120,7 +119,7 @@ func (s *Service) authorize(ctx context.Context, c identity.Caller, a access.Act
 		return repo.Repo{}, fmt.Errorf("read repo %s/%s: %w", ns, name, err)
 	}
 	roles := map[string]access.OrgRole{}
-	if r.Owner == access.OwnerOrg && org.IsUser(c) {
+	if r.Owner == access.OwnerOrg && c.IsUser() {
 		role, err := s.Roles.OrgRole(ctx, r.Namespace, c.Username)
 		if err != nil {
 			return repo.Repo{}, fmt.Errorf("read role in %s: %w", r.Namespace, err)
@@ -128,8 +127,8 @@ func (s *Service) authorize(ctx context.Context, c identity.Caller, a access.Act
 		roles[r.Namespace] = role
 	}
 	res := access.Repo(r.Namespace, r.Name, r.Type, r.Private, r.Owner)
-	if d := access.Decide(org.Principal(c, roles), a, res); !d.Allow {
-		return repo.Repo{}, org.Denied(d)
+	if d := access.Decide(c.Principal(roles), a, res); !d.Allow {
+		return repo.Repo{}, d.Err()
 	}
 	return r, nil
 }

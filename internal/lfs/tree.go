@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
 
@@ -78,7 +77,7 @@ func itoa(n int64) string {
 
 // TreeInput is a file list call.
 type TreeInput struct {
-	Caller    identity.Caller
+	Caller    access.Caller
 	Type      access.RepoType
 	Namespace string
 	Name      string

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/testenv"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // fixtures runs testdata/fixtures.py once per test and returns file bytes by name.

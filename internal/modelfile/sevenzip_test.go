@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/hubsec/trustlayer/internal/pickle"
-	"github.com/hubsec/trustlayer/internal/testenv"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // make7z archives files (relative path -> bytes) with the 7z tool.

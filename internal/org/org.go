@@ -21,6 +21,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
 )
 
 // Org is an organization's public profile, its settings and its API token
@@ -75,8 +76,8 @@ type Change struct {
 var ErrLastAdmin = errors.New("the last admin cannot be removed or demoted")
 
 // Store is what the service needs from storage. Not-found is
-// identity.ErrNotFound, a taken name *identity.ExistsError, and a failed
-// condition on state read earlier identity.ErrConflict, as for identity.
+// store.ErrNotFound, a taken name *store.ExistsError, and a failed
+// condition on state read earlier store.ErrConflict, as for identity.
 type Store interface {
 	// CreateOrg claims the name (shared with user names), writes the
 	// profile and makes creator an admin, in one transaction.
@@ -105,7 +106,7 @@ type Store interface {
 
 	// SetToken replaces the organization's API token whose hash is old
 	// ("" for none) by t, or revokes it when t.Hash is "", atomically with
-	// its lookup item; identity.ErrConflict if the stored hash is not old.
+	// its lookup item; store.ErrConflict if the stored hash is not old.
 	SetToken(ctx context.Context, o Org, old string, t TokenInfo) error
 }
 
@@ -116,8 +117,8 @@ type Users interface {
 
 // AuditLog stores and lists audit events (identity.Store satisfies it).
 type AuditLog interface {
-	AppendAudit(ctx context.Context, ev identity.AuditEvent) error
-	Audit(ctx context.Context, subject string, limit int, cursor string) ([]identity.AuditEvent, string, error)
+	AppendAudit(ctx context.Context, ev audit.Event) error
+	Audit(ctx context.Context, subject string, limit int, cursor string) ([]audit.Event, string, error)
 }
 
 // Audit event types recorded on subject "org:<name>".

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
 func TestParseRole(t *testing.T) {
@@ -58,30 +58,37 @@ func TestPrincipalAndDenied(t *testing.T) {
 	roles := map[string]access.OrgRole{"acme": access.RoleWrite}
 	tests := []struct {
 		name   string
-		c      identity.Caller
+		c      access.Caller
 		want   int
 		reason string
 	}{
-		{"session writer", identity.Caller{Kind: access.KindSession, Username: "alice"}, 200, ""},
-		{"write token writer", identity.Caller{Kind: access.KindUserToken, Username: "alice", Role: access.TokenWrite}, 200, ""},
-		{"read token", identity.Caller{Kind: access.KindUserToken, Username: "alice", Role: access.TokenRead}, 403, access.ReasonReadToken},
-		{"org token", identity.Caller{Kind: access.KindOrgToken, Org: "acme"}, 403, access.ReasonOrgToken},
-		{"anonymous", identity.Caller{}, 401, access.ReasonLogin},
+		{"session writer", access.Caller{Kind: access.KindSession, Username: "alice"}, 200, ""},
+		{"write token writer", access.Caller{Kind: access.KindUserToken, Username: "alice", Role: access.TokenWrite}, 200, ""},
+		{"read token", access.Caller{Kind: access.KindUserToken, Username: "alice", Role: access.TokenRead}, 403, access.ReasonReadToken},
+		{"org token", access.Caller{Kind: access.KindOrgToken, Org: "acme"}, 403, access.ReasonOrgToken},
+		{"anonymous", access.Caller{}, 401, access.ReasonLogin},
 	}
 	repo := access.Repo("acme", "bert", access.RepoModel, false, access.OwnerOrg)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := access.Decide(Principal(tt.c, roles), access.RepoWrite, repo)
-			if d.Status != tt.want {
+			d := access.Decide(tt.c.Principal(roles), access.RepoWrite, repo)
+			if httpStatus(d) != tt.want {
 				t.Fatalf("got %+v, want %d", d, tt.want)
 			}
 			if d.Allow {
 				return
 			}
-			err := Denied(d)
-			if apperr.KindOf(err).Status() != tt.want || apperr.Public(err) != tt.reason {
+			err := d.Err()
+			if httpapi.Status(apperr.KindOf(err)) != tt.want || apperr.Public(err) != tt.reason {
 				t.Errorf("Denied = %v (kind %v)", err, apperr.KindOf(err))
 			}
 		})
 	}
+}
+
+func httpStatus(d access.Decision) int {
+	if d.Allow {
+		return 200
+	}
+	return httpapi.Status(d.Kind)
 }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
 // Service applies the organization rules over a Store.
@@ -53,11 +55,11 @@ type CreateInput struct {
 }
 
 // Create creates an organization with the caller as its first admin.
-func (s *Service) Create(ctx context.Context, c identity.Caller, in CreateInput) (Org, error) {
-	if d := access.Decide(Principal(c, nil), access.OrgCreate, access.Org(nonEmpty(in.Name))); !d.Allow {
-		return Org{}, Denied(d)
+func (s *Service) Create(ctx context.Context, c access.Caller, in CreateInput) (Org, error) {
+	if d := access.Decide(c.Principal(nil), access.OrgCreate, access.Org(nonEmpty(in.Name))); !d.Allow {
+		return Org{}, d.Err()
 	}
-	if !IsUser(c) || c.UserID == "" {
+	if !c.IsUser() || c.UserID == "" {
 		return Org{}, apperr.E(apperr.Permission, "Only a user can create an organization")
 	}
 	if err := identity.CheckName("organization name", in.Name); err != nil {
@@ -72,7 +74,7 @@ func (s *Service) Create(ctx context.Context, c identity.Caller, in CreateInput)
 		Links: in.Links, CreatedAt: now}
 	creator := Member{User: c.Username, UserID: c.UserID, Role: access.RoleAdmin, JoinedAt: now}
 	if err := s.Store.CreateOrg(ctx, o, creator); err != nil {
-		if errors.Is(err, identity.ErrExists) {
+		if errors.Is(err, store.ErrExists) {
 			return Org{}, apperr.E(apperr.Exist, "The name %q is already taken by a user or an organization", in.Name)
 		}
 		return Org{}, fmt.Errorf("create org %s: %w", in.Name, err)
@@ -96,7 +98,7 @@ func (s *Service) Get(ctx context.Context, name string) (Org, error) {
 		return Org{}, notFoundOrg()
 	}
 	o, err := s.Store.OrgByName(ctx, name)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return Org{}, notFoundOrg()
 	}
 	if err != nil {
@@ -108,12 +110,12 @@ func (s *Service) Get(ctx context.Context, name string) (Org, error) {
 func notFoundOrg() error { return apperr.E(apperr.NotExist, "Organization not found") }
 
 // role returns the caller's role in org now ("" for none or non-users).
-func (s *Service) role(ctx context.Context, c identity.Caller, org string) (access.OrgRole, error) {
-	if !IsUser(c) {
+func (s *Service) role(ctx context.Context, c access.Caller, org string) (access.OrgRole, error) {
+	if !c.IsUser() {
 		return "", nil
 	}
 	m, err := s.Store.Member(ctx, org, c.Username)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
@@ -124,7 +126,7 @@ func (s *Service) role(ctx context.Context, c identity.Caller, org string) (acce
 
 // authorize loads the organization and the caller's role in it and asks
 // the policy whether the caller may do a.
-func (s *Service) authorize(ctx context.Context, c identity.Caller, a access.Action, name string) (Org, access.OrgRole, error) {
+func (s *Service) authorize(ctx context.Context, c access.Caller, a access.Action, name string) (Org, access.OrgRole, error) {
 	o, err := s.Get(ctx, name)
 	if err != nil {
 		return Org{}, "", err
@@ -133,9 +135,9 @@ func (s *Service) authorize(ctx context.Context, c identity.Caller, a access.Act
 	if err != nil {
 		return Org{}, "", err
 	}
-	p := Principal(c, map[string]access.OrgRole{o.Name: role})
+	p := c.Principal(map[string]access.OrgRole{o.Name: role})
 	if d := access.Decide(p, a, access.Org(o.Name)); !d.Allow {
-		return Org{}, "", Denied(d)
+		return Org{}, "", d.Err()
 	}
 	return o, role, nil
 }
@@ -149,7 +151,7 @@ type ProfileInput struct {
 }
 
 // UpdateProfile changes the given profile fields (org.admin).
-func (s *Service) UpdateProfile(ctx context.Context, c identity.Caller, name string, in ProfileInput) (Org, error) {
+func (s *Service) UpdateProfile(ctx context.Context, c access.Caller, name string, in ProfileInput) (Org, error) {
 	o, _, err := s.authorize(ctx, c, access.OrgAdmin, name)
 	if err != nil {
 		return Org{}, err
@@ -187,7 +189,7 @@ type SettingsInput struct {
 }
 
 // Settings returns the organization's settings (org.read).
-func (s *Service) Settings(ctx context.Context, c identity.Caller, name string) (Settings, error) {
+func (s *Service) Settings(ctx context.Context, c access.Caller, name string) (Settings, error) {
 	o, _, err := s.authorize(ctx, c, access.OrgRead, name)
 	if err != nil {
 		return Settings{}, err
@@ -196,7 +198,7 @@ func (s *Service) Settings(ctx context.Context, c identity.Caller, name string) 
 }
 
 // UpdateSettings changes the organization's settings (org.admin).
-func (s *Service) UpdateSettings(ctx context.Context, c identity.Caller, name string, in SettingsInput) (Settings, error) {
+func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, name string, in SettingsInput) (Settings, error) {
 	o, _, err := s.authorize(ctx, c, access.OrgAdmin, name)
 	if err != nil {
 		return Settings{}, err
@@ -215,7 +217,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c identity.Caller, name st
 }
 
 // Members lists the organization's members (org.read).
-func (s *Service) Members(ctx context.Context, c identity.Caller, name string) ([]Member, error) {
+func (s *Service) Members(ctx context.Context, c access.Caller, name string) ([]Member, error) {
 	o, _, err := s.authorize(ctx, c, access.OrgRead, name)
 	if err != nil {
 		return nil, err
@@ -225,7 +227,7 @@ func (s *Service) Members(ctx context.Context, c identity.Caller, name string) (
 
 // SetRole adds user to the organization with role, or changes their role
 // (org.admin). The last admin cannot be demoted.
-func (s *Service) SetRole(ctx context.Context, c identity.Caller, name, user string, role access.OrgRole) (Member, error) {
+func (s *Service) SetRole(ctx context.Context, c access.Caller, name, user string, role access.OrgRole) (Member, error) {
 	if _, err := ParseRole(string(role)); err != nil {
 		return Member{}, err
 	}
@@ -239,7 +241,7 @@ func (s *Service) SetRole(ctx context.Context, c identity.Caller, name, user str
 			return Member{}, err
 		}
 		cur, err := s.Store.Member(ctx, o.Name, u.Name)
-		if err != nil && !errors.Is(err, identity.ErrNotFound) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return Member{}, fmt.Errorf("read member: %w", err)
 		}
 		if cur.Role == role {
@@ -264,7 +266,7 @@ func (s *Service) SetRole(ctx context.Context, c identity.Caller, name, user str
 			return m, nil
 		case errors.Is(err, ErrLastAdmin):
 			return Member{}, lastAdmin()
-		case errors.Is(err, identity.ErrConflict):
+		case errors.Is(err, store.ErrConflict):
 			continue // re-read and decide again
 		default:
 			return Member{}, fmt.Errorf("put member: %w", err)
@@ -282,7 +284,7 @@ func (s *Service) user(ctx context.Context, name string) (identity.User, error) 
 		return identity.User{}, err
 	}
 	u, err := s.Users.UserByName(ctx, name)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return identity.User{}, apperr.E(apperr.NotExist, "No user named %q", name)
 	}
 	if err != nil {
@@ -294,11 +296,11 @@ func (s *Service) user(ctx context.Context, name string) (identity.User, error) 
 // RemoveMember removes user from the organization. An admin may remove
 // anyone; a member may remove themself (leave). The last admin can do
 // neither.
-func (s *Service) RemoveMember(ctx context.Context, c identity.Caller, name, user string) error {
+func (s *Service) RemoveMember(ctx context.Context, c access.Caller, name, user string) error {
 	if user == "" || len(user) > identity.MaxNameLen {
 		return apperr.E(apperr.Invalid, "username must be %d to %d characters long", identity.MinNameLen, identity.MaxNameLen)
 	}
-	self := IsUser(c) && strings.EqualFold(c.Username, user)
+	self := c.IsUser() && strings.EqualFold(c.Username, user)
 	for range attempts {
 		var o Org
 		var err error
@@ -318,7 +320,7 @@ func (s *Service) RemoveMember(ctx context.Context, c identity.Caller, name, use
 			byAdmin = c.Username
 		}
 		cur, err := s.Store.Member(ctx, o.Name, user)
-		if errors.Is(err, identity.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return apperr.E(apperr.NotExist, "%q is not a member of %s", user, o.Name)
 		}
 		if err != nil {
@@ -335,7 +337,7 @@ func (s *Service) RemoveMember(ctx context.Context, c identity.Caller, name, use
 			return nil
 		case errors.Is(err, ErrLastAdmin):
 			return lastAdmin()
-		case errors.Is(err, identity.ErrConflict), errors.Is(err, identity.ErrNotFound):
+		case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
 			continue
 		default:
 			return fmt.Errorf("remove member: %w", err)
@@ -353,7 +355,7 @@ func (s *Service) OrgsOf(ctx context.Context, user string) ([]Membership, error)
 }
 
 // AuditLog returns the organization's audit events, newest first (org.admin).
-func (s *Service) AuditLog(ctx context.Context, c identity.Caller, name string, limit int, cursor string) ([]identity.AuditEvent, string, error) {
+func (s *Service) AuditLog(ctx context.Context, c access.Caller, name string, limit int, cursor string) ([]audit.Event, string, error) {
 	o, _, err := s.authorize(ctx, c, access.OrgAdmin, name)
 	if err != nil {
 		return nil, "", err
@@ -364,11 +366,11 @@ func (s *Service) AuditLog(ctx context.Context, c identity.Caller, name string, 
 	return s.Audit.Audit(ctx, Subject(o.Name), limit, cursor)
 }
 
-func (s *Service) audit(ctx context.Context, c identity.Caller, org, typ string, details map[string]string) {
+func (s *Service) audit(ctx context.Context, c access.Caller, org, typ string, details map[string]string) {
 	if s.Audit == nil {
 		return
 	}
-	ev := identity.AuditEvent{Subject: Subject(org), At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
+	ev := audit.Event{Subject: Subject(org), At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
 	if err := s.Audit.AppendAudit(ctx, ev); err != nil && s.Log != nil {
 		s.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
 	}

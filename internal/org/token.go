@@ -6,15 +6,15 @@ import (
 	"fmt"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
 // RefreshToken issues a new API token for the organization, replacing (and
 // at once invalidating) any previous one. It needs org.tokens: a logged-in
 // session of an admin. The secret is returned once and never stored.
-func (s *Service) RefreshToken(ctx context.Context, c identity.Caller, name string) (token.Secret, TokenInfo, error) {
+func (s *Service) RefreshToken(ctx context.Context, c access.Caller, name string) (token.Secret, TokenInfo, error) {
 	o, _, err := s.authorize(ctx, c, access.OrgTokens, name)
 	if err != nil {
 		return token.Secret{}, TokenInfo{}, err
@@ -25,7 +25,7 @@ func (s *Service) RefreshToken(ctx context.Context, c identity.Caller, name stri
 	}
 	t := TokenInfo{Hash: secret.Hash(), Hint: secret.Hint(), CreatedAt: s.now()}
 	if err := s.Store.SetToken(ctx, o, o.Token.Hash, t); err != nil {
-		if errors.Is(err, identity.ErrConflict) {
+		if errors.Is(err, store.ErrConflict) {
 			return token.Secret{}, TokenInfo{}, apperr.E(apperr.Exist, "The organization's token was changed by another request; try again")
 		}
 		return token.Secret{}, TokenInfo{}, fmt.Errorf("store org token: %w", err)
@@ -36,7 +36,7 @@ func (s *Service) RefreshToken(ctx context.Context, c identity.Caller, name stri
 
 // Token returns the API token's metadata (org.read); NotExist when the
 // organization has none.
-func (s *Service) Token(ctx context.Context, c identity.Caller, name string) (TokenInfo, error) {
+func (s *Service) Token(ctx context.Context, c access.Caller, name string) (TokenInfo, error) {
 	o, _, err := s.authorize(ctx, c, access.OrgRead, name)
 	if err != nil {
 		return TokenInfo{}, err
@@ -48,7 +48,7 @@ func (s *Service) Token(ctx context.Context, c identity.Caller, name string) (To
 }
 
 // RevokeToken deletes the organization's API token (org.tokens).
-func (s *Service) RevokeToken(ctx context.Context, c identity.Caller, name string) error {
+func (s *Service) RevokeToken(ctx context.Context, c access.Caller, name string) error {
 	o, _, err := s.authorize(ctx, c, access.OrgTokens, name)
 	if err != nil {
 		return err
@@ -57,7 +57,7 @@ func (s *Service) RevokeToken(ctx context.Context, c identity.Caller, name strin
 		return apperr.E(apperr.NotExist, "This organization has no API token")
 	}
 	if err := s.Store.SetToken(ctx, o, o.Token.Hash, TokenInfo{}); err != nil {
-		if errors.Is(err, identity.ErrConflict) {
+		if errors.Is(err, store.ErrConflict) {
 			return apperr.E(apperr.Exist, "The organization's token was changed by another request; try again")
 		}
 		return fmt.Errorf("revoke org token: %w", err)

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
 )
 
 // Profile limits.

@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/httpapi"
 	"github.com/hubsec/trustlayer/internal/identityhttp"
 	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
 

@@ -18,10 +18,11 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/org"
 	"github.com/hubsec/trustlayer/internal/orghttp"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/token"
 )
@@ -52,31 +53,31 @@ func newEnv(t *testing.T) *env {
 }
 
 // user signs up a user directly in the store and returns its session caller.
-func (e *env) user(name string) identity.Caller {
+func (e *env) user(name string) access.Caller {
 	e.t.Helper()
 	u := identity.User{ID: randHex(12), Name: name, CreatedAt: time.Now().UTC()}
 	em := identity.Email{Address: strings.ToLower(name) + "@example.com", UserID: u.ID, Primary: true, AddedAt: u.CreatedAt}
 	if err := e.ids.CreateUser(context.Background(), u, em); err != nil {
 		e.t.Fatalf("create user %s: %v", name, err)
 	}
-	return identity.Caller{Kind: access.KindSession, UserID: u.ID, Username: name}
+	return access.Caller{Kind: access.KindSession, UserID: u.ID, Username: name}
 }
 
-func writeToken(c identity.Caller) identity.Caller {
+func writeToken(c access.Caller) access.Caller {
 	c.Kind, c.Role, c.TokenID = access.KindUserToken, access.TokenWrite, "t1"
 	return c
 }
 
-func readToken(c identity.Caller) identity.Caller {
+func readToken(c access.Caller) access.Caller {
 	c.Kind, c.Role, c.TokenID = access.KindUserToken, access.TokenRead, "t2"
 	return c
 }
 
-var anonymous = identity.Caller{}
+var anonymous = access.Caller{}
 
 // do sends a request through the API Gateway v2 adapter, with c as the
 // authorizer's context, as Lambda would.
-func do(t *testing.T, h http.Handler, c identity.Caller, method, path, body string) (int, string) {
+func do(t *testing.T, h http.Handler, c access.Caller, method, path, body string) (int, string) {
 	t.Helper()
 	rawPath, query, _ := strings.Cut(path, "?")
 	ev := events.APIGatewayV2HTTPRequest{
@@ -95,13 +96,13 @@ func do(t *testing.T, h http.Handler, c identity.Caller, method, path, body stri
 	return res.StatusCode, res.Body
 }
 
-func (e *env) do(c identity.Caller, method, path, body string) (int, string) {
+func (e *env) do(c access.Caller, method, path, body string) (int, string) {
 	e.t.Helper()
 	return do(e.t, e.h, c, method, path, body)
 }
 
 // must sends a request and fails the test unless it answers want.
-func (e *env) must(want int, c identity.Caller, method, path, body string) string {
+func (e *env) must(want int, c access.Caller, method, path, body string) string {
 	e.t.Helper()
 	got, out := e.do(c, method, path, body)
 	if got != want {
@@ -144,7 +145,7 @@ func TestCreateAndPublicProfile(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		caller identity.Caller
+		caller access.Caller
 		body   string
 		want   int
 	}{
@@ -152,7 +153,7 @@ func TestCreateAndPublicProfile(t *testing.T) {
 		{"user name taken", alice, `{"name":"alice"}`, 409},
 		{"anonymous", anonymous, `{"name":"zeta"}`, 401},
 		{"read token", readToken(alice), `{"name":"zeta"}`, 403},
-		{"org token", identity.Caller{Kind: access.KindOrgToken, Org: "Acme"}, `{"name":"zeta"}`, 403},
+		{"org token", access.Caller{Kind: access.KindOrgToken, Org: "Acme"}, `{"name":"zeta"}`, 403},
 		{"write token", writeToken(alice), `{"name":"zeta"}`, 201},
 	}
 	for _, tt := range tests {
@@ -231,7 +232,7 @@ func TestLastAdminUnderConcurrency(t *testing.T) {
 		codes := make([]int, 2)
 		bodies := make([]string, 2)
 		for j, step := range []struct {
-			by     identity.Caller
+			by     access.Caller
 			target string
 		}{{alice, "bob"}, {bob, "alice"}} {
 			wg.Add(1)
@@ -282,7 +283,7 @@ func TestConcurrentLeaveOfTwoAdmins(t *testing.T) {
 	e.must(200, alice, "PUT", "/api/organizations/acme/members/bob", `{"role":"admin"}`)
 	var wg sync.WaitGroup
 	codes := make([]int, 2)
-	for j, c := range []identity.Caller{alice, bob} {
+	for j, c := range []access.Caller{alice, bob} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -307,17 +308,17 @@ func TestDemotionRemovesWriteOnNextDecide(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return access.Decide(org.Principal(writeToken(bob), map[string]access.OrgRole{"acme": role}), access.RepoWrite, repo)
+		return access.Decide(writeToken(bob).Principal(map[string]access.OrgRole{"acme": role}), access.RepoWrite, repo)
 	}
 	if d := decide(); !d.Allow {
 		t.Fatalf("writer: got %+v, want allow", d)
 	}
 	e.must(200, alice, "PUT", "/api/organizations/acme/members/bob", `{"role":"read"}`)
-	if d := decide(); d.Allow || d.Status != 403 {
+	if d := decide(); d.Allow || d.Kind != apperr.Permission {
 		t.Errorf("after demotion to read: got %+v, want 403", d)
 	}
 	e.must(204, alice, "DELETE", "/api/organizations/acme/members/bob", "")
-	if d := decide(); d.Status != 404 {
+	if d := decide(); d.Allow || d.Kind != apperr.NotExist {
 		t.Errorf("after removal: got %+v, want 404", d)
 	}
 }
@@ -330,10 +331,10 @@ func TestMembersLeaveAndRights(t *testing.T) {
 	if !strings.Contains(out, `"user":"carol","role":"read"`) {
 		t.Errorf("add member answer %s", out)
 	}
-	orgTok := identity.Caller{Kind: access.KindOrgToken, Org: "acme"}
+	orgTok := access.Caller{Kind: access.KindOrgToken, Org: "acme"}
 	tests := []struct {
 		name   string
-		caller identity.Caller
+		caller access.Caller
 		method string
 		path   string
 		body   string

@@ -20,8 +20,8 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
 // Context keys.
@@ -48,7 +48,7 @@ var kindNames = map[access.PrincipalKind]string{
 
 // Context turns a caller and a decision into the authorizer's context map.
 // deny==nil means allowed.
-func Context(c identity.Caller, deny *apperr.Error) map[string]any {
+func Context(c access.Caller, deny *apperr.Error) map[string]any {
 	m := map[string]any{KeyKind: kindNames[c.Kind], KeyDecision: "allow"}
 	put := func(k, v string) {
 		if v != "" {
@@ -65,14 +65,14 @@ func Context(c identity.Caller, deny *apperr.Error) map[string]any {
 	}
 	if deny != nil {
 		m[KeyDecision] = "deny"
-		m[KeyStatus] = strconv.Itoa(deny.Kind.Status())
+		m[KeyStatus] = strconv.Itoa(httpapi.Status(deny.Kind))
 		m[KeyReason] = deny.Msg
 	}
 	return m
 }
 
 // FromContext reads the caller and any deferred denial from a context map.
-func FromContext(m map[string]any) (identity.Caller, *apperr.Error) {
+func FromContext(m map[string]any) (access.Caller, *apperr.Error) {
 	str := func(k string) string {
 		switch v := m[k].(type) {
 		case string:
@@ -83,7 +83,7 @@ func FromContext(m map[string]any) (identity.Caller, *apperr.Error) {
 			return fmt.Sprint(v)
 		}
 	}
-	c := identity.Caller{UserID: str(KeyUserID), Username: str(KeyUser), TokenID: str(KeyTokenID), Org: str(KeyOrg)}
+	c := access.Caller{UserID: str(KeyUserID), Username: str(KeyUser), TokenID: str(KeyTokenID), Org: str(KeyOrg)}
 	switch str(KeyKind) {
 	case "session":
 		c.Kind = access.KindSession
@@ -119,13 +119,13 @@ func FromContext(m map[string]any) (identity.Caller, *apperr.Error) {
 type ctxKey struct{}
 
 // From returns the caller stored by Middleware.
-func From(ctx context.Context) identity.Caller {
-	c, _ := ctx.Value(ctxKey{}).(identity.Caller)
+func From(ctx context.Context) access.Caller {
+	c, _ := ctx.Value(ctxKey{}).(access.Caller)
 	return c
 }
 
 // With stores a caller in ctx (used by Middleware, and by tests).
-func With(ctx context.Context, c identity.Caller) context.Context {
+func With(ctx context.Context, c access.Caller) context.Context {
 	return context.WithValue(ctx, ctxKey{}, c)
 }
 

@@ -72,7 +72,7 @@ type SettingsChange struct {
 }
 
 // Store is what the service needs from storage. Not-found is
-// identity.ErrNotFound, a taken repository name *identity.ExistsError.
+// store.ErrNotFound, a taken repository name *store.ExistsError.
 type Store interface {
 	// Namespace resolves a user or organization name (any letter case)
 	// through its name claim.
@@ -92,8 +92,8 @@ type Store interface {
 	// repository (same id).
 	DeleteRepo(ctx context.Context, r Repo) error
 	// MoveRepo renames or transfers from to to in one transaction, keeping
-	// id and settings; *identity.ExistsError when the destination is taken,
-	// identity.ErrNotFound when the source changed or a namespace is gone.
+	// id and settings; *store.ExistsError when the destination is taken,
+	// store.ErrNotFound when the source changed or a namespace is gone.
 	MoveRepo(ctx context.Context, from, to Repo) error
 	// UpdateRepo applies ch to r (same id) and returns it as stored.
 	UpdateRepo(ctx context.Context, r Repo, ch SettingsChange, at time.Time) (Repo, error)

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
 // Service applies the repository rules over a Store.
@@ -38,7 +39,7 @@ func newID() string {
 
 // missing is the answer for a repository that does not exist or that the
 // caller cannot see: the same as access.Decide's for a private one.
-func missing(c identity.Caller) error {
+func missing(c access.Caller) error {
 	if c.Kind == access.KindAnonymous {
 		return apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
 	}
@@ -46,9 +47,9 @@ func missing(c identity.Caller) error {
 }
 
 // roles loads the caller's roles, now, in those of nss that are organizations.
-func (s *Service) roles(ctx context.Context, c identity.Caller, nss ...Namespace) (map[string]access.OrgRole, error) {
+func (s *Service) roles(ctx context.Context, c access.Caller, nss ...Namespace) (map[string]access.OrgRole, error) {
 	out := map[string]access.OrgRole{}
-	if !org.IsUser(c) {
+	if !c.IsUser() {
 		return out, nil
 	}
 	for _, ns := range nss {
@@ -70,7 +71,7 @@ func (s *Service) roles(ctx context.Context, c identity.Caller, nss ...Namespace
 // namespace resolves a namespace; unknown is NotExist.
 func (s *Service) namespace(ctx context.Context, name string) (Namespace, error) {
 	ns, err := s.Store.Namespace(ctx, name)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return Namespace{}, apperr.E(apperr.NotExist, "No user or organization named %q", name)
 	}
 	if err != nil {
@@ -81,12 +82,12 @@ func (s *Service) namespace(ctx context.Context, name string) (Namespace, error)
 
 // load reads a repository and checks that the caller may do a to it. A
 // repository the caller cannot read is answered as missing.
-func (s *Service) load(ctx context.Context, c identity.Caller, a access.Action, typ access.RepoType, ns, name string) (Repo, map[string]access.OrgRole, error) {
+func (s *Service) load(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (Repo, map[string]access.OrgRole, error) {
 	if checkNamespace("namespace", ns) != nil || CheckName(name) != nil {
 		return Repo{}, nil, missing(c)
 	}
 	r, err := s.Store.Repo(ctx, typ, ns, name)
-	if errors.Is(err, identity.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return Repo{}, nil, missing(c)
 	}
 	if err != nil {
@@ -96,8 +97,8 @@ func (s *Service) load(ctx context.Context, c identity.Caller, a access.Action, 
 	if err != nil {
 		return Repo{}, nil, err
 	}
-	if d := access.Decide(org.Principal(c, roles), a, r.resource()); !d.Allow {
-		return Repo{}, nil, org.Denied(d)
+	if d := access.Decide(c.Principal(roles), a, r.resource()); !d.Allow {
+		return Repo{}, nil, d.Err()
 	}
 	return r, roles, nil
 }
@@ -112,7 +113,7 @@ type CreateInput struct {
 }
 
 // Create creates a repository (repo.create on the target namespace).
-func (s *Service) Create(ctx context.Context, c identity.Caller, in CreateInput) (Repo, error) {
+func (s *Service) Create(ctx context.Context, c access.Caller, in CreateInput) (Repo, error) {
 	if c.Kind == access.KindAnonymous {
 		return Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
 	}
@@ -128,7 +129,7 @@ func (s *Service) Create(ctx context.Context, c identity.Caller, in CreateInput)
 	}
 	nsName := in.Namespace
 	if nsName == "" {
-		if !org.IsUser(c) {
+		if !c.IsUser() {
 			return Repo{}, apperr.E(apperr.Invalid, "organization is required when the caller is not a user")
 		}
 		nsName = c.Username
@@ -144,17 +145,17 @@ func (s *Service) Create(ctx context.Context, c identity.Caller, in CreateInput)
 	if err != nil {
 		return Repo{}, err
 	}
-	if d := access.Decide(org.Principal(c, roles), access.RepoCreate, access.Namespace(ns.Name, ns.Kind)); !d.Allow {
-		return Repo{}, org.Denied(d)
+	if d := access.Decide(c.Principal(roles), access.RepoCreate, access.Namespace(ns.Name, ns.Kind)); !d.Allow {
+		return Repo{}, d.Err()
 	}
 	now := s.now()
 	r := Repo{ID: newID(), Type: typ, Namespace: ns.Name, Name: in.Name, Owner: ns.Kind, OwnerID: ns.ID,
 		Private: in.Private, SDK: in.SDK, CreatedAt: now, LastModified: now}
 	if err := s.Store.CreateRepo(ctx, r); err != nil {
 		switch {
-		case errors.Is(err, identity.ErrExists):
+		case errors.Is(err, store.ErrExists):
 			return Repo{}, apperr.E(apperr.Exist, "You already created this %s repo", typ)
-		case errors.Is(err, identity.ErrNotFound):
+		case errors.Is(err, store.ErrNotFound):
 			return Repo{}, apperr.E(apperr.NotExist, "No user or organization named %q", nsName)
 		}
 		return Repo{}, fmt.Errorf("create repo %s: %w", r.FullName(), err)
@@ -165,13 +166,13 @@ func (s *Service) Create(ctx context.Context, c identity.Caller, in CreateInput)
 }
 
 // Delete deletes a repository (repo.delete).
-func (s *Service) Delete(ctx context.Context, c identity.Caller, typ access.RepoType, ns, name string) error {
+func (s *Service) Delete(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string) error {
 	r, _, err := s.load(ctx, c, access.RepoDelete, typ, ns, name)
 	if err != nil {
 		return err
 	}
 	if err := s.Store.DeleteRepo(ctx, r); err != nil {
-		if errors.Is(err, identity.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return missing(c)
 		}
 		return fmt.Errorf("delete repo %s: %w", r.FullName(), err)
@@ -184,7 +185,7 @@ func (s *Service) Delete(ctx context.Context, c identity.Caller, typ access.Repo
 // Move renames a repository or transfers it to another namespace, keeping
 // its id and settings. It needs repo.move on the source repository and on
 // the destination namespace.
-func (s *Service) Move(ctx context.Context, c identity.Caller, typ access.RepoType, fromNS, fromName, toNS, toName string) (Repo, error) {
+func (s *Service) Move(ctx context.Context, c access.Caller, typ access.RepoType, fromNS, fromName, toNS, toName string) (Repo, error) {
 	if err := checkNamespace("toRepo namespace", toNS); err != nil {
 		return Repo{}, err
 	}
@@ -206,8 +207,8 @@ func (s *Service) Move(ctx context.Context, c identity.Caller, typ access.RepoTy
 	for k, v := range more {
 		roles[k] = v
 	}
-	if d := access.Decide(org.Principal(c, roles), access.RepoMove, access.Namespace(dst.Name, dst.Kind)); !d.Allow {
-		return Repo{}, org.Denied(d)
+	if d := access.Decide(c.Principal(roles), access.RepoMove, access.Namespace(dst.Name, dst.Kind)); !d.Allow {
+		return Repo{}, d.Err()
 	}
 	to := r
 	to.Namespace, to.Name, to.Owner, to.OwnerID, to.LastModified = dst.Name, toName, dst.Kind, dst.ID, s.now()
@@ -216,9 +217,9 @@ func (s *Service) Move(ctx context.Context, c identity.Caller, typ access.RepoTy
 	}
 	if err := s.Store.MoveRepo(ctx, r, to); err != nil {
 		switch {
-		case errors.Is(err, identity.ErrExists):
+		case errors.Is(err, store.ErrExists):
 			return Repo{}, apperr.E(apperr.Exist, "A %s repo named %s already exists", typ, to.FullName())
-		case errors.Is(err, identity.ErrNotFound):
+		case errors.Is(err, store.ErrNotFound):
 			return Repo{}, apperr.E(apperr.Exist, "The repository or its destination changed while moving; try again")
 		}
 		return Repo{}, fmt.Errorf("move repo %s to %s: %w", r.FullName(), to.FullName(), err)
@@ -233,7 +234,7 @@ func (s *Service) Move(ctx context.Context, c identity.Caller, typ access.RepoTy
 }
 
 // Info returns a repository the caller may read (repo.read).
-func (s *Service) Info(ctx context.Context, c identity.Caller, typ access.RepoType, ns, name string) (Repo, error) {
+func (s *Service) Info(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string) (Repo, error) {
 	r, _, err := s.load(ctx, c, access.RepoRead, typ, ns, name)
 	if err != nil {
 		return Repo{}, err
@@ -243,7 +244,7 @@ func (s *Service) Info(ctx context.Context, c identity.Caller, typ access.RepoTy
 
 // UpdateSettings changes visibility or the signed-commit requirement
 // (repo.settings).
-func (s *Service) UpdateSettings(ctx context.Context, c identity.Caller, typ access.RepoType, ns, name string, ch SettingsChange) (Repo, error) {
+func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string, ch SettingsChange) (Repo, error) {
 	if ch.Private == nil && ch.RequireSignedCommits == nil {
 		return Repo{}, apperr.E(apperr.Invalid, "Nothing to change: give private or requireSignedCommits")
 	}
@@ -253,7 +254,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c identity.Caller, typ acc
 	}
 	out, err := s.Store.UpdateRepo(ctx, r, ch, s.now())
 	if err != nil {
-		if errors.Is(err, identity.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Repo{}, missing(c)
 		}
 		return Repo{}, fmt.Errorf("update repo %s: %w", r.FullName(), err)
@@ -272,7 +273,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c identity.Caller, typ acc
 // Get returns a repository with its effective signed-commit policy, for
 // other functions (commit verification, uploads). It checks no access:
 // callers decide with access.Decide themselves. A missing repository is
-// identity.ErrNotFound.
+// store.ErrNotFound.
 func (s *Service) Get(ctx context.Context, typ access.RepoType, ns, name string) (Repo, error) {
 	r, err := s.Store.Repo(ctx, typ, ns, name)
 	if err != nil {
@@ -286,18 +287,18 @@ func (s *Service) withOrgPolicy(ctx context.Context, r Repo) (Repo, error) {
 		return r, nil
 	}
 	req, err := s.Store.OrgRequiresSignedCommits(ctx, r.Namespace)
-	if err != nil && !errors.Is(err, identity.ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Repo{}, fmt.Errorf("read org policy %s: %w", r.Namespace, err)
 	}
 	r.OrgRequireSignedCommits = req
 	return r, nil
 }
 
-func (s *Service) audit(ctx context.Context, c identity.Caller, subject, typ string, details map[string]string) {
+func (s *Service) audit(ctx context.Context, c access.Caller, subject, typ string, details map[string]string) {
 	if s.Audit == nil {
 		return
 	}
-	ev := identity.AuditEvent{Subject: subject, At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
+	ev := audit.Event{Subject: subject, At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
 	if err := s.Audit.AppendAudit(ctx, ev); err != nil && s.Log != nil {
 		s.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
 	}

@@ -4,8 +4,8 @@ import (
 	"strings"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/apperr"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
 )
 
 // Repository name limits: the user-name rules (letters, digits, '-', '_',

@@ -18,9 +18,11 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/repohttp"
@@ -53,19 +55,19 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, table: tb, ids: ids, orgs: dynamostore.Orgs{Table: tb}, svc: svc, h: repohttp.Handler(svc, log, publicURL)}
 }
 
-func (e *env) user(name string) identity.Caller {
+func (e *env) user(name string) access.Caller {
 	e.t.Helper()
 	u := identity.User{ID: randHex(12), Name: name, CreatedAt: time.Now().UTC()}
 	em := identity.Email{Address: strings.ToLower(name) + "@example.com", UserID: u.ID, Primary: true, AddedAt: u.CreatedAt}
 	if err := e.ids.CreateUser(context.Background(), u, em); err != nil {
 		e.t.Fatalf("create user %s: %v", name, err)
 	}
-	return identity.Caller{Kind: access.KindSession, UserID: u.ID, Username: name}
+	return access.Caller{Kind: access.KindSession, UserID: u.ID, Username: name}
 }
 
 // org creates an organization whose first admin is admin, with the other
 // members given.
-func (e *env) org(name string, admin identity.Caller, members map[identity.Caller]access.OrgRole) org.Org {
+func (e *env) org(name string, admin access.Caller, members map[access.Caller]access.OrgRole) org.Org {
 	e.t.Helper()
 	ctx := context.Background()
 	o := org.Org{ID: randHex(12), Name: name, CreatedAt: time.Now().UTC()}
@@ -78,11 +80,11 @@ func (e *env) org(name string, admin identity.Caller, members map[identity.Calle
 	return o
 }
 
-func (e *env) setRole(o org.Org, c identity.Caller, role access.OrgRole) {
+func (e *env) setRole(o org.Org, c access.Caller, role access.OrgRole) {
 	e.t.Helper()
 	ctx := context.Background()
 	cur, err := e.orgs.Member(ctx, o.Name, c.Username)
-	if err != nil && err != identity.ErrNotFound {
+	if err != nil && err != store.ErrNotFound {
 		e.t.Fatal(err)
 	}
 	if err := e.orgs.PutMember(ctx, o, org.Member{User: c.Username, UserID: c.UserID, Role: role}, cur.Role, ""); err != nil {
@@ -90,16 +92,16 @@ func (e *env) setRole(o org.Org, c identity.Caller, role access.OrgRole) {
 	}
 }
 
-func withRole(c identity.Caller, kind access.PrincipalKind, role access.TokenRole) identity.Caller {
+func withRole(c access.Caller, kind access.PrincipalKind, role access.TokenRole) access.Caller {
 	c.Kind, c.Role, c.TokenID = kind, role, "tok"
 	return c
 }
 
-var anonymous = identity.Caller{}
+var anonymous = access.Caller{}
 
 // do sends a request through the API Gateway v2 adapter, with c as the
 // authorizer's context, as Lambda would.
-func do(t *testing.T, h http.Handler, c identity.Caller, method, path, body string) (int, string) {
+func do(t *testing.T, h http.Handler, c access.Caller, method, path, body string) (int, string) {
 	t.Helper()
 	ev := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "$default", RawPath: path, Body: body,
@@ -117,12 +119,12 @@ func do(t *testing.T, h http.Handler, c identity.Caller, method, path, body stri
 	return res.StatusCode, res.Body
 }
 
-func (e *env) do(c identity.Caller, method, path, body string) (int, string) {
+func (e *env) do(c access.Caller, method, path, body string) (int, string) {
 	e.t.Helper()
 	return do(e.t, e.h, c, method, path, body)
 }
 
-func (e *env) must(want int, c identity.Caller, method, path, body string) string {
+func (e *env) must(want int, c access.Caller, method, path, body string) string {
 	e.t.Helper()
 	got, out := e.do(c, method, path, body)
 	if got != want {
@@ -142,7 +144,7 @@ type infoJSON struct {
 	SignedCommitsRequired bool     `json:"signedCommitsRequired"`
 }
 
-func (e *env) info(c identity.Caller, path string) infoJSON {
+func (e *env) info(c access.Caller, path string) infoJSON {
 	e.t.Helper()
 	var v infoJSON
 	if err := json.Unmarshal([]byte(e.must(200, c, "GET", path, "")), &v); err != nil {
@@ -285,16 +287,16 @@ func TestConcurrentCreatesOfOneName(t *testing.T) {
 func TestPrivateRepoVisibility(t *testing.T) {
 	e := newEnv(t)
 	alice, bob, carol := e.user("alice"), e.user("bob"), e.user("carol")
-	e.org("acme", alice, map[identity.Caller]access.OrgRole{carol: access.RoleRead})
+	e.org("acme", alice, map[access.Caller]access.OrgRole{carol: access.RoleRead})
 	e.org("zeta", bob, nil)
 	e.must(200, alice, "POST", "/api/repos/create", `{"name":"secret","private":true}`)
 	e.must(200, alice, "POST", "/api/repos/create", `{"name":"open"}`)
 	e.must(200, alice, "POST", "/api/repos/create", `{"name":"internal","organization":"acme","private":true}`)
-	acmeTok := identity.Caller{Kind: access.KindOrgToken, Org: "acme"}
-	zetaTok := identity.Caller{Kind: access.KindOrgToken, Org: "zeta"}
+	acmeTok := access.Caller{Kind: access.KindOrgToken, Org: "acme"}
+	zetaTok := access.Caller{Kind: access.KindOrgToken, Org: "zeta"}
 	tests := []struct {
 		name   string
-		caller identity.Caller
+		caller access.Caller
 		path   string
 		want   int
 	}{
@@ -337,8 +339,8 @@ func TestPrivateRepoVisibility(t *testing.T) {
 func TestMoveKeepsSettings(t *testing.T) {
 	e := newEnv(t)
 	alice, bob := e.user("alice"), e.user("bob")
-	e.org("acme", bob, map[identity.Caller]access.OrgRole{alice: access.RoleWrite})
-	e.org("zeta", bob, map[identity.Caller]access.OrgRole{alice: access.RoleRead})
+	e.org("acme", bob, map[access.Caller]access.OrgRole{alice: access.RoleWrite})
+	e.org("zeta", bob, map[access.Caller]access.OrgRole{alice: access.RoleRead})
 	created := e.must(200, alice, "POST", "/api/repos/create", `{"name":"bert","private":true}`)
 	e.must(200, alice, "PUT", "/api/models/alice/bert/settings", `{"requireSignedCommits":true}`)
 	e.must(200, alice, "POST", "/api/repos/create", `{"name":"taken","organization":"acme"}`)
@@ -373,7 +375,7 @@ func TestMoveKeepsSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(evs []identity.AuditEvent, typ string) int {
+	count := func(evs []audit.Event, typ string) int {
 		n := 0
 		for _, ev := range evs {
 			if ev.Type == typ {
@@ -393,7 +395,7 @@ func TestMoveKeepsSettings(t *testing.T) {
 func TestDemotionRemovesWrite(t *testing.T) {
 	e := newEnv(t)
 	alice, bob := e.user("alice"), e.user("bob")
-	acme := e.org("acme", alice, map[identity.Caller]access.OrgRole{bob: access.RoleWrite})
+	acme := e.org("acme", alice, map[access.Caller]access.OrgRole{bob: access.RoleWrite})
 	tok := withRole(bob, access.KindUserToken, access.TokenWrite)
 	e.must(200, tok, "POST", "/api/repos/create", `{"name":"bert","organization":"acme","private":true}`)
 	e.must(200, tok, "PUT", "/api/models/acme/bert/settings", `{"private":false}`)
@@ -418,7 +420,7 @@ func TestDelete(t *testing.T) {
 	e.must(200, alice, "POST", "/api/repos/create", `{"name":"open"}`)
 	tests := []struct {
 		name   string
-		caller identity.Caller
+		caller access.Caller
 		body   string
 		want   int
 	}{
@@ -474,8 +476,8 @@ func TestGetEffectivePolicyAndFacts(t *testing.T) {
 			}
 		})
 	}
-	if _, err := e.svc.Get(ctx, access.RepoDataset, "acme", "bert"); err != identity.ErrNotFound {
-		t.Errorf("Get of a missing repo: got %v, want identity.ErrNotFound", err)
+	if _, err := e.svc.Get(ctx, access.RepoDataset, "acme", "bert"); err != store.ErrNotFound {
+		t.Errorf("Get of a missing repo: got %v, want store.ErrNotFound", err)
 	}
 	facts := dynamostore.Facts{Table: e.table}
 	f, found, err := facts.RepoFacts(ctx, access.RepoModel, "Acme", "bert")

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/clamd"
-	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/modelfile"
 	"github.com/hubsec/trustlayer/internal/pickle"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
 )
 
 // EventInfected is the audit event type recorded on a repository owner
@@ -168,7 +168,7 @@ func (s *Scanner) audit(ctx context.Context, res Result) {
 		s.Log.WarnContext(ctx, "audit infected file: owner", "object", res.Object.String(), "err", err)
 		return
 	}
-	ev := identity.AuditEvent{Subject: subject, At: res.ScannedAt, Type: EventInfected, Details: map[string]string{
+	ev := audit.Event{Subject: subject, At: res.ScannedAt, Type: EventInfected, Details: map[string]string{
 		"repo": string(parts.Type) + "/" + parts.Namespace + "/" + parts.Name, "oid": parts.OID,
 		"version": res.Object.Version(), "reason": res.Reason, "signatures": joinNames(res.Signatures, res.Imports),
 	}}

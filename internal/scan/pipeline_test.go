@@ -16,15 +16,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/hubsec/trustlayer/internal/awsconfig"
 	"github.com/hubsec/trustlayer/internal/clamd/clamdtest"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/pickle"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
 	"github.com/hubsec/trustlayer/internal/scan/scantest"
-	"github.com/hubsec/trustlayer/internal/testenv"
 )
 
 // env is a scanner over DynamoDB Local, the S3 server and a real clamd.

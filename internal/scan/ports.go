@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/clamd"
-	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
 )
 
 // ErrObjectGone is returned by Objects when the object version no longer
@@ -102,7 +102,7 @@ type Queue interface {
 
 // AuditLog records audit events (dynamostore.Identity).
 type AuditLog interface {
-	AppendAudit(ctx context.Context, ev identity.AuditEvent) error
+	AppendAudit(ctx context.Context, ev audit.Event) error
 }
 
 // Owners resolves the audit subject of a repository's owner ("user:<id>"

@@ -9,11 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/hubsec/trustlayer/internal/authz"
-	"github.com/hubsec/trustlayer/internal/awsconfig"
-	"github.com/hubsec/trustlayer/internal/config"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/identityhttp"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	"github.com/hubsec/trustlayer/internal/platform/config"
 )
 
 // AWS loads the SDK configuration.

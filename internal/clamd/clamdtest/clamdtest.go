@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/clamd"
-	"github.com/hubsec/trustlayer/internal/testenv"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // Options configure the daemon. Zero values take the defaults shown.

@@ -3,9 +3,9 @@ package verifyhttp
 import (
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/apperr"
 	"github.com/hubsec/trustlayer/internal/commitverify"
-	"github.com/hubsec/trustlayer/internal/httpapi"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
 // FuzzVerifyBody feeds hostile bodies of POST .../commits/verify through
@@ -41,7 +41,7 @@ func FuzzVerifyBody(f *testing.F) {
 func clientError(t *testing.T, err error) {
 	t.Helper()
 	k := apperr.KindOf(err)
-	if s := k.Status(); s < 400 || s >= 500 {
+	if s := httpapi.Status(k); s < 400 || s >= 500 {
 		t.Fatalf("refusal %q maps to %d, want a 4xx", err, s)
 	}
 	if apperr.Public(err) == "" {

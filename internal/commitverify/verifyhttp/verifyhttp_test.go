@@ -21,11 +21,11 @@ import (
 	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/commitverify/verifyhttp"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/keyring"
-	"github.com/hubsec/trustlayer/internal/mail"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/repo"
 )
@@ -58,7 +58,7 @@ func newEnv(t *testing.T) *env {
 var codeRE = regexp.MustCompile(`code is (\d{8})`)
 
 // user signs up name with a verified name@example.com and logs in.
-func (e *env) user(name string) identity.Caller {
+func (e *env) user(name string) access.Caller {
 	e.t.Helper()
 	ctx := context.Background()
 	email := name + "@example.com"
@@ -85,7 +85,7 @@ func (e *env) user(name string) identity.Caller {
 
 // gpgKey makes an ed25519 signing key for name@example.com, uploads it to
 // c's account and returns the gpg fingerprint and our key id.
-func (e *env) gpgKey(c identity.Caller) (fpr, id string) {
+func (e *env) gpgKey(c access.Caller) (fpr, id string) {
 	e.t.Helper()
 	fpr = e.git.GenKey(c.Username+" <"+c.Username+"@example.com>", "ed25519", "sign", "never", 0)
 	k, err := e.keys.AddGPGKey(context.Background(), c, e.git.Export(fpr))
@@ -95,7 +95,7 @@ func (e *env) gpgKey(c identity.Caller) (fpr, id string) {
 	return fpr, k.ID
 }
 
-func (e *env) repo(c identity.Caller, name string, requireSigned bool) {
+func (e *env) repo(c access.Caller, name string, requireSigned bool) {
 	e.t.Helper()
 	ctx := context.Background()
 	if _, err := e.repos.Create(ctx, c, repo.CreateInput{Name: name, Type: access.RepoModel}); err != nil {
@@ -114,7 +114,7 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func (e *env) do(c identity.Caller, method, path string, body any) (int, string) {
+func (e *env) do(c access.Caller, method, path string, body any) (int, string) {
 	e.t.Helper()
 	var s string
 	if body != nil {
@@ -140,7 +140,7 @@ func (e *env) do(c identity.Caller, method, path string, body any) (int, string)
 	return res.StatusCode, res.Body
 }
 
-func (e *env) verify(c identity.Caller, path string, body any) verifyhttp.VerifyJSON {
+func (e *env) verify(c access.Caller, path string, body any) verifyhttp.VerifyJSON {
 	e.t.Helper()
 	got, out := e.do(c, "POST", path, body)
 	if got != 200 {
@@ -153,7 +153,7 @@ func (e *env) verify(c identity.Caller, path string, body any) verifyhttp.Verify
 	return v
 }
 
-func (e *env) record(c identity.Caller, path string) (int, verifyhttp.RecordJSON) {
+func (e *env) record(c access.Caller, path string) (int, verifyhttp.RecordJSON) {
 	e.t.Helper()
 	got, out := e.do(c, "GET", path, nil)
 	var r verifyhttp.RecordJSON
@@ -194,7 +194,7 @@ func TestSignedCommitEndToEnd(t *testing.T) {
 		t.Fatalf("GET record: got %d %+v", got, rec)
 	}
 	// Anyone who can read the repo reads the record (public repo).
-	if got, _ := e.record(identity.Caller{}, base+"/"+id+"/verification"); got != 200 {
+	if got, _ := e.record(access.Caller{}, base+"/"+id+"/verification"); got != 200 {
 		t.Fatalf("anonymous GET: got %d", got)
 	}
 
@@ -291,7 +291,7 @@ func TestRequireSignedCommitsRejectsUnsigned(t *testing.T) {
 		t.Fatalf("results: got %+v", v.Results)
 	}
 	// Anonymous callers are refused even if the route let them through.
-	if got, _ := e.do(identity.Caller{}, "POST", base+"/verify", map[string]any{"commits": []string{string(r.CatFile("commit", signed))}}); got != 401 {
+	if got, _ := e.do(access.Caller{}, "POST", base+"/verify", map[string]any{"commits": []string{string(r.CatFile("commit", signed))}}); got != 401 {
 		t.Fatalf("anonymous verify: got %d, want 401", got)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/httpapi"
 	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )

@@ -18,12 +18,12 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/dynamostore/dynamotest"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/keyring"
 	"github.com/hubsec/trustlayer/internal/keyring/keyringhttp"
-	"github.com/hubsec/trustlayer/internal/mail"
+	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
 
@@ -51,7 +51,7 @@ var codeRE = regexp.MustCompile(`code is (\d{8})`)
 
 // user signs up name with name@example.com, verifies the email from the
 // outbox, logs in and returns the session caller.
-func (e *env) user(name string) identity.Caller {
+func (e *env) user(name string) access.Caller {
 	e.t.Helper()
 	ctx := context.Background()
 	email := name + "@example.com"
@@ -88,7 +88,7 @@ func randHex(n int) string {
 
 // do sends a request through the API Gateway v2 adapter with c as the
 // authorizer's context, as Lambda would.
-func (e *env) do(c identity.Caller, method, path string, body any) (int, string) {
+func (e *env) do(c access.Caller, method, path string, body any) (int, string) {
 	e.t.Helper()
 	var s string
 	if body != nil {
@@ -114,7 +114,7 @@ func (e *env) do(c identity.Caller, method, path string, body any) (int, string)
 	return res.StatusCode, res.Body
 }
 
-func (e *env) must(want int, c identity.Caller, method, path string, body any) string {
+func (e *env) must(want int, c access.Caller, method, path string, body any) string {
 	e.t.Helper()
 	got, out := e.do(c, method, path, body)
 	if got != want {
@@ -241,7 +241,7 @@ func TestGPGKeyRefusals(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		caller identity.Caller
+		caller access.Caller
 		body   any
 		status int
 		want   string
@@ -253,8 +253,8 @@ func TestGPGKeyRefusals(t *testing.T) {
 		{"no verified email", alice, map[string]string{"armoredKey": g.Export(strangerFpr)}, 400, "none of its emails (mallory@example.com)"},
 		{"weak", alice, map[string]string{"armoredKey": g.Export(weakFpr)}, 400, "too weak"},
 		{"unknown field", alice, map[string]string{"key": g.Export(fpr)}, 400, "Unknown field"},
-		{"token caller", identity.Caller{Kind: access.KindUserToken, UserID: alice.UserID, Username: "alice", Role: access.TokenWrite}, map[string]string{"armoredKey": g.Export(fpr)}, 403, "logged-in session"},
-		{"anonymous", identity.Caller{}, map[string]string{"armoredKey": g.Export(fpr)}, 401, "Log in"},
+		{"token caller", access.Caller{Kind: access.KindUserToken, UserID: alice.UserID, Username: "alice", Role: access.TokenWrite}, map[string]string{"armoredKey": g.Export(fpr)}, 403, "logged-in session"},
+		{"anonymous", access.Caller{}, map[string]string{"armoredKey": g.Export(fpr)}, 401, "Log in"},
 		{"expired is accepted", alice, map[string]string{"armoredKey": g.Export(expiredFpr)}, 201, `"expires_at":"2020-09-13T12:26:41Z"`},
 		{"GitHub field name", alice, map[string]string{"armored_public_key": g.Export(fpr)}, 201, `"can_sign":true`},
 	}

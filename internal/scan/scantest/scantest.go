@@ -12,7 +12,7 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/testenv"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // EICAR is the standard 68-byte antivirus test file.

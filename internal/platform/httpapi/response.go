@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/hubsec/trustlayer/internal/apperr"
-	"github.com/hubsec/trustlayer/internal/logging"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/logging"
 )
 
 // JSON writes v as a JSON response with the given status.
@@ -17,6 +17,30 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Status is the one map from an error kind to an HTTP status.
+func Status(k apperr.Kind) int {
+	switch k {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
+	case apperr.Permission:
+		return http.StatusForbidden
+	case apperr.NotExist:
+		return http.StatusNotFound
+	case apperr.Exist:
+		return http.StatusConflict
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
 }
 
 // ErrorBody is the shape of every error response, as Hugging Face clients
@@ -30,7 +54,7 @@ type ErrorBody struct {
 // level, client errors at debug level. Internal text never reaches the body.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	kind := apperr.KindOf(err)
-	status := kind.Status()
+	status := Status(kind)
 	if status >= 500 {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	} else {

@@ -27,8 +27,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/hubsec/trustlayer/internal/config"
-	"github.com/hubsec/trustlayer/internal/httpapi"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
 // InvokePath is the Lambda invoke path served off Lambda.

@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/hubsec/trustlayer/internal/config"
-	"github.com/hubsec/trustlayer/internal/logging"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/logging"
 )
 
 // Main is every function's main: it loads the configuration (the needs name

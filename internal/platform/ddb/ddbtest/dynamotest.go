@@ -5,14 +5,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/awsconfig"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/hubsec/trustlayer/internal/dynamostore"
-	"github.com/hubsec/trustlayer/internal/table"
-	"github.com/hubsec/trustlayer/internal/testenv"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	table "github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // NewTable creates a fresh, uniquely named table on DynamoDB Local

@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
-	"github.com/hubsec/trustlayer/internal/config"
+	"github.com/hubsec/trustlayer/internal/platform/config"
 )
 
 // Message is one sent message as the outbox stores it.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/logging"
+	"github.com/hubsec/trustlayer/internal/platform/logging"
 )
 
 // Config holds every setting a function may use. Functions declare which of

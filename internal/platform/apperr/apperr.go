@@ -6,7 +6,6 @@ package apperr
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -26,28 +25,28 @@ const (
 	Unavailable                 // a dependency is down; try again (503)
 )
 
-// Status returns the HTTP status code for k.
-func (k Kind) Status() int {
+// String names k in a short sentence fit for a client, used when an error
+// of a client kind carries no message of its own.
+func (k Kind) String() string {
 	switch k {
 	case Invalid:
-		return http.StatusBadRequest
+		return "Bad Request"
 	case Unauthenticated:
-		return http.StatusUnauthorized
+		return "Unauthorized"
 	case Permission:
-		return http.StatusForbidden
+		return "Forbidden"
 	case NotExist:
-		return http.StatusNotFound
+		return "Not Found"
 	case Exist:
-		return http.StatusConflict
+		return "Conflict"
 	case TooLarge:
-		return http.StatusRequestEntityTooLarge
+		return "Request Entity Too Large"
 	case RateLimited:
-		return http.StatusTooManyRequests
+		return "Too Many Requests"
 	case Unavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
+		return "Service Unavailable"
 	}
+	return "Internal Server Error"
 }
 
 // Error is an error with a kind and a message that is safe to show the caller.
@@ -102,7 +101,7 @@ func Public(err error) string {
 		return "Service temporarily unavailable"
 	}
 	if e.Msg == "" {
-		return http.StatusText(e.Kind.Status())
+		return e.Kind.String()
 	}
 	return e.Msg
 }
