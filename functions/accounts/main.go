@@ -6,11 +6,15 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/identityhttp"
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
+	"github.com/hubsec/trustlayer/internal/identity/identityhttp"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
-	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {
@@ -18,10 +22,11 @@ func main() {
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	awsCfg, err := wire.AWS(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return err
 	}
-	svc, _ := wire.Identity(cfg, awsCfg, log, mail.FromConfig(cfg, awsCfg))
-	return serve.HTTP(cfg, log, identityhttp.Accounts(svc, log, wire.Orgs(cfg, awsCfg)))
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	svc := &identity.Service{Store: identityddb.Store{Table: table}, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper)}
+	return serve.HTTP(cfg, log, identityhttp.Accounts(svc, log, orgddb.Store{Table: table}))
 }

@@ -8,12 +8,16 @@ import (
 	"log/slog"
 
 	"github.com/hubsec/trustlayer/internal/commitverify"
-	"github.com/hubsec/trustlayer/internal/commitverify/verifyhttp"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
+	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyhttp"
+	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
-	"github.com/hubsec/trustlayer/internal/wire"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 )
 
 func main() {
@@ -21,12 +25,12 @@ func main() {
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	awsCfg, err := wire.AWS(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return err
 	}
-	table := wire.Table(cfg, awsCfg)
-	repos := &repo.Service{Store: dynamostore.Repos{Table: table}, Audit: dynamostore.Identity{Table: table}, Log: log}
-	svc := &commitverify.Service{Keys: dynamostore.Keys{Table: table}, Store: dynamostore.Commits{Table: table}, Repos: repos, Log: log}
-	return serve.HTTP(cfg, log, verifyhttp.Handler(svc, log))
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	repos := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Audit: table, Log: log}
+	svc := &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table}, Repos: repos, Log: log}
+	return serve.HTTP(cfg, log, commitverifyhttp.Handler(svc, log))
 }

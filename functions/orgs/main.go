@@ -6,11 +6,13 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/org"
-	"github.com/hubsec/trustlayer/internal/orghttp"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
+	"github.com/hubsec/trustlayer/internal/org/orghttp"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 )
 
@@ -23,8 +25,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	table := dynamostore.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
-	identities := dynamostore.Identity{Table: table}
-	svc := &org.Service{Store: dynamostore.Orgs{Table: table}, Users: identities, Audit: identities, Log: log}
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	svc := &org.Service{Store: orgddb.Store{Table: table}, Users: identityddb.Store{Table: table}, Audit: table, Log: log}
 	return serve.HTTP(cfg, log, orghttp.Handler(svc, log))
 }

@@ -6,12 +6,14 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
-	"github.com/hubsec/trustlayer/internal/repohttp"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
+	"github.com/hubsec/trustlayer/internal/repo/repohttp"
 )
 
 func main() {
@@ -23,7 +25,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	table := dynamostore.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
-	svc := &repo.Service{Store: dynamostore.Repos{Table: table}, Audit: dynamostore.Identity{Table: table}, Log: log}
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	svc := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Audit: table, Log: log}
 	return serve.HTTP(cfg, log, repohttp.Handler(svc, log, cfg.PublicURL))
 }

@@ -5,19 +5,22 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
+
+	"encoding/json"
 	"net/url"
 
 	"github.com/hubsec/trustlayer/internal/clamd"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
-	"github.com/hubsec/trustlayer/internal/wire"
+	"github.com/hubsec/trustlayer/internal/scan/scanddb"
 )
 
 func main() {
@@ -29,11 +32,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	awsCfg, err := wire.AWS(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return err
 	}
-	table := wire.Table(cfg, awsCfg)
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	u, _ := url.Parse(cfg.ClamdAddress) // checked by config.NeedClamd
 	addr := u.Host
 	if u.Scheme == "unix" {
@@ -41,11 +44,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	s := &scan.Scanner{
 		Bucket:   cfg.Bucket,
-		Store:    dynamostore.Scans{Table: table},
+		Store:    scanddb.Store{Table: table},
 		Objects:  s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket),
 		AV:       &clamd.Client{Network: u.Scheme, Address: addr, ReadTimeout: cfg.ScanTimeout},
-		Audit:    dynamostore.Identity{Table: table},
-		Owners:   scan.RepoOwners{Repos: &repo.Service{Store: dynamostore.Repos{Table: table}, Log: log}},
+		Audit:    table,
+		Owners:   scan.RepoOwners{Repos: &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Log: log}},
 		Settings: settings,
 		Log:      log,
 	}

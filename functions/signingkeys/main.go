@@ -7,12 +7,14 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
 	"github.com/hubsec/trustlayer/internal/keyring/keyringhttp"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
-	"github.com/hubsec/trustlayer/internal/wire"
 )
 
 func main() {
@@ -20,12 +22,11 @@ func main() {
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	awsCfg, err := wire.AWS(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return err
 	}
-	table := wire.Table(cfg, awsCfg)
-	ids := dynamostore.Identity{Table: table}
-	svc := &keyring.Service{Store: dynamostore.Keys{Table: table}, Emails: ids, Audit: ids, Log: log}
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	svc := &keyring.Service{Store: keyringddb.Store{Table: table}, Emails: identityddb.Store{Table: table}, Audit: table, Log: log}
 	return serve.HTTP(cfg, log, keyringhttp.Handler(svc, log))
 }

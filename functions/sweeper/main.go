@@ -5,15 +5,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"encoding/json"
+
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
-	"github.com/hubsec/trustlayer/internal/wire"
+	"github.com/hubsec/trustlayer/internal/scan/scanddb"
 )
 
 func main() {
@@ -25,12 +27,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	awsCfg, err := wire.AWS(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return err
 	}
 	w := &scan.Sweeper{
-		Store:    dynamostore.Scans{Table: wire.Table(cfg, awsCfg)},
+		Store:    scanddb.Store{Table: ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}},
 		Queue:    lambdaqueue.New(awsCfg, cfg.ScannerFunction),
 		Settings: settings,
 		Log:      log,

@@ -7,16 +7,20 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/lfs"
+	"github.com/hubsec/trustlayer/internal/lfs/lfsddb"
+	"github.com/hubsec/trustlayer/internal/lfs/lfshttp"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
-	"github.com/hubsec/trustlayer/internal/wire"
+	"github.com/hubsec/trustlayer/internal/scan/scanddb"
 )
 
 func main() {
@@ -28,23 +32,23 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	awsCfg, err := wire.AWS(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return err
 	}
-	table := wire.Table(cfg, awsCfg)
-	repos := dynamostore.Repos{Table: table}
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	orgs := orgddb.Store{Table: table}
 	svc := &lfs.Service{
-		Repos:     &repo.Service{Store: repos, Log: log},
-		Roles:     repos,
-		Files:     dynamostore.LFSFiles{Table: table},
+		Repos:     &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgs, Log: log},
+		Roles:     orgs,
+		Files:     lfsddb.Files{Table: table},
 		Objects:   s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket),
-		Scans:     dynamostore.Scans{Table: table},
+		Scans:     scanddb.Store{Table: table},
 		Queue:     lambdaqueue.New(awsCfg, cfg.ScannerFunction),
 		Settings:  settings,
 		Bucket:    cfg.Bucket,
 		PublicURL: cfg.PublicURL,
 		Log:       log,
 	}
-	return serve.HTTP(cfg, log, lfs.Handler(svc, log))
+	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log))
 }

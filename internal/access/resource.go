@@ -74,3 +74,10 @@ func (r Resource) valid() bool {
 	}
 	return false
 }
+
+// RepoFacts is what a decision needs to know of a repository beyond its
+// name: its visibility and the kind of its owner.
+type RepoFacts struct {
+	Private bool
+	Owner   OwnerKind
+}

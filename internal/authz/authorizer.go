@@ -109,7 +109,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	// The repo's facts do not depend on the caller: fetch them while the
 	// credential is resolved.
 	type repoResult struct {
-		f     RepoFacts
+		f     access.RepoFacts
 		found bool
 		err   error
 	}

@@ -28,7 +28,7 @@ import (
 type fakeWorld struct {
 	tokens   map[string]access.Caller  // secret -> caller
 	roles    map[string]access.OrgRole // org/user -> role
-	repos    map[string]RepoFacts      // ns/name -> facts
+	repos    map[string]access.RepoFacts      // ns/name -> facts
 	orgToks  map[string]string         // hash -> org
 	failNext bool
 	calls    int
@@ -50,7 +50,7 @@ func (w *fakeWorld) OrgRole(_ context.Context, org, user string) (access.OrgRole
 	return w.roles[org+"/"+user], nil
 }
 
-func (w *fakeWorld) RepoFacts(_ context.Context, _ access.RepoType, ns, name string) (RepoFacts, bool, error) {
+func (w *fakeWorld) RepoFacts(_ context.Context, _ access.RepoType, ns, name string) (access.RepoFacts, bool, error) {
 	w.calls++
 	f, ok := w.repos[ns+"/"+name]
 	return f, ok, nil
@@ -88,7 +88,7 @@ func newFixture(t *testing.T) *fixture {
 			f.otherWrite: {Kind: access.KindUserToken, UserID: "u2", Username: "bob", TokenID: "t3", Role: access.TokenWrite},
 		},
 		roles: map[string]access.OrgRole{"acme/alice": access.RoleWrite},
-		repos: map[string]RepoFacts{
+		repos: map[string]access.RepoFacts{
 			"alice/private-model": {Private: true, Owner: access.OwnerUser},
 			"alice/public-model":  {Private: false, Owner: access.OwnerUser},
 			"acme/secret":         {Private: true, Owner: access.OwnerOrg},

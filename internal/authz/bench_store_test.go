@@ -16,25 +16,19 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/authz"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/identity"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
-type facts struct {
-	dynamostore.Orgs
-	dynamostore.Repos
-}
-
-func (f facts) OrgRole(ctx context.Context, org, user string) (access.OrgRole, error) {
-	return f.Orgs.OrgRole(ctx, org, user)
-}
-
 // countingDB counts store calls, to prove malformed tokens touch nothing.
 type countingDB struct {
-	dynamostore.DB
+	ddb.DB
 	calls atomic.Int64
 }
 
@@ -46,18 +40,18 @@ func (c *countingDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o .
 type storeFixture struct {
 	a      *authz.Authorizer
 	db     *countingDB
-	tbl    dynamostore.Table
+	tbl    ddb.Table
 	secret string
 }
 
 var codeRE = regexp.MustCompile(`code is (\d{8})`)
 
 func newStoreFixture(b testing.TB) storeFixture {
-	t := dynamotest.NewTable(b)
+	t := ddbtest.NewTable(b)
 	db := &countingDB{DB: t.DB}
 	t.DB = db
 	box := mail.Outbox{Dir: b.TempDir()}
-	store := dynamostore.Identity{Table: t}
+	store := identityddb.Store{Table: t}
 	svc := &identity.Service{Store: store, Mailer: box}
 	ctx := context.Background()
 	if _, _, err := svc.Signup(ctx, identity.SignupInput{Username: "bench", Email: "bench@example.com", Password: "long enough pw"}, ""); err != nil {
@@ -72,7 +66,7 @@ func newStoreFixture(b testing.TB) storeFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := &authz.Authorizer{Auth: svc, Facts: facts{dynamostore.Orgs{Table: t}, dynamostore.Repos{Table: t}}}
+	a := &authz.Authorizer{Auth: svc, Facts: authz.JoinFacts(orgddb.Store{Table: t}, repoddb.Store{Table: t})}
 	return storeFixture{a: a, db: db, tbl: t, secret: secret.Reveal()}
 }
 

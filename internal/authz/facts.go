@@ -11,21 +11,35 @@ import (
 	"github.com/hubsec/trustlayer/internal/access"
 )
 
-// RepoFacts is what the policy needs to know of a repository.
-type RepoFacts struct {
-	Private bool
-	Owner   access.OwnerKind
-}
-
 // Facts loads, per request and strongly consistent, what a decision needs
-// beyond the credential. Implemented by dynamostore.Orgs / dynamostore.Repos.
+// beyond the credential. JoinFacts builds it from the organization and repository stores.
 type Facts interface {
 	// OrgRole returns user's role in org, or "" when user is not a member
 	// (or org does not exist).
 	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
 	// RepoFacts returns a repository's visibility and owner kind; found is
 	// false when there is no such repository.
-	RepoFacts(ctx context.Context, typ access.RepoType, namespace, name string) (f RepoFacts, found bool, err error)
+	RepoFacts(ctx context.Context, typ access.RepoType, namespace, name string) (f access.RepoFacts, found bool, err error)
 	// OrgByTokenHash resolves an org API token (by its hash) to its org.
 	OrgByTokenHash(ctx context.Context, hash string) (org string, found bool, err error)
+}
+
+// OrgFacts is the organizations' part of Facts.
+type OrgFacts interface {
+	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
+	OrgByTokenHash(ctx context.Context, hash string) (org string, found bool, err error)
+}
+
+// RepoFactsSource is the repositories' part of Facts.
+type RepoFactsSource interface {
+	RepoFacts(ctx context.Context, typ access.RepoType, namespace, name string) (access.RepoFacts, bool, error)
+}
+
+// JoinFacts returns the Facts of an organization store and a repository
+// store.
+func JoinFacts(orgs OrgFacts, repos RepoFactsSource) Facts { return joined{orgs, repos} }
+
+type joined struct {
+	OrgFacts
+	RepoFactsSource
 }

@@ -10,11 +10,13 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/commitverify"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/keyring"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/signature"
 )
@@ -33,9 +35,9 @@ func (freshRepos) Info(_ context.Context, _ access.Caller, typ access.RepoType, 
 // the DynamoDB-backed KeyDirectory and Store (DynamoDB Local), one commit
 // per push and 50 per push, and reports the time per commit.
 func BenchmarkVerifyPush(b *testing.B) {
-	tb := dynamotest.NewTable(b)
+	tb := ddbtest.NewTable(b)
 	ctx := context.Background()
-	ids := dynamostore.Identity{Table: tb}
+	ids := identityddb.Store{Table: tb}
 	u := identity.User{ID: "benchuser", Name: "alice"}
 	if err := ids.CreateUser(ctx, u, identity.Email{Address: "alice@example.com", UserID: u.ID, Verified: true}); err != nil {
 		b.Fatal(err)
@@ -43,7 +45,7 @@ func BenchmarkVerifyPush(b *testing.B) {
 	alice := access.Caller{Kind: access.KindSession, UserID: u.ID, Username: u.Name}
 	g := gittest.New(b)
 	fpr := g.GenKey("Alice <alice@example.com>", "ed25519", "sign", "never", 0)
-	keys := &keyring.Service{Store: dynamostore.Keys{Table: tb}, Emails: ids}
+	keys := &keyring.Service{Store: keyringddb.Store{Table: tb}, Emails: ids}
 	if _, err := keys.AddGPGKey(ctx, alice, g.Export(fpr)); err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func BenchmarkVerifyPush(b *testing.B) {
 		id := r.Commit("Alice", "alice@example.com", gittest.Signer{Format: "openpgp", Key: fpr}, fmt.Sprintf("c%d", i))
 		objs = append(objs, commitverify.Object{Kind: signature.Commit, Raw: r.CatFile("commit", id), Label: fmt.Sprintf("commits[%d]", i)})
 	}
-	svc := &commitverify.Service{Keys: dynamostore.Keys{Table: tb}, Store: dynamostore.Commits{Table: tb}, Repos: freshRepos{}}
+	svc := &commitverify.Service{Keys: keyringddb.Store{Table: tb}, Store: commitverifyddb.Store{Table: tb}, Repos: freshRepos{}}
 	for _, batch := range []int{1, 50} {
 		b.Run(fmt.Sprintf("commits=%d", batch), func(b *testing.B) {
 			var total time.Duration

@@ -10,20 +10,20 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
 )
 
-func newService(t *testing.T) (*identity.Service, dynamostore.Identity, mail.Outbox) {
+func newService(t *testing.T) (*identity.Service, identityddb.Store, mail.Outbox) {
 	return newServiceB(t)
 }
 
-func newServiceB(t testing.TB) (*identity.Service, dynamostore.Identity, mail.Outbox) {
+func newServiceB(t testing.TB) (*identity.Service, identityddb.Store, mail.Outbox) {
 	t.Helper()
-	store := dynamostore.Identity{Table: dynamotest.NewTable(t)}
+	store := identityddb.Store{Table: ddbtest.NewTable(t)}
 	box := mail.Outbox{Dir: t.TempDir()}
 	return &identity.Service{Store: store, Mailer: box, CodePepper: []byte("pepper")}, store, box
 }
@@ -237,7 +237,7 @@ func TestEmailCodeSingleUseAndAttempts(t *testing.T) {
 	}
 }
 
-func countLookupItems(t *testing.T, store dynamostore.Identity, tokenID string) int {
+func countLookupItems(t *testing.T, store identityddb.Store, tokenID string) int {
 	t.Helper()
 	n, err := store.CountTokenLookups(context.Background(), tokenID)
 	if err != nil {

@@ -107,7 +107,7 @@ type Emails interface {
 	EmailByAddress(ctx context.Context, addr string) (identity.Email, error)
 }
 
-// AuditLog records security events (identity.Store implements it).
+// AuditLog records security events (ddb.Table implements it).
 type AuditLog interface {
 	AppendAudit(ctx context.Context, ev audit.Event) error
 }

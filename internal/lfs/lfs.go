@@ -5,7 +5,7 @@
 // The authorizer has already authenticated the caller and checked
 // repo.read (batch) or repo.write (verify); the batch handler decides
 // repo.write itself for uploads, which it only learns from the body.
-// Storage and S3 are ports: dynamostore.LFSFiles, dynamostore.Scans and
+// Storage and S3 are ports: lfsddb.Files, scanddb.Store and
 // scan/s3objects implement them.
 package lfs
 
@@ -58,7 +58,7 @@ func (f File) Ref(bucket string) scan.ObjectRef {
 	return scan.ObjectRef{Bucket: bucket, Key: f.Key, VersionID: f.VersionID, ETag: f.ETag, Size: f.Size}
 }
 
-// Files stores repositories' LFS files (dynamostore.LFSFiles).
+// Files stores repositories' LFS files (lfsddb.Files).
 type Files interface {
 	PutFile(ctx context.Context, f File) error
 	File(ctx context.Context, typ access.RepoType, ns, name, oid string) (File, bool, error)
@@ -73,7 +73,7 @@ type Objects interface {
 }
 
 // Repos reads repositories and organization roles (*repo.Service and
-// dynamostore.Repos).
+// repoddb.Store).
 type Repos interface {
 	Get(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error)
 }

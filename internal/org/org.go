@@ -2,7 +2,7 @@
 // their roles (read, write, admin), the "require signed commits" setting and
 // the organization API token (api_org_). It holds the rules and asks
 // access.Decide, with the caller's role loaded for this request, before every
-// change; storage is a port (Store) implemented by dynamostore.Orgs.
+// change; storage is a port (Store) implemented by orgddb.Store.
 //
 // Organization names share one namespace with user names: creating an
 // organization claims its name with the same item a sign-up claims.
@@ -115,7 +115,7 @@ type Users interface {
 	UserByName(ctx context.Context, name string) (identity.User, error)
 }
 
-// AuditLog stores and lists audit events (identity.Store satisfies it).
+// AuditLog stores and lists audit events (ddb.Table satisfies it).
 type AuditLog interface {
 	AppendAudit(ctx context.Context, ev audit.Event) error
 	Audit(ctx context.Context, subject string, limit int, cursor string) ([]audit.Event, string, error)

@@ -3,7 +3,7 @@
 // "require signed commits" setting. Every change asks access.Decide with
 // the facts loaded for this request (the caller's role in the owner
 // organization now, the repository's owner and visibility); storage is a
-// port (Store) implemented by dynamostore.Repos.
+// port (Store) implemented by repoddb.Store.
 //
 // A repository that does not exist and a private one the caller cannot see
 // get the same answer: 401 for an anonymous caller, 404 for anyone else.
@@ -77,10 +77,6 @@ type Store interface {
 	// Namespace resolves a user or organization name (any letter case)
 	// through its name claim.
 	Namespace(ctx context.Context, name string) (Namespace, error)
-	// OrgRole returns user's role in org now, "" for none.
-	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
-	// OrgRequiresSignedCommits reads an organization's setting.
-	OrgRequiresSignedCommits(ctx context.Context, org string) (bool, error)
 
 	// CreateRepo stores r on condition that no repository of its type has
 	// its name in its namespace (letter case ignored) and that the
@@ -99,6 +95,14 @@ type Store interface {
 	UpdateRepo(ctx context.Context, r Repo, ch SettingsChange, at time.Time) (Repo, error)
 	// ReposOf lists a namespace's repositories of every type.
 	ReposOf(ctx context.Context, namespace string) ([]Repo, error)
+}
+
+// Orgs is what repositories need to know of organizations.
+type Orgs interface {
+	// OrgRole returns user's role in org now, "" for none.
+	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
+	// OrgRequiresSignedCommits reads an organization's setting.
+	OrgRequiresSignedCommits(ctx context.Context, org string) (bool, error)
 }
 
 // Audit event types, recorded on the owner's subject.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/org"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/audit"
 	"github.com/hubsec/trustlayer/internal/platform/store"
@@ -19,7 +18,8 @@ import (
 // Service applies the repository rules over a Store.
 type Service struct {
 	Store Store
-	Audit org.AuditLog // identity.Store satisfies it
+	Orgs  Orgs
+	Audit audit.Log
 	Log   *slog.Logger
 	Now   func() time.Time // time.Now when nil
 }
@@ -59,7 +59,7 @@ func (s *Service) roles(ctx context.Context, c access.Caller, nss ...Namespace) 
 		if _, ok := out[ns.Name]; ok {
 			continue
 		}
-		r, err := s.Store.OrgRole(ctx, ns.Name, c.Username)
+		r, err := s.Orgs.OrgRole(ctx, ns.Name, c.Username)
 		if err != nil {
 			return nil, fmt.Errorf("read role in %s: %w", ns.Name, err)
 		}
@@ -286,7 +286,7 @@ func (s *Service) withOrgPolicy(ctx context.Context, r Repo) (Repo, error) {
 	if r.Owner != access.OwnerOrg {
 		return r, nil
 	}
-	req, err := s.Store.OrgRequiresSignedCommits(ctx, r.Namespace)
+	req, err := s.Orgs.OrgRequiresSignedCommits(ctx, r.Namespace)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Repo{}, fmt.Errorf("read org policy %s: %w", r.Namespace, err)
 	}

@@ -17,13 +17,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/hubsec/trustlayer/internal/clamd/clamdtest"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/pickle"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/testenv"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
+	"github.com/hubsec/trustlayer/internal/scan/scanddb"
 	"github.com/hubsec/trustlayer/internal/scan/scantest"
 )
 
@@ -33,7 +33,7 @@ type env struct {
 	s3      *s3.Client
 	bucket  string
 	objects *s3objects.Objects
-	store   dynamostore.Scans
+	store   scanddb.Store
 	clamd   *clamdtest.Server
 	scanner *scan.Scanner
 }
@@ -57,10 +57,10 @@ func newS3(t testing.TB) (*s3.Client, string) {
 
 func newEnv(t *testing.T, mode scan.Mode) *env {
 	t.Helper()
-	table := dynamotest.NewTable(t)
+	table := ddbtest.NewTable(t)
 	c, bucket := newS3(t)
 	srv := clamdtest.Start(t, clamdtest.Options{})
-	e := &env{t: t, s3: c, bucket: bucket, objects: s3objects.New(c, bucket), store: dynamostore.Scans{Table: table}, clamd: srv}
+	e := &env{t: t, s3: c, bucket: bucket, objects: s3objects.New(c, bucket), store: scanddb.Store{Table: table}, clamd: srv}
 	e.scanner = &scan.Scanner{Store: e.store, Objects: e.objects, AV: srv.Client(),
 		Settings: scan.Settings{Mode: mode, MaxAVBytes: scan.DefaultMaxAVBytes, Timeout: time.Minute, Grace: time.Minute, MaxAttempts: 3},
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil))}

@@ -62,7 +62,7 @@ type CacheEntry struct {
 	ScannedAt     time.Time
 }
 
-// Store keeps results (dynamostore.Scans implements it).
+// Store keeps results (scanddb.Store implements it).
 type Store interface {
 	// Claim marks the version pending for run with deadline, on condition
 	// that it has no result, or a queued or stuck (deadline before now)
@@ -100,7 +100,7 @@ type Queue interface {
 	Enqueue(ctx context.Context, refs []ObjectRef) error
 }
 
-// AuditLog records audit events (dynamostore.Identity).
+// AuditLog records audit events (ddb.Table implements it).
 type AuditLog interface {
 	AppendAudit(ctx context.Context, ev audit.Event) error
 }

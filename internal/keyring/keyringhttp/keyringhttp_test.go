@@ -17,12 +17,13 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
 	"github.com/hubsec/trustlayer/internal/keyring/keyringhttp"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
@@ -31,17 +32,17 @@ type env struct {
 	t    *testing.T
 	ids  *identity.Service
 	box  mail.Outbox
-	keys dynamostore.Keys
+	keys keyringddb.Store
 	h    http.Handler
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	tb := dynamotest.NewTable(t)
-	store := dynamostore.Identity{Table: tb}
+	tb := ddbtest.NewTable(t)
+	store := identityddb.Store{Table: tb}
 	box := mail.Outbox{Dir: t.TempDir()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	keys := dynamostore.Keys{Table: tb}
+	keys := keyringddb.Store{Table: tb}
 	svc := &keyring.Service{Store: keys, Emails: store, Audit: store, Log: log}
 	return &env{t: t, ids: &identity.Service{Store: store, Mailer: box, CodePepper: []byte("pepper")}, box: box, keys: keys,
 		h: keyringhttp.Handler(svc, log)}

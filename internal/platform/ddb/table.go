@@ -1,8 +1,14 @@
-// Package table defines the one DynamoDB table every function shares. The
+// Package ddb holds what every store shares on the one DynamoDB table: the
+// table's definition (Shape), a handle with get/query/transaction helpers,
+// condition errors, and the items several domains read (name and email claims,
+// audit events). It imports no domain package; each domain keeps its own
+// items in internal/<domain>/<domain>ddb.
+//
+// Shape defines the one DynamoDB table every function shares. The
 // definition here is the source of truth: the local stack creates the table
 // from it, and tests fail if template.yaml or localstack/ drift from it.
 // docs/data-model.md lists the access patterns.
-package table
+package ddb
 
 import (
 	"context"

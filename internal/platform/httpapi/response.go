@@ -53,17 +53,61 @@ type ErrorBody struct {
 // the one place errors are logged: 5xx with their internal cause at error
 // level, client errors at debug level. Internal text never reaches the body.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	ErrorAs(w, r, log, err, HubBody)
+}
+
+// Body picks the shape of an error response.
+type Body int
+
+// The error body shapes.
+const (
+	// HubBody is `{"error": "..."}`, as Hugging Face clients read it.
+	HubBody Body = iota
+	// LFSBody is the Git LFS API's `{"message", "request_id"}` in
+	// application/vnd.git-lfs+json; invalid requests answer 422 and a 401
+	// carries LFS-Authenticate, as git-lfs expects.
+	LFSBody
+)
+
+// LFSMediaType is the Git LFS JSON media type.
+const LFSMediaType = "application/vnd.git-lfs+json"
+
+// ErrorAs is Error with the body shape of an API other than the Hub's.
+func ErrorAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, body Body) {
 	kind := apperr.KindOf(err)
 	status := Status(kind)
+	if body == LFSBody && kind == apperr.Invalid {
+		status = http.StatusUnprocessableEntity
+	}
 	if status >= 500 {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	} else {
 		log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", apperr.Public(err))
 	}
+	if body == LFSBody {
+		if status == http.StatusUnauthorized {
+			w.Header().Set("LFS-Authenticate", `Basic realm="trustlayer"`)
+			w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
+		}
+		writeTyped(w, LFSMediaType, status, struct {
+			Message   string `json:"message"`
+			RequestID string `json:"request_id,omitempty"`
+		}{apperr.Public(err), RequestIDOf(r)})
+		return
+	}
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="trustlayer"`)
 	}
 	JSON(w, status, ErrorBody{Error: apperr.Public(err)})
+}
+
+// LFS writes v as a Git LFS JSON response.
+func LFS(w http.ResponseWriter, status int, v any) { writeTyped(w, LFSMediaType, status, v) }
+
+func writeTyped(w http.ResponseWriter, mediaType string, status int, v any) {
+	w.Header().Set("Content-Type", mediaType)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // NotFound answers every request that no route matched with a JSON 404.

@@ -5,13 +5,12 @@
 package orghttp
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/identityhttp"
 	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/platform/audit/audithttp"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
@@ -210,7 +209,7 @@ func (a *api) revokeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) audit(w http.ResponseWriter, r *http.Request) {
-	limit, cursor, err := identityhttp.AuditQuery(r)
+	limit, cursor, err := audithttp.Query(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -220,24 +219,5 @@ func (a *api) audit(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	identityhttp.WriteAudit(w, events, next)
-}
-
-// Directory lists a user's organizations for whoami-v2: it implements
-// identityhttp.OrgDirectory over an org.Service.
-type Directory struct{ Service *org.Service }
-
-var _ identityhttp.OrgDirectory = Directory{}
-
-// OrgsOf implements identityhttp.OrgDirectory.
-func (d Directory) OrgsOf(ctx context.Context, username string) ([]identityhttp.OrgMembership, error) {
-	list, err := d.Service.OrgsOf(ctx, username)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]identityhttp.OrgMembership, 0, len(list))
-	for _, m := range list {
-		out = append(out, identityhttp.OrgMembership{ID: m.OrgID, Name: m.Org, Fullname: m.Fullname, Role: string(m.Role)})
-	}
-	return out, nil
+	audithttp.Write(w, events, next)
 }

@@ -1,8 +1,8 @@
-// Package verifyhttp is the HTTP face of package commitverify: the commits
+// Package commitverifyhttp is the HTTP face of package commitverify: the commits
 // function. POST .../commits/verify takes the raw objects of a push and
 // answers each verdict and the push decision; GET
 // .../commits/{sha}/verification reads a stored record.
-package verifyhttp
+package commitverifyhttp
 
 import (
 	"encoding/base64"

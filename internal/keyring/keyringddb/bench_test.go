@@ -1,4 +1,4 @@
-package dynamostore_test
+package keyringddb_test
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/keyring"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 )
 
 // BenchmarkGPGKeyUpload times keyring.Service.AddGPGKey (parse, email
@@ -25,9 +26,9 @@ import (
 // same run, and reports p50/p99 of both and their ratio.
 func BenchmarkGPGKeyUpload(b *testing.B) {
 	const n = 50
-	tb := dynamotest.NewTable(b)
+	tb := ddbtest.NewTable(b)
 	ctx := context.Background()
-	ids := dynamostore.Identity{Table: tb}
+	ids := identityddb.Store{Table: tb}
 	g := gittest.New(b)
 	var armored []string
 	for i := 0; i < n; i++ {
@@ -35,7 +36,7 @@ func BenchmarkGPGKeyUpload(b *testing.B) {
 		g.AddSubkey(fpr, "cv25519", "encr", "never", 0)
 		armored = append(armored, g.Export(fpr))
 	}
-	svc := &keyring.Service{Store: dynamostore.Keys{Table: tb}, Emails: ids, Audit: ids}
+	svc := &keyring.Service{Store: keyringddb.Store{Table: tb}, Emails: ids, Audit: ids}
 	callers := make([]access.Caller, n)
 	for i := range callers {
 		u := identity.User{ID: fmt.Sprintf("bench%d", i), Name: fmt.Sprintf("u%d", i)}

@@ -1,4 +1,4 @@
-package verifyhttp
+package commitverifyhttp
 
 import (
 	"testing"

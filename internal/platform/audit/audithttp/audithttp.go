@@ -1,4 +1,5 @@
-package identityhttp
+// Package audithttp answers audit listings, for users' and organizations' logs alike.
+package audithttp
 
 import (
 	"net/http"
@@ -10,9 +11,9 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 )
 
-// AuditQuery reads ?limit (1 to 100, default 50) and ?cursor of an audit
+// Query reads ?limit (1 to 100, default 50) and ?cursor of an audit
 // listing, for users' and organizations' audit logs alike.
-func AuditQuery(r *http.Request) (limit int, cursor string, err error) {
+func Query(r *http.Request) (limit int, cursor string, err error) {
 	limit = 50
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -24,8 +25,8 @@ func AuditQuery(r *http.Request) (limit int, cursor string, err error) {
 	return limit, r.URL.Query().Get("cursor"), nil
 }
 
-// WriteAudit answers an audit page: {"events": [...], "nextCursor": "..."}.
-func WriteAudit(w http.ResponseWriter, events []audit.Event, next string) {
+// Write answers an audit page: {"events": [...], "nextCursor": "..."}.
+func Write(w http.ResponseWriter, events []audit.Event, next string) {
 	type evJSON struct {
 		Type     string            `json:"type"`
 		At       time.Time         `json:"at"`

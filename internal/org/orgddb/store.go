@@ -1,10 +1,9 @@
-package dynamostore
+package orgddb
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,13 +13,14 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
-// Orgs implements org.Store, and the organization half of authz.Facts.
-type Orgs struct{ Table }
+// Store implements org.Store, and the organization half of authz.Facts.
+type Store struct{ ddb.Table }
 
-var _ org.Store = Orgs{}
+var _ org.Store = Store{}
 
 // orgItem is an organization's profile: pk ORG#<lower(name)>, sk PROFILE.
 // Admins counts the members with role admin; the last-admin rule is a
@@ -72,12 +72,10 @@ const (
 	orgTokenSK   = "ORGTOKEN"
 )
 
-func orgPK(name string) string          { return "ORG#" + lower(name) }
-func memberSK(user string) string       { return "MEMBER#" + lower(user) }
-func memberOfPK(user string) string     { return "MEMBEROF#" + lower(user) }
-func orgTokenPK(hash string) string     { return "ORGTOKEN#" + hash }
-func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func num(n int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: strconv.Itoa(n)} }
+func orgPK(name string) string      { return "ORG#" + ddb.Lower(name) }
+func memberSK(user string) string   { return "MEMBER#" + ddb.Lower(user) }
+func memberOfPK(user string) string { return "MEMBEROF#" + ddb.Lower(user) }
+func orgTokenPK(hash string) string { return "ORGTOKEN#" + hash }
 
 func (it orgItem) domain() org.Org {
 	return org.Org{ID: it.ID, Name: it.Name, Fullname: it.Fullname, Description: it.Description, AvatarURL: it.AvatarURL,
@@ -97,18 +95,18 @@ func toMemberItem(o org.Org, m org.Member) memberItem {
 // CreateOrg claims the name with the NAME# item users claim theirs with
 // (kind "org"), writes the profile with one admin and the creator's
 // membership, in one transaction.
-func (s Orgs) CreateOrg(ctx context.Context, o org.Org, creator org.Member) error {
+func (s Store) CreateOrg(ctx context.Context, o org.Org, creator org.Member) error {
 	if o.Links == nil {
 		o.Links = []string{}
 	}
 	items := []types.TransactWriteItem{
-		s.putNew(nameItem{PK: namePK(o.Name), SK: "NAME", Kind: "org", ID: o.ID, Name: o.Name}),
-		s.putNew(orgItem{PK: orgPK(o.Name), SK: orgProfileSK, ID: o.ID, Name: o.Name, Fullname: o.Fullname,
+		s.PutNew(ddb.NameClaim{PK: ddb.NamePK(o.Name), SK: "NAME", Kind: "org", ID: o.ID, Name: o.Name}),
+		s.PutNew(orgItem{PK: orgPK(o.Name), SK: orgProfileSK, ID: o.ID, Name: o.Name, Fullname: o.Fullname,
 			Description: o.Description, AvatarURL: o.AvatarURL, Links: o.Links, CreatedAt: o.CreatedAt, Admins: 1}),
-		s.putNew(toMemberItem(o, creator)),
+		s.PutNew(toMemberItem(o, creator)),
 	}
-	err := s.transact(ctx, items)
-	if conditionFailed(err) {
+	err := s.Transact(ctx, items)
+	if ddb.ConditionFailed(err) {
 		return &store.ExistsError{Field: "name"}
 	}
 	if err != nil {
@@ -118,16 +116,16 @@ func (s Orgs) CreateOrg(ctx context.Context, o org.Org, creator org.Member) erro
 }
 
 // OrgByName reads a profile (strongly consistent).
-func (s Orgs) OrgByName(ctx context.Context, name string) (org.Org, error) {
+func (s Store) OrgByName(ctx context.Context, name string) (org.Org, error) {
 	var it orgItem
-	if err := s.get(ctx, orgPK(name), orgProfileSK, &it); err != nil {
-		return org.Org{}, notFound(err)
+	if err := s.Get(ctx, orgPK(name), orgProfileSK, &it); err != nil {
+		return org.Org{}, ddb.NotFound(err)
 	}
 	return it.domain(), nil
 }
 
 // UpdateOrg sets the changed fields, on condition that the org exists.
-func (s Orgs) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.Org, error) {
+func (s Store) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.Org, error) {
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{}
 	expr := ""
@@ -143,18 +141,18 @@ func (s Orgs) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.Or
 		expr += n + " = :" + attr
 	}
 	if ch.Fullname != nil {
-		set("fullname", str(*ch.Fullname))
+		set("fullname", ddb.S(*ch.Fullname))
 	}
 	if ch.Description != nil {
-		set("description", str(*ch.Description))
+		set("description", ddb.S(*ch.Description))
 	}
 	if ch.AvatarURL != nil {
-		set("avatarUrl", str(*ch.AvatarURL))
+		set("avatarUrl", ddb.S(*ch.AvatarURL))
 	}
 	if ch.Links != nil {
 		l := make([]types.AttributeValue, 0, len(*ch.Links))
 		for _, v := range *ch.Links {
-			l = append(l, str(v))
+			l = append(l, ddb.S(v))
 		}
 		set("links", &types.AttributeValueMemberL{Value: l})
 	}
@@ -166,12 +164,12 @@ func (s Orgs) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.Or
 	}
 	names["#pk"] = "pk"
 	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: key(orgPK(name), orgProfileSK),
+		TableName: aws.String(s.Name), Key: ddb.Key(orgPK(name), orgProfileSK),
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("attribute_exists(#pk)"),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		ReturnValues: types.ReturnValueAllNew,
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return org.Org{}, store.ErrNotFound
 	}
 	if err != nil {
@@ -185,27 +183,27 @@ func (s Orgs) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.Or
 }
 
 // Member reads one membership (strongly consistent).
-func (s Orgs) Member(ctx context.Context, orgName, user string) (org.Member, error) {
+func (s Store) Member(ctx context.Context, orgName, user string) (org.Member, error) {
 	var it memberItem
-	if err := s.get(ctx, orgPK(orgName), memberSK(user), &it); err != nil {
-		return org.Member{}, notFound(err)
+	if err := s.Get(ctx, orgPK(orgName), memberSK(user), &it); err != nil {
+		return org.Member{}, ddb.NotFound(err)
 	}
 	return it.domain(), nil
 }
 
 // Members lists an org's members (one partition, consistent).
-func (s Orgs) Members(ctx context.Context, orgName string) ([]org.Member, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
+func (s Store) Members(ctx context.Context, orgName string) ([]org.Member, error) {
+	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ConsistentRead:         aws.Bool(true),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(orgPK(orgName)), ":p": str("MEMBER#"),
+			":pk": ddb.S(orgPK(orgName)), ":p": ddb.S("MEMBER#"),
 		},
 	}, 10000)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll(items, memberItem.domain)
+	return ddb.DecodeAll(items, memberItem.domain)
 }
 
 // adminDelta is how a change of role from prev to next moves the admin count.
@@ -222,30 +220,30 @@ func adminDelta(prev, next access.OrgRole) int {
 // counter returns the transaction item that keeps the admin count of o
 // after a change by delta: a decrement is conditioned on at least one admin
 // remaining.
-func (s Orgs) counter(o org.Org, delta int) types.TransactWriteItem {
-	k := key(orgPK(o.Name), orgProfileSK)
+func (s Store) counter(o org.Org, delta int) types.TransactWriteItem {
+	k := ddb.Key(orgPK(o.Name), orgProfileSK)
 	switch delta {
 	case 1:
 		return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Name), Key: k,
 			UpdateExpression: aws.String("ADD #a :d"), ConditionExpression: aws.String("attribute_exists(#pk)"),
 			ExpressionAttributeNames:  map[string]string{"#a": "admins", "#pk": "pk"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":d": num(1)}}}
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": ddb.N(1)}}}
 	case -1:
 		return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Name), Key: k,
 			UpdateExpression: aws.String("ADD #a :d"), ConditionExpression: aws.String("#a > :one"),
 			ExpressionAttributeNames:  map[string]string{"#a": "admins"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":d": num(-1), ":one": num(1)}}}
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": ddb.N(-1), ":one": ddb.N(1)}}}
 	}
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Name), Key: k,
 		ConditionExpression: aws.String("attribute_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": "pk"}}}
 }
 
 // stillAdmin conditions a transaction on user being an admin of o.
-func (s Orgs) stillAdmin(o org.Org, user string) types.TransactWriteItem {
+func (s Store) stillAdmin(o org.Org, user string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Name),
-		Key: key(orgPK(o.Name), memberSK(user)), ConditionExpression: aws.String("#r = :admin"),
+		Key: ddb.Key(orgPK(o.Name), memberSK(user)), ConditionExpression: aws.String("#r = :admin"),
 		ExpressionAttributeNames:  map[string]string{"#r": "role"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":admin": str(string(access.RoleAdmin))}}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":admin": ddb.S(string(access.RoleAdmin))}}}
 }
 
 // memberChange runs a membership transaction whose first item is the
@@ -253,12 +251,12 @@ func (s Orgs) stillAdmin(o org.Org, user string) types.TransactWriteItem {
 // acting admin's check, and maps failures: the acting admin or the member
 // changed (store.ErrConflict, worth a retry) before the counter (the
 // last-admin rule, org.ErrLastAdmin).
-func (s Orgs) memberChange(ctx context.Context, items []types.TransactWriteItem, delta int) error {
-	err := s.transact(ctx, items)
+func (s Store) memberChange(ctx context.Context, items []types.TransactWriteItem, delta int) error {
+	err := s.Transact(ctx, items)
 	if err == nil {
 		return nil
 	}
-	failed := failedIndexes(err)
+	failed := ddb.FailedIndexes(err)
 	counterFailed := false
 	for _, i := range failed {
 		switch i {
@@ -274,40 +272,40 @@ func (s Orgs) memberChange(ctx context.Context, items []types.TransactWriteItem,
 		}
 		return store.ErrNotFound // the organization is gone
 	}
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrConflict
 	}
 	return fmt.Errorf("change membership: %w", err)
 }
 
 // PutMember adds or changes a membership; see org.Store.
-func (s Orgs) PutMember(ctx context.Context, o org.Org, m org.Member, prev access.OrgRole, byAdmin string) error {
+func (s Store) PutMember(ctx context.Context, o org.Org, m org.Member, prev access.OrgRole, byAdmin string) error {
 	var own types.TransactWriteItem
 	if prev == "" {
-		own = s.putNew(toMemberItem(o, m))
+		own = s.PutNew(toMemberItem(o, m))
 	} else {
-		own = types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Name), Key: key(orgPK(o.Name), memberSK(m.User)),
+		own = types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(orgPK(o.Name), memberSK(m.User)),
 			UpdateExpression: aws.String("SET #r = :role"), ConditionExpression: aws.String("#r = :prev"),
 			ExpressionAttributeNames:  map[string]string{"#r": "role"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":role": str(string(m.Role)), ":prev": str(string(prev))}}}
+			ExpressionAttributeValues: map[string]types.AttributeValue{":role": ddb.S(string(m.Role)), ":prev": ddb.S(string(prev))}}}
 	}
 	delta := adminDelta(prev, m.Role)
 	items := []types.TransactWriteItem{own, s.counter(o, delta)}
-	if byAdmin != "" && lower(byAdmin) != lower(m.User) {
+	if byAdmin != "" && ddb.Lower(byAdmin) != ddb.Lower(m.User) {
 		items = append(items, s.stillAdmin(o, byAdmin))
 	}
 	return s.memberChange(ctx, items, delta)
 }
 
 // RemoveMember deletes a membership; see org.Store.
-func (s Orgs) RemoveMember(ctx context.Context, o org.Org, user string, prev access.OrgRole, byAdmin string) error {
-	own := types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(orgPK(o.Name), memberSK(user)),
+func (s Store) RemoveMember(ctx context.Context, o org.Org, user string, prev access.OrgRole, byAdmin string) error {
+	own := types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(orgPK(o.Name), memberSK(user)),
 		ConditionExpression:       aws.String("#r = :prev"),
 		ExpressionAttributeNames:  map[string]string{"#r": "role"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": str(string(prev))}}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": ddb.S(string(prev))}}}
 	delta := adminDelta(prev, "")
 	items := []types.TransactWriteItem{own, s.counter(o, delta)}
-	if byAdmin != "" && lower(byAdmin) != lower(user) {
+	if byAdmin != "" && ddb.Lower(byAdmin) != ddb.Lower(user) {
 		items = append(items, s.stillAdmin(o, byAdmin))
 	}
 	return s.memberChange(ctx, items, delta)
@@ -315,12 +313,12 @@ func (s Orgs) RemoveMember(ctx context.Context, o org.Org, user string, prev acc
 
 // OrgsOf lists a user's memberships through gsi1 (eventually consistent)
 // and reads the organizations' current full names.
-func (s Orgs) OrgsOf(ctx context.Context, user string) ([]org.Membership, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
+func (s Store) OrgsOf(ctx context.Context, user string) ([]org.Membership, error) {
+	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		IndexName:              aws.String("gsi1"),
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(memberOfPK(user)), ":p": str("ORG#"),
+			":pk": ddb.S(memberOfPK(user)), ":p": ddb.S("ORG#"),
 		},
 	}, 1000)
 	if err != nil {
@@ -334,20 +332,20 @@ func (s Orgs) OrgsOf(ctx context.Context, user string) ([]org.Membership, error)
 			return nil, err
 		}
 		out = append(out, org.Membership{OrgID: it.OrgID, Org: it.Org, Role: access.OrgRole(it.Role)})
-		keys = append(keys, key(orgPK(it.Org), orgProfileSK))
+		keys = append(keys, ddb.Key(orgPK(it.Org), orgProfileSK))
 	}
 	fullnames, err := s.fullnames(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
 	for i := range out {
-		out[i].Fullname = fullnames[lower(out[i].Org)]
+		out[i].Fullname = fullnames[ddb.Lower(out[i].Org)]
 	}
 	return out, nil
 }
 
-// fullnames batch-reads org profiles and returns lower(name) -> fullname.
-func (s Orgs) fullnames(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]string, error) {
+// fullnames batch-reads org profiles and returns ddb.Lower(name) -> fullname.
+func (s Store) fullnames(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]string, error) {
 	out := map[string]string{}
 	for len(keys) > 0 {
 		n := min(len(keys), 100)
@@ -356,7 +354,7 @@ func (s Orgs) fullnames(ctx context.Context, keys []map[string]types.AttributeVa
 		keys = keys[n:]
 		for tries := 0; len(pending) > 0; tries++ {
 			if tries > 0 {
-				if err := sleep(ctx, tries); err != nil {
+				if err := ddb.Backoff(ctx, tries); err != nil {
 					return nil, err
 				}
 			}
@@ -372,7 +370,7 @@ func (s Orgs) fullnames(ctx context.Context, keys []map[string]types.AttributeVa
 				if err := attributevalue.UnmarshalMap(m, &it); err != nil {
 					return nil, err
 				}
-				out[lower(it.Name)] = it.Fullname
+				out[ddb.Lower(it.Name)] = it.Fullname
 			}
 			pending = res.UnprocessedKeys
 		}
@@ -383,17 +381,17 @@ func (s Orgs) fullnames(ctx context.Context, keys []map[string]types.AttributeVa
 // SetToken swaps (or revokes) the org API token in one transaction: the old
 // lookup item goes, the new one comes, and the hash on the profile changes
 // on condition that it is still old.
-func (s Orgs) SetToken(ctx context.Context, o org.Org, old string, t org.TokenInfo) error {
+func (s Store) SetToken(ctx context.Context, o org.Org, old string, t org.TokenInfo) error {
 	var items []types.TransactWriteItem
 	if old != "" {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Name),
-			Key: key(orgTokenPK(old), orgTokenSK)}})
+			Key: ddb.Key(orgTokenPK(old), orgTokenSK)}})
 	}
 	cond := "attribute_not_exists(#h)"
 	values := map[string]types.AttributeValue{}
 	if old != "" {
 		cond = "#h = :old"
-		values[":old"] = str(old)
+		values[":old"] = ddb.S(old)
 	}
 	names := map[string]string{"#h": "tokenHash", "#i": "tokenHint", "#c": "tokenCreatedAt", "#pk": "pk"}
 	cond = "attribute_exists(#pk) AND " + cond
@@ -401,19 +399,19 @@ func (s Orgs) SetToken(ctx context.Context, o org.Org, old string, t org.TokenIn
 	if t.Hash == "" {
 		update = "REMOVE #h, #i, #c"
 	} else {
-		items = append(items, s.putNew(orgTokenItem{PK: orgTokenPK(t.Hash), SK: orgTokenSK, Org: o.Name, OrgID: o.ID, CreatedAt: t.CreatedAt}))
+		items = append(items, s.PutNew(orgTokenItem{PK: orgTokenPK(t.Hash), SK: orgTokenSK, Org: o.Name, OrgID: o.ID, CreatedAt: t.CreatedAt}))
 		update = "SET #h = :h, #i = :i, #c = :c"
-		values[":h"], values[":i"] = str(t.Hash), str(t.Hint)
-		values[":c"] = str(t.CreatedAt.UTC().Format(time.RFC3339Nano))
+		values[":h"], values[":i"] = ddb.S(t.Hash), ddb.S(t.Hint)
+		values[":c"] = ddb.S(t.CreatedAt.UTC().Format(time.RFC3339Nano))
 	}
-	up := &types.Update{TableName: aws.String(s.Name), Key: key(orgPK(o.Name), orgProfileSK),
+	up := &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(orgPK(o.Name), orgProfileSK),
 		UpdateExpression: aws.String(update), ConditionExpression: aws.String(cond), ExpressionAttributeNames: names}
 	if len(values) > 0 {
 		up.ExpressionAttributeValues = values
 	}
 	items = append(items, types.TransactWriteItem{Update: up})
-	err := s.transact(ctx, items)
-	if conditionFailed(err) {
+	err := s.Transact(ctx, items)
+	if ddb.ConditionFailed(err) {
 		return store.ErrConflict
 	}
 	if err != nil {
@@ -424,10 +422,10 @@ func (s Orgs) SetToken(ctx context.Context, o org.Org, old string, t org.TokenIn
 
 // OrgByTokenHash resolves an org API token by its hash with one strongly
 // consistent GetItem (authz.Facts).
-func (s Orgs) OrgByTokenHash(ctx context.Context, hash string) (string, bool, error) {
+func (s Store) OrgByTokenHash(ctx context.Context, hash string) (string, bool, error) {
 	var it orgTokenItem
-	err := s.get(ctx, orgTokenPK(hash), orgTokenSK, &it)
-	if errors.Is(err, errNoItem) {
+	err := s.Get(ctx, orgTokenPK(hash), orgTokenSK, &it)
+	if errors.Is(err, ddb.ErrNoItem) {
 		return "", false, nil
 	}
 	if err != nil {
@@ -438,15 +436,15 @@ func (s Orgs) OrgByTokenHash(ctx context.Context, hash string) (string, bool, er
 
 // OrgRole returns user's role in org, "" when none, with one strongly
 // consistent GetItem (authz.Facts).
-func (s Orgs) OrgRole(ctx context.Context, orgName, user string) (access.OrgRole, error) {
+func (s Store) OrgRole(ctx context.Context, orgName, user string) (access.OrgRole, error) {
 	if orgName == "" || user == "" {
 		return "", nil
 	}
 	var it struct {
 		Role string `dynamodbav:"role"`
 	}
-	err := s.get(ctx, orgPK(orgName), memberSK(user), &it)
-	if errors.Is(err, errNoItem) {
+	err := s.Get(ctx, orgPK(orgName), memberSK(user), &it)
+	if errors.Is(err, ddb.ErrNoItem) {
 		return "", nil
 	}
 	if err != nil {
@@ -455,52 +453,13 @@ func (s Orgs) OrgRole(ctx context.Context, orgName, user string) (access.OrgRole
 	return access.OrgRole(it.Role), nil
 }
 
-// transact runs a write transaction, retrying a few times when it was
-// cancelled only because it collided with another transaction (no condition
-// failed): DynamoDB does not retry those itself.
-func (t Table) transact(ctx context.Context, items []types.TransactWriteItem) error {
-	for try := 0; ; try++ {
-		_, err := t.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil || try == 5 || !onlyConflict(err) {
-			return err
-		}
-		if err := sleep(ctx, try+1); err != nil {
-			return err
-		}
+// OrgRequiresSignedCommits reads the organization's setting.
+func (s Store) OrgRequiresSignedCommits(ctx context.Context, org string) (bool, error) {
+	var it struct {
+		Require bool `dynamodbav:"requireSignedCommits"`
 	}
-}
-
-// onlyConflict reports whether a transaction was cancelled for conflicts
-// alone.
-func onlyConflict(err error) bool {
-	var tc *types.TransactionCanceledException
-	if !errors.As(err, &tc) {
-		return false
+	if err := s.Get(ctx, orgPK(org), orgProfileSK, &it); err != nil {
+		return false, ddb.NotFound(err)
 	}
-	conflict := false
-	for _, r := range tc.CancellationReasons {
-		if r.Code == nil {
-			continue
-		}
-		switch *r.Code {
-		case "TransactionConflict":
-			conflict = true
-		case "None", "":
-		default:
-			return false
-		}
-	}
-	return conflict
-}
-
-// sleep waits a little longer on each try, or until ctx ends.
-func sleep(ctx context.Context, try int) error {
-	t := time.NewTimer(time.Duration(try*try) * 10 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return it.Require, nil
 }

@@ -1,16 +1,11 @@
-package dynamostore
+package identityddb
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
-
-	"crypto/rand"
-	"encoding/hex"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -20,21 +15,14 @@ import (
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
-// Identity implements identity.Store.
-type Identity struct{ Table }
+// Store implements identity.Store.
+type Store struct{ ddb.Table }
 
-var _ identity.Store = Identity{}
-
-type nameItem struct {
-	PK   string `dynamodbav:"pk"`
-	SK   string `dynamodbav:"sk"`
-	Kind string `dynamodbav:"kind"` // "user" or "org"
-	ID   string `dynamodbav:"id"`
-	Name string `dynamodbav:"name"`
-}
+var _ identity.Store = Store{}
 
 type userItem struct {
 	PK           string    `dynamodbav:"pk"`
@@ -44,18 +32,6 @@ type userItem struct {
 	Fullname     string    `dynamodbav:"fullname"`
 	PasswordHash string    `dynamodbav:"passwordHash"`
 	CreatedAt    time.Time `dynamodbav:"createdAt"`
-}
-
-type emailItem struct {
-	PK       string    `dynamodbav:"pk"`
-	SK       string    `dynamodbav:"sk"`
-	GSI1PK   string    `dynamodbav:"gsi1pk"`
-	GSI1SK   string    `dynamodbav:"gsi1sk"`
-	Address  string    `dynamodbav:"address"`
-	UserID   string    `dynamodbav:"userId"`
-	Verified bool      `dynamodbav:"verified"`
-	Primary  bool      `dynamodbav:"primary"`
-	AddedAt  time.Time `dynamodbav:"addedAt"`
 }
 
 type codeItem struct {
@@ -108,45 +84,23 @@ type tokenMetaItem struct {
 	ExpiresAt  time.Time `dynamodbav:"expiresAt,omitempty"`
 }
 
-type auditItem struct {
-	PK       string            `dynamodbav:"pk"`
-	SK       string            `dynamodbav:"sk"`
-	Type     string            `dynamodbav:"type"`
-	At       time.Time         `dynamodbav:"at"`
-	Actor    string            `dynamodbav:"actor,omitempty"`
-	SourceIP string            `dynamodbav:"sourceIp,omitempty"`
-	Details  map[string]string `dynamodbav:"details,omitempty"`
-	TTL      int64             `dynamodbav:"ttl"`
-}
-
 // Key builders, documented in docs/data-model.md.
-func userPK(id string) string       { return "USER#" + id }
-func namePK(name string) string     { return "NAME#" + lower(name) }
-func emailPK(addr string) string    { return "EMAIL#" + lower(addr) }
-func sessionPK(hash string) string  { return "SESSION#" + hash }
-func tokenPK(hash string) string    { return "TOKEN#" + hash }
-func auditPK(subject string) string { return "AUDIT#" + subject }
-
-func notFound(err error) error {
-	if errors.Is(err, errNoItem) {
-		return store.ErrNotFound
-	}
-	return err
-}
+func sessionPK(hash string) string { return "SESSION#" + hash }
+func tokenPK(hash string) string   { return "TOKEN#" + hash }
 
 // CreateUser writes the name claim, the profile and the email claim in one
 // transaction, so two sign-ups for one name or email cannot both succeed.
-func (s Identity) CreateUser(ctx context.Context, u identity.User, e identity.Email) error {
+func (s Store) CreateUser(ctx context.Context, u identity.User, e identity.Email) error {
 	items := []types.TransactWriteItem{
-		s.putNew(nameItem{PK: namePK(u.Name), SK: "NAME", Kind: "user", ID: u.ID, Name: u.Name}),
-		s.putNew(userItem{PK: userPK(u.ID), SK: "PROFILE", ID: u.ID, Name: u.Name, Fullname: u.Fullname, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt}),
-		s.putNew(toEmailItem(e)),
+		s.PutNew(ddb.NameClaim{PK: ddb.NamePK(u.Name), SK: "NAME", Kind: "user", ID: u.ID, Name: u.Name}),
+		s.PutNew(userItem{PK: ddb.UserPK(u.ID), SK: "PROFILE", ID: u.ID, Name: u.Name, Fullname: u.Fullname, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt}),
+		s.PutNew(toEmailItem(e)),
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
 	}
-	for _, i := range failedIndexes(err) {
+	for _, i := range ddb.FailedIndexes(err) {
 		switch i {
 		case 0:
 			return &store.ExistsError{Field: "username"}
@@ -154,35 +108,35 @@ func (s Identity) CreateUser(ctx context.Context, u identity.User, e identity.Em
 			return &store.ExistsError{Field: "email"}
 		}
 	}
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return &store.ExistsError{Field: "username"}
 	}
 	return fmt.Errorf("create user: %w", err)
 }
 
-func toEmailItem(e identity.Email) emailItem {
-	return emailItem{PK: emailPK(e.Address), SK: "EMAIL", GSI1PK: userPK(e.UserID), GSI1SK: "EMAIL#" + lower(e.Address),
+func toEmailItem(e identity.Email) ddb.EmailClaim {
+	return ddb.EmailClaim{PK: ddb.EmailPK(e.Address), SK: "EMAIL", GSI1PK: ddb.UserPK(e.UserID), GSI1SK: "EMAIL#" + ddb.Lower(e.Address),
 		Address: e.Address, UserID: e.UserID, Verified: e.Verified, Primary: e.Primary, AddedAt: e.AddedAt}
 }
 
-func (e emailItem) domain() identity.Email {
+func emailOf(e ddb.EmailClaim) identity.Email {
 	return identity.Email{Address: e.Address, UserID: e.UserID, Verified: e.Verified, Primary: e.Primary, AddedAt: e.AddedAt}
 }
 
 // UserByID reads a profile.
-func (s Identity) UserByID(ctx context.Context, id string) (identity.User, error) {
+func (s Store) UserByID(ctx context.Context, id string) (identity.User, error) {
 	var it userItem
-	if err := s.get(ctx, userPK(id), "PROFILE", &it); err != nil {
-		return identity.User{}, notFound(err)
+	if err := s.Get(ctx, ddb.UserPK(id), "PROFILE", &it); err != nil {
+		return identity.User{}, ddb.NotFound(err)
 	}
 	return identity.User{ID: it.ID, Name: it.Name, Fullname: it.Fullname, PasswordHash: it.PasswordHash, CreatedAt: it.CreatedAt}, nil
 }
 
 // UserByName resolves a name claim to its user.
-func (s Identity) UserByName(ctx context.Context, name string) (identity.User, error) {
-	var n nameItem
-	if err := s.get(ctx, namePK(name), "NAME", &n); err != nil {
-		return identity.User{}, notFound(err)
+func (s Store) UserByName(ctx context.Context, name string) (identity.User, error) {
+	var n ddb.NameClaim
+	if err := s.Get(ctx, ddb.NamePK(name), "NAME", &n); err != nil {
+		return identity.User{}, ddb.NotFound(err)
 	}
 	if n.Kind != "user" {
 		return identity.User{}, store.ErrNotFound
@@ -191,70 +145,70 @@ func (s Identity) UserByName(ctx context.Context, name string) (identity.User, e
 }
 
 // EmailByAddress reads an email claim.
-func (s Identity) EmailByAddress(ctx context.Context, addr string) (identity.Email, error) {
-	var it emailItem
-	if err := s.get(ctx, emailPK(addr), "EMAIL", &it); err != nil {
-		return identity.Email{}, notFound(err)
+func (s Store) EmailByAddress(ctx context.Context, addr string) (identity.Email, error) {
+	var it ddb.EmailClaim
+	if err := s.Get(ctx, ddb.EmailPK(addr), "EMAIL", &it); err != nil {
+		return identity.Email{}, ddb.NotFound(err)
 	}
-	return it.domain(), nil
+	return emailOf(it), nil
 }
 
 // EmailsOfUser lists a user's emails through gsi1 (eventually consistent).
-func (s Identity) EmailsOfUser(ctx context.Context, userID string) ([]identity.Email, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
+func (s Store) EmailsOfUser(ctx context.Context, userID string) ([]identity.Email, error) {
+	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		IndexName:              aws.String("gsi1"),
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: userPK(userID)},
+			":pk": &types.AttributeValueMemberS{Value: ddb.UserPK(userID)},
 			":p":  &types.AttributeValueMemberS{Value: "EMAIL#"},
 		},
 	}, 100)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll(items, emailItem.domain)
+	return ddb.DecodeAll(items, emailOf)
 }
 
 // AddEmail claims an address for a user.
-func (s Identity) AddEmail(ctx context.Context, e identity.Email) error {
+func (s Store) AddEmail(ctx context.Context, e identity.Email) error {
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Name), Item: marshal(toEmailItem(e)),
+		TableName: aws.String(s.Name), Item: ddb.Marshal(toEmailItem(e)),
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return &store.ExistsError{Field: "email"}
 	}
 	return err
 }
 
 // PutEmailCode stores (or replaces) the pending code of an address.
-func (s Identity) PutEmailCode(ctx context.Context, c identity.EmailCode) error {
+func (s Store) PutEmailCode(ctx context.Context, c identity.EmailCode) error {
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.Name),
-		Item: marshal(codeItem{PK: emailPK(c.Address), SK: "CODE", UserID: c.UserID, CodeHash: c.CodeHash,
+		Item: ddb.Marshal(codeItem{PK: ddb.EmailPK(c.Address), SK: "CODE", UserID: c.UserID, CodeHash: c.CodeHash,
 			ExpiresAt: c.ExpiresAt, TTL: c.ExpiresAt.Add(24 * time.Hour).Unix()}),
 	})
 	return err
 }
 
 // EmailCode reads the pending code of an address.
-func (s Identity) EmailCode(ctx context.Context, addr string) (identity.EmailCode, error) {
+func (s Store) EmailCode(ctx context.Context, addr string) (identity.EmailCode, error) {
 	var it codeItem
-	if err := s.get(ctx, emailPK(addr), "CODE", &it); err != nil {
-		return identity.EmailCode{}, notFound(err)
+	if err := s.Get(ctx, ddb.EmailPK(addr), "CODE", &it); err != nil {
+		return identity.EmailCode{}, ddb.NotFound(err)
 	}
 	return identity.EmailCode{Address: addr, UserID: it.UserID, CodeHash: it.CodeHash, ExpiresAt: it.ExpiresAt, Attempts: it.Attempts}, nil
 }
 
 // FailEmailCode counts a wrong attempt.
-func (s Identity) FailEmailCode(ctx context.Context, addr string) error {
+func (s Store) FailEmailCode(ctx context.Context, addr string) error {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: key(emailPK(addr), "CODE"),
+		TableName: aws.String(s.Name), Key: ddb.Key(ddb.EmailPK(addr), "CODE"),
 		UpdateExpression:          aws.String("ADD attempts :one"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrNotFound
 	}
 	return err
@@ -262,31 +216,31 @@ func (s Identity) FailEmailCode(ctx context.Context, addr string) error {
 
 // ConsumeEmailCode deletes the code (if unchanged) and marks the email
 // verified in one transaction: a code works once.
-func (s Identity) ConsumeEmailCode(ctx context.Context, addr, codeHash string) error {
+func (s Store) ConsumeEmailCode(ctx context.Context, addr, codeHash string) error {
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Delete: &types.Delete{
-			TableName: aws.String(s.Name), Key: key(emailPK(addr), "CODE"),
+			TableName: aws.String(s.Name), Key: ddb.Key(ddb.EmailPK(addr), "CODE"),
 			ConditionExpression:       aws.String("codeHash = :h"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: codeHash}},
 		}},
 		{Update: &types.Update{
-			TableName: aws.String(s.Name), Key: key(emailPK(addr), "EMAIL"),
+			TableName: aws.String(s.Name), Key: ddb.Key(ddb.EmailPK(addr), "EMAIL"),
 			UpdateExpression:          aws.String("SET verified = :t"),
 			ConditionExpression:       aws.String("attribute_exists(pk)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
 		}},
 	}})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrConflict
 	}
 	return err
 }
 
 // PutSession stores a session by its hash.
-func (s Identity) PutSession(ctx context.Context, sess identity.Session) error {
+func (s Store) PutSession(ctx context.Context, sess identity.Session) error {
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.Name),
-		Item: marshal(sessionItem{PK: sessionPK(sess.Hash), SK: "SESSION", UserID: sess.UserID, Username: sess.Username,
+		Item: ddb.Marshal(sessionItem{PK: sessionPK(sess.Hash), SK: "SESSION", UserID: sess.UserID, Username: sess.Username,
 			CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, TTL: sess.ExpiresAt.Unix()}),
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
@@ -294,17 +248,17 @@ func (s Identity) PutSession(ctx context.Context, sess identity.Session) error {
 }
 
 // SessionByHash reads a session.
-func (s Identity) SessionByHash(ctx context.Context, hash string) (identity.Session, error) {
+func (s Store) SessionByHash(ctx context.Context, hash string) (identity.Session, error) {
 	var it sessionItem
-	if err := s.get(ctx, sessionPK(hash), "SESSION", &it); err != nil {
-		return identity.Session{}, notFound(err)
+	if err := s.Get(ctx, sessionPK(hash), "SESSION", &it); err != nil {
+		return identity.Session{}, ddb.NotFound(err)
 	}
 	return identity.Session{Hash: hash, UserID: it.UserID, Username: it.Username, CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt}, nil
 }
 
 // DeleteSession ends a session.
-func (s Identity) DeleteSession(ctx context.Context, hash string) error {
-	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name), Key: key(sessionPK(hash), "SESSION")})
+func (s Store) DeleteSession(ctx context.Context, hash string) error {
+	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name), Key: ddb.Key(sessionPK(hash), "SESSION")})
 	return err
 }
 
@@ -318,7 +272,7 @@ func lookupItem(t identity.Token, hash string) tokenLookupItem {
 }
 
 func metaItem(t identity.Token) tokenMetaItem {
-	return tokenMetaItem{PK: userPK(t.UserID), SK: "TOKEN#" + t.ID, TokenID: t.ID, Username: t.Username, Name: t.Name,
+	return tokenMetaItem{PK: ddb.UserPK(t.UserID), SK: "TOKEN#" + t.ID, TokenID: t.ID, Username: t.Username, Name: t.Name,
 		Role: string(t.Role), Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt}
 }
 
@@ -328,63 +282,63 @@ func (m tokenMetaItem) domain(userID string) identity.Token {
 }
 
 // CreateToken writes the lookup item and the owner's listing item together.
-func (s Identity) CreateToken(ctx context.Context, t identity.Token, ev audit.Event) error {
+func (s Store) CreateToken(ctx context.Context, t identity.Token, ev audit.Event) error {
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		s.putNew(lookupItem(t, t.Hash)),
-		s.putNew(metaItem(t)),
-		s.auditPut(ev),
+		s.PutNew(lookupItem(t, t.Hash)),
+		s.PutNew(metaItem(t)),
+		s.AuditPut(ev),
 	}})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrConflict
 	}
 	return err
 }
 
 // TokenByHash is the authorizer's hot path: one strongly consistent GetItem.
-func (s Identity) TokenByHash(ctx context.Context, hash string) (identity.Token, error) {
+func (s Store) TokenByHash(ctx context.Context, hash string) (identity.Token, error) {
 	var it tokenLookupItem
-	if err := s.get(ctx, tokenPK(hash), "TOKEN", &it); err != nil {
-		return identity.Token{}, notFound(err)
+	if err := s.Get(ctx, tokenPK(hash), "TOKEN", &it); err != nil {
+		return identity.Token{}, ddb.NotFound(err)
 	}
 	return identity.Token{ID: it.TokenID, UserID: it.UserID, Username: it.Username, Name: it.Name, Role: access.TokenRole(it.Role),
 		Hash: hash, CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt}, nil
 }
 
 // TokenByID reads one of a user's tokens.
-func (s Identity) TokenByID(ctx context.Context, userID, id string) (identity.Token, error) {
+func (s Store) TokenByID(ctx context.Context, userID, id string) (identity.Token, error) {
 	var it tokenMetaItem
-	if err := s.get(ctx, userPK(userID), "TOKEN#"+id, &it); err != nil {
-		return identity.Token{}, notFound(err)
+	if err := s.Get(ctx, ddb.UserPK(userID), "TOKEN#"+id, &it); err != nil {
+		return identity.Token{}, ddb.NotFound(err)
 	}
 	return it.domain(userID), nil
 }
 
 // TokensOfUser lists a user's tokens (one partition, consistent).
-func (s Identity) TokensOfUser(ctx context.Context, userID string) ([]identity.Token, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
+func (s Store) TokensOfUser(ctx context.Context, userID string) ([]identity.Token, error) {
+	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ConsistentRead:         aws.Bool(true),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: userPK(userID)},
+			":pk": &types.AttributeValueMemberS{Value: ddb.UserPK(userID)},
 			":p":  &types.AttributeValueMemberS{Value: "TOKEN#"},
 		},
 	}, 1000)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll(items, func(it tokenMetaItem) identity.Token { return it.domain(userID) })
+	return ddb.DecodeAll(items, func(it tokenMetaItem) identity.Token { return it.domain(userID) })
 }
 
 // RefreshToken deletes the old lookup item, writes the new one and swaps
 // the hash on the listing item, on condition that the hash is still the one
 // the caller read: of concurrent refreshes exactly one commits.
-func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string, ev audit.Event) error {
+func (s Store) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string, ev audit.Event) error {
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(tokenPK(t.Hash), "TOKEN"),
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(tokenPK(t.Hash), "TOKEN"),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
-		s.putNew(lookupItem(t, newHash)),
+		s.PutNew(lookupItem(t, newHash)),
 		{Update: &types.Update{
-			TableName: aws.String(s.Name), Key: key(userPK(t.UserID), "TOKEN#"+t.ID),
+			TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), "TOKEN#"+t.ID),
 			UpdateExpression:         aws.String("SET #h = :new, hint = :hint"),
 			ConditionExpression:      aws.String("#h = :old"),
 			ExpressionAttributeNames: map[string]string{"#h": "hash"},
@@ -393,9 +347,9 @@ func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, n
 				":hint": &types.AttributeValueMemberS{Value: newHint},
 			},
 		}},
-		s.auditPut(ev),
+		s.AuditPut(ev),
 	}})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrConflict
 	}
 	return err
@@ -403,21 +357,21 @@ func (s Identity) RefreshToken(ctx context.Context, t identity.Token, newHash, n
 
 // DeleteToken removes both items, on condition that the token was not
 // refreshed in between (else the new secret would survive).
-func (s Identity) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event) error {
+func (s Store) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event) error {
 	hash := t.Hash
 	if hash == "" {
 		return store.ErrNotFound
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(tokenPK(hash), "TOKEN"),
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(tokenPK(hash), "TOKEN"),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
-		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(userPK(t.UserID), "TOKEN#"+t.ID),
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), "TOKEN#"+t.ID),
 			ConditionExpression:       aws.String("#h = :h"),
 			ExpressionAttributeNames:  map[string]string{"#h": "hash"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: hash}}}},
-		s.auditPut(ev),
+		s.AuditPut(ev),
 	}})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrConflict
 	}
 	return err
@@ -425,9 +379,9 @@ func (s Identity) DeleteToken(ctx context.Context, t identity.Token, ev audit.Ev
 
 // TouchToken sets lastUsedAt unless it was set less than interval ago (a
 // conditional update: at most one write per interval whatever the traffic).
-func (s Identity) TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error {
+func (s Store) TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: key(userPK(userID), "TOKEN#"+id),
+		TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(userID), "TOKEN#"+id),
 		UpdateExpression:    aws.String("SET lastUsedAt = :now"),
 		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :before)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -435,7 +389,7 @@ func (s Identity) TouchToken(ctx context.Context, userID, id string, now time.Ti
 			":before": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(-interval).Unix(), 10)},
 		},
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return nil
 	}
 	return err
@@ -446,9 +400,9 @@ func window(now time.Time, w time.Duration) string {
 }
 
 // Hit adds one to a fixed-window counter and returns the new count.
-func (s Identity) Hit(ctx context.Context, k string, w time.Duration, now time.Time) (int, error) {
+func (s Store) Hit(ctx context.Context, k string, w time.Duration, now time.Time) (int, error) {
 	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: key("RATE#"+k, window(now, w)),
+		TableName: aws.String(s.Name), Key: ddb.Key("RATE#"+k, window(now, w)),
 		UpdateExpression:         aws.String("ADD #c :one SET #t = :ttl"),
 		ExpressionAttributeNames: map[string]string{"#c": "count", "#t": "ttl"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -468,81 +422,20 @@ func (s Identity) Hit(ctx context.Context, k string, w time.Duration, now time.T
 }
 
 // Count reads a counter without adding to it.
-func (s Identity) Count(ctx context.Context, k string, w time.Duration, now time.Time) (int, error) {
+func (s Store) Count(ctx context.Context, k string, w time.Duration, now time.Time) (int, error) {
 	var out struct {
 		Count int `dynamodbav:"count"`
 	}
-	err := s.get(ctx, "RATE#"+k, window(now, w), &out)
-	if errors.Is(err, errNoItem) {
+	err := s.Get(ctx, "RATE#"+k, window(now, w), &out)
+	if errors.Is(err, ddb.ErrNoItem) {
 		return 0, nil
 	}
 	return out.Count, err
 }
 
-// AppendAudit stores an event under its subject, expiring after the
-// retention period.
-func (s Identity) AppendAudit(ctx context.Context, ev audit.Event) error {
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: auditRecord(ev)})
-	return err
-}
-
-// auditPut is an audit event as one item of a transaction.
-func (s Identity) auditPut(ev audit.Event) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: auditRecord(ev)}}
-}
-
-func auditRecord(ev audit.Event) map[string]types.AttributeValue {
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	return marshal(auditItem{PK: auditPK(ev.Subject), SK: ev.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + hex.EncodeToString(r[:]),
-		Type: ev.Type, At: ev.At, Actor: ev.Actor, SourceIP: ev.SourceIP, Details: ev.Details,
-		TTL: ev.At.Add(audit.Retention).Unix()})
-}
-
-// Audit pages through a subject's events, newest first.
-func (s Identity) Audit(ctx context.Context, subject string, limit int, cursor string) ([]audit.Event, string, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.Name),
-		KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: auditPK(subject)},
-		},
-		ScanIndexForward: aws.Bool(false),
-		Limit:            aws.Int32(int32(limit)),
-	}
-	if cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cursor)
-		var sk string
-		if err != nil || json.Unmarshal(raw, &sk) != nil || len(sk) > 100 {
-			return nil, "", audit.ErrBadCursor
-		}
-		in.ExclusiveStartKey = key(auditPK(subject), sk)
-	}
-	res, err := s.DB.Query(ctx, in)
-	if err != nil {
-		return nil, "", fmt.Errorf("query audit: %w", err)
-	}
-	out := make([]audit.Event, 0, len(res.Items))
-	for _, m := range res.Items {
-		var it auditItem
-		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
-			return nil, "", err
-		}
-		out = append(out, audit.Event{Subject: subject, At: it.At, Type: it.Type, Actor: it.Actor, SourceIP: it.SourceIP, Details: it.Details})
-	}
-	next := ""
-	if res.LastEvaluatedKey != nil {
-		var sk string
-		_ = attributevalue.Unmarshal(res.LastEvaluatedKey["sk"], &sk)
-		b, _ := json.Marshal(sk)
-		next = base64.RawURLEncoding.EncodeToString(b)
-	}
-	return out, next, nil
-}
-
 // CountTokenLookups scans for lookup items of a token id. It is for tests
 // (orphan checks), never for a request path.
-func (s Identity) CountTokenLookups(ctx context.Context, tokenID string) (int, error) {
+func (s Store) CountTokenLookups(ctx context.Context, tokenID string) (int, error) {
 	sc, ok := s.DB.(interface {
 		Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 	})

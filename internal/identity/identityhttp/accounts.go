@@ -12,22 +12,16 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/org"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/audit/audithttp"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
 
-// OrgMembership is one org of a user, as whoami-v2 shows it.
-type OrgMembership struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Fullname string `json:"fullname"`
-	Role     string `json:"roleInOrg"`
-}
-
 // OrgDirectory lists a user's organizations (implemented by the orgs store).
 type OrgDirectory interface {
-	OrgsOf(ctx context.Context, username string) ([]OrgMembership, error)
+	OrgsOf(ctx context.Context, username string) ([]org.Membership, error)
 }
 
 type api struct {
@@ -151,7 +145,7 @@ func (a *api) whoami(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	orgs := []OrgMembership{}
+	orgs := []org.Membership{}
 	if a.orgs != nil {
 		list, err := a.orgs.OrgsOf(r.Context(), c.Username)
 		if err != nil {
@@ -161,12 +155,15 @@ func (a *api) whoami(w http.ResponseWriter, r *http.Request) {
 		orgs = append(orgs, list...)
 	}
 	type orgJSON struct {
-		Type string `json:"type"`
-		OrgMembership
+		Type     string `json:"type"`
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		Fullname string `json:"fullname"`
+		Role     string `json:"roleInOrg"`
 	}
 	orgOut := make([]orgJSON, 0, len(orgs))
 	for _, o := range orgs {
-		orgOut = append(orgOut, orgJSON{Type: "org", OrgMembership: o})
+		orgOut = append(orgOut, orgJSON{Type: "org", ID: o.OrgID, Name: o.Org, Fullname: o.Fullname, Role: string(o.Role)})
 	}
 	auth := map[string]any{"type": "session"}
 	if out.Token != nil {
@@ -217,7 +214,7 @@ func (a *api) addEmail(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) audit(w http.ResponseWriter, r *http.Request) {
-	limit, cursor, err := AuditQuery(r)
+	limit, cursor, err := audithttp.Query(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -227,5 +224,5 @@ func (a *api) audit(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	WriteAudit(w, events, next)
+	audithttp.Write(w, events, next)
 }

@@ -17,24 +17,28 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/authz"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/audit"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/repo"
-	"github.com/hubsec/trustlayer/internal/repohttp"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
+	"github.com/hubsec/trustlayer/internal/repo/repohttp"
 )
 
 const publicURL = "https://hub.example"
 
 type env struct {
 	t     *testing.T
-	table dynamostore.Table
-	ids   dynamostore.Identity
-	orgs  dynamostore.Orgs
+	table ddb.Table
+	ids   identityddb.Store
+	orgs  orgddb.Store
 	svc   *repo.Service
 	h     http.Handler
 }
@@ -48,11 +52,11 @@ func randHex(n int) string {
 // newEnv creates a uniquely named table on DynamoDB Local (or skips).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	tb := dynamotest.NewTable(t)
+	tb := ddbtest.NewTable(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ids := dynamostore.Identity{Table: tb}
-	svc := &repo.Service{Store: dynamostore.Repos{Table: tb}, Audit: ids, Log: log}
-	return &env{t: t, table: tb, ids: ids, orgs: dynamostore.Orgs{Table: tb}, svc: svc, h: repohttp.Handler(svc, log, publicURL)}
+	ids := identityddb.Store{Table: tb}
+	svc := &repo.Service{Store: repoddb.Store{Table: tb}, Orgs: orgddb.Store{Table: tb}, Audit: ids, Log: log}
+	return &env{t: t, table: tb, ids: ids, orgs: orgddb.Store{Table: tb}, svc: svc, h: repohttp.Handler(svc, log, publicURL)}
 }
 
 func (e *env) user(name string) access.Caller {
@@ -479,7 +483,7 @@ func TestGetEffectivePolicyAndFacts(t *testing.T) {
 	if _, err := e.svc.Get(ctx, access.RepoDataset, "acme", "bert"); err != store.ErrNotFound {
 		t.Errorf("Get of a missing repo: got %v, want store.ErrNotFound", err)
 	}
-	facts := dynamostore.Facts{Table: e.table}
+	facts := authz.JoinFacts(orgddb.Store{Table: e.table}, repoddb.Store{Table: e.table})
 	f, found, err := facts.RepoFacts(ctx, access.RepoModel, "Acme", "bert")
 	if err != nil || !found || !f.Private || f.Owner != access.OwnerOrg {
 		t.Errorf("RepoFacts = %+v, %v, %v", f, found, err)
@@ -487,7 +491,7 @@ func TestGetEffectivePolicyAndFacts(t *testing.T) {
 	if _, found, err := facts.RepoFacts(ctx, access.RepoSpace, "acme", "bert"); err != nil || found {
 		t.Errorf("RepoFacts of a missing repo: found=%v err=%v", found, err)
 	}
-	list, err := dynamostore.Repos{Table: e.table}.ReposOf(ctx, "acme")
+	list, err := repoddb.Store{Table: e.table}.ReposOf(ctx, "acme")
 	if err != nil || len(list) != 1 || list[0].FullName() != "acme/bert" {
 		t.Errorf("ReposOf(acme) = %+v, %v", list, err)
 	}

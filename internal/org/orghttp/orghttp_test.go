@@ -17,21 +17,25 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/authz"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/org"
-	"github.com/hubsec/trustlayer/internal/orghttp"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
+	"github.com/hubsec/trustlayer/internal/org/orghttp"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/principal"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
 // env is one test's world: its own table, the handler and the stores.
 type env struct {
 	t     *testing.T
-	table dynamostore.Table
-	ids   dynamostore.Identity
+	table ddb.Table
+	ids   identityddb.Store
 	svc   *org.Service
 	h     http.Handler
 }
@@ -45,10 +49,10 @@ func randHex(n int) string {
 // newEnv creates a uniquely named table on DynamoDB Local (or skips).
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	tb := dynamotest.NewTable(t)
-	ids := dynamostore.Identity{Table: tb}
+	tb := ddbtest.NewTable(t)
+	ids := identityddb.Store{Table: tb}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &org.Service{Store: dynamostore.Orgs{Table: tb}, Users: ids, Audit: ids, Log: log}
+	svc := &org.Service{Store: orgddb.Store{Table: tb}, Users: ids, Audit: ids, Log: log}
 	return &env{t: t, table: tb, ids: ids, svc: svc, h: orghttp.Handler(svc, log)}
 }
 
@@ -301,7 +305,7 @@ func TestDemotionRemovesWriteOnNextDecide(t *testing.T) {
 	alice, bob := e.user("alice"), e.user("bob")
 	e.must(201, alice, "POST", "/api/organizations", `{"name":"acme"}`)
 	e.must(200, alice, "PUT", "/api/organizations/acme/members/bob", `{"role":"write"}`)
-	facts := dynamostore.Facts{Table: e.table}
+	facts := authz.JoinFacts(orgddb.Store{Table: e.table}, repoddb.Store{Table: e.table})
 	repo := access.Repo("acme", "bert", access.RepoModel, true, access.OwnerOrg)
 	decide := func() access.Decision {
 		role, err := facts.OrgRole(context.Background(), "acme", "bob")
@@ -376,11 +380,11 @@ func TestMembersLeaveAndRights(t *testing.T) {
 	}
 
 	// whoami's directory.
-	list, err := orghttp.Directory{Service: e.svc}.OrgsOf(context.Background(), "alice")
-	if err != nil || len(list) != 1 || list[0].Name != "acme" || list[0].Role != "admin" || list[0].Fullname != "Acme" || list[0].ID == "" {
+	list, err := e.svc.OrgsOf(context.Background(), "alice")
+	if err != nil || len(list) != 1 || list[0].Org != "acme" || list[0].Role != "admin" || list[0].Fullname != "Acme" || list[0].OrgID == "" {
 		t.Errorf("OrgsOf(alice) = %+v, %v", list, err)
 	}
-	if list, err := (orghttp.Directory{Service: e.svc}).OrgsOf(context.Background(), "carol"); err != nil || len(list) != 0 {
+	if list, err := e.svc.OrgsOf(context.Background(), "carol"); err != nil || len(list) != 0 {
 		t.Errorf("OrgsOf(carol) = %+v, %v, want none", list, err)
 	}
 }
@@ -390,7 +394,7 @@ func TestOrgToken(t *testing.T) {
 	alice, bob := e.user("alice"), e.user("bob")
 	e.must(201, alice, "POST", "/api/organizations", `{"name":"Acme"}`)
 	e.must(200, alice, "PUT", "/api/organizations/acme/members/bob", `{"role":"write"}`)
-	facts := dynamostore.Facts{Table: e.table}
+	facts := authz.JoinFacts(orgddb.Store{Table: e.table}, repoddb.Store{Table: e.table})
 	resolve := func(secret string) (string, bool) {
 		org, found, err := facts.OrgByTokenHash(context.Background(), token.Hash(secret))
 		if err != nil {
@@ -440,7 +444,7 @@ func TestOrgToken(t *testing.T) {
 		t.Errorf("audit %s", out)
 	}
 	// Stored in plaintext nowhere: the profile holds the hash only.
-	o, err := dynamostore.Orgs{Table: e.table}.OrgByName(context.Background(), "acme")
+	o, err := orgddb.Store{Table: e.table}.OrgByName(context.Background(), "acme")
 	if err != nil || o.Token.Hash != "" {
 		t.Errorf("profile after revoke: %+v, %v", o.Token, err)
 	}
@@ -470,7 +474,7 @@ func TestConcurrentRefreshKeepsOneToken(t *testing.T) {
 		if s == "" {
 			continue
 		}
-		if _, found, _ := (dynamostore.Facts{Table: e.table}).OrgByTokenHash(context.Background(), token.Hash(s)); found {
+		if _, found, _ := (authz.JoinFacts(orgddb.Store{Table: e.table}, repoddb.Store{Table: e.table})).OrgByTokenHash(context.Background(), token.Hash(s)); found {
 			live++
 		}
 	}

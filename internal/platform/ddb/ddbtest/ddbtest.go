@@ -1,5 +1,5 @@
-// Package dynamotest gives tests an isolated table on DynamoDB Local.
-package dynamotest
+// Package ddbtest gives tests an isolated table on DynamoDB Local.
+package ddbtest
 
 import (
 	"context"
@@ -10,15 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	table "github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // NewTable creates a fresh, uniquely named table on DynamoDB Local
 // (AWS_ENDPOINT_URL_DYNAMODB) so each test runs isolated.
-func NewTable(t testing.TB) dynamostore.Table {
+func NewTable(t testing.TB) ddb.Table {
 	t.Helper()
 	testenv.RequireEnv(t, "AWS_ENDPOINT_URL_DYNAMODB")
 	ctx := context.Background()
@@ -30,11 +29,11 @@ func NewTable(t testing.TB) dynamostore.Table {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "test-" + hex.EncodeToString(b[:])
-	if err := table.Shape.Ensure(ctx, db, name); err != nil {
+	if err := ddb.Shape.Ensure(ctx, db, name); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
 	t.Cleanup(func() {
 		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 	})
-	return dynamostore.Table{DB: db, Name: name}
+	return ddb.Table{DB: db, Name: name}
 }

@@ -1,4 +1,4 @@
-package dynamostore
+package keyringddb
 
 import (
 	"context"
@@ -14,18 +14,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signature"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
 
-// Keys implements keyring.Store, and signature.KeyDirectory for commit
+// Store implements keyring.Store, and signature.KeyDirectory for commit
 // verification over the same items.
-type Keys struct{ Table }
+type Store struct{ ddb.Table }
 
 var (
-	_ keyring.Store          = Keys{}
-	_ signature.KeyDirectory = Keys{}
+	_ keyring.Store          = Store{}
+	_ signature.KeyDirectory = Store{}
 )
 
 // gpgKeyItem is an account's OpenPGP key: pk USER#<userId>, sk GPGKEY#<id>.
@@ -94,7 +95,7 @@ func gpgKeyIDPK(keyID string) string     { return "GPGKEYID#" + keyID }
 func gpgFprSK(fpr string) string         { return "GPGFPR#" + fpr }
 func sshFprPK(fingerprint string) string { return "SSHFPR#" + fingerprint }
 func keyNotFound(err error) error {
-	if errors.Is(err, errNoItem) {
+	if errors.Is(err, ddb.ErrNoItem) {
 		return store.ErrNotFound
 	}
 	return err
@@ -102,30 +103,30 @@ func keyNotFound(err error) error {
 
 // AddGPGKey writes the key, and one index-and-claim item per key id, in one
 // transaction; a claimed fingerprint fails it with a *keyring.TakenError.
-func (s Keys) AddGPGKey(ctx context.Context, k keyring.GPGKey) error {
+func (s Store) AddGPGKey(ctx context.Context, k keyring.GPGKey) error {
 	body := k.Key
 	body.RawKey = ""
 	js, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("encode GPG key: %w", err)
 	}
-	it := gpgKeyItem{PK: userPK(k.UserID), SK: gpgKeySK(k.ID), ID: k.ID, UserID: k.UserID,
+	it := gpgKeyItem{PK: ddb.UserPK(k.UserID), SK: gpgKeySK(k.ID), ID: k.ID, UserID: k.UserID,
 		KeyID: k.Key.KeyID, Fingerprint: k.Key.Fingerprint, Key: string(js), Armored: k.Key.RawKey, AddedAt: k.AddedAt}
 	all := append([]signingkey.GPGKey{k.Key}, k.Key.Subkeys...)
-	items := []types.TransactWriteItem{s.putNew(it)}
+	items := []types.TransactWriteItem{s.PutNew(it)}
 	for _, sub := range all {
 		it.Fingerprints = append(it.Fingerprints, sub.Fingerprint)
 		it.KeyIDs = append(it.KeyIDs, sub.KeyID)
-		items = append(items, s.putNew(gpgKeyIDItem{PK: gpgKeyIDPK(sub.KeyID), SK: gpgFprSK(sub.Fingerprint),
+		items = append(items, s.PutNew(gpgKeyIDItem{PK: gpgKeyIDPK(sub.KeyID), SK: gpgFprSK(sub.Fingerprint),
 			UserID: k.UserID, KeyRecordID: k.ID, PrimaryKeyID: k.Key.KeyID, PrimaryFpr: k.Key.Fingerprint,
 			Armored: k.Key.RawKey, AddedAt: k.AddedAt}))
 	}
-	items[0] = s.putNew(it) // now with the fingerprint lists
+	items[0] = s.PutNew(it) // now with the fingerprint lists
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
 	}
-	if failed := failedIndexes(err); len(failed) > 0 {
+	if failed := ddb.FailedIndexes(err); len(failed) > 0 {
 		for _, i := range failed {
 			if i == 0 {
 				continue // the record's random id collided: no claim involved
@@ -133,7 +134,7 @@ func (s Keys) AddGPGKey(ctx context.Context, k keyring.GPGKey) error {
 			sub := all[i-1]
 			te := &keyring.TakenError{Fingerprint: sub.Fingerprint}
 			var holder gpgKeyIDItem
-			if s.get(ctx, gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint), &holder) == nil {
+			if s.Get(ctx, gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint), &holder) == nil {
 				te.UserID = holder.UserID
 			}
 			return te
@@ -153,11 +154,11 @@ func (it gpgKeyItem) domain() (keyring.GPGKey, error) {
 
 // listUnder queries a user's items whose sk starts with prefix,
 // strongly consistent.
-func (s Keys) listUnder(ctx context.Context, userID, prefix string) ([]map[string]types.AttributeValue, error) {
-	return s.query(ctx, &dynamodb.QueryInput{
+func (s Store) listUnder(ctx context.Context, userID, prefix string) ([]map[string]types.AttributeValue, error) {
+	return s.Query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: userPK(userID)},
+			":pk": &types.AttributeValueMemberS{Value: ddb.UserPK(userID)},
 			":p":  &types.AttributeValueMemberS{Value: prefix},
 		},
 		ConsistentRead: aws.Bool(true),
@@ -165,7 +166,7 @@ func (s Keys) listUnder(ctx context.Context, userID, prefix string) ([]map[strin
 }
 
 // GPGKeys lists a user's OpenPGP keys, oldest first.
-func (s Keys) GPGKeys(ctx context.Context, userID string) ([]keyring.GPGKey, error) {
+func (s Store) GPGKeys(ctx context.Context, userID string) ([]keyring.GPGKey, error) {
 	items, err := s.listUnder(ctx, userID, "GPGKEY#")
 	if err != nil {
 		return nil, err
@@ -187,9 +188,9 @@ func (s Keys) GPGKeys(ctx context.Context, userID string) ([]keyring.GPGKey, err
 }
 
 // GPGKey reads one of a user's OpenPGP keys.
-func (s Keys) GPGKey(ctx context.Context, userID, id string) (keyring.GPGKey, error) {
+func (s Store) GPGKey(ctx context.Context, userID, id string) (keyring.GPGKey, error) {
 	var it gpgKeyItem
-	if err := s.get(ctx, userPK(userID), gpgKeySK(id), &it); err != nil {
+	if err := s.Get(ctx, ddb.UserPK(userID), gpgKeySK(id), &it); err != nil {
 		return keyring.GPGKey{}, keyNotFound(err)
 	}
 	return it.domain()
@@ -197,19 +198,19 @@ func (s Keys) GPGKey(ctx context.Context, userID, id string) (keyring.GPGKey, er
 
 // DeleteGPGKey deletes the key and its index items in one transaction, on
 // condition that the key record still exists.
-func (s Keys) DeleteGPGKey(ctx context.Context, k keyring.GPGKey) error {
+func (s Store) DeleteGPGKey(ctx context.Context, k keyring.GPGKey) error {
 	items := []types.TransactWriteItem{{Delete: &types.Delete{
-		TableName: aws.String(s.Name), Key: key(userPK(k.UserID), gpgKeySK(k.ID)),
+		TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(k.UserID), gpgKeySK(k.ID)),
 		ConditionExpression: aws.String("attribute_exists(pk)"),
 	}}}
 	all := append([]signingkey.GPGKey{k.Key}, k.Key.Subkeys...)
 	for _, sub := range all {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: aws.String(s.Name), Key: key(gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint)),
+			TableName: aws.String(s.Name), Key: ddb.Key(gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint)),
 		}})
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrNotFound
 	}
 	if err != nil {
@@ -219,23 +220,23 @@ func (s Keys) DeleteGPGKey(ctx context.Context, k keyring.GPGKey) error {
 }
 
 // AddSSHKey writes the key and its fingerprint claim in one transaction.
-func (s Keys) AddSSHKey(ctx context.Context, k keyring.SSHKey) error {
+func (s Store) AddSSHKey(ctx context.Context, k keyring.SSHKey) error {
 	items := []types.TransactWriteItem{
-		s.putNew(sshKeyItem{PK: userPK(k.UserID), SK: sshKeySK(k.ID), ID: k.ID, UserID: k.UserID, Title: k.Title,
+		s.PutNew(sshKeyItem{PK: ddb.UserPK(k.UserID), SK: sshKeySK(k.ID), ID: k.ID, UserID: k.UserID, Title: k.Title,
 			Type: k.Key.Type, Fingerprint: k.Key.Fingerprint, Comment: k.Key.Comment, BitLength: k.Key.BitLength,
 			Key: k.Key.Key, AddedAt: k.AddedAt}),
-		s.putNew(sshFprItem{PK: sshFprPK(k.Key.Fingerprint), SK: sshFprSK, UserID: k.UserID, KeyRecordID: k.ID,
+		s.PutNew(sshFprItem{PK: sshFprPK(k.Key.Fingerprint), SK: sshFprSK, UserID: k.UserID, KeyRecordID: k.ID,
 			Key: k.Key.Key, AddedAt: k.AddedAt}),
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
 	}
-	for _, i := range failedIndexes(err) {
+	for _, i := range ddb.FailedIndexes(err) {
 		if i == 1 {
 			te := &keyring.TakenError{Fingerprint: k.Key.Fingerprint}
 			var holder sshFprItem
-			if s.get(ctx, sshFprPK(k.Key.Fingerprint), sshFprSK, &holder) == nil {
+			if s.Get(ctx, sshFprPK(k.Key.Fingerprint), sshFprSK, &holder) == nil {
 				te.UserID = holder.UserID
 			}
 			return te
@@ -250,7 +251,7 @@ func (it sshKeyItem) domain() keyring.SSHKey {
 }
 
 // SSHKeys lists a user's SSH signing keys, oldest first.
-func (s Keys) SSHKeys(ctx context.Context, userID string) ([]keyring.SSHKey, error) {
+func (s Store) SSHKeys(ctx context.Context, userID string) ([]keyring.SSHKey, error) {
 	items, err := s.listUnder(ctx, userID, "SSHKEY#")
 	if err != nil {
 		return nil, err
@@ -268,23 +269,23 @@ func (s Keys) SSHKeys(ctx context.Context, userID string) ([]keyring.SSHKey, err
 }
 
 // SSHKey reads one of a user's SSH signing keys.
-func (s Keys) SSHKey(ctx context.Context, userID, id string) (keyring.SSHKey, error) {
+func (s Store) SSHKey(ctx context.Context, userID, id string) (keyring.SSHKey, error) {
 	var it sshKeyItem
-	if err := s.get(ctx, userPK(userID), sshKeySK(id), &it); err != nil {
+	if err := s.Get(ctx, ddb.UserPK(userID), sshKeySK(id), &it); err != nil {
 		return keyring.SSHKey{}, keyNotFound(err)
 	}
 	return it.domain(), nil
 }
 
 // DeleteSSHKey deletes the key and its claim in one transaction.
-func (s Keys) DeleteSSHKey(ctx context.Context, k keyring.SSHKey) error {
+func (s Store) DeleteSSHKey(ctx context.Context, k keyring.SSHKey) error {
 	items := []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(userPK(k.UserID), sshKeySK(k.ID)),
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(k.UserID), sshKeySK(k.ID)),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
-		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(sshFprPK(k.Key.Fingerprint), sshFprSK)}},
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(sshFprPK(k.Key.Fingerprint), sshFprSK)}},
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrNotFound
 	}
 	if err != nil {
@@ -295,8 +296,8 @@ func (s Keys) DeleteSSHKey(ctx context.Context, k keyring.SSHKey) error {
 
 // GPGKeysByID returns every uploaded OpenPGP key whose primary key or a
 // subkey has keyID: one strongly consistent Query.
-func (s Keys) GPGKeysByID(ctx context.Context, keyID uint64) ([]signature.UploadedGPGKey, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
+func (s Store) GPGKeysByID(ctx context.Context, keyID uint64) ([]signature.UploadedGPGKey, error) {
+	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression: aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: gpgKeyIDPK(fmt.Sprintf("%016X", keyID))},
@@ -324,10 +325,10 @@ func (s Keys) GPGKeysByID(ctx context.Context, keyID uint64) ([]signature.Upload
 
 // SSHKeysByFingerprint returns the SSH key with this fingerprint, if any
 // account holds it: one GetItem.
-func (s Keys) SSHKeysByFingerprint(ctx context.Context, fingerprint string) ([]signature.UploadedSSHKey, error) {
+func (s Store) SSHKeysByFingerprint(ctx context.Context, fingerprint string) ([]signature.UploadedSSHKey, error) {
 	var it sshFprItem
-	err := s.get(ctx, sshFprPK(fingerprint), sshFprSK, &it)
-	if errors.Is(err, errNoItem) {
+	err := s.Get(ctx, sshFprPK(fingerprint), sshFprSK, &it)
+	if errors.Is(err, ddb.ErrNoItem) {
 		return nil, nil
 	}
 	if err != nil {
@@ -337,10 +338,10 @@ func (s Keys) SSHKeysByFingerprint(ctx context.Context, fingerprint string) ([]s
 }
 
 // EmailOwner reads the email claim of addr: one GetItem.
-func (s Keys) EmailOwner(ctx context.Context, addr string) (accountID string, verified, found bool, err error) {
-	var it emailItem
-	err = s.get(ctx, emailPK(addr), "EMAIL", &it)
-	if errors.Is(err, errNoItem) {
+func (s Store) EmailOwner(ctx context.Context, addr string) (accountID string, verified, found bool, err error) {
+	var it ddb.EmailClaim
+	err = s.Get(ctx, ddb.EmailPK(addr), "EMAIL", &it)
+	if errors.Is(err, ddb.ErrNoItem) {
 		return "", false, false, nil
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-package dynamostore
+package commitverifyddb
 
 import (
 	"context"
@@ -13,14 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/hubsec/trustlayer/internal/commitverify"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signature"
 )
 
-// Commits implements commitverify.Store.
-type Commits struct{ Table }
+// Store implements commitverify.Store.
+type Store struct{ ddb.Table }
 
-var _ commitverify.Store = Commits{}
+var _ commitverify.Store = Store{}
 
 // commitRecordItem is the verification of one object in one repository:
 // pk SIGREC#<repoId>, sk OBJ#<object id>. It has no TTL: records persist.
@@ -53,7 +54,7 @@ func (it commitRecordItem) domain() (commitverify.Record, error) {
 
 // PutRecord writes rec on condition that no record of its object exists in
 // its repository; when one does, the stored one is returned unchanged.
-func (s Commits) PutRecord(ctx context.Context, rec commitverify.Record) (commitverify.Record, bool, error) {
+func (s Store) PutRecord(ctx context.Context, rec commitverify.Record) (commitverify.Record, bool, error) {
 	js, err := json.Marshal(rec.Result)
 	if err != nil {
 		return commitverify.Record{}, false, fmt.Errorf("encode record: %w", err)
@@ -62,7 +63,7 @@ func (s Commits) PutRecord(ctx context.Context, rec commitverify.Record) (commit
 		ObjectID: rec.ObjectID, Kind: string(rec.Kind), Status: string(rec.Status), Reason: string(rec.Reason),
 		VerifiedAt: rec.VerifiedAt, SubmittedBy: rec.SubmittedBy, Result: string(js)}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Name), Item: marshal(it),
+		TableName: aws.String(s.Name), Item: ddb.Marshal(it),
 		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
@@ -89,10 +90,10 @@ func (s Commits) PutRecord(ctx context.Context, rec commitverify.Record) (commit
 }
 
 // Record reads the record of objectID in repoID (strongly consistent).
-func (s Commits) Record(ctx context.Context, repoID, objectID string) (commitverify.Record, error) {
+func (s Store) Record(ctx context.Context, repoID, objectID string) (commitverify.Record, error) {
 	var it commitRecordItem
-	if err := s.get(ctx, sigRecPK(repoID), objSK(objectID), &it); err != nil {
-		if errors.Is(err, errNoItem) {
+	if err := s.Get(ctx, sigRecPK(repoID), objSK(objectID), &it); err != nil {
+		if errors.Is(err, ddb.ErrNoItem) {
 			return commitverify.Record{}, store.ErrNotFound
 		}
 		return commitverify.Record{}, err

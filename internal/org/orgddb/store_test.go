@@ -1,52 +1,23 @@
-package dynamostore
+package orgddb
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/org"
-	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	table "github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/store"
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
-
-// orgsTestTable creates a uniquely named table on DynamoDB Local (or skips).
-func orgsTestTable(t *testing.T) Table {
-	t.Helper()
-	testenv.RequireEnv(t, "AWS_ENDPOINT_URL_DYNAMODB")
-	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := awsconfig.DynamoDB(cfg)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "orgs-test-" + hex.EncodeToString(b[:])
-	if err := table.Shape.Ensure(ctx, db, name); err != nil {
-		t.Fatalf("create table: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-	})
-	return Table{DB: db, Name: name}
-}
 
 // TestLastAdminRuleIsInTheTransaction demotes two admins concurrently with
 // no acting-admin check: only the admin counter's condition stands between
 // the organization and having no admin.
 func TestLastAdminRuleIsInTheTransaction(t *testing.T) {
-	s := Orgs{orgsTestTable(t)}
+	s := Store{ddbtest.NewTable(t)}
 	ctx := context.Background()
 	now := time.Now().UTC()
 	for i := range 5 {
@@ -101,7 +72,7 @@ func TestLastAdminRuleIsInTheTransaction(t *testing.T) {
 }
 
 func TestMemberChangeConditions(t *testing.T) {
-	s := Orgs{orgsTestTable(t)}
+	s := Store{ddbtest.NewTable(t)}
 	ctx := context.Background()
 	now := time.Now().UTC()
 	o := org.Org{ID: "o1", Name: "Acme", CreatedAt: now}
@@ -136,7 +107,7 @@ func TestMemberChangeConditions(t *testing.T) {
 			t.Fatalf("%s: got %v, want %v", tt.name, err, tt.want)
 		}
 	}
-	f := Facts{s.Table}
+	f := s
 	for _, c := range []struct {
 		org, user string
 		want      access.OrgRole

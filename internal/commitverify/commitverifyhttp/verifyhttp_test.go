@@ -1,4 +1,4 @@
-package verifyhttp_test
+package commitverifyhttp_test
 
 import (
 	"context"
@@ -19,15 +19,19 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/commitverify"
-	"github.com/hubsec/trustlayer/internal/commitverify/verifyhttp"
-	"github.com/hubsec/trustlayer/internal/dynamostore"
+	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
+	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyhttp"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/keyring"
-	dynamotest "github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
+	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/repo"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 )
 
 // env is one table with the identity, keyring, repo and commitverify
@@ -44,15 +48,15 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	tb := dynamotest.NewTable(t)
-	store := dynamostore.Identity{Table: tb}
+	tb := ddbtest.NewTable(t)
+	store := identityddb.Store{Table: tb}
 	box := mail.Outbox{Dir: t.TempDir()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	repos := &repo.Service{Store: dynamostore.Repos{Table: tb}, Audit: store, Log: log}
-	svc := &commitverify.Service{Keys: dynamostore.Keys{Table: tb}, Store: dynamostore.Commits{Table: tb}, Repos: repos, Log: log}
+	repos := &repo.Service{Store: repoddb.Store{Table: tb}, Orgs: orgddb.Store{Table: tb}, Audit: store, Log: log}
+	svc := &commitverify.Service{Keys: keyringddb.Store{Table: tb}, Store: commitverifyddb.Store{Table: tb}, Repos: repos, Log: log}
 	return &env{t: t, ids: &identity.Service{Store: store, Mailer: box, CodePepper: []byte("pepper")}, box: box,
-		keys:  &keyring.Service{Store: dynamostore.Keys{Table: tb}, Emails: store, Audit: store, Log: log},
-		repos: repos, h: verifyhttp.Handler(svc, log), git: gittest.New(t)}
+		keys:  &keyring.Service{Store: keyringddb.Store{Table: tb}, Emails: store, Audit: store, Log: log},
+		repos: repos, h: commitverifyhttp.Handler(svc, log), git: gittest.New(t)}
 }
 
 var codeRE = regexp.MustCompile(`code is (\d{8})`)
@@ -140,23 +144,23 @@ func (e *env) do(c access.Caller, method, path string, body any) (int, string) {
 	return res.StatusCode, res.Body
 }
 
-func (e *env) verify(c access.Caller, path string, body any) verifyhttp.VerifyJSON {
+func (e *env) verify(c access.Caller, path string, body any) commitverifyhttp.VerifyJSON {
 	e.t.Helper()
 	got, out := e.do(c, "POST", path, body)
 	if got != 200 {
 		e.t.Fatalf("POST %s: got %d %s, want 200", path, got, out)
 	}
-	var v verifyhttp.VerifyJSON
+	var v commitverifyhttp.VerifyJSON
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		e.t.Fatal(err)
 	}
 	return v
 }
 
-func (e *env) record(c access.Caller, path string) (int, verifyhttp.RecordJSON) {
+func (e *env) record(c access.Caller, path string) (int, commitverifyhttp.RecordJSON) {
 	e.t.Helper()
 	got, out := e.do(c, "GET", path, nil)
-	var r verifyhttp.RecordJSON
+	var r commitverifyhttp.RecordJSON
 	if got == 200 {
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			e.t.Fatal(err)

@@ -1,10 +1,9 @@
-package dynamostore
+package scanddb
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,13 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/lfs"
 	"github.com/hubsec/trustlayer/internal/pickle"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
 
-// Scans implements scan.Store.
+// Store implements scan.Store.
 //
 // Items:
 //   - scan result, one per object version: pk SCAN#<bucket>/<key>,
@@ -27,9 +25,9 @@ import (
 //     gsi1pk SCANDUE and gsi1sk <due time>#<bucket>/<key>#<version> put it
 //     on the sweeper's index; a verdict removes both.
 //   - content cache: pk SHA256#<hex>, sk SCAN (ok or infected verdicts).
-type Scans struct{ Table }
+type Store struct{ ddb.Table }
 
-var _ scan.Store = Scans{}
+var _ scan.Store = Store{}
 
 const (
 	scanDuePK  = "SCANDUE"
@@ -142,9 +140,9 @@ func (it scanItem) domain() scan.Result {
 // version, a new ETag of an unversioned key, an error, a queued scan or a
 // stuck one; anything else is another delivery of a version already
 // scanned or being scanned.
-func (s Scans) Claim(ctx context.Context, ref scan.ObjectRef, run string, now, deadline time.Time) (scan.Claim, error) {
+func (s Store) Claim(ctx context.Context, ref scan.ObjectRef, run string, now, deadline time.Time) (scan.Claim, error) {
 	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: key(scanPK(ref.Bucket, ref.Key), scanSK(ref.Version())),
+		TableName: aws.String(s.Name), Key: ddb.Key(scanPK(ref.Bucket, ref.Key), scanSK(ref.Version())),
 		UpdateExpression: aws.String("SET #b = :b, #k = :k, #v = :v, #e = :e, #sz = :sz, #s = :pending, #run = :run, " +
 			"#dl = :dl, gsi1pk = :gpk, gsi1sk = :gsk, #a = if_not_exists(#a, :zero) + :one"),
 		ConditionExpression: aws.String("attribute_not_exists(pk) OR #e <> :e OR #s = :error OR " +
@@ -152,14 +150,14 @@ func (s Scans) Claim(ctx context.Context, ref scan.ObjectRef, run string, now, d
 		ExpressionAttributeNames: map[string]string{"#b": "bucket", "#k": "key", "#v": "version", "#e": "etag", "#sz": "size",
 			"#s": "status", "#run": "run", "#dl": "deadline", "#a": "attempts"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":b": str(ref.Bucket), ":k": str(ref.Key), ":v": str(ref.Version()), ":e": str(ref.ETag),
-			":sz": num64(ref.Size), ":pending": str(string(scan.StatusPending)), ":error": str(string(scan.StatusError)),
-			":run": str(run), ":empty": str(""), ":dl": str(fmtTime(deadline)), ":now": str(fmtTime(now)),
-			":gpk": str(scanDuePK), ":gsk": str(dueSK(deadline, ref)), ":zero": num64(0), ":one": num64(1),
+			":b": ddb.S(ref.Bucket), ":k": ddb.S(ref.Key), ":v": ddb.S(ref.Version()), ":e": ddb.S(ref.ETag),
+			":sz": ddb.N64(ref.Size), ":pending": ddb.S(string(scan.StatusPending)), ":error": ddb.S(string(scan.StatusError)),
+			":run": ddb.S(run), ":empty": ddb.S(""), ":dl": ddb.S(fmtTime(deadline)), ":now": ddb.S(fmtTime(now)),
+			":gpk": ddb.S(scanDuePK), ":gsk": ddb.S(dueSK(deadline, ref)), ":zero": ddb.N64(0), ":one": ddb.N64(1),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		r, ok, err := s.Result(ctx, ref.Bucket, ref.Key, ref.Version())
 		if err != nil || !ok {
 			return scan.Claim{}, fmt.Errorf("claim %s: read existing: %w", ref, err)
@@ -176,20 +174,16 @@ func (s Scans) Claim(ctx context.Context, ref scan.ObjectRef, run string, now, d
 	return scan.Claim{Won: true, Attempts: it.Attempts}, nil
 }
 
-func num64(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
-}
-
 // Complete implements scan.Store: the result replaces the item on
 // condition that r.Run still holds it.
-func (s Scans) Complete(ctx context.Context, r scan.Result) error {
+func (s Store) Complete(ctx context.Context, r scan.Result) error {
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Name), Item: marshal(toScanItem(r)),
+		TableName: aws.String(s.Name), Item: ddb.Marshal(toScanItem(r)),
 		ConditionExpression:       aws.String("#run = :run"),
 		ExpressionAttributeNames:  map[string]string{"#run": "run"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":run": str(r.Run)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":run": ddb.S(r.Run)},
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return scan.ErrLostClaim
 	}
 	if err != nil {
@@ -199,13 +193,13 @@ func (s Scans) Complete(ctx context.Context, r scan.Result) error {
 }
 
 // Result implements scan.Store.
-func (s Scans) Result(ctx context.Context, bucket, key, version string) (scan.Result, bool, error) {
+func (s Store) Result(ctx context.Context, bucket, key, version string) (scan.Result, bool, error) {
 	if version == "" {
 		version = "null"
 	}
 	var it scanItem
-	err := s.get(ctx, scanPK(bucket, key), scanSK(version), &it)
-	if errors.Is(err, errNoItem) {
+	err := s.Get(ctx, scanPK(bucket, key), scanSK(version), &it)
+	if errors.Is(err, ddb.ErrNoItem) {
 		return scan.Result{}, false, nil
 	}
 	if err != nil {
@@ -215,13 +209,13 @@ func (s Scans) Result(ctx context.Context, bucket, key, version string) (scan.Re
 }
 
 // Queue implements scan.Store.
-func (s Scans) Queue(ctx context.Context, ref scan.ObjectRef, now, deadline time.Time) (bool, error) {
+func (s Store) Queue(ctx context.Context, ref scan.ObjectRef, now, deadline time.Time) (bool, error) {
 	r := scan.Result{Object: ref, Status: scan.StatusPending, Deadline: deadline}
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Name), Item: marshal(toScanItem(r)),
+		TableName: aws.String(s.Name), Item: ddb.Marshal(toScanItem(r)),
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -248,10 +242,10 @@ type cacheItem struct {
 func cachePK(sha string) string { return "SHA256#" + strings.ToLower(sha) }
 
 // Cached implements scan.Store.
-func (s Scans) Cached(ctx context.Context, sha string) (scan.CacheEntry, bool, error) {
+func (s Store) Cached(ctx context.Context, sha string) (scan.CacheEntry, bool, error) {
 	var it cacheItem
-	err := s.get(ctx, cachePK(sha), cacheSK, &it)
-	if errors.Is(err, errNoItem) {
+	err := s.Get(ctx, cachePK(sha), cacheSK, &it)
+	if errors.Is(err, ddb.ErrNoItem) {
 		return scan.CacheEntry{}, false, nil
 	}
 	if err != nil {
@@ -264,8 +258,8 @@ func (s Scans) Cached(ctx context.Context, sha string) (scan.CacheEntry, bool, e
 }
 
 // PutCache implements scan.Store.
-func (s Scans) PutCache(ctx context.Context, e scan.CacheEntry) error {
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: marshal(cacheItem{
+func (s Store) PutCache(ctx context.Context, e scan.CacheEntry) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: ddb.Marshal(cacheItem{
 		PK: cachePK(e.SHA256), SK: cacheSK, Status: string(e.Status), Reason: e.Reason, Signatures: e.Signatures,
 		Imports: toImports(e.Result.Imports), Highest: e.Result.Highest.String(), PickleKind: e.Result.PickleKind,
 		ClamAVVersion: e.ClamAVVersion, Mode: string(e.Mode), PickleVersion: e.PickleVersion, ScannedAt: fmtTime(e.ScannedAt)})})
@@ -277,12 +271,12 @@ func (s Scans) PutCache(ctx context.Context, e scan.CacheEntry) error {
 
 // Due implements scan.Store with a query on gsi1 (eventually consistent;
 // every later step is conditional).
-func (s Scans) Due(ctx context.Context, now time.Time, limit int) ([]scan.Result, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
+func (s Store) Due(ctx context.Context, now time.Time, limit int) ([]scan.Result, error) {
+	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		IndexName:              aws.String("gsi1"),
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk <= :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(scanDuePK), ":now": str(fmtTime(now) + "#\uffff"),
+			":pk": ddb.S(scanDuePK), ":now": ddb.S(fmtTime(now) + "#\uffff"),
 		},
 		Limit: aws.Int32(int32(limit)),
 	}, limit)
@@ -303,18 +297,18 @@ func (s Scans) Due(ctx context.Context, now time.Time, limit int) ([]scan.Result
 }
 
 // Expire implements scan.Store.
-func (s Scans) Expire(ctx context.Context, r scan.Result, reason string, next time.Time) (bool, error) {
+func (s Store) Expire(ctx context.Context, r scan.Result, reason string, next time.Time) (bool, error) {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: key(scanPK(r.Object.Bucket, r.Object.Key), scanSK(r.Object.Version())),
+		TableName: aws.String(s.Name), Key: ddb.Key(scanPK(r.Object.Bucket, r.Object.Key), scanSK(r.Object.Version())),
 		UpdateExpression:         aws.String("SET #s = :error, #r = :reason, #dl = :next, gsi1sk = :gsk"),
 		ConditionExpression:      aws.String("#s = :pending AND #run = :run AND #dl = :dl"),
 		ExpressionAttributeNames: map[string]string{"#s": "status", "#r": "reason", "#dl": "deadline", "#run": "run"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":error": str(string(scan.StatusError)), ":pending": str(string(scan.StatusPending)), ":reason": str(reason),
-			":next": str(fmtTime(next)), ":gsk": str(dueSK(next, r.Object)), ":run": str(r.Run), ":dl": str(fmtTime(r.Deadline)),
+			":error": ddb.S(string(scan.StatusError)), ":pending": ddb.S(string(scan.StatusPending)), ":reason": ddb.S(reason),
+			":next": ddb.S(fmtTime(next)), ":gsk": ddb.S(dueSK(next, r.Object)), ":run": ddb.S(r.Run), ":dl": ddb.S(fmtTime(r.Deadline)),
 		},
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -324,18 +318,18 @@ func (s Scans) Expire(ctx context.Context, r scan.Result, reason string, next ti
 }
 
 // Requeue implements scan.Store.
-func (s Scans) Requeue(ctx context.Context, r scan.Result, next time.Time) (bool, error) {
+func (s Store) Requeue(ctx context.Context, r scan.Result, next time.Time) (bool, error) {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: key(scanPK(r.Object.Bucket, r.Object.Key), scanSK(r.Object.Version())),
+		TableName: aws.String(s.Name), Key: ddb.Key(scanPK(r.Object.Bucket, r.Object.Key), scanSK(r.Object.Version())),
 		UpdateExpression:         aws.String("SET #dl = :next, gsi1sk = :gsk"),
 		ConditionExpression:      aws.String("#s = :error AND #dl = :dl"),
 		ExpressionAttributeNames: map[string]string{"#s": "status", "#dl": "deadline"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":error": str(string(scan.StatusError)), ":next": str(fmtTime(next)), ":gsk": str(dueSK(next, r.Object)),
-			":dl": str(fmtTime(r.Deadline)),
+			":error": ddb.S(string(scan.StatusError)), ":next": ddb.S(fmtTime(next)), ":gsk": ddb.S(dueSK(next, r.Object)),
+			":dl": ddb.S(fmtTime(r.Deadline)),
 		},
 	})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -345,91 +339,16 @@ func (s Scans) Requeue(ctx context.Context, r scan.Result, next time.Time) (bool
 }
 
 // GiveUp implements scan.Store.
-func (s Scans) GiveUp(ctx context.Context, r scan.Result) error {
+func (s Store) GiveUp(ctx context.Context, r scan.Result) error {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: key(scanPK(r.Object.Bucket, r.Object.Key), scanSK(r.Object.Version())),
+		TableName: aws.String(s.Name), Key: ddb.Key(scanPK(r.Object.Bucket, r.Object.Key), scanSK(r.Object.Version())),
 		UpdateExpression:          aws.String("REMOVE gsi1pk, gsi1sk, #dl"),
 		ConditionExpression:       aws.String("#s = :error"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status", "#dl": "deadline"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":error": str(string(scan.StatusError))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":error": ddb.S(string(scan.StatusError))},
 	})
-	if err != nil && !conditionFailed(err) {
+	if err != nil && !ddb.ConditionFailed(err) {
 		return fmt.Errorf("give up scan %s: %w", r.Object, err)
 	}
 	return nil
-}
-
-// LFSFiles implements lfs.Files: pk LFS#<type>#<lower(ns)>/<lower(name)>,
-// sk OID#<oid>, one item per LFS object recorded in a repository (by the
-// verify action, or by a batch upload of an object already stored).
-type LFSFiles struct{ Table }
-
-var _ lfs.Files = LFSFiles{}
-
-type lfsFileItem struct {
-	PK         string    `dynamodbav:"pk"`
-	SK         string    `dynamodbav:"sk"`
-	Type       string    `dynamodbav:"type"`
-	Namespace  string    `dynamodbav:"namespace"`
-	Name       string    `dynamodbav:"name"`
-	RepoID     string    `dynamodbav:"repoId"`
-	OID        string    `dynamodbav:"oid"`
-	Size       int64     `dynamodbav:"size"`
-	Key        string    `dynamodbav:"key"`
-	Version    string    `dynamodbav:"version"`
-	ETag       string    `dynamodbav:"etag"`
-	UploadedAt time.Time `dynamodbav:"uploadedAt"`
-	UploadedBy string    `dynamodbav:"uploadedBy"`
-}
-
-func lfsPK(typ access.RepoType, ns, name string) string {
-	return "LFS#" + string(typ) + "#" + lower(ns) + "/" + lower(name)
-}
-
-func (it lfsFileItem) domain() lfs.File {
-	return lfs.File{Type: access.RepoType(it.Type), Namespace: it.Namespace, Name: it.Name, RepoID: it.RepoID, OID: it.OID,
-		Size: it.Size, Key: it.Key, VersionID: it.Version, ETag: it.ETag, UploadedAt: it.UploadedAt, UploadedBy: it.UploadedBy}
-}
-
-// PutFile implements lfs.Files (the latest upload of an oid wins).
-func (s LFSFiles) PutFile(ctx context.Context, f lfs.File) error {
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: marshal(lfsFileItem{
-		PK: lfsPK(f.Type, f.Namespace, f.Name), SK: "OID#" + f.OID, Type: string(f.Type), Namespace: f.Namespace, Name: f.Name,
-		RepoID: f.RepoID, OID: f.OID, Size: f.Size, Key: f.Key, Version: f.VersionID, ETag: f.ETag,
-		UploadedAt: f.UploadedAt, UploadedBy: f.UploadedBy})})
-	if err != nil {
-		return fmt.Errorf("record LFS file %s: %w", f.OID, err)
-	}
-	return nil
-}
-
-// File implements lfs.Files.
-func (s LFSFiles) File(ctx context.Context, typ access.RepoType, ns, name, oid string) (lfs.File, bool, error) {
-	var it lfsFileItem
-	err := s.get(ctx, lfsPK(typ, ns, name), "OID#"+oid, &it)
-	if errors.Is(err, errNoItem) {
-		return lfs.File{}, false, nil
-	}
-	if err != nil {
-		return lfs.File{}, false, err
-	}
-	return it.domain(), true, nil
-}
-
-// maxListedFiles bounds one file list.
-const maxListedFiles = 10000
-
-// Files implements lfs.Files (strongly consistent, by oid).
-func (s LFSFiles) Files(ctx context.Context, typ access.RepoType, ns, name string) ([]lfs.File, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(lfsPK(typ, ns, name)), ":p": str("OID#"),
-		},
-		ConsistentRead: aws.Bool(true),
-	}, maxListedFiles)
-	if err != nil {
-		return nil, fmt.Errorf("list LFS files: %w", err)
-	}
-	return decodeAll(items, lfsFileItem.domain)
 }

@@ -1,4 +1,6 @@
-package lfs
+// Package lfshttp is the Git LFS batch and verify API and the file tree of
+// the uploads function, over lfs.Service.
+package lfshttp
 
 import (
 	"encoding/json"
@@ -8,19 +10,17 @@ import (
 	"strings"
 
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/lfs"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
 
-// MediaType is the Git LFS JSON media type.
-const MediaType = "application/vnd.git-lfs+json"
-
 // maxBody bounds batch and verify bodies (1000 objects fit easily).
 const maxBody = 256 << 10
 
 // Handler returns the uploads function's routes.
-func Handler(s *Service, log *slog.Logger) http.Handler {
+func Handler(s *lfs.Service, log *slog.Logger) http.Handler {
 	h := &handler{s: s, log: log}
 	mux := http.NewServeMux()
 	for _, t := range []struct {
@@ -37,35 +37,16 @@ func Handler(s *Service, log *slog.Logger) http.Handler {
 }
 
 type handler struct {
-	s   *Service
+	s   *lfs.Service
 	log *slog.Logger
 }
 
 // repoName strips the optional .git suffix git-lfs adds.
 func repoName(r *http.Request) string { return strings.TrimSuffix(r.PathValue("repo"), ".git") }
 
-// lfsError is the batch API's error body.
-type lfsError struct {
-	Message   string `json:"message"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-// failLFS answers an LFS endpoint's error in the LFS shape (message),
-// logging internal errors once.
+// failLFS answers an LFS endpoint's error in the LFS shape.
 func (h *handler) failLFS(w http.ResponseWriter, r *http.Request, err error) {
-	kind := apperr.KindOf(err)
-	status := httpapi.Status(kind)
-	if kind == apperr.Invalid {
-		status = http.StatusUnprocessableEntity
-	}
-	if status >= 500 {
-		h.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
-	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("LFS-Authenticate", `Basic realm="trustlayer"`)
-		w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
-	}
-	writeLFS(w, status, lfsError{Message: apperr.Public(err), RequestID: httpapi.RequestIDOf(r)})
+	httpapi.ErrorAs(w, r, h.log, err, httpapi.LFSBody)
 }
 
 // fail answers errors from the middleware and the tree endpoint.
@@ -75,12 +56,6 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	httpapi.Error(w, r, h.log, err)
-}
-
-func writeLFS(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", MediaType)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func decode(r *http.Request, v any) error {
@@ -96,38 +71,38 @@ func decode(r *http.Request, v any) error {
 }
 
 func (h *handler) batch(w http.ResponseWriter, r *http.Request, typ access.RepoType) {
-	var req BatchRequest
+	var req lfs.BatchRequest
 	if err := decode(r, &req); err != nil {
 		h.failLFS(w, r, err)
 		return
 	}
-	out, err := h.s.Batch(r.Context(), BatchInput{Caller: principal.From(r.Context()), Type: typ,
+	out, err := h.s.Batch(r.Context(), lfs.BatchInput{Caller: principal.From(r.Context()), Type: typ,
 		Namespace: r.PathValue("namespace"), Name: repoName(r), Request: req})
 	if err != nil {
 		h.failLFS(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeLFS(w, http.StatusOK, out)
+	httpapi.LFS(w, http.StatusOK, out)
 }
 
 func (h *handler) verify(w http.ResponseWriter, r *http.Request, typ access.RepoType) {
-	var obj ObjectRequest
+	var obj lfs.ObjectRequest
 	if err := decode(r, &obj); err != nil {
 		h.failLFS(w, r, err)
 		return
 	}
-	err := h.s.Verify(r.Context(), VerifyInput{Caller: principal.From(r.Context()), Type: typ,
+	err := h.s.Verify(r.Context(), lfs.VerifyInput{Caller: principal.From(r.Context()), Type: typ,
 		Namespace: r.PathValue("namespace"), Name: repoName(r), Object: obj})
 	if err != nil {
 		h.failLFS(w, r, err)
 		return
 	}
-	writeLFS(w, http.StatusOK, struct{}{})
+	httpapi.LFS(w, http.StatusOK, struct{}{})
 }
 
 func (h *handler) tree(w http.ResponseWriter, r *http.Request, typ access.RepoType) {
-	out, err := h.s.Tree(r.Context(), TreeInput{Caller: principal.From(r.Context()), Type: typ,
+	out, err := h.s.Tree(r.Context(), lfs.TreeInput{Caller: principal.From(r.Context()), Type: typ,
 		Namespace: r.PathValue("namespace"), Name: r.PathValue("name"), Revision: r.PathValue("revision")})
 	if err != nil {
 		h.fail(w, r, err)

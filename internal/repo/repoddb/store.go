@@ -1,4 +1,4 @@
-package dynamostore
+package repoddb
 
 import (
 	"context"
@@ -12,36 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/authz"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
 )
 
-// Repos implements repo.Store.
-type Repos struct{ Table }
+// Store implements repo.Store.
+type Store struct{ ddb.Table }
 
-var _ repo.Store = Repos{}
-
-// Facts implements authz.Facts over the table: organization roles and org
-// tokens (Orgs) and repository facts (Repos).
-type Facts struct{ Table }
-
-var _ authz.Facts = Facts{}
-
-// OrgRole implements authz.Facts.
-func (f Facts) OrgRole(ctx context.Context, org, user string) (access.OrgRole, error) {
-	return Orgs(f).OrgRole(ctx, org, user)
-}
-
-// RepoFacts implements authz.Facts.
-func (f Facts) RepoFacts(ctx context.Context, typ access.RepoType, namespace, name string) (authz.RepoFacts, bool, error) {
-	return Repos(f).RepoFacts(ctx, typ, namespace, name)
-}
-
-// OrgByTokenHash implements authz.Facts.
-func (f Facts) OrgByTokenHash(ctx context.Context, hash string) (string, bool, error) {
-	return Orgs(f).OrgByTokenHash(ctx, hash)
-}
+var _ repo.Store = Store{}
 
 // repoItem is a repository: pk REPO#<type>#<lower(ns)>/<lower(name)>, sk
 // REPO; gsi1 NS#<lower(ns)> / REPO#<type>#<lower(name)> lists a namespace.
@@ -66,7 +45,7 @@ type repoItem struct {
 const repoSK = "REPO"
 
 func repoPK(typ access.RepoType, ns, name string) string {
-	return "REPO#" + string(typ) + "#" + lower(ns) + "/" + lower(name)
+	return "REPO#" + string(typ) + "#" + ddb.Lower(ns) + "/" + ddb.Lower(name)
 }
 
 func ownerName(k access.OwnerKind) string {
@@ -88,7 +67,7 @@ func ownerKind(s string) access.OwnerKind {
 
 func toRepoItem(r repo.Repo) repoItem {
 	return repoItem{PK: repoPK(r.Type, r.Namespace, r.Name), SK: repoSK,
-		GSI1PK: "NS#" + lower(r.Namespace), GSI1SK: "REPO#" + string(r.Type) + "#" + lower(r.Name),
+		GSI1PK: "NS#" + ddb.Lower(r.Namespace), GSI1SK: "REPO#" + string(r.Type) + "#" + ddb.Lower(r.Name),
 		ID: r.ID, Type: string(r.Type), Namespace: r.Namespace, Name: r.Name, Owner: ownerName(r.Owner), OwnerID: r.OwnerID,
 		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, SDK: r.SDK, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
 }
@@ -101,10 +80,10 @@ func (it repoItem) domain() repo.Repo {
 
 // Namespace resolves a name claim (pk NAME#<lower(name)>) to a user or an
 // organization.
-func (s Repos) Namespace(ctx context.Context, name string) (repo.Namespace, error) {
-	var n nameItem
-	if err := s.get(ctx, namePK(name), "NAME", &n); err != nil {
-		return repo.Namespace{}, notFound(err)
+func (s Store) Namespace(ctx context.Context, name string) (repo.Namespace, error) {
+	var n ddb.NameClaim
+	if err := s.Get(ctx, ddb.NamePK(name), "NAME", &n); err != nil {
+		return repo.Namespace{}, ddb.NotFound(err)
 	}
 	k := ownerKind(n.Kind)
 	if k == access.OwnerInvalid {
@@ -115,83 +94,67 @@ func (s Repos) Namespace(ctx context.Context, name string) (repo.Namespace, erro
 
 // claimHolds conditions a transaction on ns's name claim still naming the
 // same owner.
-func (s Repos) claimHolds(name string, kind access.OwnerKind, id string) types.TransactWriteItem {
+func (s Store) claimHolds(name string, kind access.OwnerKind, id string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Name),
-		Key: key(namePK(name), "NAME"), ConditionExpression: aws.String("#k = :k AND #i = :i"),
+		Key: ddb.Key(ddb.NamePK(name), "NAME"), ConditionExpression: aws.String("#k = :k AND #i = :i"),
 		ExpressionAttributeNames:  map[string]string{"#k": "kind", "#i": "id"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":k": str(ownerName(kind)), ":i": str(id)}}}
-}
-
-// OrgRole delegates to Orgs.
-func (s Repos) OrgRole(ctx context.Context, org, user string) (access.OrgRole, error) {
-	return Orgs(s).OrgRole(ctx, org, user)
-}
-
-// OrgRequiresSignedCommits reads the organization's setting.
-func (s Repos) OrgRequiresSignedCommits(ctx context.Context, org string) (bool, error) {
-	var it struct {
-		Require bool `dynamodbav:"requireSignedCommits"`
-	}
-	if err := s.get(ctx, orgPK(org), orgProfileSK, &it); err != nil {
-		return false, notFound(err)
-	}
-	return it.Require, nil
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": ddb.S(ownerName(kind)), ":i": ddb.S(id)}}}
 }
 
 // CreateRepo writes the repository on condition that its key is free and
 // the namespace claim still names its owner.
-func (s Repos) CreateRepo(ctx context.Context, r repo.Repo) error {
-	err := s.transact(ctx, []types.TransactWriteItem{
+func (s Store) CreateRepo(ctx context.Context, r repo.Repo) error {
+	err := s.Transact(ctx, []types.TransactWriteItem{
 		s.claimHolds(r.Namespace, r.Owner, r.OwnerID),
-		s.putNew(toRepoItem(r)),
+		s.PutNew(toRepoItem(r)),
 	})
 	if err == nil {
 		return nil
 	}
-	for _, i := range failedIndexes(err) {
+	for _, i := range ddb.FailedIndexes(err) {
 		if i == 0 {
 			return store.ErrNotFound
 		}
 	}
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return &store.ExistsError{Field: "repo"}
 	}
 	return fmt.Errorf("create repo: %w", err)
 }
 
 // Repo reads a repository (strongly consistent).
-func (s Repos) Repo(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error) {
+func (s Store) Repo(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error) {
 	var it repoItem
-	if err := s.get(ctx, repoPK(typ, ns, name), repoSK, &it); err != nil {
-		return repo.Repo{}, notFound(err)
+	if err := s.Get(ctx, repoPK(typ, ns, name), repoSK, &it); err != nil {
+		return repo.Repo{}, ddb.NotFound(err)
 	}
 	return it.domain(), nil
 }
 
-// RepoFacts returns visibility and owner kind (authz.Facts): one strongly
+// RepoFacts returns visibility and owner kind (what the authorizer needs): one strongly
 // consistent GetItem.
-func (s Repos) RepoFacts(ctx context.Context, typ access.RepoType, ns, name string) (authz.RepoFacts, bool, error) {
+func (s Store) RepoFacts(ctx context.Context, typ access.RepoType, ns, name string) (access.RepoFacts, bool, error) {
 	r, err := s.Repo(ctx, typ, ns, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return authz.RepoFacts{}, false, nil
+		return access.RepoFacts{}, false, nil
 	}
 	if err != nil {
-		return authz.RepoFacts{}, false, err
+		return access.RepoFacts{}, false, err
 	}
-	return authz.RepoFacts{Private: r.Private, Owner: r.Owner}, true, nil
+	return access.RepoFacts{Private: r.Private, Owner: r.Owner}, true, nil
 }
 
-func (s Repos) sameID(r repo.Repo) (string, map[string]string, map[string]types.AttributeValue) {
-	return "#id = :id", map[string]string{"#id": "id"}, map[string]types.AttributeValue{":id": str(r.ID)}
+func (s Store) sameID(r repo.Repo) (string, map[string]string, map[string]types.AttributeValue) {
+	return "#id = :id", map[string]string{"#id": "id"}, map[string]types.AttributeValue{":id": ddb.S(r.ID)}
 }
 
 // DeleteRepo deletes r if it is still the same repository.
-func (s Repos) DeleteRepo(ctx context.Context, r repo.Repo) error {
+func (s Store) DeleteRepo(ctx context.Context, r repo.Repo) error {
 	cond, names, values := s.sameID(r)
 	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name),
-		Key: key(repoPK(r.Type, r.Namespace, r.Name), repoSK), ConditionExpression: aws.String(cond),
+		Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK), ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrNotFound
 	}
 	return err
@@ -200,48 +163,48 @@ func (s Repos) DeleteRepo(ctx context.Context, r repo.Repo) error {
 // MoveRepo deletes the old item (same id) and writes the new one (free
 // key, destination claim unchanged) in one transaction. A change of letter
 // case only keeps the key and updates the item in place.
-func (s Repos) MoveRepo(ctx context.Context, from, to repo.Repo) error {
+func (s Store) MoveRepo(ctx context.Context, from, to repo.Repo) error {
 	oldPK, newPK := repoPK(from.Type, from.Namespace, from.Name), repoPK(to.Type, to.Namespace, to.Name)
 	cond, names, values := s.sameID(from)
 	if oldPK == newPK {
 		it := toRepoItem(to)
 		names["#ns"], names["#n"], names["#lm"] = "namespace", "name", "lastModified"
-		values[":ns"], values[":n"] = str(it.Namespace), str(it.Name)
-		values[":lm"] = str(it.LastModified.UTC().Format(time.RFC3339Nano))
-		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Name), Key: key(oldPK, repoSK),
+		values[":ns"], values[":n"] = ddb.S(it.Namespace), ddb.S(it.Name)
+		values[":lm"] = ddb.S(it.LastModified.UTC().Format(time.RFC3339Nano))
+		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Name), Key: ddb.Key(oldPK, repoSK),
 			UpdateExpression: aws.String("SET #ns = :ns, #n = :n, #lm = :lm"), ConditionExpression: aws.String(cond),
 			ExpressionAttributeNames: names, ExpressionAttributeValues: values})
-		if conditionFailed(err) {
+		if ddb.ConditionFailed(err) {
 			return store.ErrNotFound
 		}
 		return err
 	}
-	err := s.transact(ctx, []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: key(oldPK, repoSK), ConditionExpression: aws.String(cond),
+	err := s.Transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(oldPK, repoSK), ConditionExpression: aws.String(cond),
 			ExpressionAttributeNames: names, ExpressionAttributeValues: values}},
 		s.claimHolds(to.Namespace, to.Owner, to.OwnerID),
-		s.putNew(toRepoItem(to)),
+		s.PutNew(toRepoItem(to)),
 	})
 	if err == nil {
 		return nil
 	}
-	for _, i := range failedIndexes(err) {
+	for _, i := range ddb.FailedIndexes(err) {
 		if i == 2 {
 			return &store.ExistsError{Field: "repo"}
 		}
 	}
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return store.ErrNotFound
 	}
 	return fmt.Errorf("move repo: %w", err)
 }
 
 // UpdateRepo sets the changed settings on r (same id).
-func (s Repos) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChange, at time.Time) (repo.Repo, error) {
+func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChange, at time.Time) (repo.Repo, error) {
 	cond, names, values := s.sameID(r)
 	expr := "SET #lm = :lm"
 	names["#lm"] = "lastModified"
-	values[":lm"] = str(at.UTC().Format(time.RFC3339Nano))
+	values[":lm"] = ddb.S(at.UTC().Format(time.RFC3339Nano))
 	if ch.Private != nil {
 		expr += ", #p = :p"
 		names["#p"] = "private"
@@ -253,10 +216,10 @@ func (s Repos) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 		values[":r"] = &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedCommits}
 	}
 	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Name),
-		Key: key(repoPK(r.Type, r.Namespace, r.Name), repoSK), UpdateExpression: aws.String(expr),
+		Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK), UpdateExpression: aws.String(expr),
 		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		ReturnValues: types.ReturnValueAllNew})
-	if conditionFailed(err) {
+	if ddb.ConditionFailed(err) {
 		return repo.Repo{}, store.ErrNotFound
 	}
 	if err != nil {
@@ -271,16 +234,16 @@ func (s Repos) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 
 // ReposOf lists a namespace's repositories through gsi1 (eventually
 // consistent).
-func (s Repos) ReposOf(ctx context.Context, ns string) ([]repo.Repo, error) {
-	items, err := s.query(ctx, &dynamodb.QueryInput{
+func (s Store) ReposOf(ctx context.Context, ns string) ([]repo.Repo, error) {
+	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		IndexName:              aws.String("gsi1"),
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str("NS#" + lower(ns)), ":p": str("REPO#"),
+			":pk": ddb.S("NS#" + ddb.Lower(ns)), ":p": ddb.S("REPO#"),
 		},
 	}, 10000)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll(items, repoItem.domain)
+	return ddb.DecodeAll(items, repoItem.domain)
 }
