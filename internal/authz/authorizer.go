@@ -32,7 +32,7 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, secret string) (access.Caller, error)
 }
 
-// Toucher records token use (identity.Store.TouchToken).
+// Toucher records token use (identityddb.Store.TouchToken).
 type Toucher interface {
 	TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error
 }

@@ -102,7 +102,7 @@ type Store interface {
 	DeleteSSHKey(ctx context.Context, k SSHKey) error
 }
 
-// Emails reads account emails (identity.Store implements it).
+// Emails reads account emails (identityddb.Store implements it).
 type Emails interface {
 	EmailByAddress(ctx context.Context, addr string) (identity.Email, error)
 }

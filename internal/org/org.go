@@ -110,7 +110,7 @@ type Store interface {
 	SetToken(ctx context.Context, o Org, old string, t TokenInfo) error
 }
 
-// Users resolves user names (identity.Store satisfies it).
+// Users resolves user names (identityddb.Store satisfies it).
 type Users interface {
 	UserByName(ctx context.Context, name string) (identity.User, error)
 }

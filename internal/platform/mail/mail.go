@@ -102,7 +102,7 @@ func (s SES) Send(ctx context.Context, to, subject, body string) error {
 
 // FromConfig returns the configured Mailer (config.NeedMailer checked the
 // settings): SES on AWS, the outbox elsewhere. It lives here rather than in
-// package wire so that only the functions that send mail link the SES SDK.
+// each function's main so that only the functions that send mail link the SES SDK.
 func FromConfig(cfg *config.Config, awsCfg aws.Config) *Mailer {
 	if cfg.Mailer == "ses" {
 		return &Mailer{SES: &SES{Client: sesv2.NewFromConfig(awsCfg), From: cfg.MailFrom}}
