@@ -12,6 +12,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
+	"github.com/hubsec/trustlayer/internal/serve"
 )
 
 // functionFolders lists functions/* folders that hold a main.go.
@@ -100,7 +101,7 @@ func (s *Stack) startFunctions(ctx context.Context, binDir string, fns []samtemp
 			env = append(env, k+"="+v)
 		}
 		env = append(env, s.FunctionEnv()...)
-		env = append(env, "PORT="+strconv.Itoa(port), "HOST=127.0.0.1")
+		env = append(env, "PORT="+strconv.Itoa(port), "HOST=127.0.0.1", serve.InvokeSecretEnv+"="+s.invokeSecret)
 		cmd.Env = env
 		cmd.Dir = s.opts.RepoRoot
 		p, err := s.spawn("fn-"+folder, cmd)
@@ -114,7 +115,9 @@ func (s *Stack) startFunctions(ctx context.Context, binDir string, fns []samtemp
 		if err := waitFor(st.p, 30*time.Second, dialCheck(s.addr(st.port))); err != nil {
 			return nil, fmt.Errorf("function %s: %w", st.id, err)
 		}
-		invokers[st.id] = gateway.NewHTTPInvoker("http://" + s.addr(st.port))
+		inv := gateway.NewHTTPInvoker("http://" + s.addr(st.port))
+		inv.Secret = s.invokeSecret
+		invokers[st.id] = inv
 	}
 	for _, folder := range folders {
 		if !inTemplate[folder] {

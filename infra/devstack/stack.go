@@ -7,6 +7,8 @@ package devstack
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,6 +92,9 @@ type Stack struct {
 	procs         []*process
 	servers       []*http.Server
 	mu            sync.Mutex
+	// invokeSecret lets the gateway (and nobody else) use the functions'
+	// invoke path; new for every stack, never written to disk.
+	invokeSecret string
 }
 
 // Start starts every service. On error, what was started is stopped.
@@ -125,7 +130,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		logOut = io.MultiWriter(gwLog, &prefixWriter{prefix: "[gateway] ", w: opts.Out})
 	}
 	s := &Stack{opts: opts, Ports: opts.Ports, FunctionPorts: map[string]int{},
-		log: slog.New(slog.NewTextHandler(logOut, nil))}
+		log: slog.New(slog.NewTextHandler(logOut, nil)), invokeSecret: randomSecret()}
 	if err := s.start(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -404,6 +409,15 @@ func (s *Stack) writeState() error {
 	}
 	b, _ := json.MarshalIndent(st, "", "  ")
 	return os.WriteFile(StatePath(s.opts.DataDir), b, 0o644)
+}
+
+// randomSecret is 32 random bytes as hex.
+func randomSecret() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // Close stops everything the stack started, newest first.
