@@ -27,6 +27,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
+	"github.com/hubsec/trustlayer/internal/trusthop"
 )
 
 // Ports of the stack's services; 0 picks a free port.
@@ -95,6 +96,9 @@ type Stack struct {
 	// invokeSecret lets the gateway (and nobody else) use the functions'
 	// invoke path; new for every stack, never written to disk.
 	invokeSecret string
+	// trustHop signs the gateway's requests to the git and inference
+	// backends, which verify them; its secret is new for every stack.
+	trustHop *trusthop.Key
 }
 
 // Start starts every service. On error, what was started is stopped.
@@ -131,6 +135,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s := &Stack{opts: opts, Ports: opts.Ports, FunctionPorts: map[string]int{},
 		log: slog.New(slog.NewTextHandler(logOut, nil)), invokeSecret: randomSecret()}
+	if s.trustHop, err = trusthop.New([]byte(randomSecret())); err != nil {
+		return nil, err
+	}
 	if err := s.start(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -186,7 +193,7 @@ func (s *Stack) start(ctx context.Context) error {
 	s.serve(listeners["gateway"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gw.get().HubAPI().ServeHTTP(w, r) }))
 	s.serve(listeners["inference"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gw.get().InferenceAPI().ServeHTTP(w, r) }))
 	s.serve(listeners["git"], s.gitBackend())
-	s.serve(listeners["echo"], inferenceEcho())
+	s.serve(listeners["echo"], inferenceEcho(s.trustHop))
 	newGateway := func() (*gateway.Gateway, error) {
 		return gateway.New(gateway.Config{
 			Template:  tmpl,
@@ -195,8 +202,9 @@ func (s *Stack) start(ctx context.Context) error {
 				"GitBackendUrl":       s.URL("git"),
 				"InferenceBackendUrl": s.URL("echo"),
 			},
-			Log:   s.log,
-			Clamd: s.clamd,
+			Log:      s.log,
+			Clamd:    s.clamd,
+			TrustHop: s.trustHop,
 		})
 	}
 	first, err := newGateway()
@@ -327,6 +335,7 @@ func (s *Stack) TestEnv() []string {
 		"TRUSTLAYER_INFERENCE_URL_PUBLIC=" + s.URL("inference"),
 		"TRUSTLAYER_INTERNAL_URL=" + s.URL("internal"),
 		"TRUSTLAYER_GIT_BACKEND_URL=" + s.URL("git"),
+		"TRUSTLAYER_ECHO_BACKEND_URL=" + s.URL("echo"),
 		"TRUSTLAYER_HFJS_DIR=" + s.tools.HFJSDir,
 		"TRUSTLAYER_REQUIRE_TOOLS=1",
 	}
