@@ -85,6 +85,12 @@ func (s *Stack) startDynamoDB(ctx context.Context) error {
 	if err := table.Shape.Ensure(ctx, db, s.opts.Table); err != nil {
 		return fmt.Errorf("create table: %w", err)
 	}
+	s.supervise("dynamodb", p, nil, func() error {
+		if s.opts.InMemory {
+			s.loud("dynamodb runs -inMemory: its data is gone; the table is created again, empty")
+		}
+		return s.startDynamoDB(context.Background())
+	})
 	return nil
 }
 
@@ -130,16 +136,18 @@ func (s *Stack) startS3(ctx context.Context) error {
 	if err != nil {
 		s.warnf("bucket versioning not enabled (%v)", err)
 	}
+	s.supervise("s3", p, nil, func() error { return s.startS3(context.Background()) })
 	return nil
 }
 
 // clamd runs clamd with a private configuration; it implements
 // gateway.ServiceControl.
 type clamd struct {
-	s    *Stack
-	mu   sync.Mutex
-	proc *process
-	conf string
+	s       *Stack
+	mu      sync.Mutex
+	proc    *process
+	conf    string
+	stopped bool // by Stop, on purpose: not restarted
 }
 
 // prepareClamd writes the private clamd.conf and the signature directory.
@@ -209,14 +217,24 @@ func (c *clamd) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.proc = p
-	return waitFor(p, 120*time.Second, func() error { return clamdPing(c.s.addr(c.s.Ports.Clamd)) })
+	c.proc, c.stopped = p, false
+	if err := waitFor(p, 120*time.Second, func() error { return clamdPing(c.s.addr(c.s.Ports.Clamd)) }); err != nil {
+		return err
+	}
+	onPurpose := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.stopped || c.proc != p
+	}
+	c.s.supervise("clamd", p, onPurpose, func() error { return c.Start(context.Background()) })
+	return nil
 }
 
-// Stop stops clamd.
+// Stop stops clamd; it stays stopped (not restarted) until Start.
 func (c *clamd) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stopped = true
 	c.proc.stop(10 * time.Second)
 	return nil
 }

@@ -78,6 +78,10 @@ type Options struct {
 	BinDir  string
 	Verbose bool      // tee every process's output to Out
 	Out     io.Writer // banner, warnings and -v output
+	// ScheduleSpeedup runs the template's schedules that many times
+	// faster (1, or 0, is real time): with 300, rate(5 minutes) fires
+	// every second.
+	ScheduleSpeedup float64
 }
 
 // Stack is a running local stack.
@@ -87,6 +91,7 @@ type Stack struct {
 	FunctionPorts map[string]int
 	Gateway       *gateway.Gateway
 	Warnings      []string
+	Schedules     []string // "SweeperFunction.Every5Minutes rate(5 minutes)"
 	log           *slog.Logger
 	tools         *Tools
 	clamd         *clamd
@@ -99,6 +104,10 @@ type Stack struct {
 	// trustHop signs the gateway's requests to the git and inference
 	// backends, which verify them; its secret is new for every stack.
 	trustHop *trusthop.Key
+	sup      *supervisor
+	// closeCh ends the scheduler's loops.
+	closeCh   chan struct{}
+	closeOnce sync.Once
 }
 
 // Start starts every service. On error, what was started is stopped.
@@ -134,7 +143,8 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		logOut = io.MultiWriter(gwLog, &prefixWriter{prefix: "[gateway] ", w: opts.Out})
 	}
 	s := &Stack{opts: opts, Ports: opts.Ports, FunctionPorts: map[string]int{},
-		log: slog.New(slog.NewTextHandler(logOut, nil)), invokeSecret: randomSecret()}
+		log: slog.New(slog.NewTextHandler(logOut, nil)), invokeSecret: randomSecret(),
+		sup: newSupervisor(), closeCh: make(chan struct{})}
 	if s.trustHop, err = trusthop.New([]byte(randomSecret())); err != nil {
 		return nil, err
 	}
@@ -254,6 +264,9 @@ func (s *Stack) start(ctx context.Context) error {
 	gw.set(final)
 	s.Gateway = final
 	s.Warnings = append(s.Warnings, final.Warnings()...)
+	if err := s.startSchedules(tmpl.Functions(), invokers); err != nil {
+		return err
+	}
 	return s.writeState()
 }
 
@@ -368,6 +381,13 @@ func (s *Stack) Banner() string {
 	row("inference echo", s.URL("echo"))
 	row("outbox", s.OutboxDir())
 	row("logs", s.LogDir())
+	for _, sch := range s.Schedules {
+		speed := ""
+		if s.opts.ScheduleSpeedup > 1 {
+			speed = fmt.Sprintf("  (%gx faster)", s.opts.ScheduleSpeedup)
+		}
+		row("schedule", sch+speed)
+	}
 	b.WriteString("\n  functions:\n")
 	var ids []string
 	for id := range s.FunctionPorts {
@@ -431,6 +451,8 @@ func randomSecret() string {
 
 // Close stops everything the stack started, newest first.
 func (s *Stack) Close() {
+	s.stopSupervising()
+	s.closeOnce.Do(func() { close(s.closeCh) })
 	os.Remove(StatePath(s.opts.DataDir))
 	s.mu.Lock()
 	servers, procs := s.servers, s.procs
