@@ -2,6 +2,7 @@
 #
 # make dev              the whole stack locally (infra/cmd/devstack up), Ctrl-C stops it
 # make test             the same stack on free ports around `go test ./...`
+# make deps             install missing Debian packages (dev, test and bench run it first)
 # make bench            Go benchmarks with the stack (the default -benchtime: store and
 #                       scan benchmarks take over a second per iteration, so they run once)
 # make bench-coldstart  binary size and cold start of every function under RIE
@@ -17,15 +18,20 @@ LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags "-s -w"
 # Logical id -> folder: strip "Function", lower-case (HealthFunction -> functions/health).
 FUNCTIONS := $(shell sed -n 's/^  \([A-Za-z0-9]\+Function\):$$/\1/p' template.yaml)
 
-.PHONY: dev test bench bench-coldstart invoke build tools vet fmt clean
+.PHONY: dev test bench bench-coldstart invoke build deps tools vet fmt clean
 
-dev:
+# Missing Debian packages first (installed as root or with passwordless
+# sudo, otherwise the one command to run is printed), before any download.
+deps:
+	@bash infra/deps.sh
+
+dev: deps
 	$(DEVSTACK) up $(DEVSTACK_FLAGS)
 
-test:
+test: deps
 	$(DEVSTACK) test -- $(GO) test ./... -count=1 $(TESTFLAGS)
 
-bench:
+bench: deps
 	$(DEVSTACK) test -- $(GO) test -run '^$$' -bench . -timeout 20m ./...
 
 bench-coldstart:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 )
 
 // functionFolders lists functions/* folders that hold a main.go.
@@ -94,16 +95,7 @@ func (s *Stack) startFunctions(ctx context.Context, binDir string, fns []samtemp
 		if err != nil {
 			return nil, err
 		}
-		cmd := exec.Command(bin)
-		env := os.Environ()
-		for k, v := range f.Environment { // template literals first, local values win
-			env = append(env, k+"="+v)
-		}
-		env = append(env, s.FunctionEnv()...)
-		env = append(env, "PORT="+strconv.Itoa(port), "HOST=127.0.0.1")
-		cmd.Env = env
-		cmd.Dir = s.opts.RepoRoot
-		p, err := s.spawn("fn-"+folder, cmd)
+		p, err := s.spawnFunction(f, bin, port)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +106,10 @@ func (s *Stack) startFunctions(ctx context.Context, binDir string, fns []samtemp
 		if err := waitFor(st.p, 30*time.Second, dialCheck(s.addr(st.port))); err != nil {
 			return nil, fmt.Errorf("function %s: %w", st.id, err)
 		}
-		invokers[st.id] = gateway.NewHTTPInvoker("http://" + s.addr(st.port))
+		s.superviseFunction(fnByID(fns, st.id), filepath.Join(binDir, samtemplate.Folder(st.id)), st.port, st.p)
+		inv := gateway.NewHTTPInvoker("http://" + s.addr(st.port))
+		inv.Secret = s.invokeSecret
+		invokers[st.id] = inv
 	}
 	for _, folder := range folders {
 		if !inTemplate[folder] {
@@ -129,4 +124,44 @@ func exportName(folder string) string {
 		return ""
 	}
 	return string(folder[0]-'a'+'A') + folder[1:]
+}
+
+// spawnFunction starts one function process on port.
+func (s *Stack) spawnFunction(f samtemplate.Function, bin string, port int) (*process, error) {
+	cmd := exec.Command(bin)
+	env := os.Environ()
+	for k, v := range f.Environment { // template literals first, local values win
+		env = append(env, k+"="+v)
+	}
+	env = append(env, s.FunctionEnv()...)
+	env = append(env, "PORT="+strconv.Itoa(port), "HOST=127.0.0.1", serve.InvokeSecretEnv+"="+s.invokeSecret)
+	cmd.Env = env
+	cmd.Dir = s.opts.RepoRoot
+	return s.spawn("fn-"+samtemplate.Folder(f.LogicalID), cmd)
+}
+
+// superviseFunction restarts a function that died, on the same port (the
+// gateway's invoker keeps its address).
+func (s *Stack) superviseFunction(f samtemplate.Function, bin string, port int, p *process) {
+	s.supervise("function "+f.LogicalID, p, nil, func() error {
+		np, err := s.spawnFunction(f, bin, port)
+		if err != nil {
+			return err
+		}
+		if err := waitFor(np, 30*time.Second, dialCheck(s.addr(port))); err != nil {
+			np.stop(time.Second)
+			return err
+		}
+		s.superviseFunction(f, bin, port, np)
+		return nil
+	})
+}
+
+func fnByID(fns []samtemplate.Function, id string) samtemplate.Function {
+	for _, f := range fns {
+		if f.LogicalID == id {
+			return f
+		}
+	}
+	return samtemplate.Function{LogicalID: id}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -26,6 +27,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	table "github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/trusthop"
 )
 
 // Local credentials: versitygw's root account; DynamoDB Local takes any.
@@ -83,6 +85,12 @@ func (s *Stack) startDynamoDB(ctx context.Context) error {
 	if err := table.Shape.Ensure(ctx, db, s.opts.Table); err != nil {
 		return fmt.Errorf("create table: %w", err)
 	}
+	s.supervise("dynamodb", p, nil, func() error {
+		if s.opts.InMemory {
+			s.loud("dynamodb runs -inMemory: its data is gone; the table is created again, empty")
+		}
+		return s.startDynamoDB(context.Background())
+	})
 	return nil
 }
 
@@ -128,16 +136,18 @@ func (s *Stack) startS3(ctx context.Context) error {
 	if err != nil {
 		s.warnf("bucket versioning not enabled (%v)", err)
 	}
+	s.supervise("s3", p, nil, func() error { return s.startS3(context.Background()) })
 	return nil
 }
 
 // clamd runs clamd with a private configuration; it implements
 // gateway.ServiceControl.
 type clamd struct {
-	s    *Stack
-	mu   sync.Mutex
-	proc *process
-	conf string
+	s       *Stack
+	mu      sync.Mutex
+	proc    *process
+	conf    string
+	stopped bool // by Stop, on purpose: not restarted
 }
 
 // prepareClamd writes the private clamd.conf and the signature directory.
@@ -207,14 +217,24 @@ func (c *clamd) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.proc = p
-	return waitFor(p, 120*time.Second, func() error { return clamdPing(c.s.addr(c.s.Ports.Clamd)) })
+	c.proc, c.stopped = p, false
+	if err := waitFor(p, 120*time.Second, func() error { return clamdPing(c.s.addr(c.s.Ports.Clamd)) }); err != nil {
+		return err
+	}
+	onPurpose := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.stopped || c.proc != p
+	}
+	c.s.supervise("clamd", p, onPurpose, func() error { return c.Start(context.Background()) })
+	return nil
 }
 
-// Stop stops clamd.
+// Stop stops clamd; it stays stopped (not restarted) until Start.
 func (c *clamd) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stopped = true
 	c.proc.stop(10 * time.Second)
 	return nil
 }
@@ -247,6 +267,12 @@ var repoPath = regexp.MustCompile(`^/((?:(?:datasets|spaces)/)?[A-Za-z0-9][A-Za-
 func (s *Stack) gitBackend() http.Handler {
 	root := filepath.Join(s.opts.DataDir, "git")
 	os.MkdirAll(root, 0o755)
+	return newGitBackend(root, s.tools.Git, s.trustHop, s.log)
+}
+
+// newGitBackend admits only what the gateway signed after the authorizer
+// allowed it, and only then creates the repository on first access.
+func newGitBackend(root, git string, key *trusthop.Key, log *slog.Logger) http.Handler {
 	var mu sync.Mutex
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m := repoPath.FindStringSubmatch(r.URL.Path)
@@ -254,23 +280,16 @@ func (s *Stack) gitBackend() http.Handler {
 			http.Error(w, "not a repository path", http.StatusNotFound)
 			return
 		}
-		repo := m[1] + ".git"
-		dir := filepath.Join(root, filepath.FromSlash(repo))
-		mu.Lock()
-		if _, err := os.Stat(dir); err != nil {
-			out, err := exec.Command(s.tools.Git, "init", "--bare", "--quiet", "--initial-branch=main", dir).CombinedOutput()
-			if err != nil {
-				mu.Unlock()
-				s.log.Error("git init failed", "repo", repo, "err", err, "output", string(out))
-				http.Error(w, "cannot create repository", http.StatusInternalServerError)
-				return
-			}
+		// The X-Trust-* headers count only when the gateway signed them:
+		// anyone who reaches this port directly could set them.
+		if err := key.Verify(r); err != nil {
+			log.Warn("git backend: refused an unsigned or badly signed request", "path", r.URL.Path, "err", err)
+			http.Error(w, "forbidden: request did not come through the gateway", http.StatusForbidden)
+			return
 		}
-		mu.Unlock()
-		// The git server admits only what the authorizer allowed: the
-		// gateway overwrites X-Trust-* from the authorizer's context, so a
-		// client cannot supply them. A deferred 401 becomes the challenge
-		// git needs before it sends the credentials it holds.
+		// The git server admits only what the authorizer allowed. A
+		// deferred 401 becomes the challenge git needs before it sends the
+		// credentials it holds.
 		switch r.Header.Get("X-Trust-Decision") {
 		case "allow":
 		case "deny":
@@ -284,6 +303,20 @@ func (s *Stack) gitBackend() http.Handler {
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
+		// Only an allowed request creates its repository.
+		repo := m[1] + ".git"
+		dir := filepath.Join(root, filepath.FromSlash(repo))
+		mu.Lock()
+		if _, err := os.Stat(dir); err != nil {
+			out, err := exec.Command(git, "init", "--bare", "--quiet", "--initial-branch=main", dir).CombinedOutput()
+			if err != nil {
+				mu.Unlock()
+				log.Error("git init failed", "repo", repo, "err", err, "output", string(out))
+				http.Error(w, "cannot create repository", http.StatusInternalServerError)
+				return
+			}
+		}
+		mu.Unlock()
 		env := []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}
 		if u := r.Header.Get("X-Trust-User"); u != "" {
 			// git http-backend enables receive-pack for an authenticated user.
@@ -291,16 +324,20 @@ func (s *Stack) gitBackend() http.Handler {
 		}
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = "/" + repo + m[3]
-		h := &cgi.Handler{Path: s.tools.Git, Args: []string{"http-backend"}, Dir: root, Env: env, Stderr: os.Stderr}
+		h := &cgi.Handler{Path: git, Args: []string{"http-backend"}, Dir: root, Env: env, Stderr: os.Stderr}
 		h.ServeHTTP(w, r2)
 	})
 }
 
 // inferenceEcho stands in for the inference backend: it answers who
-// called which model, from the headers the gateway mapped.
-func inferenceEcho() http.Handler {
+// called which model, from the headers the gateway mapped and signed.
+func inferenceEcho(key *trusthop.Key) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /models/{namespace}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if err := key.Verify(r); err != nil {
+			http.Error(w, "forbidden: request did not come through the gateway", http.StatusForbidden)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{
 			"model":    r.PathValue("namespace") + "/" + r.PathValue("name"),

@@ -7,6 +7,8 @@ package devstack
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
+	"github.com/hubsec/trustlayer/internal/platform/trusthop"
 )
 
 // Ports of the stack's services; 0 picks a free port.
@@ -75,6 +78,10 @@ type Options struct {
 	BinDir  string
 	Verbose bool      // tee every process's output to Out
 	Out     io.Writer // banner, warnings and -v output
+	// ScheduleSpeedup runs the template's schedules that many times
+	// faster (1, or 0, is real time): with 300, rate(5 minutes) fires
+	// every second.
+	ScheduleSpeedup float64
 }
 
 // Stack is a running local stack.
@@ -84,12 +91,23 @@ type Stack struct {
 	FunctionPorts map[string]int
 	Gateway       *gateway.Gateway
 	Warnings      []string
+	Schedules     []string // "SweeperFunction.Every5Minutes rate(5 minutes)"
 	log           *slog.Logger
 	tools         *Tools
 	clamd         *clamd
 	procs         []*process
 	servers       []*http.Server
 	mu            sync.Mutex
+	// invokeSecret lets the gateway (and nobody else) use the functions'
+	// invoke path; new for every stack, never written to disk.
+	invokeSecret string
+	// trustHop signs the gateway's requests to the git and inference
+	// backends, which verify them; its secret is new for every stack.
+	trustHop *trusthop.Key
+	sup      *supervisor
+	// closeCh ends the scheduler's loops.
+	closeCh   chan struct{}
+	closeOnce sync.Once
 }
 
 // Start starts every service. On error, what was started is stopped.
@@ -125,7 +143,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		logOut = io.MultiWriter(gwLog, &prefixWriter{prefix: "[gateway] ", w: opts.Out})
 	}
 	s := &Stack{opts: opts, Ports: opts.Ports, FunctionPorts: map[string]int{},
-		log: slog.New(slog.NewTextHandler(logOut, nil))}
+		log: slog.New(slog.NewTextHandler(logOut, nil)), invokeSecret: randomSecret(),
+		sup: newSupervisor(), closeCh: make(chan struct{})}
+	if s.trustHop, err = trusthop.New([]byte(randomSecret())); err != nil {
+		return nil, err
+	}
 	if err := s.start(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -181,7 +203,7 @@ func (s *Stack) start(ctx context.Context) error {
 	s.serve(listeners["gateway"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gw.get().HubAPI().ServeHTTP(w, r) }))
 	s.serve(listeners["inference"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gw.get().InferenceAPI().ServeHTTP(w, r) }))
 	s.serve(listeners["git"], s.gitBackend())
-	s.serve(listeners["echo"], inferenceEcho())
+	s.serve(listeners["echo"], inferenceEcho(s.trustHop))
 	newGateway := func() (*gateway.Gateway, error) {
 		return gateway.New(gateway.Config{
 			Template:  tmpl,
@@ -190,8 +212,9 @@ func (s *Stack) start(ctx context.Context) error {
 				"GitBackendUrl":       s.URL("git"),
 				"InferenceBackendUrl": s.URL("echo"),
 			},
-			Log:   s.log,
-			Clamd: s.clamd,
+			Log:      s.log,
+			Clamd:    s.clamd,
+			TrustHop: s.trustHop,
 		})
 	}
 	first, err := newGateway()
@@ -241,6 +264,9 @@ func (s *Stack) start(ctx context.Context) error {
 	gw.set(final)
 	s.Gateway = final
 	s.Warnings = append(s.Warnings, final.Warnings()...)
+	if err := s.startSchedules(tmpl.Functions(), invokers); err != nil {
+		return err
+	}
 	return s.writeState()
 }
 
@@ -322,6 +348,7 @@ func (s *Stack) TestEnv() []string {
 		"TRUSTLAYER_INFERENCE_URL_PUBLIC=" + s.URL("inference"),
 		"TRUSTLAYER_INTERNAL_URL=" + s.URL("internal"),
 		"TRUSTLAYER_GIT_BACKEND_URL=" + s.URL("git"),
+		"TRUSTLAYER_ECHO_BACKEND_URL=" + s.URL("echo"),
 		"TRUSTLAYER_HFJS_DIR=" + s.tools.HFJSDir,
 		"TRUSTLAYER_REQUIRE_TOOLS=1",
 	}
@@ -354,6 +381,13 @@ func (s *Stack) Banner() string {
 	row("inference echo", s.URL("echo"))
 	row("outbox", s.OutboxDir())
 	row("logs", s.LogDir())
+	for _, sch := range s.Schedules {
+		speed := ""
+		if s.opts.ScheduleSpeedup > 1 {
+			speed = fmt.Sprintf("  (%gx faster)", s.opts.ScheduleSpeedup)
+		}
+		row("schedule", sch+speed)
+	}
 	b.WriteString("\n  functions:\n")
 	var ids []string
 	for id := range s.FunctionPorts {
@@ -406,8 +440,19 @@ func (s *Stack) writeState() error {
 	return os.WriteFile(StatePath(s.opts.DataDir), b, 0o644)
 }
 
+// randomSecret is 32 random bytes as hex.
+func randomSecret() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b[:])
+}
+
 // Close stops everything the stack started, newest first.
 func (s *Stack) Close() {
+	s.stopSupervising()
+	s.closeOnce.Do(func() { close(s.closeCh) })
 	os.Remove(StatePath(s.opts.DataDir))
 	s.mu.Lock()
 	servers, procs := s.servers, s.procs

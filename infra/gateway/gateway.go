@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/infra/samtemplate"
+	"github.com/hubsec/trustlayer/internal/platform/trusthop"
 )
 
 // Defaults used in ARNs and request contexts.
@@ -65,6 +66,11 @@ type Config struct {
 	Clamd      ServiceControl
 	// ProxyTransport carries HTTP_PROXY integrations (http.DefaultTransport if nil).
 	ProxyTransport http.RoundTripper
+	// TrustHop, when set, signs every request proxied to an HTTP backend
+	// (trusthop.HeaderSignature), so the backend can tell it came from
+	// here after the authorizer. Client-sent signature headers are always
+	// removed.
+	TrustHop *trusthop.Key
 }
 
 // Gateway routes requests as API Gateway would. Build it with New.
@@ -266,4 +272,14 @@ func lowerHeaders(h http.Header) map[string]string {
 		out[lk] = strings.Join(v, ",")
 	}
 	return out
+}
+
+// signHop removes any client-sent hop signature from out and, with a
+// TrustHop key, signs it as it leaves for the backend.
+func (g *Gateway) signHop(out *http.Request) {
+	out.Header.Del(trusthop.HeaderSignature)
+	out.Header.Del(trusthop.HeaderTimestamp)
+	if g.cfg.TrustHop != nil {
+		g.cfg.TrustHop.Sign(out.Header, out.Method, trusthop.PathQuery(out))
+	}
 }

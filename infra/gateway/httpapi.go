@@ -343,6 +343,7 @@ func (g *Gateway) proxyHTTP(w http.ResponseWriter, r *http.Request, body []byte,
 			pr.Out.Host = target.Host
 			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
 			pr.Out.ContentLength = int64(len(body))
+			g.signHop(pr.Out)
 		},
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
 			g.cfg.Log.Error("integration failed", "integration", in.LogicalID, "requestId", requestID, "err", err)

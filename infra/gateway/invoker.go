@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hubsec/trustlayer/internal/platform/serve"
 )
 
 // Invoker runs one function with a raw Lambda event and returns its raw
@@ -51,6 +53,10 @@ const maxInvokeResponse = 6 << 20
 type HTTPInvoker struct {
 	URL    string // http://127.0.0.1:PORT/2015-03-31/functions/function/invocations
 	Client *http.Client
+	// Secret is the local stack's invoke secret, sent in
+	// serve.InvokeSecretHeader: function processes serve the invoke path
+	// only to its holder (RIE ignores it).
+	Secret string
 }
 
 // InvokePath is the invoke path of a function process and of RIE.
@@ -72,6 +78,9 @@ func (h *HTTPInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error
 		return nil, fmt.Errorf("invoke %s: %w", h.URL, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if h.Secret != "" {
+		req.Header.Set(serve.InvokeSecretHeader, h.Secret)
+	}
 	resp, err := h.Client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", h.URL, err)

@@ -109,6 +109,7 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) {
 		header.Del(h)
 	}
 	req.Header = header
+	g.signHop(req)
 	resp, err := g.cfg.ProxyTransport.RoundTrip(req)
 	if err != nil {
 		g.cfg.Log.Error("integration failed", "uri", u.Redacted(), "err", err)

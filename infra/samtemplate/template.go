@@ -18,6 +18,7 @@ import (
 // Template is a parsed template.
 type Template struct {
 	Parameters map[string]any
+	Conditions map[string]any
 	Globals    map[string]any
 	Resources  map[string]Resource
 }
@@ -59,6 +60,7 @@ func Parse(data []byte) (*Template, error) {
 	}
 	t := &Template{
 		Parameters: Map(doc["Parameters"]),
+		Conditions: Map(doc["Conditions"]),
 		Globals:    Map(doc["Globals"]),
 		Resources:  map[string]Resource{},
 	}
@@ -175,10 +177,22 @@ func (t *Template) ParameterDefault(name string) string {
 	return String(Map(t.Parameters[name])["Default"])
 }
 
-// Sub resolves a Fn::Sub string (or a plain string): ${Param} from vars,
+// Sub resolves a Fn::Sub string (or a plain string, or a Fn::If of them,
+// by its condition): ${Param} from vars,
 // then parameter defaults; other references (resources, AWS::*) and
 // placeholders such as {proxy} are left as they are.
 func (t *Template) Sub(v any, vars map[string]string) string {
+	if branches, ok := Map(v)["Fn::If"].([]any); ok && len(branches) == 3 {
+		if t.Condition(String(branches[0]), vars) {
+			return t.Sub(branches[1], vars)
+		}
+		return t.Sub(branches[2], vars)
+	}
+	if ref, ok := Map(v)["Ref"].(string); ok {
+		if _, isParam := t.Parameters[ref]; isParam {
+			v = "${" + ref + "}"
+		}
+	}
 	s := String(v)
 	if m := Map(v); len(m) > 0 {
 		switch sub := m["Fn::Sub"].(type) {

@@ -125,6 +125,15 @@ func stackFlagSet(name string, root string, freePorts bool) (*flag.FlagSet, *sta
 	fs.BoolVar(&sf.opts.Verbose, "v", false, "copy every process's output to the console")
 	fs.StringVar(&sf.opts.LogLevel, "log-level", envOr("LOG_LEVEL", "info"), "functions' LOG_LEVEL")
 	fs.BoolVar(&sf.opts.InMemory, "in-memory", false, "DynamoDB Local -inMemory (default for test)")
+	speedup := 1.0
+	if v := os.Getenv("DEVSTACK_SCHEDULE_SPEEDUP"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 1 {
+			return nil, nil, fmt.Errorf("DEVSTACK_SCHEDULE_SPEEDUP is %q: give a factor of 1 or more (300 fires rate(5 minutes) every second)", v)
+		}
+		speedup = f
+	}
+	fs.Float64Var(&sf.opts.ScheduleSpeedup, "schedule-speedup", speedup, "run template.yaml's schedules this many times faster (env DEVSTACK_SCHEDULE_SPEEDUP)")
 	sf.opts.RepoRoot = root
 	return fs, sf, nil
 }
@@ -148,7 +157,12 @@ func up(root string, args []string) (int, error) {
 	defer s.Close()
 	fmt.Println(s.Banner())
 	fmt.Println("Ctrl-C stops everything.")
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case err := <-s.Failed():
+		fmt.Fprintln(os.Stderr, "\ndevstack: stopping: the stack is no longer whole")
+		return 1, err
+	}
 	fmt.Fprintln(os.Stderr, "\ndevstack: stopping...")
 	return 0, nil
 }
@@ -197,6 +211,12 @@ func test(root string, args []string) (int, error) {
 	case <-ctx.Done():
 		cmd.Process.Signal(syscall.SIGTERM)
 		err = <-waited
+	case failed := <-s.Failed():
+		// A service died past its restarts: results from here on would
+		// be about a half-dead stack.
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-waited
+		return 1, fmt.Errorf("%w (the test command was stopped)", failed)
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {

@@ -2,11 +2,13 @@
 // set) it hands the handler to aws-lambda-go; anywhere else it serves HTTP on
 // $PORT, which is what Knative, Cloud Run, OpenFaaS and the local stack speak.
 //
-// Off Lambda every function also answers the Lambda invoke path
+// In the local stack every function also answers the Lambda invoke path
 // (POST /2015-03-31/functions/function/invocations, the path the Runtime
 // Interface Emulator uses) with the same handler Lambda would run, so the
 // local gateway can drive functions with real API Gateway and S3 event
-// payloads without one emulator process per function.
+// payloads without one emulator process per function. That path trusts the
+// event it is given, so it is served only on loopback with the stack's
+// secret (see invokeRoute); elsewhere it does not exist.
 package serve
 
 import (
@@ -47,16 +49,29 @@ func HTTP(cfg *config.Config, log *slog.Logger, h http.Handler) error {
 		lambda.Start(adapter.ProxyWithContext)
 		return nil
 	}
-	mux := http.NewServeMux()
-	mux.Handle("POST "+InvokePath, invokeHandler(log, func(ctx context.Context, raw json.RawMessage) (any, error) {
+	mux, err := httpMux(cfg, log, wrapped, adapter)
+	if err != nil {
+		return err
+	}
+	return listen(cfg, log, mux)
+}
+
+// httpMux is what an HTTP function serves off Lambda.
+func httpMux(cfg *config.Config, log *slog.Logger, wrapped http.Handler, adapter *httpadapter.HandlerAdapterV2) (http.Handler, error) {
+	invoke, err := invokeRoute(cfg, log, invokeHandler(log, func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return nil, fmt.Errorf("decode HTTP API event: %w", err)
 		}
 		return adapter.ProxyWithContext(ctx, ev)
 	}))
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+InvokePath, invoke)
 	mux.Handle("/", wrapped)
-	return listen(cfg, log, mux)
+	return mux, nil
 }
 
 // Event runs an event function (authorizer, scanner, sweeper). fn receives
@@ -67,8 +82,12 @@ func Event(cfg *config.Config, log *slog.Logger, fn func(context.Context, json.R
 		lambda.Start(fn)
 		return nil
 	}
+	invoke, err := invokeRoute(cfg, log, invokeHandler(log, fn))
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("POST "+InvokePath, invokeHandler(log, fn))
+	mux.Handle("POST "+InvokePath, invoke)
 	if extra != nil {
 		mux.Handle("/", httpapi.Wrap(extra, log))
 	} else {
