@@ -140,6 +140,7 @@ type candidate struct {
 	binding     *packet.Signature   // self-signature or subkey binding signature
 	revocations []*packet.Signature // of this key
 	primary     bool
+	primaryKey  *packet.PublicKey // the entity's primary key
 }
 
 // candidates lists the keys of e with keyID (and fingerprint, if given).
@@ -153,11 +154,11 @@ func candidates(e *openpgp.Entity, keyID uint64, fpr []byte) []candidate {
 	var out []candidate
 	if match(e.PrimaryKey) {
 		self, _ := e.PrimarySelfSignature()
-		out = append(out, candidate{key: e.PrimaryKey, binding: self, revocations: e.Revocations, primary: true})
+		out = append(out, candidate{key: e.PrimaryKey, binding: self, revocations: e.Revocations, primary: true, primaryKey: e.PrimaryKey})
 	}
 	for _, s := range e.Subkeys {
 		if match(s.PublicKey) {
-			out = append(out, candidate{key: s.PublicKey, binding: s.Sig, revocations: s.Revocations})
+			out = append(out, candidate{key: s.PublicKey, binding: s.Sig, revocations: s.Revocations, primaryKey: e.PrimaryKey})
 		}
 	}
 	return out
@@ -244,10 +245,14 @@ func expiredAt(pk *packet.PublicKey, binding *packet.Signature, t time.Time) boo
 }
 
 // canSign reports whether the key may make data signatures: its flags say
-// so, or it has no flags and its algorithm can sign (old keys).
+// so, or it has no flags and its algorithm can sign (old keys); a subkey
+// also needs a valid back-signature (see signingkey.SubkeyCanSign).
 func canSign(c candidate) bool {
 	if c.binding == nil {
 		return false
+	}
+	if !c.primary {
+		return signingkey.SubkeyCanSign(c.primaryKey, c.key, c.binding)
 	}
 	if c.binding.FlagsValid {
 		return c.binding.FlagSign
