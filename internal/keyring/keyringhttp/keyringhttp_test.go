@@ -334,7 +334,7 @@ func TestSSHKeyNeedsProofOfPossession(t *testing.T) {
 	malloryPriv, _ := g.SSHKey("mallory", "ed25519")
 	repo := g.NewRepo("r", "sha1")
 	commit := repo.CatFile("commit", repo.Commit("Alice", "alice@example.com", gittest.Signer{Format: "ssh", Key: alicePriv + ".pub"}, "signed"))
-	gitSig := string(commit[strings.Index(string(commit), "-----BEGIN SSH SIGNATURE-----"):strings.Index(string(commit), "-----END SSH SIGNATURE-----")+len("-----END SSH SIGNATURE-----")])
+	gitSig := string(commit[strings.Index(string(commit), "-----BEGIN SSH SIGNATURE-----") : strings.Index(string(commit), "-----END SSH SIGNATURE-----")+len("-----END SSH SIGNATURE-----")])
 	gitSig = strings.ReplaceAll(gitSig, "\n ", "\n")
 
 	tests := []struct{ name, signature, want string }{
