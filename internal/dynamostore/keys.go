@@ -111,7 +111,7 @@ func (s Keys) AddGPGKey(ctx context.Context, k keyring.GPGKey) error {
 	}
 	it := gpgKeyItem{PK: userPK(k.UserID), SK: gpgKeySK(k.ID), ID: k.ID, UserID: k.UserID,
 		KeyID: k.Key.KeyID, Fingerprint: k.Key.Fingerprint, Key: string(js), Armored: k.Key.RawKey, AddedAt: k.AddedAt}
-	all := append([]signingkey.GPGKey{k.Key}, k.Key.Subkeys...)
+	all := k.Claimed()
 	items := []types.TransactWriteItem{s.putNew(it)}
 	for _, sub := range all {
 		it.Fingerprints = append(it.Fingerprints, sub.Fingerprint)
@@ -202,10 +202,19 @@ func (s Keys) DeleteGPGKey(ctx context.Context, k keyring.GPGKey) error {
 		TableName: aws.String(s.Name), Key: key(userPK(k.UserID), gpgKeySK(k.ID)),
 		ConditionExpression: aws.String("attribute_exists(pk)"),
 	}}}
-	all := append([]signingkey.GPGKey{k.Key}, k.Key.Subkeys...)
-	for _, sub := range all {
+	// Delete the claims the record lists (what was claimed when it was
+	// written), never a fingerprint it did not claim: that one may be
+	// another account's.
+	var rec gpgKeyItem
+	if err := s.get(ctx, userPK(k.UserID), gpgKeySK(k.ID), &rec); err != nil {
+		return keyNotFound(err)
+	}
+	for i, fpr := range rec.Fingerprints {
+		if i >= len(rec.KeyIDs) {
+			break
+		}
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: aws.String(s.Name), Key: key(gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint)),
+			TableName: aws.String(s.Name), Key: key(gpgKeyIDPK(rec.KeyIDs[i]), gpgFprSK(fpr)),
 		}})
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})

@@ -170,15 +170,16 @@ func TestGPGKeyLifecycle(t *testing.T) {
 		t.Fatalf("subkeys: got %+v", k.Subkeys)
 	}
 
-	// The key is found by its primary and its subkey id.
-	for _, id := range []string{k.KeyID, k.Subkeys[0].KeyID} {
+	// The key is found by its primary key id; the encryption subkey, which
+	// cannot sign and has no back-signature, is neither indexed nor claimed.
+	for id, want := range map[string]int{k.KeyID: 1, k.Subkeys[0].KeyID: 0} {
 		var n uint64
 		if _, err := hexUint(id, &n); err != nil {
 			t.Fatal(err)
 		}
 		got, err := e.keys.GPGKeysByID(context.Background(), n)
-		if err != nil || len(got) != 1 || got[0].AccountID != alice.UserID {
-			t.Fatalf("GPGKeysByID(%s): got %+v, %v", id, got, err)
+		if err != nil || len(got) != want || (want == 1 && got[0].AccountID != alice.UserID) {
+			t.Fatalf("GPGKeysByID(%s): got %+v, %v; want %d", id, got, err, want)
 		}
 	}
 
@@ -220,6 +221,31 @@ func TestGPGKeyLifecycle(t *testing.T) {
 	}
 	if !seen[keyring.EventGPGKeyAdded] || !seen[keyring.EventGPGKeyRemoved] {
 		t.Errorf("audit: got %+v", events)
+	}
+}
+
+// TestGPGSubkeySquat: mallory binds vic's public key as a subkey of her own
+// key (no back-signature: she lacks vic's private key) and uploads it
+// first. That must not claim vic's key: vic can still add it.
+func TestGPGSubkeySquat(t *testing.T) {
+	e := newEnv(t)
+	g := gittest.New(t)
+	vic, mallory := e.user("vic"), e.user("mallory")
+	vicFpr := g.GenKey("Vic <vic@example.com>", "ed25519", "sign", "never", 0)
+	squat := g.BindForeignKey(g.Export(vicFpr), "Mallory <mallory@example.com>")
+	out := e.must(201, mallory, "POST", "/api/settings/gpg-keys", map[string]string{"armoredKey": squat})
+	if !strings.Contains(out, `"can_sign":false`) {
+		t.Errorf("the bound foreign key shows as signing: %s", out)
+	}
+	e.must(201, vic, "POST", "/api/settings/gpg-keys", map[string]string{"armoredKey": g.Export(vicFpr)})
+	// Deleting mallory's key leaves vic's claim alone.
+	var k struct{ ID string }
+	_ = json.Unmarshal([]byte(out), &k)
+	e.must(204, mallory, "DELETE", "/api/settings/gpg-keys/"+k.ID, nil)
+	var n uint64
+	_, _ = hexUint(vicFpr[24:], &n)
+	if got, err := e.keys.GPGKeysByID(context.Background(), n); err != nil || len(got) != 1 || got[0].AccountID != vic.UserID {
+		t.Fatalf("vic's key after mallory's delete: got %+v, %v", got, err)
 	}
 }
 
