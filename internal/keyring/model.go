@@ -44,12 +44,26 @@ type GPGKey struct {
 	Key signingkey.GPGKey
 }
 
-// Fingerprints returns the fingerprints of the primary key and of every
-// subkey, each of which the Store claims for this account.
-func (k GPGKey) Fingerprints() []string {
-	out := []string{k.Key.Fingerprint}
+// Claimed returns the primary key and the subkeys that can sign (which
+// carry a back-signature, see signingkey.SubkeyCanSign): the keys the
+// Store indexes and claims for this account. Other subkeys are not
+// claimed: their binding proves nothing about who holds them, so claiming
+// them would let anyone block another person's key, and they sign nothing.
+func (k GPGKey) Claimed() []signingkey.GPGKey {
+	out := []signingkey.GPGKey{k.Key}
 	for _, s := range k.Key.Subkeys {
-		out = append(out, s.Fingerprint)
+		if s.CanSign {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Fingerprints returns the fingerprints of Claimed().
+func (k GPGKey) Fingerprints() []string {
+	var out []string
+	for _, c := range k.Claimed() {
+		out = append(out, c.Fingerprint)
 	}
 	return out
 }

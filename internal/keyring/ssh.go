@@ -15,7 +15,11 @@ import (
 
 // AddSSHKey parses an SSH public key (a .pub line) and adds it to the
 // caller's account as a signing key. title defaults to the key's comment.
-func (s *Service) AddSSHKey(ctx context.Context, c access.Caller, line, title string) (SSHKey, error) {
+// proof is the armored SSHSIG the key's private key made over the caller's
+// account id in signingkey.ProofNamespace: without it anyone could upload
+// someone else's public key and have their commits judged against the
+// wrong account.
+func (s *Service) AddSSHKey(ctx context.Context, c access.Caller, line, title, proof string) (SSHKey, error) {
 	if err := needSession(c); err != nil {
 		return SSHKey{}, err
 	}
@@ -29,6 +33,9 @@ func (s *Service) AddSSHKey(ctx context.Context, c access.Caller, line, title st
 			return SSHKey{}, apperr.Wrap(apperr.Invalid, nil, "SSH key refused: "+ke.Error())
 		}
 		return SSHKey{}, fmt.Errorf("parse SSH key: %w", err)
+	}
+	if err := parsed.VerifyProof(c.UserID, strings.TrimSpace(proof)); err != nil {
+		return SSHKey{}, apperr.Wrap(apperr.Invalid, nil, "SSH key refused: "+err.Error())
 	}
 	title = strings.TrimSpace(title)
 	if title == "" {

@@ -28,6 +28,8 @@
 //	unsigned                no signature at all (status unsigned)
 //	unknown_signature_type  not OpenPGP or SSH (for example x509/S/MIME)
 //	malformed_signature     the signature block cannot be decoded
+//	weak_hash               an OpenPGP signature over MD5, SHA-1 or RIPEMD-160
+//	                        (no key is looked up: collisions make it worthless)
 //	unknown_key             no uploaded key has the issuer's key id / fingerprint
 //	invalid                 the signature does not verify over the payload
 //	revoked_key             the key or subkey was revoked (hard revocation, or

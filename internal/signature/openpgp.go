@@ -16,9 +16,9 @@ import (
 
 // verifyGPG judges an OpenPGP detached signature over payload.
 func (c *checker) verifyGPG(res *Result, payload, armored []byte) error {
-	sig, ok := readPGPSignature(armored)
-	if !ok {
-		res.setReason(ReasonMalformedSignature)
+	sig, problem := readPGPSignature(armored)
+	if sig == nil {
+		res.setReason(problem)
 		return nil
 	}
 	keyID, fpr := issuer(sig)
@@ -28,6 +28,10 @@ func (c *checker) verifyGPG(res *Result, payload, armored []byte) error {
 	}
 	signedAt := sig.CreationTime.UTC()
 	res.SignedAt = &signedAt
+	if problem != "" {
+		res.setReason(problem) // a weak hash: no key is looked up
+		return nil
+	}
 
 	uploaded, err := c.keys.GPGKeysByID(c.ctx, keyID)
 	if err != nil {
@@ -59,28 +63,60 @@ func (c *checker) verifyGPG(res *Result, payload, armored []byte) error {
 	return nil
 }
 
+// weakHashes are the OpenPGP ids (RFC 9580 §9.5) of the hashes a data
+// signature may not use: MD5 and SHA-1 have practical collision attacks
+// (two objects, one signature), RIPEMD-160 is retired with them.
+var weakHashes = map[byte]string{1: "MD5", 2: "SHA-1", 3: "RIPEMD-160"}
+
+// signatureHashID returns the hash algorithm id of a raw signature packet
+// body, for versions 3 to 6, so a weak hash is named even when go-crypto
+// refuses to parse it.
+func signatureHashID(body []byte) (byte, bool) {
+	switch {
+	case len(body) > 16 && body[0] == 3:
+		return body[16], true // version, 5, type, time(4), key id(8), algo, hash
+	case len(body) > 3 && body[0] >= 4 && body[0] <= 6:
+		return body[3], true // version, type, algo, hash
+	}
+	return 0, false
+}
+
 // readPGPSignature decodes an armored signature and returns its first
 // signature packet, which must be a binary or text document signature.
-func readPGPSignature(armored []byte) (*packet.Signature, bool) {
+// A problem is reported as ReasonMalformedSignature or ReasonWeakHash (the
+// signature is returned when it parsed, so its issuer can be named).
+func readPGPSignature(armored []byte) (*packet.Signature, Reason) {
 	block, err := armor.Decode(bytes.NewReader(armored))
 	if err != nil || block.Type != openpgp.SignatureType {
-		return nil, false
+		return nil, ReasonMalformedSignature
 	}
-	p, err := packet.Read(block.Body)
-	if err != nil {
-		return nil, false
+	op, err := packet.NewOpaqueReader(block.Body).Next()
+	if err != nil || op.Tag != 2 { // 2: signature packet
+		return nil, ReasonMalformedSignature
 	}
+	id, _ := signatureHashID(op.Contents)
+	_, weak := weakHashes[id]
+	p, err := op.Parse()
 	sig, ok := p.(*packet.Signature)
-	if !ok || (sig.SigType != packet.SigTypeBinary && sig.SigType != packet.SigTypeText) {
-		return nil, false
+	if err != nil || !ok {
+		if weak { // go-crypto parses no MD5 or RIPEMD-160 signature
+			return nil, ReasonWeakHash
+		}
+		return nil, ReasonMalformedSignature
+	}
+	if sig.SigType != packet.SigTypeBinary && sig.SigType != packet.SigTypeText {
+		return nil, ReasonMalformedSignature
 	}
 	if sig.IssuerKeyId == nil && sig.IssuerFingerprint == nil {
-		return nil, false
+		return nil, ReasonMalformedSignature
+	}
+	if weak {
+		return sig, ReasonWeakHash
 	}
 	if _, err := sig.PrepareVerify(); err != nil { // unsupported hash
-		return nil, false
+		return nil, ReasonMalformedSignature
 	}
-	return sig, true
+	return sig, ""
 }
 
 // issuer returns the signer's key id and, when the signature carries one,
@@ -104,6 +140,7 @@ type candidate struct {
 	binding     *packet.Signature   // self-signature or subkey binding signature
 	revocations []*packet.Signature // of this key
 	primary     bool
+	primaryKey  *packet.PublicKey // the entity's primary key
 }
 
 // candidates lists the keys of e with keyID (and fingerprint, if given).
@@ -117,11 +154,11 @@ func candidates(e *openpgp.Entity, keyID uint64, fpr []byte) []candidate {
 	var out []candidate
 	if match(e.PrimaryKey) {
 		self, _ := e.PrimarySelfSignature()
-		out = append(out, candidate{key: e.PrimaryKey, binding: self, revocations: e.Revocations, primary: true})
+		out = append(out, candidate{key: e.PrimaryKey, binding: self, revocations: e.Revocations, primary: true, primaryKey: e.PrimaryKey})
 	}
 	for _, s := range e.Subkeys {
 		if match(s.PublicKey) {
-			out = append(out, candidate{key: s.PublicKey, binding: s.Sig, revocations: s.Revocations})
+			out = append(out, candidate{key: s.PublicKey, binding: s.Sig, revocations: s.Revocations, primaryKey: e.PrimaryKey})
 		}
 	}
 	return out
@@ -208,10 +245,14 @@ func expiredAt(pk *packet.PublicKey, binding *packet.Signature, t time.Time) boo
 }
 
 // canSign reports whether the key may make data signatures: its flags say
-// so, or it has no flags and its algorithm can sign (old keys).
+// so, or it has no flags and its algorithm can sign (old keys); a subkey
+// also needs a valid back-signature (see signingkey.SubkeyCanSign).
 func canSign(c candidate) bool {
 	if c.binding == nil {
 		return false
+	}
+	if !c.primary {
+		return signingkey.SubkeyCanSign(c.primaryKey, c.key, c.binding)
 	}
 	if c.binding.FlagsValid {
 		return c.binding.FlagSign

@@ -33,6 +33,7 @@ const (
 	ReasonUnsigned             Reason = "unsigned"
 	ReasonUnknownSignatureType Reason = "unknown_signature_type"
 	ReasonMalformedSignature   Reason = "malformed_signature"
+	ReasonWeakHash             Reason = "weak_hash"
 	ReasonUnknownKey           Reason = "unknown_key"
 	ReasonInvalid              Reason = "invalid"
 	ReasonRevokedKey           Reason = "revoked_key"
@@ -48,9 +49,9 @@ const (
 // progress orders reasons by how many checks passed; higher is closer to valid.
 var progress = map[Reason]int{
 	ReasonUnsigned: 0, ReasonUnknownSignatureType: 1, ReasonMalformedSignature: 2,
-	ReasonUnknownKey: 3, ReasonInvalid: 4, ReasonRevokedKey: 5, ReasonExpiredKey: 6,
-	ReasonNotSigningKey: 7, ReasonNoUser: 8, ReasonOtherUser: 9,
-	ReasonUnverifiedEmail: 10, ReasonBadEmail: 11, ReasonValid: 12,
+	ReasonWeakHash: 3, ReasonUnknownKey: 4, ReasonInvalid: 5, ReasonRevokedKey: 6,
+	ReasonExpiredKey: 7, ReasonNotSigningKey: 8, ReasonNoUser: 9, ReasonOtherUser: 10,
+	ReasonUnverifiedEmail: 11, ReasonBadEmail: 12, ReasonValid: 13,
 }
 
 // CryptoValid reports whether the reason implies a cryptographically valid

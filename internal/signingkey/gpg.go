@@ -196,6 +196,9 @@ func fromEntity(e *openpgp.Entity) (*GPGKey, error) {
 			return nil, fmt.Errorf("subkey %s: %w", sub.PublicKey.KeyIdString(), err)
 		}
 		sk.PrimaryKeyID = k.KeyID
+		// A subkey signs only with a valid back-signature: without one, the
+		// binding proves nothing about who holds the subkey.
+		sk.CanSign = SubkeyCanSign(e.PrimaryKey, sub.PublicKey, sub.Sig)
 		sk.Emails = []Email{}
 		sk.Subkeys = nil
 		k.Subkeys = append(k.Subkeys, *sk)

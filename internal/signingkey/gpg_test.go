@@ -106,3 +106,38 @@ func TestParseGPGReal(t *testing.T) {
 		})
 	}
 }
+
+// TestSubkeyCanSignNeedsBackSignature: a foreign key bound as a flagless
+// subkey (no back-signature) is not signing-capable; gpg's own signing
+// subkey (with one) is.
+func TestSubkeyCanSignNeedsBackSignature(t *testing.T) {
+	e := gittest.New(t)
+	vic := e.GenKey("Vic <vic@example.com>", "ed25519", "sign", "never", 0)
+	sam := e.GenKey("Sam <sam@example.com>", "ed25519", "cert", "never", 0)
+	e.AddSubkey(sam, "ed25519", "sign", "never", 0)
+	e.AddSubkey(sam, "cv25519", "encr", "never", 0)
+	tests := []struct {
+		name    string
+		armored string
+		want    []bool // CanSign of each subkey
+	}{
+		{"foreign key, no back-signature", e.BindForeignKey(e.Export(vic), "Mallory <mallory@example.com>"), []bool{false}},
+		{"gpg signing and encryption subkeys", e.Export(sam), []bool{true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := signingkey.ParseGPG(tt.armored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(k.Subkeys) != len(tt.want) {
+				t.Fatalf("got %d subkeys, want %d", len(k.Subkeys), len(tt.want))
+			}
+			for i, sub := range k.Subkeys {
+				if sub.CanSign != tt.want[i] {
+					t.Errorf("subkey %s: CanSign %v, want %v", sub.KeyID, sub.CanSign, tt.want[i])
+				}
+			}
+		})
+	}
+}

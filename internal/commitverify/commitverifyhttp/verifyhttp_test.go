@@ -32,6 +32,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/principal"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/repo/repoddb"
+	"github.com/hubsec/trustlayer/internal/signingkey"
 )
 
 // env is one table with the identity, keyring, repo and commitverify
@@ -242,8 +243,9 @@ func TestSSHSignedCommitAndTag(t *testing.T) {
 	e := newEnv(t)
 	alice := e.user("alice")
 	e.repo(alice, "weights", true)
-	_, pub := e.git.SSHKey("alice", "ed25519")
-	if _, err := e.keys.AddSSHKey(context.Background(), alice, pub, ""); err != nil {
+	priv, pub := e.git.SSHKey("alice", "ed25519")
+	proof := e.git.SSHSign(priv, signingkey.ProofNamespace, []byte(alice.UserID))
+	if _, err := e.keys.AddSSHKey(context.Background(), alice, pub, "", proof); err != nil {
 		t.Fatal(err)
 	}
 	s := gittest.Signer{Format: "ssh", Key: filepath.Join(e.git.Root, "alice.pub")}

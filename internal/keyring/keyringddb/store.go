@@ -112,7 +112,7 @@ func (s Store) AddGPGKey(ctx context.Context, k keyring.GPGKey) error {
 	}
 	it := gpgKeyItem{PK: ddb.UserPK(k.UserID), SK: gpgKeySK(k.ID), ID: k.ID, UserID: k.UserID,
 		KeyID: k.Key.KeyID, Fingerprint: k.Key.Fingerprint, Key: string(js), Armored: k.Key.RawKey, AddedAt: k.AddedAt}
-	all := append([]signingkey.GPGKey{k.Key}, k.Key.Subkeys...)
+	all := k.Claimed()
 	items := []types.TransactWriteItem{s.PutNew(it)}
 	for _, sub := range all {
 		it.Fingerprints = append(it.Fingerprints, sub.Fingerprint)
@@ -203,10 +203,19 @@ func (s Store) DeleteGPGKey(ctx context.Context, k keyring.GPGKey) error {
 		TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(k.UserID), gpgKeySK(k.ID)),
 		ConditionExpression: aws.String("attribute_exists(pk)"),
 	}}}
-	all := append([]signingkey.GPGKey{k.Key}, k.Key.Subkeys...)
-	for _, sub := range all {
+	// Delete the claims the record lists (what was claimed when it was
+	// written), never a fingerprint it did not claim: that one may be
+	// another account's.
+	var rec gpgKeyItem
+	if err := s.Get(ctx, ddb.UserPK(k.UserID), gpgKeySK(k.ID), &rec); err != nil {
+		return keyNotFound(err)
+	}
+	for i, fpr := range rec.Fingerprints {
+		if i >= len(rec.KeyIDs) {
+			break
+		}
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: aws.String(s.Name), Key: ddb.Key(gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint)),
+			TableName: aws.String(s.Name), Key: ddb.Key(gpgKeyIDPK(rec.KeyIDs[i]), gpgFprSK(fpr)),
 		}})
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})

@@ -116,18 +116,21 @@ func (a *api) deleteGPG(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// addSSHInput is an SSH key upload; Signature is the proof of possession
+// (see keyring.Service.AddSSHKey).
 type addSSHInput struct {
-	Key   string `json:"key"`
-	Title string `json:"title"`
+	Key       string `json:"key"`
+	Title     string `json:"title"`
+	Signature string `json:"signature"`
 }
 
 func (a *api) addSSH(w http.ResponseWriter, r *http.Request) {
 	var in addSSHInput
-	if err := httpapi.Decode(r, &in, 4*signingkey.MaxSSHKeyLineSize); err != nil {
+	if err := httpapi.Decode(r, &in, 4*(signingkey.MaxSSHKeyLineSize+signingkey.MaxProofSize)); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	k, err := a.svc.AddSSHKey(r.Context(), principal.From(r.Context()), in.Key, in.Title)
+	k, err := a.svc.AddSSHKey(r.Context(), principal.From(r.Context()), in.Key, in.Title, in.Signature)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -26,6 +26,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/principal"
+	"github.com/hubsec/trustlayer/internal/signingkey"
 )
 
 type env struct {
@@ -170,15 +171,16 @@ func TestGPGKeyLifecycle(t *testing.T) {
 		t.Fatalf("subkeys: got %+v", k.Subkeys)
 	}
 
-	// The key is found by its primary and its subkey id.
-	for _, id := range []string{k.KeyID, k.Subkeys[0].KeyID} {
+	// The key is found by its primary key id; the encryption subkey, which
+	// cannot sign and has no back-signature, is neither indexed nor claimed.
+	for id, want := range map[string]int{k.KeyID: 1, k.Subkeys[0].KeyID: 0} {
 		var n uint64
 		if _, err := hexUint(id, &n); err != nil {
 			t.Fatal(err)
 		}
 		got, err := e.keys.GPGKeysByID(context.Background(), n)
-		if err != nil || len(got) != 1 || got[0].AccountID != alice.UserID {
-			t.Fatalf("GPGKeysByID(%s): got %+v, %v", id, got, err)
+		if err != nil || len(got) != want || (want == 1 && got[0].AccountID != alice.UserID) {
+			t.Fatalf("GPGKeysByID(%s): got %+v, %v; want %d", id, got, err, want)
 		}
 	}
 
@@ -220,6 +222,31 @@ func TestGPGKeyLifecycle(t *testing.T) {
 	}
 	if !seen[keyring.EventGPGKeyAdded] || !seen[keyring.EventGPGKeyRemoved] {
 		t.Errorf("audit: got %+v", events)
+	}
+}
+
+// TestGPGSubkeySquat: mallory binds vic's public key as a subkey of her own
+// key (no back-signature: she lacks vic's private key) and uploads it
+// first. That must not claim vic's key: vic can still add it.
+func TestGPGSubkeySquat(t *testing.T) {
+	e := newEnv(t)
+	g := gittest.New(t)
+	vic, mallory := e.user("vic"), e.user("mallory")
+	vicFpr := g.GenKey("Vic <vic@example.com>", "ed25519", "sign", "never", 0)
+	squat := g.BindForeignKey(g.Export(vicFpr), "Mallory <mallory@example.com>")
+	out := e.must(201, mallory, "POST", "/api/settings/gpg-keys", map[string]string{"armoredKey": squat})
+	if !strings.Contains(out, `"can_sign":false`) {
+		t.Errorf("the bound foreign key shows as signing: %s", out)
+	}
+	e.must(201, vic, "POST", "/api/settings/gpg-keys", map[string]string{"armoredKey": g.Export(vicFpr)})
+	// Deleting mallory's key leaves vic's claim alone.
+	var k struct{ ID string }
+	_ = json.Unmarshal([]byte(out), &k)
+	e.must(204, mallory, "DELETE", "/api/settings/gpg-keys/"+k.ID, nil)
+	var n uint64
+	_, _ = hexUint(vicFpr[24:], &n)
+	if got, err := e.keys.GPGKeysByID(context.Background(), n); err != nil || len(got) != 1 || got[0].AccountID != vic.UserID {
+		t.Fatalf("vic's key after mallory's delete: got %+v, %v", got, err)
 	}
 }
 
@@ -269,16 +296,24 @@ func TestGPGKeyRefusals(t *testing.T) {
 	}
 }
 
+// sshUpload is the body of an SSH key upload for caller c, with the proof
+// of possession made by the real ssh-keygen over c's account id.
+func sshUpload(g *gittest.Env, priv, pub string, c access.Caller) map[string]string {
+	return map[string]string{"key": pub, "signature": g.SSHSign(priv, signingkey.ProofNamespace, []byte(c.UserID))}
+}
+
 func TestSSHKeyLifecycle(t *testing.T) {
 	e := newEnv(t)
 	g := gittest.New(t)
 	alice, bob := e.user("alice"), e.user("bob")
-	_, pub := g.SSHKey("alice", "ed25519")
+	priv, pub := g.SSHKey("alice", "ed25519")
 
 	var k struct {
 		ID, Title, Key, Fingerprint string
 	}
-	out := e.must(201, alice, "POST", "/api/settings/ssh-keys", map[string]string{"key": pub, "title": "laptop"})
+	body := sshUpload(g, priv, pub, alice)
+	body["title"] = "laptop"
+	out := e.must(201, alice, "POST", "/api/settings/ssh-keys", body)
 	if err := json.Unmarshal([]byte(out), &k); err != nil {
 		t.Fatal(err)
 	}
@@ -289,12 +324,12 @@ func TestSSHKeyLifecycle(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].AccountID != alice.UserID {
 		t.Fatalf("SSHKeysByFingerprint: got %+v, %v", got, err)
 	}
-	if out := e.must(400, bob, "POST", "/api/settings/ssh-keys", map[string]string{"key": pub}); !strings.Contains(out, "another account") {
+	if out := e.must(400, bob, "POST", "/api/settings/ssh-keys", sshUpload(g, priv, pub, bob)); !strings.Contains(out, "another account") {
 		t.Errorf("bob: got %s", out)
 	}
-	priv, _ := g.SSHKey("other", "ed25519")
+	otherPriv, _ := g.SSHKey("other", "ed25519")
 	tests := []struct{ name, key, want string }{
-		{"private key", readFile(t, priv), "private key"},
+		{"private key", readFile(t, otherPriv), "private key"},
 		{"garbage", "ssh-ed25519 AAAA!!!", "SSH key refused"},
 	}
 	for _, tt := range tests {
@@ -311,8 +346,44 @@ func TestSSHKeyLifecycle(t *testing.T) {
 	if got, err := e.keys.SSHKeysByFingerprint(context.Background(), k.Fingerprint); err != nil || len(got) != 0 {
 		t.Fatalf("after delete: %+v, %v", got, err)
 	}
-	e.must(201, bob, "POST", "/api/settings/ssh-keys", map[string]string{"key": pub})
+	e.must(201, bob, "POST", "/api/settings/ssh-keys", sshUpload(g, priv, pub, bob))
 	e.must(404, alice, "DELETE", "/api/settings/ssh-keys/not-an-id", nil)
+}
+
+// TestSSHKeyNeedsProofOfPossession: mallory uploads alice's public key
+// without alice's private key. Every way she can make a "proof" is
+// refused, and alice can still add her own key afterwards.
+func TestSSHKeyNeedsProofOfPossession(t *testing.T) {
+	e := newEnv(t)
+	g := gittest.New(t)
+	alice, mallory := e.user("alice"), e.user("mallory")
+	alicePriv, alicePub := g.SSHKey("alice", "ed25519")
+	malloryPriv, _ := g.SSHKey("mallory", "ed25519")
+	repo := g.NewRepo("r", "sha1")
+	commit := repo.CatFile("commit", repo.Commit("Alice", "alice@example.com", gittest.Signer{Format: "ssh", Key: alicePriv + ".pub"}, "signed"))
+	gitSig := string(commit[strings.Index(string(commit), "-----BEGIN SSH SIGNATURE-----") : strings.Index(string(commit), "-----END SSH SIGNATURE-----")+len("-----END SSH SIGNATURE-----")])
+	gitSig = strings.ReplaceAll(gitSig, "\n ", "\n")
+
+	tests := []struct{ name, signature, want string }{
+		{"no signature", "", "signature is required"},
+		{"signed by her own key", g.SSHSign(malloryPriv, signingkey.ProofNamespace, []byte(mallory.UserID)), "not by the uploaded key"},
+		{"alice's proof for alice's account", g.SSHSign(alicePriv, signingkey.ProofNamespace, []byte(alice.UserID)), "does not verify over your account id"},
+		{"alice's commit signature replayed", gitSig, `namespace is \"git\"`},
+		{"garbage", "-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n", "not an armored SSH signature"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := map[string]string{"key": alicePub}
+			if tt.signature != "" {
+				body["signature"] = tt.signature
+			}
+			got, out := e.do(mallory, "POST", "/api/settings/ssh-keys", body)
+			if got != 400 || !strings.Contains(out, tt.want) {
+				t.Fatalf("got %d %s, want 400 containing %q", got, out, tt.want)
+			}
+		})
+	}
+	e.must(201, alice, "POST", "/api/settings/ssh-keys", sshUpload(g, alicePriv, alicePub, alice))
 }
 
 func readFile(t *testing.T, path string) string {
