@@ -113,9 +113,12 @@ type Store interface {
 	TokenByID(ctx context.Context, userID, id string) (Token, error)
 	TokensOfUser(ctx context.Context, userID string) ([]Token, error)
 	// RefreshToken swaps the hash of t (whose stored hash must still be
-	// t.Hash) for newHash, atomically; store.ErrConflict if it changed.
-	RefreshToken(ctx context.Context, t Token, newHash, newHint string, ev audit.Event) error
-	DeleteToken(ctx context.Context, t Token, ev audit.Event) error
+	// t.Hash) for newHash, and DeleteToken removes t, each in one
+	// conditional write. When the condition fails they return
+	// store.ErrNotFound if the token is gone, or store.ErrConflict with
+	// the token as it now is when known (zero otherwise).
+	RefreshToken(ctx context.Context, t Token, newHash, newHint string, ev audit.Event) (Token, error)
+	DeleteToken(ctx context.Context, t Token, ev audit.Event) (Token, error)
 	// TouchToken records a use, at most once per interval.
 	TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error
 

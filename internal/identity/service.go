@@ -37,6 +37,8 @@ type Service struct {
 	Log        *slog.Logger
 	CodePepper []byte           // HMAC key for email-code hashes
 	Now        func() time.Time // time.Now when nil
+
+	tokens tokenCache
 }
 
 func (s *Service) now() time.Time {

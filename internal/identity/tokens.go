@@ -63,6 +63,7 @@ func (s *Service) CreateToken(ctx context.Context, c access.Caller, in CreateTok
 	if err := s.Store.CreateToken(ctx, t, ev); err != nil {
 		return Token{}, token.Secret{}, fmt.Errorf("create token: %w", err)
 	}
+	s.tokens.put(t)
 	return t, secret, nil
 }
 
@@ -71,64 +72,133 @@ func (s *Service) ListTokens(ctx context.Context, c access.Caller) ([]Token, err
 	if err := needSession(c); err != nil {
 		return nil, err
 	}
-	return s.Store.TokensOfUser(ctx, c.UserID)
+	list, err := s.Store.TokensOfUser(ctx, c.UserID)
+	for _, t := range list {
+		s.tokens.put(t)
+	}
+	return list, err
 }
 
-func (s *Service) ownToken(ctx context.Context, c access.Caller, id string) (Token, error) {
+// knownToken returns one of the caller's tokens as this process last saw
+// it, reading it only when unknown; cached is true for a remembered one.
+// The write that follows re-checks ownership and freshness in its
+// condition, so a remembered token is never trusted on its own.
+func (s *Service) knownToken(ctx context.Context, c access.Caller, id string) (t Token, cached bool, err error) {
 	if err := needSession(c); err != nil {
-		return Token{}, err
+		return Token{}, false, err
 	}
 	if len(id) == 0 || len(id) > 64 {
-		return Token{}, apperr.E(apperr.NotExist, "Token not found")
+		return Token{}, false, errTokenNotFound
 	}
-	t, err := s.Store.TokenByID(ctx, c.UserID, id)
+	if t, ok := s.tokens.get(c.UserID, id); ok {
+		return t, true, nil
+	}
+	t, err = s.Store.TokenByID(ctx, c.UserID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		// Another user's token id looks exactly like a missing one.
-		return Token{}, apperr.E(apperr.NotExist, "Token not found")
+		return Token{}, false, errTokenNotFound
 	}
-	return t, err
+	if err != nil {
+		return Token{}, false, err
+	}
+	s.tokens.put(t)
+	return t, false, nil
 }
 
+var errTokenNotFound = apperr.E(apperr.NotExist, "Token not found")
+
+// deleteTries bounds how often a delete follows a token that concurrent
+// refreshes keep changing before it answers a conflict.
+const deleteTries = 5
+
 // DeleteToken deletes one of the caller's tokens; it stops working at once.
+// It is one conditional transaction when the token is known. If refreshes
+// change the token meanwhile it deletes the token as it now is (a few
+// times at most, then a conflict): it never answers "not found" for a
+// token that lives.
 func (s *Service) DeleteToken(ctx context.Context, c access.Caller, id string) error {
-	t, err := s.ownToken(ctx, c, id)
+	t, _, err := s.knownToken(ctx, c, id)
 	if err != nil {
 		return err
 	}
-	ev := s.event("user:"+c.UserID, EventTokenDeleted, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
-	if err := s.Store.DeleteToken(ctx, t, ev); err != nil {
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
-			return apperr.E(apperr.NotExist, "Token not found")
+	for try := 1; ; try++ {
+		ev := s.event("user:"+c.UserID, EventTokenDeleted, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+		now, err := s.Store.DeleteToken(ctx, t, ev)
+		switch {
+		case err == nil:
+			s.tokens.drop(c.UserID, id)
+			return nil
+		case errors.Is(err, store.ErrNotFound):
+			s.tokens.drop(c.UserID, id)
+			return errTokenNotFound
+		case !errors.Is(err, store.ErrConflict):
+			return fmt.Errorf("delete token: %w", err)
+		case try == deleteTries:
+			return errTokenChanged
 		}
-		return fmt.Errorf("delete token: %w", err)
+		if t, err = s.tokenNow(ctx, c, id, now); err != nil {
+			return err
+		}
 	}
-	return nil
 }
 
-// RefreshToken replaces a token's secret, keeping id, name and role. The old
-// secret stops working at once. Of concurrent refreshes exactly one wins;
-// the others get a conflict.
-func (s *Service) RefreshToken(ctx context.Context, c access.Caller, id string) (Token, token.Secret, error) {
-	t, err := s.ownToken(ctx, c, id)
-	if err != nil {
-		return Token{}, token.Secret{}, err
-	}
-	secret, err := token.Generate(token.KindUser)
-	if err != nil {
-		return Token{}, token.Secret{}, err
-	}
-	ev := s.event("user:"+c.UserID, EventTokenRefreshed, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
-	if err := s.Store.RefreshToken(ctx, t, secret.Hash(), secret.Hint(), ev); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return Token{}, token.Secret{}, apperr.E(apperr.Exist, "The token was changed by another request; list your tokens and try again")
-		}
+// tokenNow is the token as a failed condition reported it, or read afresh
+// when the failure did not say.
+func (s *Service) tokenNow(ctx context.Context, c access.Caller, id string, now Token) (Token, error) {
+	if now.ID == "" {
+		s.tokens.drop(c.UserID, id)
+		var err error
+		now, err = s.Store.TokenByID(ctx, c.UserID, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return Token{}, token.Secret{}, apperr.E(apperr.NotExist, "Token not found")
+			return Token{}, errTokenNotFound
 		}
-		return Token{}, token.Secret{}, fmt.Errorf("refresh token: %w", err)
+		if err != nil {
+			return Token{}, err
+		}
 	}
-	t.Hash, t.Hint = secret.Hash(), secret.Hint()
-	return t, secret, nil
+	s.tokens.put(now)
+	return now, nil
+}
+
+var errTokenChanged = apperr.E(apperr.Exist, "The token was changed by another request; list your tokens and try again")
+
+// RefreshToken replaces a token's secret, keeping id, name and role. The old
+// secret stops working at once. It is one conditional transaction when the
+// token is known. Of concurrent refreshes exactly one wins; the others get
+// a conflict. A remembered token that turns out stale is retried once with
+// the state the failed condition returned, which is what a fresh read
+// would have given.
+func (s *Service) RefreshToken(ctx context.Context, c access.Caller, id string) (Token, token.Secret, error) {
+	t, cached, err := s.knownToken(ctx, c, id)
+	if err != nil {
+		return Token{}, token.Secret{}, err
+	}
+	for {
+		secret, err := token.Generate(token.KindUser)
+		if err != nil {
+			return Token{}, token.Secret{}, err
+		}
+		ev := s.event("user:"+c.UserID, EventTokenRefreshed, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+		now, err := s.Store.RefreshToken(ctx, t, secret.Hash(), secret.Hint(), ev)
+		switch {
+		case err == nil:
+			t.Hash, t.Hint = secret.Hash(), secret.Hint()
+			s.tokens.put(t)
+			return t, secret, nil
+		case errors.Is(err, store.ErrNotFound):
+			s.tokens.drop(c.UserID, id)
+			return Token{}, token.Secret{}, errTokenNotFound
+		case !errors.Is(err, store.ErrConflict):
+			return Token{}, token.Secret{}, fmt.Errorf("refresh token: %w", err)
+		}
+		if t, err = s.tokenNow(ctx, c, id, now); err != nil {
+			return Token{}, token.Secret{}, err
+		}
+		if !cached {
+			return Token{}, token.Secret{}, errTokenChanged
+		}
+		cached = false
+	}
 }
 
 // RevokeLeaked revokes every listed user token that exists and tells its
@@ -155,12 +225,13 @@ func (s *Service) RevokeLeaked(ctx context.Context, credentials []string, source
 			continue
 		}
 		ev := s.event("user:"+t.UserID, EventTokenLeaked, "", sourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
-		if err := s.Store.DeleteToken(ctx, t, ev); err != nil {
+		if _, err := s.Store.DeleteToken(ctx, t, ev); err != nil {
 			if s.Log != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
 				s.Log.ErrorContext(ctx, "revoke leaked token failed", "tokenId", t.ID, "err", err)
 			}
 			continue
 		}
+		s.tokens.drop(t.UserID, t.ID)
 		s.notifyLeak(ctx, t)
 	}
 	return nil

@@ -330,51 +330,85 @@ func (s Store) TokensOfUser(ctx context.Context, userID string) ([]identity.Toke
 }
 
 // RefreshToken deletes the old lookup item, writes the new one and swaps
-// the hash on the listing item, on condition that the hash is still the one
-// the caller read: of concurrent refreshes exactly one commits.
-func (s Store) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string, ev audit.Event) error {
-	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+// the hash on the listing item, in one transaction, on condition that the
+// listing item under the owner still holds t.Hash: the key carries the
+// ownership check and the hash the freshness check, so of concurrent
+// refreshes exactly one commits. When the condition fails it returns
+// store.ErrNotFound if the token is gone, or store.ErrConflict with the
+// token as it now is.
+func (s Store) RefreshToken(ctx context.Context, t identity.Token, newHash, newHint string, ev audit.Event) (identity.Token, error) {
+	if t.Hash == "" {
+		return identity.Token{}, store.ErrNotFound
+	}
+	err := s.Transact(ctx, []types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(tokenPK(t.Hash), "TOKEN"),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
 		s.PutNew(lookupItem(t, newHash)),
 		{Update: &types.Update{
 			TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), "TOKEN#"+t.ID),
-			UpdateExpression:         aws.String("SET #h = :new, hint = :hint"),
-			ConditionExpression:      aws.String("#h = :old"),
-			ExpressionAttributeNames: map[string]string{"#h": "hash"},
+			UpdateExpression:                    aws.String("SET #h = :new, hint = :hint"),
+			ConditionExpression:                 aws.String("#h = :old"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			ExpressionAttributeNames:            map[string]string{"#h": "hash"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":new": &types.AttributeValueMemberS{Value: newHash}, ":old": &types.AttributeValueMemberS{Value: t.Hash},
-				":hint": &types.AttributeValueMemberS{Value: newHint},
+				":new": ddb.S(newHash), ":old": ddb.S(t.Hash), ":hint": ddb.S(newHint),
 			},
 		}},
 		s.AuditPut(ev),
-	}})
-	if ddb.ConditionFailed(err) {
-		return store.ErrConflict
-	}
-	return err
+	})
+	return tokenNow(err, 2, t.UserID)
 }
 
-// DeleteToken removes both items, on condition that the token was not
-// refreshed in between (else the new secret would survive).
-func (s Store) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event) error {
-	hash := t.Hash
-	if hash == "" {
-		return store.ErrNotFound
+// DeleteToken removes both items in one transaction, on condition that the
+// listing item under the owner still holds t.Hash (else a refreshed secret
+// would survive). A failed condition is told apart as in RefreshToken.
+func (s Store) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event) (identity.Token, error) {
+	if t.Hash == "" {
+		return identity.Token{}, store.ErrNotFound
 	}
-	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(tokenPK(hash), "TOKEN"),
+	err := s.Transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(tokenPK(t.Hash), "TOKEN"),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), "TOKEN#"+t.ID),
-			ConditionExpression:       aws.String("#h = :h"),
-			ExpressionAttributeNames:  map[string]string{"#h": "hash"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: hash}}}},
+			ConditionExpression:                 aws.String("#h = :h"),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			ExpressionAttributeNames:            map[string]string{"#h": "hash"},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": ddb.S(t.Hash)}}},
 		s.AuditPut(ev),
-	}})
-	if ddb.ConditionFailed(err) {
-		return store.ErrConflict
+	})
+	return tokenNow(err, 1, t.UserID)
+}
+
+// tokenNow reads the outcome of a token transaction whose item meta is the
+// conditional write on the listing item: nil, store.ErrNotFound when the
+// listing item is gone, store.ErrConflict with the listing item's current
+// state when its hash moved on, or store.ErrConflict alone when the
+// transaction collided and the current state is unknown.
+func tokenNow(err error, meta int, userID string) (identity.Token, error) {
+	if err == nil {
+		return identity.Token{}, nil
 	}
-	return err
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return identity.Token{}, err
+	}
+	if meta < len(tc.CancellationReasons) {
+		r := tc.CancellationReasons[meta]
+		if r.Code != nil && *r.Code == "ConditionalCheckFailed" {
+			if len(r.Item) == 0 {
+				return identity.Token{}, store.ErrNotFound
+			}
+			var it tokenMetaItem
+			if err := attributevalue.UnmarshalMap(r.Item, &it); err != nil {
+				return identity.Token{}, fmt.Errorf("decode token listing item: %w", err)
+			}
+			return it.domain(userID), store.ErrConflict
+		}
+	}
+	if ddb.ConditionFailed(err) {
+		return identity.Token{}, store.ErrConflict
+	}
+	return identity.Token{}, err
 }
 
 // TouchToken sets lastUsedAt unless it was set less than interval ago (a
