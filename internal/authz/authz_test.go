@@ -26,10 +26,10 @@ import (
 // decision logic is tested here; the DynamoDB adapters are tested against
 // DynamoDB Local in their own packages and end to end through the gateway.
 type fakeWorld struct {
-	tokens   map[string]access.Caller  // secret -> caller
-	roles    map[string]access.OrgRole // org/user -> role
-	repos    map[string]access.RepoFacts      // ns/name -> facts
-	orgToks  map[string]string         // hash -> org
+	tokens   map[string]access.Caller    // secret -> caller
+	roles    map[string]access.OrgRole   // org/user -> role
+	repos    map[string]access.RepoFacts // ns/name -> facts
+	orgToks  map[string]string           // hash -> org
 	failNext bool
 	calls    int
 }
