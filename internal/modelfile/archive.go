@@ -130,12 +130,12 @@ func (a *analyzer) member(src memberSource, archivePath string, depth int) bool 
 		a.analyzeArchive(at, src.size, full, depth+1)
 	case KindNumpy:
 		a.npyStream(rest, full)
-	case KindPickle:
-		a.scanPickle(rest, full, true)
 	default:
-		if hasPickleName(src.name) {
-			a.scanPickle(rest, full, false)
+		size := src.size // exact for stored members
+		if src.at == nil {
+			size = -1 // a declared uncompressed size is not to be trusted
 		}
+		a.pickleAt(head, size, func() io.Reader { return rest }, full)
 	}
 	return a.ctx.Err() == nil
 }
@@ -165,24 +165,6 @@ func (a *analyzer) sevenZip(r io.ReaderAt, size int64, name, archivePath string,
 		if !a.member(src, archivePath, depth) {
 			return
 		}
-	}
-}
-
-// safetensors checks the header of a safetensors file: an 8-byte
-// little-endian length and that many bytes of JSON. Tensors are not read.
-func (a *analyzer) safetensors(r io.ReaderAt, size int64, full string) {
-	n, err := safetensorsHeaderLen(r, size, a.opts.MaxHeader)
-	if err != nil {
-		a.problem("%s: %v", full, err)
-		return
-	}
-	header, err := readAtMost(r, 8, n)
-	if err != nil {
-		a.problem("%s: read header: %v", full, err)
-		return
-	}
-	if err := checkSafetensorsHeader(header); err != nil {
-		a.problem("%s: %v", full, err)
 	}
 }
 
