@@ -194,6 +194,7 @@ func (s *Stack) prepareClamd() (*clamd, error) {
 		"StreamMaxLength 2000M",
 		"MaxFileSize 2000M",
 		"MaxScanSize 4000M",
+		"AlertExceedsMax yes",
 		"MaxThreads 4",
 		"ReadTimeout 300",
 		"CommandReadTimeout 30",

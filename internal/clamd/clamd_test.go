@@ -2,6 +2,7 @@ package clamd_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -219,4 +220,28 @@ func BenchmarkInstream(b *testing.B) {
 			sha256.Sum256(data)
 		}
 	})
+}
+
+// TestScanLimitsExceededIsError nests EICAR in more gzip layers than clamd's
+// MaxRecursion (17): clamd stops unpacking, and with AlertExceedsMax it says
+// so. That answer must be an error, never a clean verdict.
+func TestScanLimitsExceededIsError(t *testing.T) {
+	srv := clamdtest.Start(t, clamdtest.Options{})
+	c := srv.Client()
+	data := []byte(eicar)
+	for i := 0; i < 18; i++ {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(data)
+		zw.Close()
+		data = buf.Bytes()
+	}
+	v, err := c.Scan(context.Background(), bytes.NewReader(data))
+	if err == nil {
+		t.Fatalf("EICAR in 18 gzip layers: verdict %+v, want a limits error", v)
+	}
+	if clamd.KindOf(err) != clamd.KindLimit || !errors.Is(err, clamd.ErrLimit) {
+		t.Fatalf("err = %v (kind %q), want kind %q", err, clamd.KindOf(err), clamd.KindLimit)
+	}
+	t.Logf("clamd: %v", err)
 }

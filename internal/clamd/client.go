@@ -221,5 +221,24 @@ func parseScanReply(reply string, v Verdict) (Verdict, error) {
 	if !ok && !v.Infected {
 		return v, &Error{Kind: KindProtocol, Reply: reply}
 	}
+	// A limit signature only says clamd stopped looking: the file is not
+	// infected by it, nor clean. A real signature found as well wins.
+	var found, limits []string
+	for _, s := range v.Signatures {
+		if strings.HasPrefix(s, limitsPrefix) {
+			limits = append(limits, s)
+		} else {
+			found = append(found, s)
+		}
+	}
+	if len(limits) > 0 && len(found) == 0 {
+		return Verdict{BytesSent: v.BytesSent}, &Error{Kind: KindLimit, Reply: strings.Join(limits, ", ")}
+	}
+	v.Signatures = found
+	v.Infected = len(found) > 0
 	return v, nil
 }
+
+// limitsPrefix names the signatures clamd reports under AlertExceedsMax
+// when it reaches MaxRecursion, MaxFiles, MaxScanTime, MaxScanSize...
+const limitsPrefix = "Heuristics.Limits.Exceeded."

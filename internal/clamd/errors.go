@@ -14,7 +14,11 @@ const (
 	KindTimeout     Kind = "timeout"     // a deadline or the context expired
 	KindSizeLimit   Kind = "size-limit"  // the stream exceeded clamd's StreamMaxLength
 	KindClamd       Kind = "clamd-error" // clamd replied with an ERROR line
-	KindProtocol    Kind = "protocol"    // a reply we could not understand, or I/O failure mid-stream
+	// KindLimit: clamd stopped at one of its limits (archive nesting, file
+	// count, scan time, sizes) and said so with a Heuristics.Limits.Exceeded
+	// signature (AlertExceedsMax): part of the file was never scanned.
+	KindLimit    Kind = "limit-exceeded"
+	KindProtocol Kind = "protocol" // a reply we could not understand, or I/O failure mid-stream
 )
 
 // Error is every error the client returns (except the caller's reader
@@ -50,6 +54,7 @@ var (
 	ErrTimeout     = &Error{Kind: KindTimeout}
 	ErrSizeLimit   = &Error{Kind: KindSizeLimit}
 	ErrClamd       = &Error{Kind: KindClamd}
+	ErrLimit       = &Error{Kind: KindLimit}
 	ErrProtocol    = &Error{Kind: KindProtocol}
 )
 

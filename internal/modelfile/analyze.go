@@ -3,8 +3,10 @@
 // and the pickle members, never the tensors), .npy with object dtype, 7z
 // archives, nested archives, and safetensors headers.
 //
-// Members are treated as pickles by their bytes (pickle.Sniff), not their
-// names, plus any member named like a pickle (torch loads data.pkl by name).
+// Anything not positively identified as zip, 7z or .npy is analysed as a
+// pickle from offset 0, permissively, as CPython's unpickler parses it;
+// safetensors and tar files too, since pickle.load would read them as
+// pickles. Names never decide.
 // The zip reader trusts the central directory and ignores what torch
 // ignores: flag bits, CRCs and local header names.
 package modelfile
@@ -16,8 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"strings"
 
 	"github.com/hubsec/trustlayer/internal/pickle"
 )
@@ -33,6 +33,7 @@ const (
 	KindNumpy       Kind = "npy"
 	Kind7z          Kind = "7z"
 	KindSafetensors Kind = "safetensors"
+	KindTar         Kind = "tar" // legacy torch.save checkpoint (pre-0.4 tar)
 	KindOther       Kind = "other"
 )
 
@@ -149,10 +150,15 @@ func join(prefix, name string) string {
 
 // analyze recognises r and dispatches. prefix is the path of the archive r
 // came from ("" at top level); depth counts enclosing archives.
+//
+// Only zip, 7z and .npy are recognised by magic alone: pickle.load fails on
+// their first opcodes. Everything else is also analysed as a pickle from
+// offset 0, as pickle.load and torch.load would read it.
 func (a *analyzer) analyze(r io.ReaderAt, size int64, name, prefix string, depth int) Kind {
+	full := join(prefix, name)
 	head, err := readAtMost(r, 0, int64(min(int64(a.opts.SniffBytes), size)))
 	if err != nil {
-		a.problem("%s: read: %v", join(prefix, name), err)
+		a.problem("%s: read: %v", full, err)
 		return KindOther
 	}
 	kind := detect(head, size)
@@ -161,23 +167,43 @@ func (a *analyzer) analyze(r io.ReaderAt, size int64, name, prefix string, depth
 		return a.zip(r, size, name, prefix, depth)
 	case Kind7z:
 		a.sevenZip(r, size, name, prefix, depth)
+		return kind
 	case KindNumpy:
-		a.npy(r, size, join(prefix, name))
-	case KindSafetensors:
-		a.safetensors(r, size, join(prefix, name))
-	case KindPickle:
-		a.scanPickle(io.NewSectionReader(r, 0, size), join(prefix, name), true)
-	default:
-		if hasPickleName(name) {
-			// Named like a pickle but not recognised: scan anyway, and keep
-			// the result only if it found imports.
-			a.scanPickle(io.NewSectionReader(r, 0, size), join(prefix, name), false)
+		a.npy(r, size, full)
+		return kind
+	}
+	if looksLikeTar(r, size) {
+		// torch.load tries a file as a legacy tar checkpoint first.
+		a.tar(r, size, full, depth)
+		kind = KindTar
+	} else if looksLikeSafetensors(head, size) {
+		if err := a.safetensors(r, size, full); err == nil {
+			kind = KindSafetensors
+		} else {
+			a.problem("%s: %v", full, err)
 		}
+	}
+	if a.pickleAt(head, size, func() io.Reader { return io.NewSectionReader(r, 0, size) }, full) && kind == KindOther {
+		kind = KindPickle
 	}
 	return kind
 }
 
-// detect recognises a file from its first bytes.
+// pickleAt scans data as a pickle unless its first bytes already show that
+// pickle.load would fail before importing anything (pickle.Probe). open
+// gives the whole data, head its first bytes. It reports whether the data
+// is a pickle: a scan that ends in the first pickle before any import is
+// not one, and is not reported.
+func (a *analyzer) pickleAt(head []byte, size int64, open func() io.Reader, full string) bool {
+	if !pickle.Probe(head, size) {
+		return false
+	}
+	return a.scanPickleKind(open(), full, KindPickle)
+}
+
+// detect recognises a file from its first bytes: the formats whose magic
+// pickle.load rejects at the first opcode. Anything else is KindOther and
+// is analysed as a pickle.
 func detect(head []byte, size int64) Kind {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
@@ -186,28 +212,8 @@ func detect(head []byte, size int64) Kind {
 		return Kind7z
 	case bytes.HasPrefix(head, []byte("\x93NUMPY")):
 		return KindNumpy
-	case looksLikeSafetensors(head, size):
-		return KindSafetensors
-	case pickle.Sniff(head, size):
-		return KindPickle
 	}
 	return KindOther
-}
-
-// hasPickleName reports names torch or picklescan would treat as pickles.
-func hasPickleName(name string) bool {
-	switch strings.ToLower(path.Ext(name)) {
-	case ".pkl", ".pickle", ".joblib", ".dat", ".data", ".bin", ".pt", ".pth", ".ckpt":
-		return true
-	}
-	return false
-}
-
-// scanPickle scans one pickle stream. sniffed says the bytes looked like a
-// pickle; if not, a stream that yields no import and fails to parse is
-// simply not a pickle and is not reported.
-func (a *analyzer) scanPickle(r io.Reader, memberPath string, sniffed bool) {
-	a.scanPickleKind(r, memberPath, sniffed, KindPickle)
 }
 
 // legacyTorchMagic is how torch.save's pre-1.6 format starts: the pickled
@@ -215,15 +221,18 @@ func (a *analyzer) scanPickle(r io.Reader, memberPath string, sniffed bool) {
 // protocol version, sys info, the object, storage keys) then raw tensors.
 var legacyTorchMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e")
 
-func (a *analyzer) scanPickleKind(r io.Reader, memberPath string, sniffed bool, kind Kind) {
+// scanPickleKind scans one pickle stream and reports whether it was a
+// pickle (see pickle.Result.NotPickle). What was found before a parse error
+// counts; the error itself is a problem.
+func (a *analyzer) scanPickleKind(r io.Reader, memberPath string, kind Kind) bool {
 	opts := a.opts.PickleOptions
 	br := bufio.NewReader(r)
 	if head, _ := br.Peek(len(legacyTorchMagic)); bytes.Equal(head, legacyTorchMagic) {
 		opts.MaxPickles = 5
 	}
 	res := pickle.Scan(br, opts)
-	if !sniffed && len(res.Imports) == 0 && res.Err != nil {
-		return
+	if res.NotPickle() {
+		return false
 	}
 	m := Member{Path: memberPath, Kind: kind, Imports: res.Imports, Highest: res.Highest}
 	if m.Imports == nil {
@@ -240,4 +249,5 @@ func (a *analyzer) scanPickleKind(r io.Reader, memberPath string, sniffed bool, 
 		a.report.Highest = res.Highest
 	}
 	a.report.Members = append(a.report.Members, m)
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"slices"
 	"strings"
@@ -111,7 +112,7 @@ func TestAnalyzeFiles(t *testing.T) {
 		{name: "safetensors", file: "model.safetensors", data: safetensorsFile(1 << 20), kind: KindSafetensors,
 			highest: pickle.Innocuous, maxRead: 4096},
 		{name: "bad safetensors header", file: "model.safetensors", data: append([]byte{4, 0, 0, 0, 0, 0, 0, 0}, "{bad"...),
-			kind: KindSafetensors, problems: true},
+			kind: KindOther, problems: true},
 		{name: "plain text", file: "README.md", data: []byte("# Model card\n"), kind: KindOther},
 		{name: "random .bin", file: "weights.bin", data: randomBytes(1<<20, 9), kind: KindOther, maxRead: 128 << 10},
 		{name: "truncated zip", file: "model.pt", data: evilZip[:len(evilZip)-10], kind: KindPyTorchZip, problems: true},
@@ -152,7 +153,8 @@ func nest(t *testing.T, z []byte, levels int) []byte {
 }
 
 func safetensorsFile(dataSize int) []byte {
-	header := []byte(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"__metadata__":{"format":"pt"}}`)
+	header := []byte(fmt.Sprintf(`{"w":{"dtype":"F32","shape":[%d],"data_offsets":[0,%d]},"__metadata__":{"format":"pt"}}`, dataSize/4, dataSize/4*4))
+	dataSize = dataSize / 4 * 4
 	out := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
 	out = append(out, header...)
 	return append(out, make([]byte, dataSize)...)

@@ -23,10 +23,12 @@ type memberSource struct {
 // pytorch-zip when a member is a data.pkl under one directory, as torch.save
 // writes it.
 func (a *analyzer) zip(r io.ReaderAt, size int64, name, archivePath string, depth int) Kind {
-	entries, err := readCentralDirectory(r, size, a.opts.MaxMembers, a.opts.MaxDirBytes)
+	entries, dirOff, err := readCentralDirectory(r, size, a.opts.MaxMembers, a.opts.MaxDirBytes)
 	if err != nil {
 		a.problem("%s: zip: %v", orName(archivePath, name), err)
 	}
+	var spans []zipSpan
+	complete := err == nil
 	kind := KindZip
 	for _, e := range entries {
 		if strings.HasSuffix(e.name, "/data.pkl") || e.name == "data.pkl" {
@@ -35,10 +37,23 @@ func (a *analyzer) zip(r io.ReaderAt, size int64, name, archivePath string, dept
 	}
 	for _, e := range entries {
 		if strings.HasSuffix(e.name, "/") && e.size == 0 {
-			continue // directory
+			off, err := dataOffset(r, e)
+			if err != nil {
+				a.problem("%s: %v", join(archivePath, e.name), err)
+				complete = false
+				continue
+			}
+			spans = append(spans, spanOf(e, off)) // directory
+			continue
 		}
-		if !a.zipMember(r, size, e, archivePath, depth) {
+		if !a.zipMember(r, size, e, archivePath, depth, &spans) {
+			complete = false
 			break
+		}
+	}
+	if complete {
+		if err := checkCoverage(spans, dirOff); err != nil {
+			a.problem("%s: zip: %v", orName(archivePath, name), err)
 		}
 	}
 	return kind
@@ -51,13 +66,14 @@ func orName(archivePath, name string) string {
 	return name
 }
 
-func (a *analyzer) zipMember(r io.ReaderAt, size int64, e zipEntry, archivePath string, depth int) bool {
+func (a *analyzer) zipMember(r io.ReaderAt, size int64, e zipEntry, archivePath string, depth int, spans *[]zipSpan) bool {
 	full := join(archivePath, e.name)
 	off, err := dataOffset(r, e)
 	if err != nil {
 		a.problem("%s: %v", full, err)
 		return a.ctx.Err() == nil
 	}
+	*spans = append(*spans, spanOf(e, off))
 	if uint64(off)+e.compressed > uint64(size) {
 		a.problem("%s: data at %d+%d past end of archive (%d)", full, off, e.compressed, size)
 		return a.ctx.Err() == nil
@@ -130,12 +146,12 @@ func (a *analyzer) member(src memberSource, archivePath string, depth int) bool 
 		a.analyzeArchive(at, src.size, full, depth+1)
 	case KindNumpy:
 		a.npyStream(rest, full)
-	case KindPickle:
-		a.scanPickle(rest, full, true)
 	default:
-		if hasPickleName(src.name) {
-			a.scanPickle(rest, full, false)
+		size := src.size // exact for stored members
+		if src.at == nil {
+			size = -1 // a declared uncompressed size is not to be trusted
 		}
+		a.pickleAt(head, size, func() io.Reader { return rest }, full)
 	}
 	return a.ctx.Err() == nil
 }
@@ -165,24 +181,6 @@ func (a *analyzer) sevenZip(r io.ReaderAt, size int64, name, archivePath string,
 		if !a.member(src, archivePath, depth) {
 			return
 		}
-	}
-}
-
-// safetensors checks the header of a safetensors file: an 8-byte
-// little-endian length and that many bytes of JSON. Tensors are not read.
-func (a *analyzer) safetensors(r io.ReaderAt, size int64, full string) {
-	n, err := safetensorsHeaderLen(r, size, a.opts.MaxHeader)
-	if err != nil {
-		a.problem("%s: %v", full, err)
-		return
-	}
-	header, err := readAtMost(r, 8, n)
-	if err != nil {
-		a.problem("%s: read header: %v", full, err)
-		return
-	}
-	if err := checkSafetensorsHeader(header); err != nil {
-		a.problem("%s: %v", full, err)
 	}
 }
 

@@ -3,45 +3,9 @@ package modelfile
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 )
-
-// looksLikeSafetensors checks the 8-byte header length is plausible and the
-// JSON header starts right after it.
-func looksLikeSafetensors(head []byte, size int64) bool {
-	if len(head) < 9 {
-		return false
-	}
-	n := binary.LittleEndian.Uint64(head)
-	return n >= 2 && n <= uint64(size-8) && head[8] == '{'
-}
-
-func safetensorsHeaderLen(r io.ReaderAt, size, limit int64) (int64, error) {
-	b, err := readAtMost(r, 0, 8)
-	if err != nil || len(b) < 8 {
-		return 0, fmt.Errorf("safetensors: short header length: %v", err)
-	}
-	n := binary.LittleEndian.Uint64(b)
-	if n > uint64(limit) || n > uint64(size-8) {
-		return 0, fmt.Errorf("safetensors: header of %d bytes exceeds the limit or the file", n)
-	}
-	return int64(n), nil
-}
-
-func checkSafetensorsHeader(header []byte) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(bytes.TrimRight(header, " "), &fields); err != nil {
-		return fmt.Errorf("safetensors: header is not a JSON object: %w", err)
-	}
-	return nil
-}
-
-// objectDescr matches a dtype string of Python objects ('|O', 'O', '<O8'),
-// which numpy stores as a pickle after the header.
-var objectDescr = regexp.MustCompile(`'[|<>=]?O[0-9]*'`)
 
 // readNpyHeader reads the .npy magic, version and header dict from r.
 func readNpyHeader(r io.Reader, limit int64) (string, error) {
@@ -82,16 +46,17 @@ func readNpyHeader(r io.Reader, limit int64) (string, error) {
 	return string(header), nil
 }
 
-// npyStream parses a .npy header from r; for object arrays the rest of r is
-// the pickle numpy wrote, and it is scanned. Other dtypes are not read.
+// npyStream parses a .npy header from r; unless its descr is a plain
+// dtype without objects, the rest of r is the pickle numpy would load, and
+// it is scanned. Plain dtypes are not read.
 func (a *analyzer) npyStream(r io.Reader, full string) {
 	header, err := readNpyHeader(r, a.opts.MaxHeader)
 	if err != nil {
 		a.problem("%s: %v", full, err)
 		return
 	}
-	if objectDescr.MatchString(header) {
-		a.scanPickleKind(r, full, true, KindNumpy)
+	if !plainDescr(header) {
+		a.scanPickleKind(r, full, KindNumpy)
 	}
 }
 

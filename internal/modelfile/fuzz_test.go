@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/hubsec/trustlayer/internal/pickle"
 )
 
 // fuzzPickle is a small protocol 4 pickle importing os.system.
@@ -32,6 +34,38 @@ func FuzzAnalyzeZip(f *testing.F) {
 		for _, m := range rep.Members {
 			if m.Highest > rep.Highest {
 				t.Fatalf("member %s above report highest", m.Path)
+			}
+		}
+	})
+}
+
+// FuzzNpyHeader feeds arbitrary .npy headers: plainDescr must not panic,
+// and a header it calls plain must name its descr in a way it decoded.
+func FuzzNpyHeader(f *testing.F) {
+	for _, s := range []string{
+		"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }",
+		`{"descr": "|O", "fortran_order": False, "shape": (3,)}`,
+		"{'descr': '|' 'O', 'shape': ()}",
+		"{'descr': '\\x7cO', 'shape': ()}",
+		"{'descr': [('a', '|O')], 'shape': ()}",
+		"{'descr': r'<f8', 'shape': (1, 2)}",
+		"{'descr': '''<i2''', 'shape': ()}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, header []byte) {
+		if plainDescr(string(header)) && !bytes.Contains(header, []byte("descr")) {
+			t.Fatalf("plain descr without a descr key: %q", header)
+		}
+		npy := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
+		npy = append(append(npy, header...), fuzzPickle...)
+		if len(header) < 1<<16 {
+			rep, err := Analyze(context.Background(), bytes.NewReader(npy), int64(len(npy)), "a.npy", Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !plainDescr(string(header)) && bytes.Contains(header, []byte("descr")) && rep.Highest != pickle.Dangerous {
+				t.Fatalf("object payload after %q not found dangerous: %+v", header, rep)
 			}
 		}
 	})

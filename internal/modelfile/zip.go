@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // zipEntry is one central directory record: the only metadata trusted.
@@ -29,17 +30,27 @@ const (
 
 var errNotZip = errors.New("no end of central directory record")
 
+// errZipDisagree is reported when the classic end record and the zip64 one
+// describe different directories: readers disagree on what the archive
+// holds, so it cannot be judged clean.
+var errZipDisagree = errors.New("classic and zip64 end records disagree on the central directory")
+
 // readCentralDirectory finds and parses a zip's central directory with a
-// few ranged reads: the tail for the end record (zip64 included), then the
-// directory itself. Flags, CRCs and local header names are not checked,
-// because torch does not check them either.
-func readCentralDirectory(r io.ReaderAt, size int64, maxEntries int, maxDirBytes int64) ([]zipEntry, error) {
+// few ranged reads: the tail for the end record, then the directory itself.
+// Like miniz (torch) and Python's zipfile, it follows the zip64 locator
+// whenever one precedes the end record, saturated classic fields or not.
+// It also returns where the directory starts: the members live before it.
+// An error with entries (directories that disagree, bytes between the
+// directory and the end record) still lists what the zip64 directory says.
+// Flags, CRCs and local header names are not checked, because torch does
+// not check them either.
+func readCentralDirectory(r io.ReaderAt, size int64, maxEntries int, maxDirBytes int64) ([]zipEntry, uint64, error) {
 	if size < eocdLen {
-		return nil, errNotZip
+		return nil, 0, errNotZip
 	}
 	tail, err := readAtMost(r, size-eocdLen, eocdLen)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	eocdOff := int64(-1)
 	if len(tail) == eocdLen && binary.LittleEndian.Uint32(tail) == sigEOCD && binary.LittleEndian.Uint16(tail[20:]) == 0 {
@@ -49,11 +60,11 @@ func readCentralDirectory(r io.ReaderAt, size int64, maxEntries int, maxDirBytes
 		start := max(0, size-eocdLen-0xffff)
 		tail, err = readAtMost(r, start, size-start)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		i := bytes.LastIndex(tail, []byte("PK\x05\x06"))
 		if i < 0 || len(tail)-i < eocdLen {
-			return nil, errNotZip
+			return nil, 0, errNotZip
 		}
 		eocdOff = start + int64(i)
 		tail = tail[i : i+eocdLen]
@@ -61,44 +72,105 @@ func readCentralDirectory(r io.ReaderAt, size int64, maxEntries int, maxDirBytes
 	entries := uint64(binary.LittleEndian.Uint16(tail[10:]))
 	dirSize := uint64(binary.LittleEndian.Uint32(tail[12:]))
 	dirOff := uint64(binary.LittleEndian.Uint32(tail[16:]))
-	if entries == 0xffff || dirSize == 0xffffffff || dirOff == 0xffffffff {
-		if entries, dirSize, dirOff, err = readZip64End(r, eocdOff); err != nil {
-			return nil, err
+	var problem error
+	if eocdOff+eocdLen+int64(binary.LittleEndian.Uint16(tail[20:])) != size {
+		problem = fmt.Errorf("%d bytes after the end record's comment, outside every member", size-eocdOff-eocdLen-int64(binary.LittleEndian.Uint16(tail[20:])))
+	}
+	dirEnd := uint64(eocdOff) // where the directory must end
+	z64, recOff, err := readZip64End(r, eocdOff)
+	switch {
+	case err != nil:
+		return nil, 0, err
+	case z64 != nil:
+		saturated := func(classic, full, max uint64) bool { return classic == max || classic == full }
+		if !saturated(entries, z64[0], 0xffff) || !saturated(dirSize, z64[1], 0xffffffff) || !saturated(dirOff, z64[2], 0xffffffff) {
+			problem = errZipDisagree
 		}
+		entries, dirSize, dirOff, dirEnd = z64[0], z64[1], z64[2], recOff
+	case entries == 0xffff || dirSize == 0xffffffff || dirOff == 0xffffffff:
+		return nil, 0, errors.New("zip64 locator missing")
 	}
 	if dirSize > uint64(maxDirBytes) {
-		return nil, fmt.Errorf("central directory of %d bytes exceeds the %d byte limit", dirSize, maxDirBytes)
+		return nil, 0, fmt.Errorf("central directory of %d bytes exceeds the %d byte limit", dirSize, maxDirBytes)
 	}
-	if dirOff+dirSize > uint64(size) {
-		return nil, fmt.Errorf("central directory at %d+%d past end of file (%d)", dirOff, dirSize, size)
+	if dirOff+dirSize > uint64(size) || dirOff+dirSize < dirOff {
+		return nil, 0, fmt.Errorf("central directory at %d+%d past end of file (%d)", dirOff, dirSize, size)
+	}
+	if problem == nil && dirOff+dirSize != dirEnd {
+		problem = fmt.Errorf("bytes %d to %d lie between the central directory and the end record, outside every member", dirOff+dirSize, dirEnd)
 	}
 	dir, err := readAtMost(r, int64(dirOff), int64(dirSize))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return parseCentralDirectory(dir, entries, maxEntries)
+	out, err := parseCentralDirectory(dir, entries, maxEntries)
+	if err == nil {
+		err = problem
+	}
+	return out, dirOff, err
 }
 
-func readZip64End(r io.ReaderAt, eocdOff int64) (entries, dirSize, dirOff uint64, err error) {
+// readZip64End follows the zip64 locator just before the end record at
+// eocdOff, if there is one: it returns the zip64 record's entry count,
+// directory size and offset, and where the record starts. A locator
+// pointing at no zip64 record is an error.
+func readZip64End(r io.ReaderAt, eocdOff int64) (*[3]uint64, uint64, error) {
 	if eocdOff < 20 {
-		return 0, 0, 0, errors.New("zip64 locator missing")
+		return nil, 0, nil
 	}
 	loc, err := readAtMost(r, eocdOff-20, 20)
 	if err != nil {
-		return 0, 0, 0, err
+		return nil, 0, err
 	}
 	if len(loc) < 20 || binary.LittleEndian.Uint32(loc) != sigLocator64 {
-		return 0, 0, 0, errors.New("zip64 locator missing")
+		return nil, 0, nil
 	}
 	recOff := binary.LittleEndian.Uint64(loc[8:])
 	rec, err := readAtMost(r, int64(min(recOff, 1<<62)), 56)
 	if err != nil {
-		return 0, 0, 0, err
+		return nil, 0, err
 	}
 	if len(rec) < 56 || binary.LittleEndian.Uint32(rec) != sigEOCD64 {
-		return 0, 0, 0, errors.New("zip64 end record missing")
+		return nil, 0, errors.New("zip64 locator points at no zip64 end record")
 	}
-	return binary.LittleEndian.Uint64(rec[32:]), binary.LittleEndian.Uint64(rec[40:]), binary.LittleEndian.Uint64(rec[48:]), nil
+	if recSize := binary.LittleEndian.Uint64(rec[4:]); recOff+12+recSize != uint64(eocdOff-20) {
+		return nil, 0, fmt.Errorf("zip64 end record at %d does not end at its locator (%d)", recOff, eocdOff-20)
+	}
+	return &[3]uint64{binary.LittleEndian.Uint64(rec[32:]), binary.LittleEndian.Uint64(rec[40:]), binary.LittleEndian.Uint64(rec[48:])}, recOff, nil
+}
+
+// zipSpan is the part of the archive one member accounts for: its local
+// header and data, plus room for a data descriptor when flag bit 3 says
+// one follows.
+type zipSpan struct {
+	start, end, slack uint64
+}
+
+func spanOf(e zipEntry, dataOff int64) zipSpan {
+	s := zipSpan{start: e.localOff, end: uint64(dataOff) + e.compressed}
+	if e.flags&0x8 != 0 {
+		s.slack = 24 // signature, CRC and two 8-byte sizes at most
+	}
+	return s
+}
+
+// checkCoverage reports bytes before the central directory that no member
+// accounts for: a member one reader sees and another does not.
+func checkCoverage(spans []zipSpan, dirOff uint64) error {
+	slices.SortFunc(spans, func(a, b zipSpan) int { return cmpU(a.start, b.start) })
+	cur, slack := uint64(0), uint64(0)
+	for _, s := range spans {
+		if s.start > cur+slack {
+			return fmt.Errorf("bytes %d to %d lie outside every member", cur, s.start)
+		}
+		if s.end >= cur {
+			cur, slack = s.end, s.slack
+		}
+	}
+	if dirOff > cur+slack {
+		return fmt.Errorf("bytes %d to %d lie outside every member", cur, dirOff)
+	}
+	return nil
 }
 
 func parseCentralDirectory(dir []byte, declared uint64, maxEntries int) ([]zipEntry, error) {

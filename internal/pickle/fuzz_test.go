@@ -40,6 +40,13 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("import longer than MaxString: %v", imp)
 			}
 		}
+		// Probe must never dismiss a prefix whose full scan finds imports.
+		full := Scan(bytes.NewReader(data), Options{})
+		for _, n := range []int{16, 256} {
+			if n < len(data) && !Probe(data[:n], int64(len(data))) && (len(full.Imports) > 0 || !full.NotPickle()) {
+				t.Fatalf("Probe dismissed %q, whose scan imports %v (err %v)", data[:n], full.Imports, full.Err)
+			}
+		}
 		_ = LooksLikePickle(data)
 		_ = Sniff(data, int64(len(data)))
 	})

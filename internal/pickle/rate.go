@@ -52,7 +52,7 @@ func Rate(module, name string) Safety {
 		candidates = append(candidates, [2]string{m, name})
 	}
 	for _, c := range candidates {
-		if c[0] == Unknown || c[1] == Unknown || denied(deny, c[0], c[1]) {
+		if c[0] == Unknown || c[1] == Unknown || denied(deny, c[0], c[1]) || deniedPath(deny, c[0], c[1]) {
 			return Dangerous
 		}
 	}
@@ -62,6 +62,36 @@ func Rate(module, name string) Safety {
 		}
 	}
 	return Suspicious
+}
+
+// deniedPath judges a dotted name the way the unpickler resolves it
+// (protocol 4+, and STACK_GLOBAL always can be): attribute by attribute from
+// module. Any attribute on the path may be a module the first one imported
+// (posixpath.os is os), so every run of segments is also tried as a module
+// name with the rest as its attribute: "posixpath", "os.system" is denied
+// as os.system. Dunder segments reach interpreter internals (__globals__,
+// __builtins__, __loader__) and are denied outright.
+func deniedPath(deny ruleIndex, module, name string) bool {
+	segs := strings.Split(name, ".")
+	if len(segs) < 2 {
+		return false
+	}
+	for _, s := range segs[1:] {
+		if strings.HasPrefix(s, "__") {
+			return true
+		}
+	}
+	for i := 1; i < len(segs); i++ {
+		if denied(deny, module+"."+strings.Join(segs[:i], "."), strings.Join(segs[i:], ".")) {
+			return true
+		}
+		for j := 0; j < i; j++ {
+			if denied(deny, strings.Join(segs[j:i], "."), strings.Join(segs[i:], ".")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func denied(deny ruleIndex, module, name string) bool {

@@ -2,12 +2,15 @@ package pickle
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -128,6 +131,9 @@ func (w *walker) step(off int64, code byte, info opInfo) error {
 			return w.fail(off, info.name, "reading name", err)
 		}
 		m, n := string(mod), string(name)
+		if !longMod && !importable(m) {
+			return w.fail(off, info.name, fmt.Sprintf("module %q cannot be imported, the unpickler stops here", truncate(m)), nil)
+		}
 		if longMod || !utf8.ValidString(m) {
 			m = Unknown
 		}
@@ -142,7 +148,7 @@ func (w *walker) step(off int64, code byte, info opInfo) error {
 		if err != nil {
 			return w.fail(off, info.name, "reading length", err)
 		}
-		if w.strict && w.size >= 0 && n > uint64(w.size-w.pos) {
+		if w.size >= 0 && n > uint64(w.size-w.pos) {
 			return w.fail(off, info.name, "length past end of data", nil)
 		}
 		data, kept, err := w.readData(n, info.class == clsString)
@@ -230,6 +236,9 @@ func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
 			return w.fail(off, info.name, fmt.Sprintf("unsupported protocol %d", arg[0]), nil)
 		}
 	case clsStackGlobal:
+		if m := w.hist[0]; !m.unknown && len(m.vals) > 0 && !slices.ContainsFunc(m.vals, importable) {
+			return w.fail(off, info.name, fmt.Sprintf("module %q cannot be imported, the unpickler stops here", truncate(m.vals[0])), nil)
+		}
 		for _, m := range w.hist[0].candidates() {
 			for _, n := range w.hist[1].candidates() {
 				w.addImport(m, n)
@@ -263,8 +272,37 @@ func memoKey(info opInfo, arg []byte) (uint64, bool) {
 	if arg == nil {
 		return 0, false
 	}
-	k, err := strconv.ParseUint(string(trimSpace(arg)), 10, 64)
-	return k, err == nil
+	return pyInt(arg)
+}
+
+// pyInt parses a GET or PUT argument as CPython does (PyLong_FromString,
+// base 10): surrounding whitespace, a sign and single underscores between
+// digits are accepted, so "1_0" is 10 and "\x0c1" is 1. Negative keys and
+// keys past 64 bits are refused, as the unpickler refuses them.
+func pyInt(b []byte) (uint64, bool) {
+	b = bytes.TrimFunc(b, func(r rune) bool { return r == ' ' || r >= '\t' && r <= '\r' })
+	neg := false
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] == '_' || b[len(b)-1] == '_' || bytes.Contains(b, []byte("__")) {
+		return 0, false
+	}
+	var k uint64
+	for _, c := range b {
+		if c == '_' {
+			continue
+		}
+		if c < '0' || c > '9' || k > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		k = k*10 + uint64(c-'0')
+	}
+	if neg && k != 0 {
+		return 0, false
+	}
+	return k, true
 }
 
 // readLine reads a newline-terminated line, keeping at most MaxString bytes.
@@ -374,6 +412,35 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
+// importable reports whether the unpickler's __import__ could load a module
+// of that name: UTF-8 (the C unpickler decodes GLOBAL lines strictly) and
+// non-empty dot-separated segments of identifier characters. A name with
+// spaces or punctuation, like the "mport torch" of a Python source file
+// read as INST, fails to import, and the load stops there.
+func importable(m string) bool {
+	if !utf8.ValidString(m) {
+		return false
+	}
+	for _, seg := range strings.Split(m, ".") {
+		if seg == "" {
+			return false
+		}
+		for _, c := range []byte(seg) {
+			if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
 // dottedName reports whether b (possibly cut short) could name a Python
 // module or attribute path: identifier characters and dots.
 func dottedName(b []byte) bool {
@@ -416,7 +483,7 @@ func numericText(b []byte) bool {
 	}
 	for _, c := range b {
 		switch {
-		case c >= '0' && c <= '9', c == '+', c == '-', c == '.', c == '_', c == ' ', c == '\t', c == '\r':
+		case c >= '0' && c <= '9', c == '+', c == '-', c == '.', c == '_', c == ' ', c >= '\t' && c <= '\r':
 		case c == 'e', c == 'E', c == 'L', c == 'x', c == 'X', c == 'o', c == 'O', c == 'b', c == 'B':
 		case c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
 		case c == 'i', c == 'n', c == 't', c == 'y', c == 'I', c == 'N', c == 'T', c == 'Y':

@@ -365,6 +365,8 @@ func avReason(err error) string {
 		return "ClamAV (clamd) timed out"
 	case clamd.KindClamd:
 		return "ClamAV (clamd) reported an error"
+	case clamd.KindLimit:
+		return "ClamAV stopped at one of its limits (archive nesting, file count, scan time or size): not fully scanned"
 	}
 	return "ClamAV scan failed"
 }

@@ -31,7 +31,7 @@ const (
 
 // PickleEngineVersion names the pickle analyser's rules; a change of rules
 // bumps it so cached verdicts are not reused.
-const PickleEngineVersion = "modelfile/1"
+const PickleEngineVersion = "modelfile/2"
 
 // Result is the scan result of one object version.
 type Result struct {

@@ -82,6 +82,7 @@ func Start(t testing.TB, opts Options) *Server {
 		"MaxScanSize " + orDefault(opts.MaxScanSize, "40M"),
 		"MaxThreads 2",
 		"Bytecode no",
+		"AlertExceedsMax yes", // as in production: a limit reached is reported, not OK
 		"",
 	}, "\n")
 	if os.Geteuid() != 0 {

@@ -101,3 +101,95 @@ legacy = b"".join([
 storages = struct.pack("<q", 4) + os.urandom(16) + struct.pack("<q", 4) + os.urandom(16)
 write("legacy_benign.bin", legacy + torch_pickle(state) + pickle.dumps(["0", "1"], protocol=2) + storages)
 write("legacy_evil.bin", legacy + evil + pickle.dumps(["0", "1"], protocol=2) + storages)
+
+
+# Issue 12: files that pickle.load, torch.load or numpy.load would run code
+# from, and that content sniffing once called "not a pickle". Each is checked
+# here against CPython's own unpickler: a recording find_class proves the
+# dangerous global is resolved and called before anything stops the load.
+class Recorder(pickle.Unpickler):
+    calls = []
+
+    def find_class(self, module, name):
+        if "." in name:  # protocol 4+: resolved attribute by attribute
+            obj = __import__(module, fromlist=["_"])
+            for part in name.split("."):
+                obj = getattr(obj, part)
+            target = "%s.%s" % (getattr(obj, "__module__", "?"), getattr(obj, "__name__", "?"))
+        else:
+            target = "%s.%s" % (module, name)
+
+        def record(*args):
+            Recorder.calls.append(target)
+        return record
+
+
+def reaches(data, target):
+    import io
+    Recorder.calls = []
+    try:
+        Recorder(io.BytesIO(data)).load()
+    except Exception:
+        pass  # what ran before the error is what matters
+    assert target in Recorder.calls, (target, Recorder.calls, data[:64])
+    return data
+
+
+evil0 = pickle.dumps(Evil(), protocol=0)
+write("evil_memo_underscore", reaches(b"Np1_0\n0" + evil0, "posix.system"))
+write("evil_int_formfeed", reaches(b"I\x0c1\n0" + evil0, "posix.system"))
+evil2 = pickle.dumps(Evil(), protocol=2)
+write("evil_then_garbage", reaches(evil2[:-1] + b"\xff\xfe garbage", "posix.system"))
+write("evil_then_truncated", reaches(evil2[:-1] + b"\x8c\x40abc", "posix.system"))
+dotted = b"\x80\x04\x8c\x09posixpath\x8c\x09os.system\x93\x8c\x0aecho pwned\x85R."
+write("evil_dotted", reaches(dotted, "posix.system"))
+
+# A pickle whose first bytes also read as a safetensors header: BINBYTES
+# (0x42, 16 bytes) makes the length field 0x1042 and puts '{' at offset 8.
+st = b"B" + struct.pack("<I", 16) + b"\0\0\0" + b'{"a": "bbbbbb' + b"0" + evil0
+st += b" " * (0x1042 + 8 - len(st))
+assert struct.unpack("<Q", st[:8])[0] == 0x1042 and st[8:9] == b"{"
+write("evil_safetensors_prefix", reaches(st, "posix.system"))
+
+
+# Legacy torch.save tar checkpoint: torch.load tries tarfile first and
+# unpickles the members "storages", "tensors" and "pickle".
+def legacy_tar(obj_pickle):
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in [("sys_info", pickle.dumps({"protocol_version": 1001}, protocol=2)),
+                           ("pickle", obj_pickle),
+                           ("storages", pickle.dumps(0, protocol=2) + pickle.dumps([], protocol=2)),
+                           ("tensors", pickle.dumps(0, protocol=2))]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+write("legacy_evil.tar", legacy_tar(reaches(evil2, "posix.system")))
+write("legacy_benign.tar", legacy_tar(torch_pickle(state)))
+
+
+# .npy headers are Python literals (numpy uses ast.literal_eval): double
+# quotes, concatenated literals and escapes all name the object dtype.
+def npy_header(header, payload):
+    import ast
+    d = ast.literal_eval(header)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    return d, b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + payload
+
+
+objpayload = pickle.dumps([Evil(), 1], protocol=3)
+for name, header, descr in [
+    ("npy_double_quotes.npy", '{"descr": "|O", "fortran_order": False, "shape": (2,), }', "|O"),
+    ("npy_concat.npy", "{'descr': '|' 'O', 'fortran_order': False, 'shape': (2,), }", "|O"),
+    ("npy_escape.npy", "{'descr': '\\x7cO', 'fortran_order': False, 'shape': (2,), }", "|O"),
+    ("npy_object_word.npy", "{'descr': 'object', 'fortran_order': False, 'shape': (2,), }", "object"),
+    ("npy_structured.npy", "{'descr': [('a', '|O')], 'fortran_order': False, 'shape': (2,), }", [("a", "|O")]),
+]:
+    d, data = npy_header(header, objpayload)
+    assert d["descr"] == descr, (name, d)
+    write(name, data)
