@@ -259,24 +259,23 @@ func TestFaces(t *testing.T) {
 					}
 				}
 			}
-			// Forward auth (nginx style).
-			r := httptest.NewRequest("GET", "/auth", nil)
-			r.Header.Set("X-Original-Method", tt.method)
+			// Forward auth: nginx, Traefik, Envoy.
 			uri := tt.path
 			if tt.query != "" {
 				uri += "?" + tt.query
 			}
-			r.Header.Set("X-Original-URI", uri)
-			if tt.auth != "" {
-				r.Header.Set("Authorization", tt.auth)
-			}
-			rec := httptest.NewRecorder()
-			f.a.ForwardAuth("").ServeHTTP(rec, r)
-			if rec.Code != tt.want {
-				t.Errorf("forward-auth face: got %d, want %d (%s)", rec.Code, tt.want, rec.Body)
-			}
-			if rec.Code == 200 && tt.auth != "" && rec.Header().Get("X-Trust-kind") == "" {
-				t.Errorf("forward-auth face: no X-Trust-kind header on allow")
+			for _, fa := range forwardFaces(f.a, tt.method, uri) {
+				if tt.auth != "" {
+					fa.r.Header.Set("Authorization", tt.auth)
+				}
+				rec := httptest.NewRecorder()
+				fa.h.ServeHTTP(rec, fa.r)
+				if rec.Code != tt.want {
+					t.Errorf("%s face: got %d, want %d (%s)", fa.name, rec.Code, tt.want, rec.Body)
+				}
+				if rec.Code == 200 && tt.auth != "" && rec.Header().Get("X-Trust-Kind") == "" {
+					t.Errorf("%s face: no X-Trust-Kind header on allow", fa.name)
+				}
 			}
 		})
 	}

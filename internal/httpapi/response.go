@@ -19,6 +19,10 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// RetryAfter is the Retry-After (seconds) of every 503: a dependency is
+// down, and the client should come back rather than give up.
+const RetryAfter = "1"
+
 // ErrorBody is the shape of every error response, as Hugging Face clients
 // read it (`json.error`).
 type ErrorBody struct {
@@ -35,6 +39,9 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	} else {
 		log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", apperr.Public(err))
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", RetryAfter)
 	}
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="trustlayer"`)
