@@ -125,3 +125,27 @@ func (w *outageWorld) Authenticate(context.Context, string) (identity.Caller, er
 func (w *outageWorld) RepoFacts(context.Context, access.RepoType, string, string) (RepoFacts, bool, error) {
 	return RepoFacts{}, false, errOutage
 }
+
+// TestServiceQueryIsReadOnce: git reads the last ?service=, and a parser
+// that reads the first (or decodes differently) would authorise an
+// upload-pack while git runs receive-pack.
+func TestServiceQueryIsReadOnce(t *testing.T) {
+	f := newFixture(t)
+	h := http.Header{"Authorization": {basic("x", f.readTok)}}
+	for _, q := range []string{
+		"service=git-upload-pack&service=git-receive-pack",
+		"service=git-upload-pack&%73ervice=git-receive-pack",
+		"service=git-upload-pack&SERVICE=git-receive-pack",
+		"service=git%2Dupload-pack",
+		"%73ervice=git-upload-pack",
+	} {
+		got := f.a.Decide(context.Background(), Request{Method: "GET", Path: "/alice/private-model.git/info/refs", Query: q, Header: h})
+		if statusOf(got) != http.StatusBadRequest {
+			t.Errorf("?%s: got %d, want 400", q, statusOf(got))
+		}
+	}
+	got := f.a.Decide(context.Background(), Request{Method: "GET", Path: "/alice/private-model.git/info/refs", Query: "service=git-upload-pack&x=1", Header: h})
+	if !got.Allow {
+		t.Errorf("plain service: got %v", got.Deny)
+	}
+}
