@@ -23,5 +23,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	svc, _ := wire.Identity(cfg, awsCfg, log, mail.FromConfig(cfg, awsCfg))
+	svc.OrgTokens = wire.LeakedOrgTokens(cfg, awsCfg, log)
 	return serve.HTTP(cfg, log, identityhttp.Tokens(svc, log))
 }

@@ -80,6 +80,7 @@ const (
 	EventTokenRefreshed    = "token.refreshed"
 	EventTokenDeleted      = "token.deleted"
 	EventTokenLeaked       = "token.revoked_leaked"
+	EventSessionLeaked     = "session.revoked_leaked"
 )
 
 // Store errors the service understands. Adapters wrap them.

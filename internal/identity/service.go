@@ -36,6 +36,15 @@ type Service struct {
 	Log        *slog.Logger
 	CodePepper []byte           // HMAC key for email-code hashes
 	Now        func() time.Time // time.Now when nil
+	// OrgTokens revokes organization API tokens reported as leaked
+	// (org.Service); without it RevokeLeaked skips api_org_ credentials.
+	OrgTokens LeakedOrgTokens
+}
+
+// LeakedOrgTokens revokes the organization API token whose hash is given,
+// if one has it (org.Service satisfies it; identity cannot import org).
+type LeakedOrgTokens interface {
+	RevokeLeakedToken(ctx context.Context, hash, sourceIP string) error
 }
 
 func (s *Service) now() time.Time {

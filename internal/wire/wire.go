@@ -14,6 +14,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/dynamostore"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/identityhttp"
+	"github.com/hubsec/trustlayer/internal/org"
 )
 
 // AWS loads the SDK configuration.
@@ -53,4 +54,13 @@ func (d orgDirectory) OrgsOf(ctx context.Context, user string) ([]identityhttp.O
 		out = append(out, identityhttp.OrgMembership{ID: m.OrgID, Name: m.Org, Fullname: m.Fullname, Role: string(m.Role)})
 	}
 	return out, nil
+}
+
+// LeakedOrgTokens returns what revokes organization API tokens reported as
+// leaked (POST /api/credentials/revoke on the tokens function).
+func LeakedOrgTokens(cfg *config.Config, awsCfg aws.Config, log *slog.Logger) identity.LeakedOrgTokens {
+	table := Table(cfg, awsCfg)
+	ids := dynamostore.Identity{Table: table}
+	orgs := dynamostore.Orgs{Table: table}
+	return &org.Service{Store: orgs, Users: ids, Audit: ids, Log: log, TokenOwners: orgs}
 }
