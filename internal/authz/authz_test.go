@@ -126,6 +126,8 @@ func (f *fixture) cases() []authCase {
 		{"malformed basic auth", "GET", "/api/whoami-v2", "", "Basic !!!", 400},
 		{"token management with a token", "GET", "/api/settings/tokens", "", "Bearer " + f.writeTok, 403},
 		{"token management with a session", "GET", "/api/settings/tokens", "", "Bearer " + f.session, 200},
+		{"audit log with a read token", "GET", "/api/settings/audit", "", "Bearer " + f.readTok, 403},
+		{"audit log with a session", "GET", "/api/settings/audit", "", "Bearer " + f.session, 200},
 		{"org repo write member push", "POST", "/acme/secret.git/git-receive-pack", "", basic("x", f.writeTok), 200},
 		{"org token reads org repo", "GET", "/api/models/acme/secret", "", "Bearer " + f.orgTok, 200},
 		{"org token cannot push", "POST", "/acme/secret.git/git-receive-pack", "", basic("x", f.orgTok), 403},

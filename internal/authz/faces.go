@@ -21,6 +21,16 @@ import (
 // answer 401 (the exact string matters).
 var ErrUnauthorized = errors.New("Unauthorized")
 
+// ErrUnavailable is what the AWS faces return when the decision could not
+// be made because the store is down. A Lambda authorizer can only allow or
+// deny, and a deny is a 403 "Forbidden": the caller did nothing wrong, so
+// the authorizer fails instead. API Gateway then answers 500 on the HTTP
+// API (which offers no way to change it) and, on the REST API, the
+// AUTHORIZER_FAILURE gateway response, which template.yaml sets to 503 with
+// Retry-After. Routes with a function of ours behind them get a real 503
+// through the context instead (see HTTPAPI).
+var ErrUnavailable = errors.New("authorization is temporarily unavailable: the store could not be reached")
+
 // HandleEvent is the Lambda entry point of all three AWS faces: it tells
 // the event kind by its shape (HTTP API payload 2.0, REST TOKEN, REST
 // REQUEST) and answers in that kind's format.
@@ -39,7 +49,7 @@ func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any,
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return nil, fmt.Errorf("decode HTTP API authorizer event: %w", err)
 		}
-		return a.HTTPAPI(ctx, ev), nil
+		return a.HTTPAPI(ctx, ev)
 	case probe.Type == "TOKEN":
 		var ev events.APIGatewayCustomAuthorizerRequest
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -60,7 +70,10 @@ func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any,
 // responses). Only 403-worthy denials, and every denial on routes with no
 // function of ours behind them, are gateway denials; others travel in the
 // context for principal.Middleware (see package principal).
-func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) events.APIGatewayV2CustomAuthorizerSimpleResponse {
+//
+// An outage on a route with no function of ours behind it (git) is
+// ErrUnavailable, never a 403.
+func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	h := http.Header{}
 	for k, v := range ev.Headers {
 		h.Set(k, v)
@@ -73,7 +86,7 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 		Header: h, SourceIP: ev.RequestContext.HTTP.SourceIP})
 	a.logDecision(ctx, "http-api", ev.RequestContext.HTTP.Method, path, out)
 	if out.Allow {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, nil)}
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, nil)}, nil
 	}
 	route := out.Route
 	if route == nil {
@@ -87,10 +100,13 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 	// git server admits nothing without X-Trust-Decision: allow (mapped from
 	// this context by the integration, never from the client) and answers
 	// the 401 challenge itself.
-	if out.Deny.Kind == apperr.Permission || route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated) {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
+	if out.Deny.Kind == apperr.Unavailable && (route == nil || route.Proxy) {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, ErrUnavailable
 	}
-	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}
+	if out.Deny.Kind == apperr.Permission || route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated) {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}, nil
 }
 
 // methodFromArn splits "arn:aws:execute-api:region:acct:api/stage/METHOD/path".
@@ -144,6 +160,9 @@ func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (e
 	a.logDecision(ctx, face, req.Method, req.Path, out)
 	if !out.Allow && out.Deny.Kind == apperr.Unauthenticated {
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	if !out.Allow && out.Deny.Kind == apperr.Unavailable {
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
 	}
 	effect := "Deny"
 	var ctxMap map[string]any

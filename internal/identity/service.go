@@ -285,8 +285,13 @@ func (s *Service) audit(ctx context.Context, subject, typ, actor, ip string, det
 
 // Audit returns the caller's own security events, newest first.
 func (s *Service) Audit(ctx context.Context, c Caller, limit int, cursor string) ([]AuditEvent, string, error) {
-	if c.UserID == "" {
+	// The log holds login addresses and token events: settings, which
+	// need a session, like the tokens they describe.
+	switch {
+	case c.UserID == "" || c.Kind == access.KindAnonymous:
 		return nil, "", apperr.E(apperr.Unauthenticated, "Log in to read your audit log")
+	case c.Kind != access.KindSession:
+		return nil, "", apperr.E(apperr.Permission, "Your audit log can only be read from a logged-in session, not with an access token")
 	}
 	if limit <= 0 || limit > 100 {
 		limit = 50
