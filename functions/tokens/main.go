@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	serve.Main("tokens", []config.Need{config.NeedTable, config.NeedMailer}, run)
+	serve.Main("tokens", []config.Need{config.NeedTable, config.NeedMailer, config.NeedPepper}, run)
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
