@@ -2,13 +2,18 @@ package authz
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/apperr"
 	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/principal"
 )
 
 type forwardFace struct {
@@ -147,5 +152,53 @@ func TestServiceQueryIsReadOnce(t *testing.T) {
 	got := f.a.Decide(context.Background(), Request{Method: "GET", Path: "/alice/private-model.git/info/refs", Query: "service=git-upload-pack&x=1", Header: h})
 	if !got.Allow {
 		t.Errorf("plain service: got %v", got.Deny)
+	}
+}
+
+// TestOutageIsNeverADenial: when the store is down the decision could not
+// be made. Forward-auth answers 503 with Retry-After; the AWS faces fail
+// (API Gateway answers 500 on the HTTP API, the AUTHORIZER_FAILURE gateway
+// response, 503, on the REST API) instead of a 403 "explicit deny"; routes
+// with a function of ours behind them get the 503 through the context.
+func TestOutageIsNeverADenial(t *testing.T) {
+	f := newFixture(t)
+	a := &Authorizer{Auth: &outageWorld{*f.w}, Facts: &outageWorld{*f.w}}
+	auth := basic("x", f.writeTok)
+	push := "/alice/private-model.git/git-receive-pack"
+
+	for _, fa := range forwardFaces(a, "POST", push) {
+		fa.r.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		fa.h.ServeHTTP(rec, fa.r)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s: got %d Retry-After=%q, want 503 with Retry-After", fa.name, rec.Code, rec.Header().Get("Retry-After"))
+		}
+	}
+
+	ev := events.APIGatewayV2CustomAuthorizerV2Request{Version: "2.0", Type: "REQUEST", RawPath: push, Headers: map[string]string{"authorization": auth}}
+	ev.RequestContext.HTTP.Method = "POST"
+	raw, _ := json.Marshal(ev)
+	if res, err := a.HandleEvent(context.Background(), raw); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("HTTP API face, git route: got %+v, %v; want ErrUnavailable", res, err)
+	}
+	// A route with a function behind it: the function answers the 503.
+	ev.RawPath = "/api/whoami-v2"
+	ev.RequestContext.HTTP.Method = "GET"
+	ev.Headers = map[string]string{"authorization": "Bearer " + f.readTok}
+	raw, _ = json.Marshal(ev)
+	res, err := a.HandleEvent(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simple := res.(events.APIGatewayV2CustomAuthorizerSimpleResponse)
+	if _, deny := principal.FromContext(simple.Context); !simple.IsAuthorized || deny == nil || deny.Kind != apperr.Unavailable {
+		t.Errorf("HTTP API face, function route: got %+v, want a deferred 503", simple)
+	}
+
+	tok := events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + f.readTok,
+		MethodArn: "arn:aws:execute-api:us-east-1:1:api/prod/POST/models/alice/private-model"}
+	raw, _ = json.Marshal(tok)
+	if res, err := a.HandleEvent(context.Background(), raw); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("REST TOKEN face: got %+v, %v; want ErrUnavailable", res, err)
 	}
 }

@@ -60,6 +60,9 @@ func (h *handler) failLFS(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		h.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", httpapi.RetryAfter)
+	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("LFS-Authenticate", `Basic realm="trustlayer"`)
 		w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
