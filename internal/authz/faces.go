@@ -147,6 +147,14 @@ func (a *Authorizer) RESTRequest(ctx context.Context, ev events.APIGatewayCustom
 	for k, v := range ev.QueryStringParameters {
 		q.Set(k, v)
 	}
+	// Repeated parameters keep every value, so that a repeated ?service=
+	// is refused here as on the other faces (queryStringParameters holds
+	// only the last).
+	for k, vs := range ev.MultiValueQueryStringParameters {
+		if len(vs) > 1 {
+			q[k] = vs
+		}
+	}
 	path := ev.Path
 	if path == "" {
 		_, path, _ = methodFromArn(ev.MethodArn)

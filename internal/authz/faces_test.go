@@ -202,3 +202,17 @@ func TestOutageIsNeverADenial(t *testing.T) {
 		t.Errorf("REST TOKEN face: got %+v, %v; want ErrUnavailable", res, err)
 	}
 }
+
+func TestRESTRequestRepeatedService(t *testing.T) {
+	f := newFixture(t)
+	path := "/alice/private-model.git/info/refs"
+	rq := events.APIGatewayCustomAuthorizerRequestTypeRequest{Type: "REQUEST", HTTPMethod: "GET", Path: path,
+		Headers:                         map[string]string{"authorization": basic("x", f.readTok)},
+		QueryStringParameters:           map[string]string{"service": "git-upload-pack"},
+		MultiValueQueryStringParameters: map[string][]string{"service": {"git-receive-pack", "git-upload-pack"}},
+		MethodArn:                       "arn:aws:execute-api:us-east-1:1:api/prod/GET" + path}
+	res, err := f.a.RESTRequest(context.Background(), rq)
+	if err != nil || res.PolicyDocument.Statement[0].Effect != "Deny" {
+		t.Fatalf("repeated service: got %+v %v, want Deny", res, err)
+	}
+}
