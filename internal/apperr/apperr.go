@@ -24,7 +24,7 @@ const (
 	TooLarge                    // the body or an item is over a limit (413)
 	RateLimited                 // too many requests (429)
 	Unavailable                 // a dependency is down; try again (503)
-	UnsupportedMedia            // the body's Content-Type is not one the endpoint reads (415)
+	MediaType                   // the body's Content-Type is not one the endpoint reads (415)
 )
 
 // Status returns the HTTP status code for k.
@@ -46,7 +46,7 @@ func (k Kind) Status() int {
 		return http.StatusTooManyRequests
 	case Unavailable:
 		return http.StatusServiceUnavailable
-	case UnsupportedMedia:
+	case MediaType:
 		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError

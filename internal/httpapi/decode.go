@@ -102,11 +102,11 @@ func checkMediaType(ct string, allowed []string) error {
 	}
 	want := strings.Join(allowed, " or ")
 	if ct == "" {
-		return apperr.E(apperr.UnsupportedMedia, "Content-Type is missing: send the body as %s", want)
+		return apperr.E(apperr.MediaType, "Content-Type is missing: send the body as %s", want)
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return apperr.E(apperr.UnsupportedMedia, "Content-Type %q is malformed: send the body as %s", ct, want)
+		return apperr.E(apperr.MediaType, "Content-Type %q is malformed: send the body as %s", ct, want)
 	}
 	ok := false
 	for _, a := range allowed {
@@ -115,14 +115,14 @@ func checkMediaType(ct string, allowed []string) error {
 		}
 	}
 	if !ok {
-		return apperr.E(apperr.UnsupportedMedia, "Content-Type %s is not accepted here: send the body as %s", mt, want)
+		return apperr.E(apperr.MediaType, "Content-Type %s is not accepted here: send the body as %s", mt, want)
 	}
 	for k, v := range params {
 		if k != "charset" {
-			return apperr.E(apperr.UnsupportedMedia, "Content-Type parameter %q is not accepted: only charset=utf-8", k)
+			return apperr.E(apperr.MediaType, "Content-Type parameter %q is not accepted: only charset=utf-8", k)
 		}
 		if !strings.EqualFold(v, "utf-8") {
-			return apperr.E(apperr.UnsupportedMedia, "Content-Type charset %q is not accepted: send UTF-8", v)
+			return apperr.E(apperr.MediaType, "Content-Type charset %q is not accepted: send UTF-8", v)
 		}
 	}
 	return nil
