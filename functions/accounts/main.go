@@ -18,7 +18,7 @@ import (
 )
 
 func main() {
-	serve.Main("accounts", []config.Need{config.NeedTable, config.NeedMailer}, run)
+	serve.Main("accounts", []config.Need{config.NeedTable, config.NeedMailer, config.NeedPepper}, run)
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {

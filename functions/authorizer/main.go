@@ -39,7 +39,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Log:   log,
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/auth", a.ForwardAuth(""))                 // nginx auth_request, Traefik ForwardAuth
-	mux.Handle("/ext-authz/", a.ForwardAuth("/ext-authz")) // Envoy ext_authz (path_prefix: /ext-authz)
+	// One endpoint per gateway, each reading only what its gateway sets
+	// (README, "Forward-auth").
+	mux.Handle("/auth", a.NginxAuth())                   // nginx auth_request
+	mux.Handle("/auth/nginx", a.NginxAuth())             // nginx auth_request
+	mux.Handle("/auth/traefik", a.TraefikAuth())         // Traefik ForwardAuth
+	mux.Handle("/ext-authz/", a.EnvoyAuth("/ext-authz")) // Envoy ext_authz (path_prefix: /ext-authz)
 	return serve.Event(cfg, log, a.HandleEvent, mux)
 }

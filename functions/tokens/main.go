@@ -9,6 +9,8 @@ import (
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/identity/identityhttp"
+	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
@@ -17,7 +19,7 @@ import (
 )
 
 func main() {
-	serve.Main("tokens", []config.Need{config.NeedTable, config.NeedMailer}, run)
+	serve.Main("tokens", []config.Need{config.NeedTable, config.NeedMailer, config.NeedPepper}, run)
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
@@ -27,5 +29,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	svc := &identity.Service{Store: identityddb.Store{Table: table}, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper)}
+	orgs := orgddb.Store{Table: table}
+	svc.OrgTokens = &org.Service{Store: orgs, Users: identityddb.Store{Table: table}, Audit: table, Log: log, TokenOwners: orgs}
 	return serve.HTTP(cfg, log, identityhttp.Tokens(svc, log))
 }

@@ -52,6 +52,8 @@ func fakeAuthorizer(t *testing.T, calls *int) Invoker {
 				return policy("Deny", ev.MethodArn), nil
 			case "Bearer bad":
 				return nil, errors.New("Unauthorized")
+			case "Bearer down":
+				return nil, errors.New("authorization is temporarily unavailable")
 			}
 			return policy("Allow", "arn:aws:execute-api:us-east-1:000000000000:other/*"), nil
 		}
@@ -357,6 +359,7 @@ func TestInferenceTokenAuthorizer(t *testing.T) {
 		{"Bearer deny", 403, `{"message":"User is not authorized to access this resource with an explicit deny"}`},
 		{"Bearer other", 403, `{"message":"User is not authorized to access this resource"}`},
 		{"Bearer bad", 401, `{"message":"Unauthorized"}`},
+		{"Bearer down", 503, `{"message":"Service Unavailable"}`}, // AUTHORIZER_FAILURE gateway response
 		{"", 401, `{"message":"Unauthorized"}`},
 	}
 	for _, tt := range tests {
@@ -374,6 +377,9 @@ func TestInferenceTokenAuthorizer(t *testing.T) {
 				t.Errorf("%q: backend saw user %q, %q, authorization %q", tt.auth, seen.Get("X-Trust-User"), seen.Get("X-Path"), seen.Get("Authorization"))
 			}
 		}
+	}
+	if w := do(h, "POST", "/models/acme/tiny", "Bearer down", nil); w.Header().Get("Retry-After") != "1" {
+		t.Errorf("authorizer failure: Retry-After %q, want the template's 1", w.Header().Get("Retry-After"))
 	}
 	if w := do(h, "GET", "/models/acme/tiny", "Bearer good", nil); w.Code != 403 {
 		t.Errorf("unknown method: got %d, want 403 Missing Authentication Token", w.Code)

@@ -49,6 +49,15 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) {
 		var status int
 		var msg string
 		authCtx, status, msg = g.authorizeREST(r.Context(), r, ro, params, methodARN, e)
+		if gr, ok := ro.api.GatewayResponses["AUTHORIZER_FAILURE"]; ok && e.auth == "failed" && gr.StatusCode != 0 {
+			for k, v := range gr.Headers {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(gr.StatusCode)
+			io.WriteString(w, gr.Body)
+			return
+		}
 		if status != 0 {
 			errorJSON(w, status, msg)
 			return
@@ -200,8 +209,10 @@ func (g *Gateway) authorizeREST(ctx context.Context, r *http.Request, ro restOpe
 		return nil, http.StatusUnauthorized, msgUnauthorized
 	}
 	if err != nil {
+		// API Gateway answers this with the AUTHORIZER_FAILURE gateway
+		// response (500 unless the template sets it).
 		g.cfg.Log.Error("authorizer failed", "authorizer", az.Function, "err", err)
-		e.auth = "error"
+		e.auth = "failed"
 		return nil, http.StatusInternalServerError, msgInternalError
 	}
 	var resp struct {

@@ -3,6 +3,7 @@ package samtemplate
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -101,6 +102,16 @@ type API struct {
 	DefaultAuthorizer string
 	Authorizers       map[string]Authorizer
 	Operations        []Operation // REST APIs with an inline OpenAPI DefinitionBody
+	// GatewayResponses of a REST API by type (AUTHORIZER_FAILURE...).
+	GatewayResponses map[string]GatewayResponse
+}
+
+// GatewayResponse is a REST API's customised answer of one kind
+// (AWS::Serverless::Api GatewayResponses).
+type GatewayResponse struct {
+	StatusCode int
+	Headers    map[string]string // literal values, quotes removed
+	Body       string            // the application/json template
 }
 
 // Operation is one path+method of a REST API's OpenAPI definition.
@@ -154,6 +165,7 @@ func (t *Template) APIs() map[string]API {
 			}
 			if typ == TypeRestAPI {
 				api.Operations = t.operations(api, Map(r.Properties["DefinitionBody"]))
+				api.GatewayResponses = gatewayResponses(Map(r.Properties["GatewayResponses"]))
 			}
 			out[r.LogicalID] = api
 		}
@@ -333,6 +345,20 @@ func (t *Template) S3Functions() map[string][]Event {
 				out[f.LogicalID] = append(out[f.LogicalID], ev)
 			}
 		}
+	}
+	return out
+}
+
+func gatewayResponses(m map[string]any) map[string]GatewayResponse {
+	out := map[string]GatewayResponse{}
+	for typ, raw := range m {
+		gr := Map(raw)
+		code, _ := strconv.Atoi(fmt.Sprint(gr["StatusCode"]))
+		r := GatewayResponse{StatusCode: code, Headers: map[string]string{}, Body: String(Map(gr["ResponseTemplates"])["application/json"])}
+		for k, v := range stringMap(Map(gr["ResponseParameters"])["Headers"]) {
+			r.Headers[k] = strings.Trim(v, "'")
+		}
+		out[typ] = r
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -151,7 +152,10 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		resource = access.Org(org)
 	case NeedRepo:
 		if route.ServiceAction {
-			q := parseQuery(req.Query)
+			q, qerr := parseQuery(req.Query)
+			if qerr != nil {
+				return out.denied(qerr)
+			}
 			switch q {
 			case "git-upload-pack":
 				action = access.RepoRead
@@ -340,12 +344,26 @@ func validParam(k, v string) bool {
 	return true
 }
 
-// parseQuery returns the value of "service" in a raw query string.
-func parseQuery(q string) string {
+// parseQuery returns the value of "service" in a raw query string. The
+// authorizer and the git server behind it must read the same value, and
+// parsers disagree on repeats (first or last) and on escapes, so a repeated
+// service, or one whose name or value is percent- or plus-encoded, is
+// refused rather than guessed.
+func parseQuery(q string) (string, *apperr.Error) {
+	value, n := "", 0
 	for _, kv := range strings.Split(q, "&") {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == "service" {
-			return v
+		k, v, _ := strings.Cut(kv, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil || !strings.EqualFold(name, "service") {
+			continue
 		}
+		if k != "service" || strings.ContainsAny(v, "%+") {
+			return "", deny(apperr.Invalid, "info/refs needs ?service= spelled plainly, without percent or plus encoding")
+		}
+		value, n = v, n+1
 	}
-	return ""
+	if n > 1 {
+		return "", deny(apperr.Invalid, "info/refs takes ?service= once")
+	}
+	return value, nil
 }

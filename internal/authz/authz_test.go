@@ -127,6 +127,8 @@ func (f *fixture) cases() []authCase {
 		{"malformed basic auth", "GET", "/api/whoami-v2", "", "Basic !!!", 400},
 		{"token management with a token", "GET", "/api/settings/tokens", "", "Bearer " + f.writeTok, 403},
 		{"token management with a session", "GET", "/api/settings/tokens", "", "Bearer " + f.session, 200},
+		{"audit log with a read token", "GET", "/api/settings/audit", "", "Bearer " + f.readTok, 403},
+		{"audit log with a session", "GET", "/api/settings/audit", "", "Bearer " + f.session, 200},
 		{"org repo write member push", "POST", "/acme/secret.git/git-receive-pack", "", basic("x", f.writeTok), 200},
 		{"org token reads org repo", "GET", "/api/models/acme/secret", "", "Bearer " + f.orgTok, 200},
 		{"org token cannot push", "POST", "/acme/secret.git/git-receive-pack", "", basic("x", f.orgTok), 403},
@@ -260,24 +262,23 @@ func TestFaces(t *testing.T) {
 					}
 				}
 			}
-			// Forward auth (nginx style).
-			r := httptest.NewRequest("GET", "/auth", nil)
-			r.Header.Set("X-Original-Method", tt.method)
+			// Forward auth: nginx, Traefik, Envoy.
 			uri := tt.path
 			if tt.query != "" {
 				uri += "?" + tt.query
 			}
-			r.Header.Set("X-Original-URI", uri)
-			if tt.auth != "" {
-				r.Header.Set("Authorization", tt.auth)
-			}
-			rec := httptest.NewRecorder()
-			f.a.ForwardAuth("").ServeHTTP(rec, r)
-			if rec.Code != tt.want {
-				t.Errorf("forward-auth face: got %d, want %d (%s)", rec.Code, tt.want, rec.Body)
-			}
-			if rec.Code == 200 && tt.auth != "" && rec.Header().Get("X-Trust-kind") == "" {
-				t.Errorf("forward-auth face: no X-Trust-kind header on allow")
+			for _, fa := range forwardFaces(f.a, tt.method, uri) {
+				if tt.auth != "" {
+					fa.r.Header.Set("Authorization", tt.auth)
+				}
+				rec := httptest.NewRecorder()
+				fa.h.ServeHTTP(rec, fa.r)
+				if rec.Code != tt.want {
+					t.Errorf("%s face: got %d, want %d (%s)", fa.name, rec.Code, tt.want, rec.Body)
+				}
+				if rec.Code == 200 && tt.auth != "" && rec.Header().Get("X-Trust-Kind") == "" {
+					t.Errorf("%s face: no X-Trust-Kind header on allow", fa.name)
+				}
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -19,6 +20,16 @@ import (
 // ErrUnauthorized is what a REST API authorizer returns to make API Gateway
 // answer 401 (the exact string matters).
 var ErrUnauthorized = errors.New("Unauthorized")
+
+// ErrUnavailable is what the AWS faces return when the decision could not
+// be made because the store is down. A Lambda authorizer can only allow or
+// deny, and a deny is a 403 "Forbidden": the caller did nothing wrong, so
+// the authorizer fails instead. API Gateway then answers 500 on the HTTP
+// API (which offers no way to change it) and, on the REST API, the
+// AUTHORIZER_FAILURE gateway response, which template.yaml sets to 503 with
+// Retry-After. Routes with a function of ours behind them get a real 503
+// through the context instead (see HTTPAPI).
+var ErrUnavailable = errors.New("authorization is temporarily unavailable: the store could not be reached")
 
 // HandleEvent is the Lambda entry point of all three AWS faces: it tells
 // the event kind by its shape (HTTP API payload 2.0, REST TOKEN, REST
@@ -38,7 +49,7 @@ func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any,
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return nil, fmt.Errorf("decode HTTP API authorizer event: %w", err)
 		}
-		return a.HTTPAPI(ctx, ev), nil
+		return a.HTTPAPI(ctx, ev)
 	case probe.Type == "TOKEN":
 		var ev events.APIGatewayCustomAuthorizerRequest
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -59,7 +70,10 @@ func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any,
 // responses). Only 403-worthy denials, and every denial on routes with no
 // function of ours behind them, are gateway denials; others travel in the
 // context for principal.Middleware (see package principal).
-func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) events.APIGatewayV2CustomAuthorizerSimpleResponse {
+//
+// An outage on a route with no function of ours behind it (git) is
+// ErrUnavailable, never a 403.
+func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	h := http.Header{}
 	for k, v := range ev.Headers {
 		h.Set(k, v)
@@ -72,7 +86,7 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 		Header: h, SourceIP: ev.RequestContext.HTTP.SourceIP})
 	a.logDecision(ctx, "http-api", ev.RequestContext.HTTP.Method, path, out)
 	if out.Allow {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, nil)}
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, nil)}, nil
 	}
 	route := out.Route
 	if route == nil {
@@ -86,10 +100,13 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 	// git server admits nothing without X-Trust-Decision: allow (mapped from
 	// this context by the integration, never from the client) and answers
 	// the 401 challenge itself.
-	if out.Deny.Kind == apperr.Permission || route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated) {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}
+	if out.Deny.Kind == apperr.Unavailable && (route == nil || route.Proxy) {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, ErrUnavailable
 	}
-	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}
+	if out.Deny.Kind == apperr.Permission || route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated) {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}, nil
 }
 
 // methodFromArn splits "arn:aws:execute-api:region:acct:api/stage/METHOD/path".
@@ -130,6 +147,14 @@ func (a *Authorizer) RESTRequest(ctx context.Context, ev events.APIGatewayCustom
 	for k, v := range ev.QueryStringParameters {
 		q.Set(k, v)
 	}
+	// Repeated parameters keep every value, so that a repeated ?service=
+	// is refused here as on the other faces (queryStringParameters holds
+	// only the last).
+	for k, vs := range ev.MultiValueQueryStringParameters {
+		if len(vs) > 1 {
+			q[k] = vs
+		}
+	}
 	path := ev.Path
 	if path == "" {
 		_, path, _ = methodFromArn(ev.MethodArn)
@@ -143,6 +168,9 @@ func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (e
 	a.logDecision(ctx, face, req.Method, req.Path, out)
 	if !out.Allow && out.Deny.Kind == apperr.Unauthenticated {
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	if !out.Allow && out.Deny.Kind == apperr.Unavailable {
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
 	}
 	effect := "Deny"
 	var ctxMap map[string]any
@@ -166,35 +194,107 @@ func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (e
 	}, nil
 }
 
-// ForwardAuth is the face for gateways outside AWS: nginx auth_request
-// (X-Original-Method, X-Original-URI), Traefik ForwardAuth
-// (X-Forwarded-Method, X-Forwarded-Uri) and Envoy ext_authz HTTP (the
-// original method and path, under prefix). Allowed: 200 with X-Trust-*
-// headers for the upstream. Denied: the status and a JSON error.
-func (a *Authorizer) ForwardAuth(prefix string) http.Handler {
+// The forward-auth faces answer gateways outside AWS. Each reads the
+// original request from the one place its gateway writes it, and from
+// nowhere else: a gateway passes the client's own headers through, so a
+// fallback from one header family to another would let a client name the
+// request to authorise (push with X-Original-URI: /api/health through
+// Traefik, which sets only X-Forwarded-*). Allowed: 200 with every
+// X-Trust-* header (empty when it does not apply, so that a client-supplied
+// one cannot survive the gateway's copy). Denied: the status and a JSON
+// error; an outage is 503 with Retry-After, never a denial.
+
+// NginxAuth is the face for nginx auth_request (GET /auth/nginx, and /auth):
+// it reads only X-Original-Method and X-Original-URI, which the nginx
+// configuration must set with proxy_set_header (replacing the client's).
+func (a *Authorizer) NginxAuth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		method, uri := r.Header.Get("X-Original-Method"), r.Header.Get("X-Original-URI")
-		if method == "" {
-			method, uri = r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Forwarded-Uri")
-		}
-		if method == "" {
-			method, uri = r.Method, strings.TrimPrefix(r.URL.RequestURI(), prefix)
-		}
-		path, query, _ := strings.Cut(uri, "?")
-		out := a.Decide(r.Context(), Request{Method: method, Path: path, Query: query, Header: r.Header, SourceIP: sourceIP(r)})
-		a.logDecision(r.Context(), "forward-auth", method, path, out)
-		if !out.Allow {
-			if out.Deny.Kind == apperr.Unauthenticated {
-				w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
-			}
-			httpapi.JSON(w, httpapi.Status(out.Deny.Kind), httpapi.ErrorBody{Error: apperr.Public(out.Deny)})
+		if method == "" || uri == "" {
+			a.refuseFace(w, "nginx: X-Original-Method and X-Original-URI must be set by the gateway (proxy_set_header)")
 			return
 		}
-		for k, v := range principal.Context(out.Caller, nil) {
-			w.Header().Set("X-Trust-"+k, fmt.Sprint(v))
-		}
-		w.WriteHeader(http.StatusOK)
+		a.forward(w, r, "forward-auth-nginx", method, uri)
 	})
+}
+
+// TraefikAuth is the face for Traefik ForwardAuth (GET /auth/traefik): it
+// reads only X-Forwarded-Method and X-Forwarded-Uri, which Traefik
+// overwrites (with trustForwardHeader off, its default) along with
+// X-Forwarded-Host and X-Forwarded-Proto.
+func (a *Authorizer) TraefikAuth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method, uri := r.Header.Get("X-Forwarded-Method"), r.Header.Get("X-Forwarded-Uri")
+		if method == "" || uri == "" {
+			a.refuseFace(w, "traefik: X-Forwarded-Method and X-Forwarded-Uri must be set by the gateway")
+			return
+		}
+		a.forward(w, r, "forward-auth-traefik", method, uri)
+	})
+}
+
+// EnvoyAuth is the face for Envoy ext_authz over HTTP (any path under
+// prefix, with path_prefix set to it): the original method and path are
+// this request's own request line; no header names them.
+func (a *Authorizer) EnvoyAuth(prefix string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		uri, ok := strings.CutPrefix(r.URL.RequestURI(), prefix)
+		if !ok || !strings.HasPrefix(uri, "/") {
+			a.refuseFace(w, "envoy: the path must start with "+prefix+"/")
+			return
+		}
+		a.forward(w, r, "ext-authz", r.Method, uri)
+	})
+}
+
+// TrustHeaders are the headers an allowed forward-auth answer carries, each
+// always present: a gateway copying them (Traefik authResponseHeaders, nginx
+// auth_request_set) then replaces any the client sent.
+var TrustHeaders = []string{principal.KeyDecision, principal.KeyKind, principal.KeyUserID, principal.KeyUser,
+	principal.KeyTokenID, principal.KeyRole, principal.KeyOrg}
+
+// TrustHeader is the response header that carries context key k
+// (X-Trust-Token-Id for tokenId, as template.yaml names them).
+func TrustHeader(k string) string {
+	var b strings.Builder
+	b.WriteString("X-Trust")
+	for i, c := range k {
+		if i == 0 || (c >= 'A' && c <= 'Z') {
+			b.WriteByte('-')
+			c = unicode.ToUpper(c)
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func (a *Authorizer) refuseFace(w http.ResponseWriter, msg string) {
+	httpapi.JSON(w, http.StatusBadRequest, httpapi.ErrorBody{Error: "Forward-auth request is incomplete: " + msg})
+}
+
+func (a *Authorizer) forward(w http.ResponseWriter, r *http.Request, face, method, uri string) {
+	path, query, _ := strings.Cut(uri, "?")
+	out := a.Decide(r.Context(), Request{Method: method, Path: path, Query: query, Header: r.Header, SourceIP: sourceIP(r)})
+	a.logDecision(r.Context(), face, method, path, out)
+	if !out.Allow {
+		switch out.Deny.Kind {
+		case apperr.Unauthenticated:
+			w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
+		case apperr.Unavailable:
+			w.Header().Set("Retry-After", httpapi.RetryAfter)
+		}
+		httpapi.JSON(w, httpapi.Status(out.Deny.Kind), httpapi.ErrorBody{Error: apperr.Public(out.Deny)})
+		return
+	}
+	ctx := principal.Context(out.Caller, nil)
+	for _, k := range TrustHeaders {
+		v := ""
+		if x, ok := ctx[k]; ok {
+			v = fmt.Sprint(x)
+		}
+		w.Header()[TrustHeader(k)] = []string{v}
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 func sourceIP(r *http.Request) string {

@@ -69,7 +69,7 @@ func buildTable() []Route {
 		acct("GET", "/api/whoami-v2", access.AccountRead),
 		acct("GET", "/api/settings/emails", access.AccountSettings),
 		acct("POST", "/api/settings/emails", access.AccountSettings),
-		acct("GET", "/api/settings/audit", access.AccountRead),
+		acct("GET", "/api/settings/audit", access.AccountSettings), // login addresses, token events: a session only
 		acct("GET", "/api/settings/tokens", access.AccountTokens),
 		acct("POST", "/api/settings/tokens", access.AccountTokens),
 		acct("DELETE", "/api/settings/tokens/{id}", access.AccountTokens),

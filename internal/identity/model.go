@@ -70,6 +70,7 @@ const (
 	EventTokenRefreshed    = "token.refreshed"
 	EventTokenDeleted      = "token.deleted"
 	EventTokenLeaked       = "token.revoked_leaked"
+	EventSessionLeaked     = "session.revoked_leaked"
 )
 
 // EmailCode is a pending verification code for an address.

@@ -39,6 +39,15 @@ type Service struct {
 	Now        func() time.Time // time.Now when nil
 
 	tokens tokenCache
+	// OrgTokens revokes organization API tokens reported as leaked
+	// (org.Service); without it RevokeLeaked skips api_org_ credentials.
+	OrgTokens LeakedOrgTokens
+}
+
+// LeakedOrgTokens revokes the organization API token whose hash is given,
+// if one has it (org.Service satisfies it; identity cannot import org).
+type LeakedOrgTokens interface {
+	RevokeLeakedToken(ctx context.Context, hash, sourceIP string) error
 }
 
 func (s *Service) now() time.Time {
@@ -268,8 +277,13 @@ func (s *Service) audit(ctx context.Context, subject, typ, actor, ip string, det
 
 // Audit returns the caller's own security events, newest first.
 func (s *Service) Audit(ctx context.Context, c access.Caller, limit int, cursor string) ([]audit.Event, string, error) {
-	if c.UserID == "" {
+	// The log holds login addresses and token events: settings, which
+	// need a session, like the tokens they describe.
+	switch {
+	case c.UserID == "" || c.Kind == access.KindAnonymous:
 		return nil, "", apperr.E(apperr.Unauthenticated, "Log in to read your audit log")
+	case c.Kind != access.KindSession:
+		return nil, "", apperr.E(apperr.Permission, "Your audit log can only be read from a logged-in session, not with an access token")
 	}
 	if limit <= 0 || limit > 100 {
 		limit = 50

@@ -205,6 +205,9 @@ func (s *Service) RefreshToken(ctx context.Context, c access.Caller, id string) 
 // owner. It reveals nothing: the caller always gets the same answer.
 // Malformed entries are skipped without a store call.
 func (s *Service) RevokeLeaked(ctx context.Context, credentials []string, sourceIP string) error {
+	if len(credentials) > RevokeMaxCredentials {
+		return apperr.E(apperr.Invalid, "At most %d credentials per request (got %d): send them in several requests", RevokeMaxCredentials, len(credentials))
+	}
 	now := s.now()
 	n, err := s.Store.Hit(ctx, "revoke:ip:"+sourceIP, time.Minute, now)
 	if err != nil {
@@ -213,27 +216,69 @@ func (s *Service) RevokeLeaked(ctx context.Context, credentials []string, source
 	if n > RevokePerSource {
 		return apperr.E(apperr.RateLimited, "Too many revocation requests; try again in a minute")
 	}
-	if len(credentials) > RevokeMaxCredentials {
-		credentials = credentials[:RevokeMaxCredentials]
-	}
 	for _, cred := range credentials {
-		if k, err := token.Parse(cred); err != nil || k != token.KindUser {
-			continue
-		}
-		t, err := s.Store.TokenByHash(ctx, token.Hash(cred))
+		k, err := token.Parse(cred)
 		if err != nil {
 			continue
 		}
-		ev := s.event("user:"+t.UserID, EventTokenLeaked, "", sourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
-		if _, err := s.Store.DeleteToken(ctx, t, ev); err != nil {
-			if s.Log != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
-				s.Log.ErrorContext(ctx, "revoke leaked token failed", "tokenId", t.ID, "err", err)
+		switch k {
+		case token.KindUser:
+			err = s.revokeLeakedToken(ctx, cred, sourceIP)
+		case token.KindSession:
+			err = s.revokeLeakedSession(ctx, cred, sourceIP)
+		case token.KindOrg:
+			if s.OrgTokens != nil {
+				err = s.OrgTokens.RevokeLeakedToken(ctx, token.Hash(cred), sourceIP)
 			}
-			continue
 		}
-		s.tokens.drop(t.UserID, t.ID)
-		s.notifyLeak(ctx, t)
+		// Unknown, dead or already revoked credentials are not reported
+		// (the answer is the same 202 for all), but an outage is: the
+		// caller must retry, or a leaked credential stays live.
+		if apperr.KindOf(err) == apperr.Unavailable {
+			return err
+		}
+		if err != nil && s.Log != nil {
+			s.Log.ErrorContext(ctx, "revoke leaked credential failed", "kind", k.String(), "err", err)
+		}
 	}
+	return nil
+}
+
+func (s *Service) revokeLeakedToken(ctx context.Context, cred, sourceIP string) error {
+	t, err := s.Store.TokenByHash(ctx, token.Hash(cred))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev := s.event("user:"+t.UserID, EventTokenLeaked, "", sourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
+	if _, err := s.Store.DeleteToken(ctx, t, ev); err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+			return nil
+		}
+		return err
+	}
+	s.tokens.drop(t.UserID, t.ID)
+	s.notifyLeak(ctx, t)
+	return nil
+}
+
+// revokeLeakedSession ends a session whose secret was reported: a session
+// secret in the wild is as good as the password.
+func (s *Service) revokeLeakedSession(ctx context.Context, cred, sourceIP string) error {
+	hash := token.Hash(cred)
+	sess, err := s.Store.SessionByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteSession(ctx, hash); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	s.audit(ctx, "user:"+sess.UserID, EventSessionLeaked, "", sourceIP, nil)
 	return nil
 }
 

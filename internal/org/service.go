@@ -24,6 +24,8 @@ type Service struct {
 	Audit AuditLog
 	Log   *slog.Logger
 	Now   func() time.Time // time.Now when nil
+	// TokenOwners resolves token hashes, for RevokeLeakedToken only.
+	TokenOwners TokenOwners
 }
 
 // attempts bounds the retries of a change whose store condition failed

@@ -3,15 +3,12 @@
 package lfshttp
 
 import (
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/lfs"
-	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
@@ -58,16 +55,12 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	httpapi.Error(w, r, h.log, err)
 }
 
+// decode reads an LFS request body with the one strict decoder. Git LFS
+// clients send the LFS media type (huggingface_hub and huggingface.js too);
+// plain JSON is accepted as well. Fields we do not read (ref, hash_algo,
+// transfers...) are let through: the protocol grows.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return apperr.E(apperr.TooLarge, "request body over %d bytes", maxBody)
-		}
-		return apperr.E(apperr.Invalid, "request body is not valid JSON for this endpoint")
-	}
-	return nil
+	return httpapi.DecodeBody(r, v, httpapi.Body{Limit: maxBody, MediaTypes: []string{httpapi.LFSMediaType, httpapi.MediaJSON}, AllowUnknownFields: true})
 }
 
 func (h *handler) batch(w http.ResponseWriter, r *http.Request, typ access.RepoType) {

@@ -23,6 +23,7 @@ const (
 	TooLarge                    // the body or an item is over a limit (413)
 	RateLimited                 // too many requests (429)
 	Unavailable                 // a dependency is down; try again (503)
+	MediaType                   // the body's Content-Type is not one the endpoint reads (415)
 )
 
 // String names k in a short sentence fit for a client, used when an error
@@ -45,6 +46,8 @@ func (k Kind) String() string {
 		return "Too Many Requests"
 	case Unavailable:
 		return "Service Unavailable"
+	case MediaType:
+		return "Unsupported Media Type"
 	}
 	return "Internal Server Error"
 }

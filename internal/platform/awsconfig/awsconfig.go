@@ -33,8 +33,13 @@ func Load(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// DynamoDB returns a DynamoDB client.
-func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
+// DynamoDB returns a DynamoDB client whose outages (see Unavailable) come
+// back as apperr.Unavailable errors.
+func DynamoDB(cfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, classifyOutages)
+	})
+}
 
 // S3 returns an S3 client. With an endpoint override (an S3-compatible
 // server) it uses path-style addressing, which those servers expect.

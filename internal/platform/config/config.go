@@ -27,8 +27,8 @@ type Config struct {
 	Bucket    string // TRUSTLAYER_BUCKET
 	PublicURL string // TRUSTLAYER_PUBLIC_URL: base URL clients use (repo URLs, LFS hrefs)
 
-	// TokenPepper (TRUSTLAYER_TOKEN_PEPPER) is an optional server-side key
-	// mixed into token hashes. Empty means plain SHA-256.
+	// TokenPepper (TRUSTLAYER_TOKEN_PEPPER) is the server-side HMAC key of
+	// email-code hashes. NeedPepper requires it outside the local stack.
 	TokenPepper string
 
 	Mailer    string // TRUSTLAYER_MAILER: "outbox" (local) or "ses"
@@ -55,7 +55,11 @@ const (
 	NeedScanner
 	NeedPublicURL
 	NeedInference
+	NeedPepper
 )
+
+// MinPepperLen is the shortest TRUSTLAYER_TOKEN_PEPPER accepted (bytes).
+const MinPepperLen = 32
 
 // Load reads the settings from environ (os.Environ() in main, a literal slice
 // in tests) and checks that every needed one is present and well formed.
@@ -143,6 +147,18 @@ func Load(function string, environ []string, needs ...Need) (*Config, error) {
 		case NeedInference:
 			if err := checkURL(c.InferenceURL); err != nil {
 				bad("TRUSTLAYER_INFERENCE_URL", err.Error())
+			}
+		case NeedPepper:
+			// The local stack is the one place mail goes to the outbox
+			// directory (its codes lie there in plaintext anyway); anywhere
+			// else an empty or short pepper makes email-code hashes a
+			// dictionary lookup for whoever reads the table.
+			if c.Mailer != "outbox" && len(c.TokenPepper) < MinPepperLen {
+				state := "is not set"
+				if c.TokenPepper != "" {
+					state = fmt.Sprintf("is %d bytes", len(c.TokenPepper))
+				}
+				bad("TRUSTLAYER_TOKEN_PEPPER", fmt.Sprintf("%s: give a random secret of at least %d bytes (template parameter TokenPepper, e.g. `openssl rand -base64 48`); only the local stack (TRUSTLAYER_MAILER=outbox) runs without one", state, MinPepperLen))
 			}
 		}
 	}

@@ -23,6 +23,11 @@ func TestLoad(t *testing.T) {
 		{"clamd bad scheme", []string{"CLAMD_ADDRESS=127.0.0.1:3310"}, []Need{NeedClamd}, "tcp://host:port"},
 		{"clamd ok", []string{"CLAMD_ADDRESS=tcp://127.0.0.1:3310"}, []Need{NeedClamd}, ""},
 		{"two problems reported together", []string{"PORT=x"}, []Need{NeedBucket}, "TRUSTLAYER_BUCKET"},
+		{"pepper missing on AWS", []string{"TRUSTLAYER_MAILER=ses", "TRUSTLAYER_MAIL_FROM=a@b.c"}, []Need{NeedMailer, NeedPepper}, "TRUSTLAYER_TOKEN_PEPPER is not set"},
+		{"pepper empty on AWS", []string{"TRUSTLAYER_MAILER=ses", "TRUSTLAYER_MAIL_FROM=a@b.c", "TRUSTLAYER_TOKEN_PEPPER="}, []Need{NeedMailer, NeedPepper}, "TRUSTLAYER_TOKEN_PEPPER is not set"},
+		{"pepper short", []string{"TRUSTLAYER_MAILER=ses", "TRUSTLAYER_MAIL_FROM=a@b.c", "TRUSTLAYER_TOKEN_PEPPER=short"}, []Need{NeedMailer, NeedPepper}, "is 5 bytes"},
+		{"pepper set", []string{"TRUSTLAYER_MAILER=ses", "TRUSTLAYER_MAIL_FROM=a@b.c", "TRUSTLAYER_TOKEN_PEPPER=" + strings.Repeat("k", 32)}, []Need{NeedMailer, NeedPepper}, ""},
+		{"local stack without pepper", []string{"TRUSTLAYER_MAILER=outbox", "TRUSTLAYER_OUTBOX_DIR=/tmp/x"}, []Need{NeedMailer, NeedPepper}, ""},
 		{"bad public url", []string{"TRUSTLAYER_PUBLIC_URL=localhost"}, []Need{NeedPublicURL}, "absolute http(s) URL"},
 	}
 	for _, tt := range tests {

@@ -38,10 +38,16 @@ func Status(k apperr.Kind) int {
 		return http.StatusTooManyRequests
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.MediaType:
+		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError
 	}
 }
+
+// RetryAfter is the Retry-After (seconds) of every 503: a dependency is
+// down, and the client should come back rather than give up.
+const RetryAfter = "1"
 
 // ErrorBody is the shape of every error response, as Hugging Face clients
 // read it (`json.error`).
@@ -56,13 +62,13 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	ErrorAs(w, r, log, err, HubBody)
 }
 
-// Body picks the shape of an error response.
-type Body int
+// BodyShape picks the shape of an error response.
+type BodyShape int
 
 // The error body shapes.
 const (
 	// HubBody is `{"error": "..."}`, as Hugging Face clients read it.
-	HubBody Body = iota
+	HubBody BodyShape = iota
 	// LFSBody is the Git LFS API's `{"message", "request_id"}` in
 	// application/vnd.git-lfs+json; invalid requests answer 422 and a 401
 	// carries LFS-Authenticate, as git-lfs expects.
@@ -73,7 +79,7 @@ const (
 const LFSMediaType = "application/vnd.git-lfs+json"
 
 // ErrorAs is Error with the body shape of an API other than the Hub's.
-func ErrorAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, body Body) {
+func ErrorAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, body BodyShape) {
 	kind := apperr.KindOf(err)
 	status := Status(kind)
 	if body == LFSBody && kind == apperr.Invalid {
@@ -83,6 +89,9 @@ func ErrorAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	} else {
 		log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", apperr.Public(err))
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", RetryAfter)
 	}
 	if body == LFSBody {
 		if status == http.StatusUnauthorized {
