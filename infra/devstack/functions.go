@@ -57,7 +57,6 @@ func (s *Stack) FunctionEnv() []string {
 		"TRUSTLAYER_OUTBOX_DIR=" + s.OutboxDir(),
 		"CLAMD_ADDRESS=tcp://" + s.addr(s.Ports.Clamd),
 		"TRUSTLAYER_SCANNER_FUNCTION=ScannerFunction",
-		"TRUSTLAYER_INFERENCE_URL=" + s.URL("echo"),
 		"AWS_ENDPOINT_URL_DYNAMODB=" + s.URL("dynamodb"),
 		"AWS_ENDPOINT_URL_S3=" + s.URL("s3"),
 		"AWS_ENDPOINT_URL_LAMBDA=" + s.URL("internal"),

@@ -294,7 +294,6 @@ func invokeEnv(dataDir string) ([]string, string) {
 		"TRUSTLAYER_MAILER=outbox", "TRUSTLAYER_OUTBOX_DIR="+filepath.Join(os.TempDir(), "trustlayer-outbox"),
 		"CLAMD_ADDRESS=tcp://127.0.0.1:"+strconv.Itoa(d.Clamd),
 		"TRUSTLAYER_SCANNER_FUNCTION=ScannerFunction",
-		"TRUSTLAYER_INFERENCE_URL=http://127.0.0.1:"+strconv.Itoa(d.Echo),
 		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:"+strconv.Itoa(d.DynamoDB),
 		"AWS_ENDPOINT_URL_S3=http://127.0.0.1:"+strconv.Itoa(d.S3),
 		"AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:"+strconv.Itoa(d.Internal),

@@ -23,6 +23,9 @@ const (
 	MaxAuthLen   = 4096
 	MaxNameLen   = 96
 	StoreTimeout = 2 * time.Second
+	// TouchTimeout bounds the lastUsedAt write; Decide waits for it at most
+	// this long before returning.
+	TouchTimeout = 300 * time.Millisecond
 )
 
 // GitPasswordMessage is the Hub's answer to a real password in git basic auth.
@@ -134,6 +137,10 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	if derr != nil {
 		return out.denied(derr)
 	}
+	// The token's use is recorded while the rest of the decision runs, and
+	// Decide returns only after that write: a frozen Lambda sandbox would
+	// lose a write still in flight.
+	defer a.touch(ctx, caller)()
 	p := access.Principal{Kind: caller.Kind, User: caller.Username, UserID: caller.UserID, Role: caller.Role, Org: caller.Org}
 
 	var resource access.Resource
@@ -188,7 +195,6 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		return out.denied(deny(d.Kind, d.Reason))
 	}
 	out.Allow = true
-	a.touch(caller)
 	return out
 }
 
@@ -280,12 +286,15 @@ func (a *Authorizer) authenticate(ctx context.Context, secret string) (access.Ca
 	return c, nil
 }
 
-// touch records a token's use off the request path, at most once a minute
-// per token per process (and the store's conditional write makes it once a
-// minute across processes).
-func (a *Authorizer) touch(c access.Caller) {
+// touch records a token's use, at most once a minute per token per process
+// (and the store's conditional write makes it once a minute across
+// processes). It starts the write and returns the function that waits for
+// it; the write is bounded by TouchTimeout and runs under the request's
+// context, so its log line carries the request id. A valid token presented
+// on a request the policy then denies still counts as used.
+func (a *Authorizer) touch(ctx context.Context, c access.Caller) (wait func()) {
 	if a.Touch == nil || c.TokenID == "" {
-		return
+		return func() {}
 	}
 	now := time.Now()
 	a.mu.Lock()
@@ -294,20 +303,23 @@ func (a *Authorizer) touch(c access.Caller) {
 	}
 	if last, ok := a.touched[c.TokenID]; ok && now.Sub(last) < identity.TouchInterval {
 		a.mu.Unlock()
-		return
+		return func() {}
 	}
 	a.touched[c.TokenID] = now
 	if len(a.touched) > 10000 {
 		a.touched = map[string]time.Time{c.TokenID: now}
 	}
 	a.mu.Unlock()
+	done := make(chan struct{})
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer close(done)
+		ctx, cancel := context.WithTimeout(ctx, TouchTimeout)
 		defer cancel()
 		if err := a.Touch.TouchToken(ctx, c.UserID, c.TokenID, now, identity.TouchInterval); err != nil && a.Log != nil {
-			a.Log.Warn("lastUsedAt update failed", "tokenId", c.TokenID, "err", err)
+			a.Log.WarnContext(ctx, "lastUsedAt update failed", "tokenId", c.TokenID, "err", err)
 		}
 	}()
+	return func() { <-done }
 }
 
 // cleanPath refuses paths a router could read two ways: empty segments,

@@ -66,7 +66,7 @@ func newStoreFixture(b testing.TB) storeFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := &authz.Authorizer{Auth: svc, Facts: authz.JoinFacts(orgddb.Store{Table: t}, repoddb.Store{Table: t})}
+	a := &authz.Authorizer{Auth: svc, Facts: authz.JoinFacts(orgddb.Store{Table: t}, repoddb.Store{Table: t}), Touch: store}
 	return storeFixture{a: a, db: db, tbl: t, secret: secret.Reveal()}
 }
 

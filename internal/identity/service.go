@@ -2,8 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/token"
 )
@@ -65,12 +64,6 @@ type SignupInput struct {
 	Fullname string `json:"fullname,omitempty"`
 }
 
-func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // Signup creates an account and mails a verification code to its email.
 func (s *Service) Signup(ctx context.Context, in SignupInput, sourceIP string) (User, Email, error) {
 	if err := CheckName("username", in.Username); err != nil {
@@ -91,7 +84,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, sourceIP string) (
 		return User{}, Email{}, err
 	}
 	now := s.now()
-	u := User{ID: newID(), Name: in.Username, Fullname: in.Fullname, PasswordHash: hash, CreatedAt: now}
+	u := User{ID: randid.New(), Name: in.Username, Fullname: in.Fullname, PasswordHash: hash, CreatedAt: now}
 	e := Email{Address: addr, UserID: u.ID, Primary: true, AddedAt: now}
 	if err := s.Store.CreateUser(ctx, u, e); err != nil {
 		var ex *store.ExistsError

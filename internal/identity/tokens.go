@@ -8,6 +8,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/token"
 )
@@ -44,7 +45,7 @@ func (s *Service) CreateToken(ctx context.Context, c access.Caller, in CreateTok
 		return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "role must be \"read\" or \"write\"")
 	}
 	now := s.now()
-	t := Token{ID: newID(), UserID: c.UserID, Username: c.Username, Name: in.Name, Role: role, CreatedAt: now}
+	t := Token{ID: randid.New(), UserID: c.UserID, Username: c.Username, Name: in.Name, Role: role, CreatedAt: now}
 	if in.ExpiresAt != nil {
 		if !in.ExpiresAt.After(now) {
 			return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "expiresAt must be in the future")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
@@ -58,7 +59,7 @@ func (s *Service) AddGPGKey(ctx context.Context, c access.Caller, armored string
 		}
 		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: none of its emails (%s) is a verified email of your account; add and verify one first", strings.Join(list, ", "))
 	}
-	k := GPGKey{ID: newID(), UserID: c.UserID, AddedAt: s.now(), Key: *parsed}
+	k := GPGKey{ID: randid.New(), UserID: c.UserID, AddedAt: s.now(), Key: *parsed}
 	if err := s.Store.AddGPGKey(ctx, k); err != nil {
 		if errors.Is(err, ErrTaken) {
 			return GPGKey{}, taken(c, err)

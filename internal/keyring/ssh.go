@@ -9,6 +9,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
@@ -44,7 +45,7 @@ func (s *Service) AddSSHKey(ctx context.Context, c access.Caller, line, title, p
 	if utf8.RuneCountInString(title) > MaxTitle || !utf8.ValidString(title) || strings.ContainsAny(title, "\x00\r\n") {
 		return SSHKey{}, apperr.E(apperr.Invalid, "title must be at most %d characters on one line", MaxTitle)
 	}
-	k := SSHKey{ID: newID(), UserID: c.UserID, Title: title, AddedAt: s.now(), Key: *parsed}
+	k := SSHKey{ID: randid.New(), UserID: c.UserID, Title: title, AddedAt: s.now(), Key: *parsed}
 	if err := s.Store.AddSSHKey(ctx, k); err != nil {
 		if errors.Is(err, ErrTaken) {
 			return SSHKey{}, taken(c, err)

@@ -2,8 +2,6 @@ package org
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +12,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
@@ -37,12 +36,6 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 var errChanged = apperr.E(apperr.Exist, "The organization changed while this request ran; try again")
@@ -72,7 +65,7 @@ func (s *Service) Create(ctx context.Context, c access.Caller, in CreateInput) (
 		return Org{}, err
 	}
 	now := s.now()
-	o := Org{ID: newID(), Name: in.Name, Fullname: in.Fullname, Description: in.Description, AvatarURL: in.AvatarURL,
+	o := Org{ID: randid.New(), Name: in.Name, Fullname: in.Fullname, Description: in.Description, AvatarURL: in.AvatarURL,
 		Links: in.Links, CreatedAt: now}
 	creator := Member{User: c.Username, UserID: c.UserID, Role: access.RoleAdmin, JoinedAt: now}
 	if err := s.Store.CreateOrg(ctx, o, creator); err != nil {

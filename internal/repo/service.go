@@ -2,8 +2,6 @@ package repo
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +10,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 )
 
@@ -29,12 +28,6 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // missing is the answer for a repository that does not exist or that the
@@ -149,7 +142,7 @@ func (s *Service) Create(ctx context.Context, c access.Caller, in CreateInput) (
 		return Repo{}, d.Err()
 	}
 	now := s.now()
-	r := Repo{ID: newID(), Type: typ, Namespace: ns.Name, Name: in.Name, Owner: ns.Kind, OwnerID: ns.ID,
+	r := Repo{ID: randid.New(), Type: typ, Namespace: ns.Name, Name: in.Name, Owner: ns.Kind, OwnerID: ns.ID,
 		Private: in.Private, SDK: in.SDK, CreatedAt: now, LastModified: now}
 	if err := s.Store.CreateRepo(ctx, r); err != nil {
 		switch {

@@ -7,11 +7,9 @@ package awsconfig
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -20,17 +18,18 @@ import (
 // that local endpoints work without further setup.
 const DefaultRegion = "us-east-1"
 
-// Load returns the SDK configuration from the environment. The SDK itself
-// reads the endpoint variables.
+// Load returns the SDK configuration from the environment. When the
+// environment holds credentials (Lambda always sets them, and so does the
+// local stack) it builds the configuration from the environment alone,
+// without the SDK's shared-config loader: no ~/.aws files, no SSO, STS or
+// instance-metadata providers, which are a third of what a function
+// initialises at cold start. Otherwise it falls back to the shared loader
+// (loadShared), which Lambda builds leave out.
 func Load(ctx context.Context) (aws.Config, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	if cfg, ok, err := FromEnv(os.LookupEnv); ok || err != nil {
+		return cfg, err
 	}
-	if cfg.Region == "" {
-		cfg.Region = DefaultRegion
-	}
-	return cfg, nil
+	return loadShared(ctx)
 }
 
 // DynamoDB returns a DynamoDB client whose outages (see Unavailable) come

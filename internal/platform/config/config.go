@@ -38,7 +38,6 @@ type Config struct {
 	ClamdAddress    string        // CLAMD_ADDRESS: "tcp://host:port" or "unix:///path"
 	ScanTimeout     time.Duration // SCAN_TIMEOUT
 	ScannerFunction string        // TRUSTLAYER_SCANNER_FUNCTION: name or ARN invoked to queue scans
-	InferenceURL    string        // TRUSTLAYER_INFERENCE_URL: the Inference API backend
 
 	Env map[string]string // the raw environment, for adapters with settings of their own
 }
@@ -54,7 +53,6 @@ const (
 	NeedClamd
 	NeedScanner
 	NeedPublicURL
-	NeedInference
 	NeedPepper
 )
 
@@ -99,7 +97,6 @@ func Load(function string, environ []string, needs ...Need) (*Config, error) {
 	c.MailFrom = env["TRUSTLAYER_MAIL_FROM"]
 	c.ClamdAddress = env["CLAMD_ADDRESS"]
 	c.ScannerFunction = env["TRUSTLAYER_SCANNER_FUNCTION"]
-	c.InferenceURL = env["TRUSTLAYER_INFERENCE_URL"]
 	c.ScanTimeout = 10 * time.Minute
 	if v := env["SCAN_TIMEOUT"]; v != "" {
 		d, err := time.ParseDuration(v)
@@ -143,10 +140,6 @@ func Load(function string, environ []string, needs ...Need) (*Config, error) {
 		case NeedPublicURL:
 			if err := checkURL(c.PublicURL); err != nil {
 				bad("TRUSTLAYER_PUBLIC_URL", err.Error())
-			}
-		case NeedInference:
-			if err := checkURL(c.InferenceURL); err != nil {
-				bad("TRUSTLAYER_INFERENCE_URL", err.Error())
 			}
 		case NeedPepper:
 			// The local stack is the one place mail goes to the outbox

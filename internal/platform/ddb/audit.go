@@ -2,9 +2,7 @@ package ddb
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 )
 
 // Audit events: pk AUDIT#<subject>, sk <time>#<random>, expiring after
@@ -47,9 +46,7 @@ func (t Table) AuditPut(ev audit.Event) types.TransactWriteItem {
 }
 
 func auditRecord(ev audit.Event) map[string]types.AttributeValue {
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	return Marshal(auditItem{PK: auditPK(ev.Subject), SK: ev.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + hex.EncodeToString(r[:]),
+	return Marshal(auditItem{PK: auditPK(ev.Subject), SK: ev.At.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + randid.Hex(4),
 		Type: ev.Type, At: ev.At, Actor: ev.Actor, SourceIP: ev.SourceIP, Details: ev.Details,
 		TTL: ev.At.Add(audit.Retention).Unix()})
 }

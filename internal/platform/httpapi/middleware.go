@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/logging"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 )
 
 // Wrap adds, around h: a request id (API Gateway's on Lambda, a sane incoming
@@ -44,9 +43,7 @@ func requestID(r *http.Request) string {
 	if v := r.Header.Get("X-Request-Id"); saneID(v) {
 		return v
 	}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return randid.New()
 }
 
 // saneID accepts ids of up to 128 characters of letters, digits, '-', '_', '=', '.'.

@@ -5,8 +5,6 @@ package mail
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 )
 
 // Message is one sent message as the outbox stores it.
@@ -39,10 +38,8 @@ func (o Outbox) Send(_ context.Context, to, subject, body string) error {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	var r [6]byte
-	_, _ = rand.Read(r[:])
 	now := time.Now().UTC()
-	name := fmt.Sprintf("%s-%s.json", now.Format("20060102T150405.000000000"), hex.EncodeToString(r[:]))
+	name := fmt.Sprintf("%s-%s.json", now.Format("20060102T150405.000000000"), randid.Hex(6))
 	b, _ := json.MarshalIndent(Message{To: to, Subject: subject, Body: body, SentAt: now}, "", "  ")
 	tmp := filepath.Join(o.Dir, "."+name)
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {

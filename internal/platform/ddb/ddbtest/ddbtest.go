@@ -3,8 +3,6 @@ package ddbtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
@@ -26,9 +25,7 @@ func NewTable(t testing.TB) ddb.Table {
 		t.Fatal(err)
 	}
 	db := awsconfig.DynamoDB(cfg)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "test-" + hex.EncodeToString(b[:])
+	name := "test-" + randid.Hex(6)
 	if err := ddb.Shape.Ensure(ctx, db, name); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
