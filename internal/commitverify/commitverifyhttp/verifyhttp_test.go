@@ -2,9 +2,7 @@ package commitverifyhttp_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,9 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/commitverify"
@@ -29,7 +24,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
-	"github.com/hubsec/trustlayer/internal/principal"
+	"github.com/hubsec/trustlayer/internal/principal/principaltest"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/signingkey"
@@ -113,12 +108,6 @@ func (e *env) repo(c access.Caller, name string, requireSigned bool) {
 	}
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 func (e *env) do(c access.Caller, method, path string, body any) (int, string) {
 	e.t.Helper()
 	var s string
@@ -129,20 +118,7 @@ func (e *env) do(c access.Caller, method, path string, body any) (int, string) {
 		}
 		s = string(b)
 	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "$default", RawPath: path, Body: s,
-		Headers: map[string]string{"content-type": "application/json"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID:  "req-" + randHex(4),
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "203.0.113.7"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: principal.Context(c, nil)},
-		},
-	}
-	res, err := httpadapter.NewV2(e.h).ProxyWithContext(context.Background(), ev)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return res.StatusCode, res.Body
+	return principaltest.Do(e.t, e.h, c, method, path, s)
 }
 
 func (e *env) verify(c access.Caller, path string, body any) commitverifyhttp.VerifyJSON {

@@ -2,7 +2,6 @@ package keyringhttp_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -13,9 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
-
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/identity"
@@ -25,7 +21,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/keyring/keyringhttp"
 	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
-	"github.com/hubsec/trustlayer/internal/principal"
+	"github.com/hubsec/trustlayer/internal/principal/principaltest"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
 
@@ -82,12 +78,6 @@ func (e *env) user(name string) access.Caller {
 	return c
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // do sends a request through the API Gateway v2 adapter with c as the
 // authorizer's context, as Lambda would.
 func (e *env) do(c access.Caller, method, path string, body any) (int, string) {
@@ -100,20 +90,7 @@ func (e *env) do(c access.Caller, method, path string, body any) (int, string) {
 		}
 		s = string(b)
 	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "$default", RawPath: path, Body: s,
-		Headers: map[string]string{"content-type": "application/json"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID:  "req-" + randHex(4),
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "203.0.113.7"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: principal.Context(c, nil)},
-		},
-	}
-	res, err := httpadapter.NewV2(e.h).ProxyWithContext(context.Background(), ev)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return res.StatusCode, res.Body
+	return principaltest.Do(e.t, e.h, c, method, path, s)
 }
 
 func (e *env) must(want int, c access.Caller, method, path string, body any) string {

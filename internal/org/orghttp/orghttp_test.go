@@ -2,8 +2,6 @@ package orghttp_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,9 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/authz"
@@ -26,7 +21,8 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
-	"github.com/hubsec/trustlayer/internal/principal"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
+	"github.com/hubsec/trustlayer/internal/principal/principaltest"
 	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/token"
 )
@@ -38,12 +34,6 @@ type env struct {
 	ids   identityddb.Store
 	svc   *org.Service
 	h     http.Handler
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // newEnv creates a uniquely named table on DynamoDB Local (or skips).
@@ -59,7 +49,7 @@ func newEnv(t *testing.T) *env {
 // user signs up a user directly in the store and returns its session caller.
 func (e *env) user(name string) access.Caller {
 	e.t.Helper()
-	u := identity.User{ID: randHex(12), Name: name, CreatedAt: time.Now().UTC()}
+	u := identity.User{ID: randid.Hex(12), Name: name, CreatedAt: time.Now().UTC()}
 	em := identity.Email{Address: strings.ToLower(name) + "@example.com", UserID: u.ID, Primary: true, AddedAt: u.CreatedAt}
 	if err := e.ids.CreateUser(context.Background(), u, em); err != nil {
 		e.t.Fatalf("create user %s: %v", name, err)
@@ -79,30 +69,9 @@ func readToken(c access.Caller) access.Caller {
 
 var anonymous = access.Caller{}
 
-// do sends a request through the API Gateway v2 adapter, with c as the
-// authorizer's context, as Lambda would.
-func do(t *testing.T, h http.Handler, c access.Caller, method, path, body string) (int, string) {
-	t.Helper()
-	rawPath, query, _ := strings.Cut(path, "?")
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "$default", RawPath: rawPath, RawQueryString: query, Body: body,
-		Headers: map[string]string{"content-type": "application/json"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID:  "req-" + randHex(4),
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: rawPath, SourceIP: "203.0.113.7"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: principal.Context(c, nil)},
-		},
-	}
-	res, err := httpadapter.NewV2(h).ProxyWithContext(context.Background(), ev)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return res.StatusCode, res.Body
-}
-
 func (e *env) do(c access.Caller, method, path, body string) (int, string) {
 	e.t.Helper()
-	return do(e.t, e.h, c, method, path, body)
+	return principaltest.Do(e.t, e.h, c, method, path, body)
 }
 
 // must sends a request and fails the test unless it answers want.
@@ -168,7 +137,7 @@ func TestCreateAndPublicProfile(t *testing.T) {
 		})
 	}
 	// A user cannot sign up with an org's name: one namespace.
-	err := e.ids.CreateUser(context.Background(), identity.User{ID: randHex(12), Name: "acme"},
+	err := e.ids.CreateUser(context.Background(), identity.User{ID: randid.Hex(12), Name: "acme"},
 		identity.Email{Address: "acme@example.com", UserID: "x"})
 	if err == nil {
 		t.Error("user sign-up with an organization's name succeeded")
@@ -242,7 +211,7 @@ func TestLastAdminUnderConcurrency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				codes[j], bodies[j] = do(t, e.h, step.by, "PUT", "/api/organizations/"+name+"/members/"+step.target, `{"role":"write"}`)
+				codes[j], bodies[j] = principaltest.Do(t, e.h, step.by, "PUT", "/api/organizations/"+name+"/members/"+step.target, `{"role":"write"}`)
 			}()
 		}
 		wg.Wait()
@@ -291,7 +260,7 @@ func TestConcurrentLeaveOfTwoAdmins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[j], _ = do(t, e.h, c, "DELETE", "/api/organizations/acme/members/"+c.Username, "")
+			codes[j], _ = principaltest.Do(t, e.h, c, "DELETE", "/api/organizations/acme/members/"+c.Username, "")
 		}()
 	}
 	wg.Wait()
@@ -460,7 +429,7 @@ func TestConcurrentRefreshKeepsOneToken(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, out := do(t, e.h, alice, "POST", "/api/organizations/acme/token/refresh", "")
+			code, out := principaltest.Do(t, e.h, alice, "POST", "/api/organizations/acme/token/refresh", "")
 			if code == 200 {
 				var v struct{ Token string }
 				_ = json.Unmarshal([]byte(out), &v)

@@ -2,8 +2,6 @@ package repohttp_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,9 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/authz"
@@ -25,8 +20,9 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/audit"
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/platform/store"
-	"github.com/hubsec/trustlayer/internal/principal"
+	"github.com/hubsec/trustlayer/internal/principal/principaltest"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/repo/repohttp"
@@ -43,12 +39,6 @@ type env struct {
 	h     http.Handler
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // newEnv creates a uniquely named table on DynamoDB Local (or skips).
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -61,7 +51,7 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) user(name string) access.Caller {
 	e.t.Helper()
-	u := identity.User{ID: randHex(12), Name: name, CreatedAt: time.Now().UTC()}
+	u := identity.User{ID: randid.Hex(12), Name: name, CreatedAt: time.Now().UTC()}
 	em := identity.Email{Address: strings.ToLower(name) + "@example.com", UserID: u.ID, Primary: true, AddedAt: u.CreatedAt}
 	if err := e.ids.CreateUser(context.Background(), u, em); err != nil {
 		e.t.Fatalf("create user %s: %v", name, err)
@@ -74,7 +64,7 @@ func (e *env) user(name string) access.Caller {
 func (e *env) org(name string, admin access.Caller, members map[access.Caller]access.OrgRole) org.Org {
 	e.t.Helper()
 	ctx := context.Background()
-	o := org.Org{ID: randHex(12), Name: name, CreatedAt: time.Now().UTC()}
+	o := org.Org{ID: randid.Hex(12), Name: name, CreatedAt: time.Now().UTC()}
 	if err := e.orgs.CreateOrg(ctx, o, org.Member{User: admin.Username, UserID: admin.UserID, Role: access.RoleAdmin}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -103,29 +93,9 @@ func withRole(c access.Caller, kind access.PrincipalKind, role access.TokenRole)
 
 var anonymous = access.Caller{}
 
-// do sends a request through the API Gateway v2 adapter, with c as the
-// authorizer's context, as Lambda would.
-func do(t *testing.T, h http.Handler, c access.Caller, method, path, body string) (int, string) {
-	t.Helper()
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "$default", RawPath: path, Body: body,
-		Headers: map[string]string{"content-type": "application/json"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID:  "req-" + randHex(4),
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "203.0.113.7"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: principal.Context(c, nil)},
-		},
-	}
-	res, err := httpadapter.NewV2(h).ProxyWithContext(context.Background(), ev)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return res.StatusCode, res.Body
-}
-
 func (e *env) do(c access.Caller, method, path, body string) (int, string) {
 	e.t.Helper()
-	return do(e.t, e.h, c, method, path, body)
+	return principaltest.Do(e.t, e.h, c, method, path, body)
 }
 
 func (e *env) must(want int, c access.Caller, method, path, body string) string {
@@ -266,7 +236,7 @@ func TestConcurrentCreatesOfOneName(t *testing.T) {
 			if i%2 == 1 {
 				name = "Bert" // the same name to the hub
 			}
-			codes[i], bodies[i] = do(t, e.h, alice, "POST", "/api/repos/create", `{"name":"`+name+`","private":true}`)
+			codes[i], bodies[i] = principaltest.Do(t, e.h, alice, "POST", "/api/repos/create", `{"name":"`+name+`","private":true}`)
 		}()
 	}
 	wg.Wait()
