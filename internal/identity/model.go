@@ -127,6 +127,11 @@ type Store interface {
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// Count reads that count without adding to it.
 	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// Take counts an event under key unless the window's count is already
+	// limit, atomically, and reports whether it counted it and the count.
+	Take(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (int, bool, error)
+	// Release takes back one count of Take (never below zero).
+	Release(ctx context.Context, key string, window time.Duration, now time.Time) error
 
 	AppendAudit(ctx context.Context, ev audit.Event) error
 	// Audit lists subject's events newest first; cursor is opaque.

@@ -23,9 +23,11 @@ const (
 	EmailCodeLifetime    = 30 * time.Minute
 	EmailCodeAttempts    = 5
 	LoginFailWindow      = 15 * time.Minute
-	LoginFailPerAccount  = 10 // failures per window before the account's logins are throttled
-	LoginFailPerSource   = 30 // failures per window before a source address is throttled
-	RevokePerSource      = 20 // revoke calls per minute per source address
+	LoginFailPerAddress  = 10          // attempts per window on one account from one source address
+	LoginFailPerSource   = 30          // attempts per window from one source address, all accounts
+	LoginFailPerAccount  = 100         // attempts per window on one account before it is slowed
+	LoginSlowInterval    = time.Minute // past LoginFailPerAccount: one attempt per interval
+	RevokePerSource      = 20          // revoke calls per minute per source address
 	RevokeMaxCredentials = 100
 	TouchInterval        = time.Minute
 )
@@ -178,42 +180,39 @@ func (s *Service) AddEmail(ctx context.Context, c access.Caller, addr string) (E
 }
 
 // Login checks a username (or email) and password and opens a session.
-// Failures are throttled per account name and per source address; the
-// answer never reveals whether the account exists.
+// Attempts are counted before the password is checked (see throttleLogin);
+// the answer never reveals whether the account exists.
 func (s *Service) Login(ctx context.Context, login, password, sourceIP string) (token.Secret, Session, User, error) {
 	fail := apperr.E(apperr.Unauthenticated, "Invalid username or password")
 	if login == "" || password == "" || len(login) > 254 || len(password) > MaxPasswordLen {
 		return token.Secret{}, Session{}, User{}, fail
 	}
 	now := s.now()
-	key := strings.ToLower(login)
-	acctFails, err := s.Store.Count(ctx, "login-fail:acct:"+key, LoginFailWindow, now)
+	u, lookupErr := s.lookupLogin(ctx, login)
+	if lookupErr != nil && !errors.Is(lookupErr, store.ErrNotFound) {
+		return token.Secret{}, Session{}, User{}, lookupErr
+	}
+	// One account, however it is named (username or any email); an
+	// unknown name is throttled the same way.
+	acct := "name:" + strings.ToLower(login)
+	if lookupErr == nil {
+		acct = "user:" + u.ID
+	}
+	t, err := s.throttleLogin(ctx, acct, sourceIP, now)
 	if err != nil {
-		return token.Secret{}, Session{}, User{}, fmt.Errorf("rate counter: %w", err)
-	}
-	ipFails, err := s.Store.Count(ctx, "login-fail:ip:"+sourceIP, LoginFailWindow, now)
-	if err != nil {
-		return token.Secret{}, Session{}, User{}, fmt.Errorf("rate counter: %w", err)
-	}
-	if acctFails >= LoginFailPerAccount || ipFails >= LoginFailPerSource {
-		return token.Secret{}, Session{}, User{}, apperr.E(apperr.RateLimited, "Too many failed logins; try again later")
-	}
-	u, err := s.lookupLogin(ctx, login)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return token.Secret{}, Session{}, User{}, err
 	}
 	hash := dummyHash()
-	if err == nil {
+	if lookupErr == nil {
 		hash = u.PasswordHash
 	}
-	if !CheckPassword(hash, password) || err != nil {
-		n, _ := s.Store.Hit(ctx, "login-fail:acct:"+key, LoginFailWindow, now)
-		_, _ = s.Store.Hit(ctx, "login-fail:ip:"+sourceIP, LoginFailWindow, now)
-		if n == LoginFailPerAccount && u.ID != "" {
-			s.audit(ctx, "user:"+u.ID, EventLoginFailureBurst, "", sourceIP, map[string]string{"failures": fmt.Sprint(n)})
+	if !CheckPassword(hash, password) || lookupErr != nil {
+		if t.burst && u.ID != "" {
+			s.audit(ctx, "user:"+u.ID, EventLoginFailureBurst, "", sourceIP, map[string]string{"failures": fmt.Sprint(t.accountCount)})
 		}
 		return token.Secret{}, Session{}, User{}, fail
 	}
+	s.releaseLogin(ctx, t, now)
 	secret, err := token.Generate(token.KindSession)
 	if err != nil {
 		return token.Secret{}, Session{}, User{}, err

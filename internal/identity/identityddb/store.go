@@ -455,6 +455,52 @@ func (s Store) Hit(ctx context.Context, k string, w time.Duration, now time.Time
 	return out.Count, err
 }
 
+// Take adds one to a fixed-window counter unless it already holds limit,
+// in one conditional write, and reports whether it did and the new count:
+// N concurrent callers get at most limit yeses.
+func (s Store) Take(ctx context.Context, k string, limit int, w time.Duration, now time.Time) (int, bool, error) {
+	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Name), Key: ddb.Key("RATE#"+k, window(now, w)),
+		UpdateExpression:         aws.String("ADD #c :one SET #t = :ttl"),
+		ConditionExpression:      aws.String("attribute_not_exists(#c) OR #c < :limit"),
+		ExpressionAttributeNames: map[string]string{"#c": "count", "#t": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one":   &types.AttributeValueMemberN{Value: "1"},
+			":limit": &types.AttributeValueMemberN{Value: strconv.Itoa(limit)},
+			":ttl":   &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(2*w).Unix(), 10)},
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	if ddb.ConditionFailed(err) {
+		return limit, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	var out struct {
+		Count int `dynamodbav:"count"`
+	}
+	if err := attributevalue.UnmarshalMap(res.Attributes, &out); err != nil {
+		return 0, false, err
+	}
+	return out.Count, true, nil
+}
+
+// Release gives back one unit taken by Take in the same window.
+func (s Store) Release(ctx context.Context, k string, w time.Duration, now time.Time) error {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Name), Key: ddb.Key("RATE#"+k, window(now, w)),
+		UpdateExpression:          aws.String("ADD #c :minus"),
+		ConditionExpression:       aws.String("#c > :zero"),
+		ExpressionAttributeNames:  map[string]string{"#c": "count"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": &types.AttributeValueMemberN{Value: "-1"}, ":zero": &types.AttributeValueMemberN{Value: "0"}},
+	})
+	if ddb.ConditionFailed(err) {
+		return nil
+	}
+	return err
+}
+
 // Count reads a counter without adding to it.
 func (s Store) Count(ctx context.Context, k string, w time.Duration, now time.Time) (int, error) {
 	var out struct {
