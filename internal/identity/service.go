@@ -21,7 +21,11 @@ import (
 const (
 	SessionLifetime      = 30 * 24 * time.Hour
 	EmailCodeLifetime    = 30 * time.Minute
-	EmailCodeAttempts    = 5
+	EmailCodeAttempts    = 5                  // tries at one code, right or wrong
+	UnverifiedEmailLife  = 7 * 24 * time.Hour // an unverified claim lapses after this
+	ResendWindow         = time.Hour
+	ResendPerAddress     = 5  // codes mailed to one address per window
+	ResendPerSource      = 20 // resend requests from one source address per window
 	LoginFailWindow      = 15 * time.Minute
 	LoginFailPerAddress  = 10          // attempts per window on one account from one source address
 	LoginFailPerSource   = 30          // attempts per window from one source address, all accounts
@@ -85,7 +89,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, sourceIP string) (
 	}
 	now := s.now()
 	u := User{ID: newID(), Name: in.Username, Fullname: in.Fullname, PasswordHash: hash, CreatedAt: now}
-	e := Email{Address: addr, UserID: u.ID, Primary: true, AddedAt: now}
+	e := Email{Address: addr, UserID: u.ID, Primary: true, AddedAt: now, ExpiresAt: now.Add(UnverifiedEmailLife)}
 	if err := s.Store.CreateUser(ctx, u, e); err != nil {
 		var ex *store.ExistsError
 		if errors.As(err, &ex) {
@@ -119,7 +123,8 @@ func (s *Service) sendCode(ctx context.Context, u User, addr string) error {
 }
 
 // VerifyEmail checks a code sent to addr. Codes are single use, expire, and
-// allow EmailCodeAttempts wrong tries.
+// allow EmailCodeAttempts tries, each counted before the code is compared
+// (ResendCode mails a new one).
 func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) error {
 	addr, err := NormalizeEmail(addr)
 	if err != nil {
@@ -136,13 +141,16 @@ func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) 
 	if err != nil {
 		return fmt.Errorf("read email code: %w", err)
 	}
-	if !s.now().Before(c.ExpiresAt) || c.Attempts >= EmailCodeAttempts {
+	if !s.now().Before(c.ExpiresAt) {
 		return bad
 	}
-	if !token.Equal(c.CodeHash, token.CodeHash(s.CodePepper, addr, code)) {
-		if err := s.Store.FailEmailCode(ctx, addr); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("count failed code: %w", err)
+	if err := s.Store.TryEmailCode(ctx, addr, EmailCodeAttempts); err != nil {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			return bad
 		}
+		return fmt.Errorf("count code attempt: %w", err)
+	}
+	if !token.Equal(c.CodeHash, token.CodeHash(s.CodePepper, addr, code)) {
 		return bad
 	}
 	if err := s.Store.ConsumeEmailCode(ctx, addr, c.CodeHash); err != nil {
@@ -153,6 +161,48 @@ func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) 
 	}
 	s.audit(ctx, "user:"+c.UserID, EventEmailVerified, "", sourceIP, map[string]string{"email": addr})
 	return nil
+}
+
+// ResendCode mails a new code to addr when an account holds an unverified,
+// unlapsed claim on it, replacing the old code and its attempts. It needs
+// no credential (the code only goes to the address itself) and answers the
+// same whether or not anything was sent; it is throttled per address and
+// per source address.
+func (s *Service) ResendCode(ctx context.Context, addr, sourceIP string) error {
+	addr, err := NormalizeEmail(addr)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	limited := apperr.E(apperr.RateLimited, "Too many codes asked for; try again later")
+	for _, l := range []struct {
+		key   string
+		limit int
+	}{{"resend:ip:" + sourceIP, ResendPerSource}, {"resend:addr:" + strings.ToLower(addr), ResendPerAddress}} {
+		_, ok, err := s.Store.Take(ctx, l.key, l.limit, ResendWindow, now)
+		if err != nil {
+			return fmt.Errorf("rate counter: %w", err)
+		}
+		if !ok {
+			return limited
+		}
+	}
+	e, err := s.Store.EmailByAddress(ctx, addr)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read email: %w", err)
+	}
+	if e.Verified || e.Lapsed(now) {
+		return nil
+	}
+	u, err := s.Store.UserByID(ctx, e.UserID)
+	if err != nil {
+		return fmt.Errorf("read user: %w", err)
+	}
+	s.audit(ctx, "user:"+u.ID, EventEmailCodeResent, "", sourceIP, map[string]string{"email": addr})
+	return s.sendCode(ctx, u, addr)
 }
 
 // AddEmail adds an unverified address to the caller's account and mails a code.
@@ -168,7 +218,8 @@ func (s *Service) AddEmail(ctx context.Context, c access.Caller, addr string) (E
 	if err != nil {
 		return Email{}, fmt.Errorf("read user: %w", err)
 	}
-	e := Email{Address: addr, UserID: c.UserID, AddedAt: s.now()}
+	now := s.now()
+	e := Email{Address: addr, UserID: c.UserID, AddedAt: now, ExpiresAt: now.Add(UnverifiedEmailLife)}
 	if err := s.Store.AddEmail(ctx, e); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return Email{}, apperr.E(apperr.Exist, "email is already taken")

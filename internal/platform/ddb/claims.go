@@ -29,6 +29,9 @@ type EmailClaim struct {
 	Verified bool      `dynamodbav:"verified"`
 	Primary  bool      `dynamodbav:"primary"`
 	AddedAt  time.Time `dynamodbav:"addedAt"`
+	// TTL (Unix seconds) is set while the claim is unverified, so an
+	// address nobody verifies is released; verifying removes it.
+	TTL int64 `dynamodbav:"ttl,omitempty"`
 }
 
 // EmailSK is the sort key of an email claim.
