@@ -63,6 +63,7 @@ func buildTable() []Route {
 		pub("GET", "/api/health"),
 		pub("POST", "/api/signup"),
 		pub("POST", "/api/emails/verify"),
+		pub("POST", "/api/emails/resend"),
 		pub("POST", "/api/login"),
 		pub("POST", "/api/credentials/revoke"),
 		acct("POST", "/api/logout", access.AccountRead),

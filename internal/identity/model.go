@@ -29,6 +29,15 @@ type Email struct {
 	Verified bool
 	Primary  bool
 	AddedAt  time.Time
+	// ExpiresAt is when an unverified claim lapses (zero once verified):
+	// past it the address is free for anyone to claim.
+	ExpiresAt time.Time
+}
+
+// Lapsed reports whether e is an unverified claim past its expiry, which
+// counts as no claim at all.
+func (e Email) Lapsed(now time.Time) bool {
+	return !e.Verified && !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt)
 }
 
 // Session is a logged-in browser session; only its hash is stored.
@@ -63,6 +72,7 @@ const (
 	EventSignup            = "account.signup"
 	EventEmailAdded        = "email.added"
 	EventEmailVerified     = "email.verified"
+	EventEmailCodeResent   = "email.code_resent"
 	EventLogin             = "login.success"
 	EventLogout            = "logout"
 	EventLoginFailureBurst = "login.failure_burst"
@@ -94,11 +104,15 @@ type Store interface {
 
 	EmailByAddress(ctx context.Context, addr string) (Email, error)
 	EmailsOfUser(ctx context.Context, userID string) ([]Email, error)
+	// AddEmail (and CreateUser) claim an address that is free or held by a
+	// lapsed unverified claim (e.AddedAt is the time compared).
 	AddEmail(ctx context.Context, e Email) error
 	PutEmailCode(ctx context.Context, c EmailCode) error
 	EmailCode(ctx context.Context, addr string) (EmailCode, error)
-	// FailEmailCode counts a wrong attempt.
-	FailEmailCode(ctx context.Context, addr string) error
+	// TryEmailCode counts an attempt at the code of addr on condition that
+	// fewer than limit were counted, in one update: store.ErrConflict when
+	// the attempts are used up, store.ErrNotFound when there is no code.
+	TryEmailCode(ctx context.Context, addr string, limit int) error
 	// ConsumeEmailCode deletes the code if its hash is still codeHash and
 	// marks the email verified, atomically (single use).
 	ConsumeEmailCode(ctx context.Context, addr, codeHash string) error
@@ -128,6 +142,11 @@ type Store interface {
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// Count reads that count without adding to it.
 	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// Take counts an event under key unless the window's count is already
+	// limit, atomically, and reports whether it counted it and the count.
+	Take(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (int, bool, error)
+	// Release takes back one count of Take (never below zero).
+	Release(ctx context.Context, key string, window time.Duration, now time.Time) error
 
 	AppendAudit(ctx context.Context, ev audit.Event) error
 	// Audit lists subject's events newest first; cursor is opaque.

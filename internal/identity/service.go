@@ -20,11 +20,17 @@ import (
 const (
 	SessionLifetime      = 30 * 24 * time.Hour
 	EmailCodeLifetime    = 30 * time.Minute
-	EmailCodeAttempts    = 5
+	EmailCodeAttempts    = 5                  // tries at one code, right or wrong
+	UnverifiedEmailLife  = 7 * 24 * time.Hour // an unverified claim lapses after this
+	ResendWindow         = time.Hour
+	ResendPerAddress     = 5  // codes mailed to one address per window
+	ResendPerSource      = 20 // resend requests from one source address per window
 	LoginFailWindow      = 15 * time.Minute
-	LoginFailPerAccount  = 10 // failures per window before the account's logins are throttled
-	LoginFailPerSource   = 30 // failures per window before a source address is throttled
-	RevokePerSource      = 20 // revoke calls per minute per source address
+	LoginFailPerAddress  = 10          // attempts per window on one account from one source address
+	LoginFailPerSource   = 30          // attempts per window from one source address, all accounts
+	LoginFailPerAccount  = 100         // attempts per window on one account before it is slowed
+	LoginSlowInterval    = time.Minute // past LoginFailPerAccount: one attempt per interval
+	RevokePerSource      = 20          // revoke calls per minute per source address
 	RevokeMaxCredentials = 100
 	TouchInterval        = time.Minute
 )
@@ -85,7 +91,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput, sourceIP string) (
 	}
 	now := s.now()
 	u := User{ID: randid.New(), Name: in.Username, Fullname: in.Fullname, PasswordHash: hash, CreatedAt: now}
-	e := Email{Address: addr, UserID: u.ID, Primary: true, AddedAt: now}
+	e := Email{Address: addr, UserID: u.ID, Primary: true, AddedAt: now, ExpiresAt: now.Add(UnverifiedEmailLife)}
 	if err := s.Store.CreateUser(ctx, u, e); err != nil {
 		var ex *store.ExistsError
 		if errors.As(err, &ex) {
@@ -119,7 +125,8 @@ func (s *Service) sendCode(ctx context.Context, u User, addr string) error {
 }
 
 // VerifyEmail checks a code sent to addr. Codes are single use, expire, and
-// allow EmailCodeAttempts wrong tries.
+// allow EmailCodeAttempts tries, each counted before the code is compared
+// (ResendCode mails a new one).
 func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) error {
 	addr, err := NormalizeEmail(addr)
 	if err != nil {
@@ -136,13 +143,16 @@ func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) 
 	if err != nil {
 		return fmt.Errorf("read email code: %w", err)
 	}
-	if !s.now().Before(c.ExpiresAt) || c.Attempts >= EmailCodeAttempts {
+	if !s.now().Before(c.ExpiresAt) {
 		return bad
 	}
-	if !token.Equal(c.CodeHash, token.CodeHash(s.CodePepper, addr, code)) {
-		if err := s.Store.FailEmailCode(ctx, addr); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("count failed code: %w", err)
+	if err := s.Store.TryEmailCode(ctx, addr, EmailCodeAttempts); err != nil {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			return bad
 		}
+		return fmt.Errorf("count code attempt: %w", err)
+	}
+	if !token.Equal(c.CodeHash, token.CodeHash(s.CodePepper, addr, code)) {
 		return bad
 	}
 	if err := s.Store.ConsumeEmailCode(ctx, addr, c.CodeHash); err != nil {
@@ -153,6 +163,48 @@ func (s *Service) VerifyEmail(ctx context.Context, addr, code, sourceIP string) 
 	}
 	s.audit(ctx, "user:"+c.UserID, EventEmailVerified, "", sourceIP, map[string]string{"email": addr})
 	return nil
+}
+
+// ResendCode mails a new code to addr when an account holds an unverified,
+// unlapsed claim on it, replacing the old code and its attempts. It needs
+// no credential (the code only goes to the address itself) and answers the
+// same whether or not anything was sent; it is throttled per address and
+// per source address.
+func (s *Service) ResendCode(ctx context.Context, addr, sourceIP string) error {
+	addr, err := NormalizeEmail(addr)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	limited := apperr.E(apperr.RateLimited, "Too many codes asked for; try again later")
+	for _, l := range []struct {
+		key   string
+		limit int
+	}{{"resend:ip:" + sourceIP, ResendPerSource}, {"resend:addr:" + strings.ToLower(addr), ResendPerAddress}} {
+		_, ok, err := s.Store.Take(ctx, l.key, l.limit, ResendWindow, now)
+		if err != nil {
+			return fmt.Errorf("rate counter: %w", err)
+		}
+		if !ok {
+			return limited
+		}
+	}
+	e, err := s.Store.EmailByAddress(ctx, addr)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read email: %w", err)
+	}
+	if e.Verified || e.Lapsed(now) {
+		return nil
+	}
+	u, err := s.Store.UserByID(ctx, e.UserID)
+	if err != nil {
+		return fmt.Errorf("read user: %w", err)
+	}
+	s.audit(ctx, "user:"+u.ID, EventEmailCodeResent, "", sourceIP, map[string]string{"email": addr})
+	return s.sendCode(ctx, u, addr)
 }
 
 // AddEmail adds an unverified address to the caller's account and mails a code.
@@ -168,7 +220,8 @@ func (s *Service) AddEmail(ctx context.Context, c access.Caller, addr string) (E
 	if err != nil {
 		return Email{}, fmt.Errorf("read user: %w", err)
 	}
-	e := Email{Address: addr, UserID: c.UserID, AddedAt: s.now()}
+	now := s.now()
+	e := Email{Address: addr, UserID: c.UserID, AddedAt: now, ExpiresAt: now.Add(UnverifiedEmailLife)}
 	if err := s.Store.AddEmail(ctx, e); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return Email{}, apperr.E(apperr.Exist, "email is already taken")
@@ -180,42 +233,39 @@ func (s *Service) AddEmail(ctx context.Context, c access.Caller, addr string) (E
 }
 
 // Login checks a username (or email) and password and opens a session.
-// Failures are throttled per account name and per source address; the
-// answer never reveals whether the account exists.
+// Attempts are counted before the password is checked (see throttleLogin);
+// the answer never reveals whether the account exists.
 func (s *Service) Login(ctx context.Context, login, password, sourceIP string) (token.Secret, Session, User, error) {
 	fail := apperr.E(apperr.Unauthenticated, "Invalid username or password")
 	if login == "" || password == "" || len(login) > 254 || len(password) > MaxPasswordLen {
 		return token.Secret{}, Session{}, User{}, fail
 	}
 	now := s.now()
-	key := strings.ToLower(login)
-	acctFails, err := s.Store.Count(ctx, "login-fail:acct:"+key, LoginFailWindow, now)
+	u, lookupErr := s.lookupLogin(ctx, login)
+	if lookupErr != nil && !errors.Is(lookupErr, store.ErrNotFound) {
+		return token.Secret{}, Session{}, User{}, lookupErr
+	}
+	// One account, however it is named (username or any email); an
+	// unknown name is throttled the same way.
+	acct := "name:" + strings.ToLower(login)
+	if lookupErr == nil {
+		acct = "user:" + u.ID
+	}
+	t, err := s.throttleLogin(ctx, acct, sourceIP, now)
 	if err != nil {
-		return token.Secret{}, Session{}, User{}, fmt.Errorf("rate counter: %w", err)
-	}
-	ipFails, err := s.Store.Count(ctx, "login-fail:ip:"+sourceIP, LoginFailWindow, now)
-	if err != nil {
-		return token.Secret{}, Session{}, User{}, fmt.Errorf("rate counter: %w", err)
-	}
-	if acctFails >= LoginFailPerAccount || ipFails >= LoginFailPerSource {
-		return token.Secret{}, Session{}, User{}, apperr.E(apperr.RateLimited, "Too many failed logins; try again later")
-	}
-	u, err := s.lookupLogin(ctx, login)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return token.Secret{}, Session{}, User{}, err
 	}
 	hash := dummyHash()
-	if err == nil {
+	if lookupErr == nil {
 		hash = u.PasswordHash
 	}
-	if !CheckPassword(hash, password) || err != nil {
-		n, _ := s.Store.Hit(ctx, "login-fail:acct:"+key, LoginFailWindow, now)
-		_, _ = s.Store.Hit(ctx, "login-fail:ip:"+sourceIP, LoginFailWindow, now)
-		if n == LoginFailPerAccount && u.ID != "" {
-			s.audit(ctx, "user:"+u.ID, EventLoginFailureBurst, "", sourceIP, map[string]string{"failures": fmt.Sprint(n)})
+	if !CheckPassword(hash, password) || lookupErr != nil {
+		if t.burst && u.ID != "" {
+			s.audit(ctx, "user:"+u.ID, EventLoginFailureBurst, "", sourceIP, map[string]string{"failures": fmt.Sprint(t.accountCount)})
 		}
 		return token.Secret{}, Session{}, User{}, fail
 	}
+	s.releaseLogin(ctx, t, now)
 	secret, err := token.Generate(token.KindSession)
 	if err != nil {
 		return token.Secret{}, Session{}, User{}, err

@@ -9,6 +9,8 @@
 //   - a key (by the fingerprint of its primary key or of any subkey, or the
 //     SSH fingerprint) lives on at most one account; the Store enforces it
 //     with conditional writes, never a read first;
+//   - the verified owner of one of an OpenPGP key's emails reclaims it from
+//     an account that owns none of them (Service.AddGPGKey);
 //   - expired and revoked keys are accepted and marked, so that what they
 //     signed while good keeps verifying;
 //   - private keys, garbage, weak keys and keys too large to store are

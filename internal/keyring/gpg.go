@@ -60,7 +60,15 @@ func (s *Service) AddGPGKey(ctx context.Context, c access.Caller, armored string
 		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: none of its emails (%s) is a verified email of your account; add and verify one first", strings.Join(list, ", "))
 	}
 	k := GPGKey{ID: randid.New(), UserID: c.UserID, AddedAt: s.now(), Key: *parsed}
-	if err := s.Store.AddGPGKey(ctx, k); err != nil {
+	err = s.Store.AddGPGKey(ctx, k)
+	var te *TakenError
+	if errors.As(err, &te) {
+		var reclaimed bool
+		if reclaimed, err = s.reclaimGPGKey(ctx, c, k, te); err == nil && !reclaimed {
+			err = te
+		}
+	}
+	if err != nil {
 		if errors.Is(err, ErrTaken) {
 			return GPGKey{}, taken(c, err)
 		}
@@ -68,6 +76,47 @@ func (s *Service) AddGPGKey(ctx context.Context, c access.Caller, armored string
 	}
 	s.audit(ctx, c, EventGPGKeyAdded, map[string]string{"id": k.ID, "keyId": parsed.KeyID, "fingerprint": parsed.Fingerprint})
 	return k, nil
+}
+
+// reclaimGPGKey lets the verified owner of a key's email take the key
+// back from an account that does not own any of its emails: when the
+// primary fingerprint of k (whose uploader has one of its emails
+// verified) is held by another account's record, and that account has
+// none of the emails of k or of its own copy verified, its record is
+// replaced by k in one transaction conditional on that record, and both
+// accounts get an audit event. It reports whether it did.
+func (s *Service) reclaimGPGKey(ctx context.Context, c access.Caller, k GPGKey, te *TakenError) (bool, error) {
+	if te.Fingerprint != k.Key.Fingerprint || te.UserID == "" || te.UserID == c.UserID || te.RecordID == "" {
+		return false, nil
+	}
+	old, err := s.Store.GPGKey(ctx, te.UserID, te.RecordID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil // gone meanwhile: a retry adds the key the usual way
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the holder's GPG key: %w", err)
+	}
+	for _, list := range [][]signingkey.Email{k.Key.Emails, old.Key.Emails} {
+		for _, e := range list {
+			ok, err := s.emailVerifiedFor(ctx, e.Email, old.UserID)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				return false, nil // the holder owns one of its emails: it stays
+			}
+		}
+	}
+	if err := s.Store.ReplaceGPGKey(ctx, old, k); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return false, apperr.E(apperr.Exist, "The key changed while it was being reclaimed; try again")
+		}
+		return false, err
+	}
+	details := map[string]string{"keyId": k.Key.KeyID, "fingerprint": k.Key.Fingerprint, "from": old.UserID, "fromRecord": old.ID, "to": c.UserID, "toRecord": k.ID}
+	s.audit(ctx, c, EventGPGKeyReclaimed, details)
+	s.audit(ctx, access.Caller{UserID: old.UserID, Username: c.Username, SourceIP: c.SourceIP}, EventGPGKeyReclaimed, details)
+	return true, nil
 }
 
 // GPGKeys lists the caller's OpenPGP keys, each email marked verified or

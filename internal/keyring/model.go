@@ -32,6 +32,9 @@ const (
 	EventGPGKeyRemoved = "gpg_key.removed"
 	EventSSHKeyAdded   = "ssh_key.added"
 	EventSSHKeyRemoved = "ssh_key.removed"
+	// EventGPGKeyReclaimed is on both accounts: the one that lost the key
+	// and the one that reclaimed it (see Service.AddGPGKey).
+	EventGPGKeyReclaimed = "gpg_key.reclaimed"
 )
 
 // GPGKey is an OpenPGP key uploaded to an account.
@@ -85,6 +88,7 @@ var ErrTaken = errors.New("key already registered")
 type TakenError struct {
 	Fingerprint string
 	UserID      string // the holder, "" when it could not be told
+	RecordID    string // the holder's key record (GPG), "" when not told
 }
 
 func (e *TakenError) Error() string {
@@ -107,6 +111,11 @@ type Store interface {
 	// DeleteGPGKey removes k and its claims in one transaction;
 	// store.ErrNotFound if it is already gone.
 	DeleteGPGKey(ctx context.Context, k GPGKey) error
+	// ReplaceGPGKey removes old (another account's record) with its claims
+	// and stores k with its claims, in one transaction conditional on old
+	// still being that record and holding those claims: store.ErrConflict
+	// when it changed, a *TakenError when a claim of k is held elsewhere.
+	ReplaceGPGKey(ctx context.Context, old, k GPGKey) error
 
 	// AddSSHKey stores k, claiming its fingerprint, in one transaction; a
 	// *TakenError when the fingerprint is claimed.

@@ -124,11 +124,12 @@ func (s *Service) upload(ctx context.Context, in BatchInput, r repo.Repo, o Obje
 	if err != nil {
 		return resp, err
 	}
-	if exists && info.Size == o.Size {
-		// Already uploaded: no actions; make sure the repository lists it.
+	if exists && info.Size == o.Size && info.RepoID == r.ID {
+		// Already uploaded to this repository (not to an earlier holder of
+		// its name): no actions; make sure the repository lists it.
 		return resp, s.record(ctx, in.Caller, r, o, key, info)
 	}
-	href, hdr, err := s.Objects.PresignPut(ctx, key, o.Size, URLExpiry)
+	href, hdr, err := s.Objects.PresignPut(ctx, key, r.ID, o.Size, URLExpiry)
 	if err != nil {
 		return resp, err
 	}
@@ -156,11 +157,11 @@ func gitPath(r repo.Repo) string {
 
 func (s *Service) download(ctx context.Context, r repo.Repo, o ObjectRequest) (ObjectResponse, error) {
 	resp := ObjectResponse{OID: o.OID, Size: o.Size, Authenticated: true}
-	f, ok, err := s.Files.File(ctx, r.Type, r.Namespace, r.Name, o.OID)
+	f, ok, err := s.Files.File(ctx, r.ID, o.OID)
 	if err != nil {
 		return resp, err
 	}
-	if !ok || f.Size != o.Size {
+	if !ok || f.RepoID != r.ID || f.Size != o.Size {
 		resp.Error = &ObjectError{Code: 404, Message: "Object does not exist"}
 		return resp, nil
 	}
@@ -204,7 +205,9 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput) error {
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !ok || info.RepoID != r.ID {
+		// An object under this name's key uploaded for an earlier
+		// repository of the same name is not this repository's.
 		return apperr.E(apperr.NotExist, "Object %s was not uploaded", in.Object.OID)
 	}
 	if info.Size != in.Object.Size {

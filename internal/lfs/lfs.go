@@ -58,17 +58,21 @@ func (f File) Ref(bucket string) scan.ObjectRef {
 	return scan.ObjectRef{Bucket: bucket, Key: f.Key, VersionID: f.VersionID, ETag: f.ETag, Size: f.Size}
 }
 
-// Files stores repositories' LFS files (lfsddb.Files).
+// Files stores repositories' LFS files (lfsddb.Files), keyed by the
+// repository's id, never its name: a repository that is moved keeps its
+// files, and one created under a freed name starts with none.
 type Files interface {
 	PutFile(ctx context.Context, f File) error
-	File(ctx context.Context, typ access.RepoType, ns, name, oid string) (File, bool, error)
-	Files(ctx context.Context, typ access.RepoType, ns, name string) ([]File, error)
+	File(ctx context.Context, repoID, oid string) (File, bool, error)
+	Files(ctx context.Context, repoID string) ([]File, error)
 }
 
 // Objects is the S3 side (*s3objects.Objects).
 type Objects interface {
 	Stat(ctx context.Context, key string) (scan.ObjectInfo, bool, error)
-	PresignPut(ctx context.Context, key string, size int64, expires time.Duration) (string, map[string]string, error)
+	// PresignPut binds the upload to repoID: the client must send it (a
+	// signed header) and Stat reports it back as ObjectInfo.RepoID.
+	PresignPut(ctx context.Context, key, repoID string, size int64, expires time.Duration) (string, map[string]string, error)
 	PresignGet(ctx context.Context, key, version string, expires time.Duration) (string, map[string]string, error)
 }
 

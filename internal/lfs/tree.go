@@ -91,7 +91,7 @@ func (s *Service) Tree(ctx context.Context, in TreeInput) ([]TreeEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := s.Files.Files(ctx, r.Type, r.Namespace, r.Name)
+	files, err := s.Files.Files(ctx, r.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +99,9 @@ func (s *Service) Tree(ctx context.Context, in TreeInput) ([]TreeEntry, error) {
 	var missing []scan.ObjectRef
 	now := s.now()
 	for _, f := range files {
+		if f.RepoID != r.ID {
+			continue
+		}
 		res, ok, err := s.Scans.Result(ctx, s.Bucket, f.Key, f.VersionID)
 		if err != nil {
 			return nil, err

@@ -23,6 +23,7 @@ type ObjectInfo struct {
 	Size      int64
 	ETag      string // without quotes
 	VersionID string // "" when unversioned
+	RepoID    string // the repository an LFS upload was presigned for ("" if none)
 }
 
 // Objects reads and tags objects (scan/s3objects implements it on S3).

@@ -94,7 +94,7 @@ func (s Store) CreateUser(ctx context.Context, u identity.User, e identity.Email
 	items := []types.TransactWriteItem{
 		s.PutNew(ddb.NameClaim{PK: ddb.NamePK(u.Name), SK: "NAME", Kind: "user", ID: u.ID, Name: u.Name}),
 		s.PutNew(userItem{PK: ddb.UserPK(u.ID), SK: "PROFILE", ID: u.ID, Name: u.Name, Fullname: u.Fullname, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt}),
-		s.PutNew(toEmailItem(e)),
+		s.claimEmail(e),
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
@@ -115,12 +115,35 @@ func (s Store) CreateUser(ctx context.Context, u identity.User, e identity.Email
 }
 
 func toEmailItem(e identity.Email) ddb.EmailClaim {
-	return ddb.EmailClaim{PK: ddb.EmailPK(e.Address), SK: "EMAIL", GSI1PK: ddb.UserPK(e.UserID), GSI1SK: "EMAIL#" + ddb.Lower(e.Address),
+	it := ddb.EmailClaim{PK: ddb.EmailPK(e.Address), SK: "EMAIL", GSI1PK: ddb.UserPK(e.UserID), GSI1SK: "EMAIL#" + ddb.Lower(e.Address),
 		Address: e.Address, UserID: e.UserID, Verified: e.Verified, Primary: e.Primary, AddedAt: e.AddedAt}
+	if !e.Verified && !e.ExpiresAt.IsZero() {
+		it.TTL = e.ExpiresAt.Unix()
+	}
+	return it
 }
 
 func emailOf(e ddb.EmailClaim) identity.Email {
-	return identity.Email{Address: e.Address, UserID: e.UserID, Verified: e.Verified, Primary: e.Primary, AddedAt: e.AddedAt}
+	out := identity.Email{Address: e.Address, UserID: e.UserID, Verified: e.Verified, Primary: e.Primary, AddedAt: e.AddedAt}
+	if !e.Verified && e.TTL != 0 {
+		out.ExpiresAt = time.Unix(e.TTL, 0).UTC()
+	}
+	return out
+}
+
+// claimEmail writes the claim of e if the address is free or its claim is
+// an unverified one that lapsed before e.AddedAt (DynamoDB's TTL deletes
+// those, late: the condition does not wait for it).
+func (s Store) claimEmail(e identity.Email) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.Name), Item: ddb.Marshal(toEmailItem(e)),
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (verified = :f AND #ttl <= :now)"),
+		ExpressionAttributeNames: map[string]string{"#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":f":   &types.AttributeValueMemberBOOL{Value: false},
+			":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.AddedAt.Unix(), 10)},
+		},
+	}}
 }
 
 // UserByID reads a profile.
@@ -144,7 +167,7 @@ func (s Store) UserByName(ctx context.Context, name string) (identity.User, erro
 	return s.UserByID(ctx, n.ID)
 }
 
-// EmailByAddress reads an email claim.
+// EmailByAddress reads an email claim (a lapsed one too: see Email.Lapsed).
 func (s Store) EmailByAddress(ctx context.Context, addr string) (identity.Email, error) {
 	var it ddb.EmailClaim
 	if err := s.Get(ctx, ddb.EmailPK(addr), "EMAIL", &it); err != nil {
@@ -171,9 +194,10 @@ func (s Store) EmailsOfUser(ctx context.Context, userID string) ([]identity.Emai
 
 // AddEmail claims an address for a user.
 func (s Store) AddEmail(ctx context.Context, e identity.Email) error {
+	put := s.claimEmail(e).Put
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Name), Item: ddb.Marshal(toEmailItem(e)),
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
 	})
 	if ddb.ConditionFailed(err) {
 		return &store.ExistsError{Field: "email"}
@@ -200,16 +224,25 @@ func (s Store) EmailCode(ctx context.Context, addr string) (identity.EmailCode, 
 	return identity.EmailCode{Address: addr, UserID: it.UserID, CodeHash: it.CodeHash, ExpiresAt: it.ExpiresAt, Attempts: it.Attempts}, nil
 }
 
-// FailEmailCode counts a wrong attempt.
-func (s Store) FailEmailCode(ctx context.Context, addr string) error {
+// TryEmailCode implements identity.Store: the count and its limit are
+// one conditional update, so concurrent guesses cannot pass the limit.
+func (s Store) TryEmailCode(ctx context.Context, addr string, limit int) error {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.Name), Key: ddb.Key(ddb.EmailPK(addr), "CODE"),
-		UpdateExpression:          aws.String("ADD attempts :one"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+		UpdateExpression:    aws.String("ADD attempts :one"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(attempts) OR attempts < :limit)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one":   &types.AttributeValueMemberN{Value: "1"},
+			":limit": &types.AttributeValueMemberN{Value: strconv.Itoa(limit)},
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if ddb.ConditionFailed(err) {
-		return store.ErrNotFound
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return store.ErrNotFound
+		}
+		return store.ErrConflict
 	}
 	return err
 }
@@ -225,7 +258,8 @@ func (s Store) ConsumeEmailCode(ctx context.Context, addr, codeHash string) erro
 		}},
 		{Update: &types.Update{
 			TableName: aws.String(s.Name), Key: ddb.Key(ddb.EmailPK(addr), "EMAIL"),
-			UpdateExpression:          aws.String("SET verified = :t"),
+			UpdateExpression:          aws.String("SET verified = :t REMOVE #ttl"),
+			ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
 			ConditionExpression:       aws.String("attribute_exists(pk)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
 		}},
@@ -453,6 +487,52 @@ func (s Store) Hit(ctx context.Context, k string, w time.Duration, now time.Time
 	}
 	err = attributevalue.UnmarshalMap(res.Attributes, &out)
 	return out.Count, err
+}
+
+// Take adds one to a fixed-window counter unless it already holds limit,
+// in one conditional write, and reports whether it did and the new count:
+// N concurrent callers get at most limit yeses.
+func (s Store) Take(ctx context.Context, k string, limit int, w time.Duration, now time.Time) (int, bool, error) {
+	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Name), Key: ddb.Key("RATE#"+k, window(now, w)),
+		UpdateExpression:         aws.String("ADD #c :one SET #t = :ttl"),
+		ConditionExpression:      aws.String("attribute_not_exists(#c) OR #c < :limit"),
+		ExpressionAttributeNames: map[string]string{"#c": "count", "#t": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one":   &types.AttributeValueMemberN{Value: "1"},
+			":limit": &types.AttributeValueMemberN{Value: strconv.Itoa(limit)},
+			":ttl":   &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(2*w).Unix(), 10)},
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	if ddb.ConditionFailed(err) {
+		return limit, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	var out struct {
+		Count int `dynamodbav:"count"`
+	}
+	if err := attributevalue.UnmarshalMap(res.Attributes, &out); err != nil {
+		return 0, false, err
+	}
+	return out.Count, true, nil
+}
+
+// Release gives back one unit taken by Take in the same window.
+func (s Store) Release(ctx context.Context, k string, w time.Duration, now time.Time) error {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Name), Key: ddb.Key("RATE#"+k, window(now, w)),
+		UpdateExpression:          aws.String("ADD #c :minus"),
+		ConditionExpression:       aws.String("#c > :zero"),
+		ExpressionAttributeNames:  map[string]string{"#c": "count"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": &types.AttributeValueMemberN{Value: "-1"}, ":zero": &types.AttributeValueMemberN{Value: "0"}},
+	})
+	if ddb.ConditionFailed(err) {
+		return nil
+	}
+	return err
 }
 
 // Count reads a counter without adding to it.

@@ -40,6 +40,7 @@ func Accounts(svc *identity.Service, log *slog.Logger, orgs OrgDirectory) http.H
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/signup", a.signup)
 	mux.HandleFunc("POST /api/emails/verify", a.verifyEmail)
+	mux.HandleFunc("POST /api/emails/resend", a.resendCode)
 	mux.HandleFunc("POST /api/login", a.login)
 	mux.HandleFunc("POST /api/logout", a.logout)
 	mux.HandleFunc("GET /api/whoami-v2", a.whoami)
@@ -86,6 +87,23 @@ func (a *api) verifyEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.JSON(w, http.StatusOK, map[string]any{"email": in.Email, "verified": true})
+}
+
+// resendCode answers 202 whether or not a code was sent, so it does not
+// tell who holds an address.
+func (a *api) resendCode(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := httpapi.Decode(r, &in, 0); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.svc.ResendCode(r.Context(), in.Email, principal.From(r.Context()).SourceIP); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpapi.JSON(w, http.StatusAccepted, map[string]any{"email": in.Email, "message": "If this address waits for verification, a new code is on its way"})
 }
 
 func (a *api) login(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -135,12 +136,104 @@ func (s Store) AddGPGKey(ctx context.Context, k keyring.GPGKey) error {
 			te := &keyring.TakenError{Fingerprint: sub.Fingerprint}
 			var holder gpgKeyIDItem
 			if s.Get(ctx, gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint), &holder) == nil {
-				te.UserID = holder.UserID
+				te.UserID, te.RecordID = holder.UserID, holder.KeyRecordID
 			}
 			return te
 		}
 	}
 	return fmt.Errorf("add GPG key %s: %w", k.Key.KeyID, err)
+}
+
+// gpgRecord builds the key record of k and its claim items, in the order
+// of k.Claimed().
+func gpgRecord(k keyring.GPGKey) (gpgKeyItem, []gpgKeyIDItem, error) {
+	body := k.Key
+	body.RawKey = ""
+	js, err := json.Marshal(body)
+	if err != nil {
+		return gpgKeyItem{}, nil, fmt.Errorf("encode GPG key: %w", err)
+	}
+	it := gpgKeyItem{PK: ddb.UserPK(k.UserID), SK: gpgKeySK(k.ID), ID: k.ID, UserID: k.UserID,
+		KeyID: k.Key.KeyID, Fingerprint: k.Key.Fingerprint, Key: string(js), Armored: k.Key.RawKey, AddedAt: k.AddedAt}
+	var claims []gpgKeyIDItem
+	for _, sub := range k.Claimed() {
+		it.Fingerprints = append(it.Fingerprints, sub.Fingerprint)
+		it.KeyIDs = append(it.KeyIDs, sub.KeyID)
+		claims = append(claims, gpgKeyIDItem{PK: gpgKeyIDPK(sub.KeyID), SK: gpgFprSK(sub.Fingerprint),
+			UserID: k.UserID, KeyRecordID: k.ID, PrimaryKeyID: k.Key.KeyID, PrimaryFpr: k.Key.Fingerprint,
+			Armored: k.Key.RawKey, AddedAt: k.AddedAt})
+	}
+	return it, claims, nil
+}
+
+// ReplaceGPGKey implements keyring.Store. Old's claims (as its record
+// lists them) that k claims too are overwritten, the others deleted, each
+// on condition that old's record still holds it; k's other claims must be
+// free.
+func (s Store) ReplaceGPGKey(ctx context.Context, old, k keyring.GPGKey) error {
+	var rec gpgKeyItem
+	if err := s.Get(ctx, ddb.UserPK(old.UserID), gpgKeySK(old.ID), &rec); err != nil {
+		if errors.Is(err, ddb.ErrNoItem) {
+			return store.ErrConflict
+		}
+		return err
+	}
+	it, claims, err := gpgRecord(k)
+	if err != nil {
+		return err
+	}
+	heldBy := map[string]types.AttributeValue{
+		":u": &types.AttributeValueMemberS{Value: old.UserID}, ":r": &types.AttributeValueMemberS{Value: old.ID},
+	}
+	const held = "userId = :u AND keyRecordId = :r"
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(old.UserID), gpgKeySK(old.ID)),
+			ConditionExpression: aws.String("attribute_exists(pk)")}},
+		s.PutNew(it),
+	}
+	oldClaims := map[string]bool{}
+	for i, fpr := range rec.Fingerprints {
+		if i < len(rec.KeyIDs) {
+			oldClaims[gpgKeyIDPK(rec.KeyIDs[i])+"|"+gpgFprSK(fpr)] = true
+		}
+	}
+	firstClaim := len(items)
+	for _, c := range claims {
+		key := c.PK + "|" + c.SK
+		if oldClaims[key] {
+			delete(oldClaims, key)
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(c),
+				ConditionExpression: aws.String(held), ExpressionAttributeValues: heldBy}})
+			continue
+		}
+		items = append(items, s.PutNew(c))
+	}
+	for i, fpr := range rec.Fingerprints {
+		if i >= len(rec.KeyIDs) || !oldClaims[gpgKeyIDPK(rec.KeyIDs[i])+"|"+gpgFprSK(fpr)] {
+			continue
+		}
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Name),
+			Key: ddb.Key(gpgKeyIDPK(rec.KeyIDs[i]), gpgFprSK(fpr)), ConditionExpression: aws.String(held), ExpressionAttributeValues: heldBy}})
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	for _, i := range ddb.FailedIndexes(err) {
+		if i >= firstClaim && i < firstClaim+len(claims) && items[i].Put.ConditionExpression != nil && *items[i].Put.ConditionExpression == "attribute_not_exists(pk)" {
+			c := claims[i-firstClaim]
+			te := &keyring.TakenError{Fingerprint: strings.TrimPrefix(c.SK, "GPGFPR#")}
+			var holder gpgKeyIDItem
+			if s.Get(ctx, c.PK, c.SK, &holder) == nil {
+				te.UserID, te.RecordID = holder.UserID, holder.KeyRecordID
+			}
+			return te
+		}
+	}
+	if ddb.ConditionFailed(err) {
+		return store.ErrConflict
+	}
+	return fmt.Errorf("replace GPG key %s: %w", old.ID, err)
 }
 
 func (it gpgKeyItem) domain() (keyring.GPGKey, error) {

@@ -2,7 +2,7 @@ package ddb
 
 import "time"
 
-// NameClaim reserves a user or organization name (pk NAME#<lower(name)>,
+// NameClaim reserves a user or organization name (pk NAME#<ddb.Lower(name)>,
 // sk NAME): users and organizations share one namespace, and repositories
 // check the claim of the namespace they live in.
 type NameClaim struct {
@@ -16,7 +16,7 @@ type NameClaim struct {
 // NameSK is the sort key of a name claim.
 const NameSK = "NAME"
 
-// EmailClaim binds an address to one account (pk EMAIL#<lower(addr)>, sk
+// EmailClaim binds an address to one account (pk EMAIL#<ddb.Lower(addr)>, sk
 // EMAIL), listed under the user on gsi1. Signing keys read it to check
 // that a key's address is verified by its uploader.
 type EmailClaim struct {
@@ -29,6 +29,9 @@ type EmailClaim struct {
 	Verified bool      `dynamodbav:"verified"`
 	Primary  bool      `dynamodbav:"primary"`
 	AddedAt  time.Time `dynamodbav:"addedAt"`
+	// TTL (Unix seconds) is set while the claim is unverified, so an
+	// address nobody verifies is released; verifying removes it.
+	TTL int64 `dynamodbav:"ttl,omitempty"`
 }
 
 // EmailSK is the sort key of an email claim.

@@ -73,6 +73,7 @@ func (o *Objects) Head(ctx context.Context, bucket, key, ver string) (scan.Objec
 	if v := aws.ToString(out.VersionId); v != "null" {
 		info.VersionID = v
 	}
+	info.RepoID = out.Metadata[repoIDMeta]
 	return info, nil
 }
 
@@ -149,11 +150,16 @@ func (o *Objects) Stat(ctx context.Context, key string) (scan.ObjectInfo, bool, 
 	return info, true, nil
 }
 
+// repoIDMeta is the user metadata (x-amz-meta-repo-id) binding an LFS
+// upload to the repository it was presigned for.
+const repoIDMeta = "repo-id"
+
 // PresignPut returns a URL and the headers a client must send to upload
-// exactly size bytes to key.
-func (o *Objects) PresignPut(ctx context.Context, key string, size int64, expires time.Duration) (string, map[string]string, error) {
+// exactly size bytes to key, for the repository repoID (a signed
+// x-amz-meta-repo-id header, which Head reports back).
+func (o *Objects) PresignPut(ctx context.Context, key, repoID string, size int64, expires time.Duration) (string, map[string]string, error) {
 	req, err := o.Presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(key),
-		ContentLength: aws.Int64(size)}, s3.WithPresignExpires(expires))
+		ContentLength: aws.Int64(size), Metadata: map[string]string{repoIDMeta: repoID}}, s3.WithPresignExpires(expires))
 	if err != nil {
 		return "", nil, fmt.Errorf("presign put: %w", err)
 	}
