@@ -43,28 +43,53 @@ func (s *Service) AddGPGKey(ctx context.Context, c access.Caller, armored string
 	if len(parsed.Emails) > MaxKeyEmails {
 		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: %d user-id emails, limit %d", len(parsed.Emails), MaxKeyEmails)
 	}
-	anyVerified := false
+	// Every email is taken to be a verified email of the caller, and the
+	// store's transaction checks it: one round trip when that holds (the
+	// usual case). Those it finds unverified are marked so and the upload
+	// is tried again, once per email at most.
 	for i := range parsed.Emails {
-		ok, err := s.emailVerifiedFor(ctx, parsed.Emails[i].Email, c.UserID)
-		if err != nil {
-			return GPGKey{}, err
-		}
-		parsed.Emails[i].Verified = ok
-		anyVerified = anyVerified || ok
-	}
-	if !anyVerified {
-		list := make([]string, len(parsed.Emails))
-		for i, e := range parsed.Emails {
-			list[i] = e.Email
-		}
-		return GPGKey{}, apperr.E(apperr.Invalid, "GPG key refused: none of its emails (%s) is a verified email of your account; add and verify one first", strings.Join(list, ", "))
+		parsed.Emails[i].Verified = true
 	}
 	k := GPGKey{ID: randid.New(), UserID: c.UserID, AddedAt: s.now(), Key: *parsed}
-	err = s.Store.AddGPGKey(ctx, k)
+	for tries := 0; ; tries++ {
+		if !anyVerified(k.Key.Emails) {
+			return GPGKey{}, noVerifiedEmail(k.Key.Emails)
+		}
+		ev := s.event(c, EventGPGKeyAdded, map[string]string{"id": k.ID, "keyId": parsed.KeyID, "fingerprint": parsed.Fingerprint})
+		err = s.Store.AddGPGKey(ctx, k, ev)
+		var ue *UnverifiedEmailsError
+		if !errors.As(err, &ue) {
+			break
+		}
+		if tries == len(k.Key.Emails) {
+			return GPGKey{}, apperr.E(apperr.Exist, "Your emails changed while the key was being added; try again")
+		}
+		for i := range k.Key.Emails {
+			for _, addr := range ue.Emails {
+				if k.Key.Emails[i].Email == addr {
+					k.Key.Emails[i].Verified = false
+				}
+			}
+		}
+	}
 	var te *TakenError
 	if errors.As(err, &te) {
+		// The failed transaction did not establish which of k's emails
+		// the caller has verified: read them (this path is rare).
+		for i := range k.Key.Emails {
+			ok, rerr := s.emailVerifiedFor(ctx, k.Key.Emails[i].Email, c.UserID)
+			if rerr != nil {
+				return GPGKey{}, rerr
+			}
+			k.Key.Emails[i].Verified = ok
+		}
+		if !anyVerified(k.Key.Emails) {
+			return GPGKey{}, noVerifiedEmail(k.Key.Emails)
+		}
 		var reclaimed bool
-		if reclaimed, err = s.reclaimGPGKey(ctx, c, k, te); err == nil && !reclaimed {
+		if reclaimed, err = s.reclaimGPGKey(ctx, c, k, te); err == nil && reclaimed {
+			s.audit(ctx, c, EventGPGKeyAdded, map[string]string{"id": k.ID, "keyId": parsed.KeyID, "fingerprint": parsed.Fingerprint})
+		} else if err == nil {
 			err = te
 		}
 	}
@@ -74,8 +99,26 @@ func (s *Service) AddGPGKey(ctx context.Context, c access.Caller, armored string
 		}
 		return GPGKey{}, fmt.Errorf("add GPG key: %w", err)
 	}
-	s.audit(ctx, c, EventGPGKeyAdded, map[string]string{"id": k.ID, "keyId": parsed.KeyID, "fingerprint": parsed.Fingerprint})
 	return k, nil
+}
+
+// noVerifiedEmail refuses a key none of whose emails the uploader has
+// verified.
+func noVerifiedEmail(emails []signingkey.Email) error {
+	list := make([]string, len(emails))
+	for i, e := range emails {
+		list[i] = e.Email
+	}
+	return apperr.E(apperr.Invalid, "GPG key refused: none of its emails (%s) is a verified email of your account; add and verify one first", strings.Join(list, ", "))
+}
+
+func anyVerified(emails []signingkey.Email) bool {
+	for _, e := range emails {
+		if e.Verified {
+			return true
+		}
+	}
+	return false
 }
 
 // reclaimGPGKey lets the verified owner of a key's email take the key
@@ -87,6 +130,9 @@ func (s *Service) AddGPGKey(ctx context.Context, c access.Caller, armored string
 // accounts get an audit event. It reports whether it did.
 func (s *Service) reclaimGPGKey(ctx context.Context, c access.Caller, k GPGKey, te *TakenError) (bool, error) {
 	if te.Fingerprint != k.Key.Fingerprint || te.UserID == "" || te.UserID == c.UserID || te.RecordID == "" {
+		return false, nil
+	}
+	if !anyVerified(k.Key.Emails) {
 		return false, nil
 	}
 	old, err := s.Store.GPGKey(ctx, te.UserID, te.RecordID)

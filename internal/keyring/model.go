@@ -98,12 +98,23 @@ func (e *TakenError) Error() string {
 // Unwrap returns ErrTaken.
 func (e *TakenError) Unwrap() error { return ErrTaken }
 
+// UnverifiedEmailsError names the emails of an uploaded key that the
+// store found not to be verified emails of the uploader.
+type UnverifiedEmailsError struct{ Emails []string }
+
+func (e *UnverifiedEmailsError) Error() string {
+	return fmt.Sprintf("not verified emails of the uploader: %v", e.Emails)
+}
+
 // Store is what the service needs from storage. Not-found is
 // store.ErrNotFound.
 type Store interface {
 	// AddGPGKey stores k, claiming every fingerprint of Fingerprints(), in
 	// one transaction; a *TakenError when any is already claimed.
-	AddGPGKey(ctx context.Context, k GPGKey) error
+	// The same transaction checks that every email of k marked Verified
+	// is still a verified email of k.UserID (a *UnverifiedEmailsError
+	// names those that are not) and writes ev.
+	AddGPGKey(ctx context.Context, k GPGKey, ev audit.Event) error
 	// GPGKeys lists a user's OpenPGP keys, oldest first (strongly consistent).
 	GPGKeys(ctx context.Context, userID string) ([]GPGKey, error)
 	// GPGKey reads one of a user's OpenPGP keys.

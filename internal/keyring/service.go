@@ -54,11 +54,16 @@ func validID(id string) bool {
 	return err == nil && strings.ToLower(id) == id
 }
 
+// event is an audit event of c's on c's own subject.
+func (s *Service) event(c access.Caller, typ string, details map[string]string) audit.Event {
+	return audit.Event{Subject: "user:" + c.UserID, At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
+}
+
 func (s *Service) audit(ctx context.Context, c access.Caller, typ string, details map[string]string) {
 	if s.Audit == nil {
 		return
 	}
-	ev := audit.Event{Subject: "user:" + c.UserID, At: s.now(), Type: typ, Actor: c.Username, SourceIP: c.SourceIP, Details: details}
+	ev := s.event(c, typ, details)
 	if err := s.Audit.AppendAudit(ctx, ev); err != nil && s.Log != nil {
 		s.Log.ErrorContext(ctx, "audit write failed", "type", typ, "err", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/signature"
@@ -104,42 +105,52 @@ func keyNotFound(err error) error {
 
 // AddGPGKey writes the key, and one index-and-claim item per key id, in one
 // transaction; a claimed fingerprint fails it with a *keyring.TakenError.
-func (s Store) AddGPGKey(ctx context.Context, k keyring.GPGKey) error {
-	body := k.Key
-	body.RawKey = ""
-	js, err := json.Marshal(body)
+func (s Store) AddGPGKey(ctx context.Context, k keyring.GPGKey, ev audit.Event) error {
+	it, claims, err := gpgRecord(k)
 	if err != nil {
-		return fmt.Errorf("encode GPG key: %w", err)
+		return err
 	}
-	it := gpgKeyItem{PK: ddb.UserPK(k.UserID), SK: gpgKeySK(k.ID), ID: k.ID, UserID: k.UserID,
-		KeyID: k.Key.KeyID, Fingerprint: k.Key.Fingerprint, Key: string(js), Armored: k.Key.RawKey, AddedAt: k.AddedAt}
 	all := k.Claimed()
 	items := []types.TransactWriteItem{s.PutNew(it)}
-	for _, sub := range all {
-		it.Fingerprints = append(it.Fingerprints, sub.Fingerprint)
-		it.KeyIDs = append(it.KeyIDs, sub.KeyID)
-		items = append(items, s.PutNew(gpgKeyIDItem{PK: gpgKeyIDPK(sub.KeyID), SK: gpgFprSK(sub.Fingerprint),
-			UserID: k.UserID, KeyRecordID: k.ID, PrimaryKeyID: k.Key.KeyID, PrimaryFpr: k.Key.Fingerprint,
-			Armored: k.Key.RawKey, AddedAt: k.AddedAt}))
+	for _, c := range claims {
+		items = append(items, s.PutNew(c))
 	}
-	items[0] = s.PutNew(it) // now with the fingerprint lists
+	var checked []string
+	for _, e := range k.Key.Emails {
+		if !e.Verified {
+			continue
+		}
+		checked = append(checked, e.Email)
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Name),
+			Key: ddb.Key(ddb.EmailPK(e.Email), ddb.EmailSK), ConditionExpression: aws.String("userId = :u AND verified = :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":u": ddb.S(k.UserID), ":t": &types.AttributeValueMemberBOOL{Value: true}}}})
+	}
+	items = append(items, s.AuditPut(ev))
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
 	}
-	if failed := ddb.FailedIndexes(err); len(failed) > 0 {
-		for _, i := range failed {
-			if i == 0 {
-				continue // the record's random id collided: no claim involved
-			}
-			sub := all[i-1]
-			te := &keyring.TakenError{Fingerprint: sub.Fingerprint}
-			var holder gpgKeyIDItem
-			if s.Get(ctx, gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint), &holder) == nil {
-				te.UserID, te.RecordID = holder.UserID, holder.KeyRecordID
-			}
-			return te
+	failed := ddb.FailedIndexes(err)
+	for _, i := range failed {
+		if i == 0 || i > len(claims) {
+			continue // the record's random id collided, or an email check
 		}
+		sub := all[i-1]
+		te := &keyring.TakenError{Fingerprint: sub.Fingerprint}
+		var holder gpgKeyIDItem
+		if s.Get(ctx, gpgKeyIDPK(sub.KeyID), gpgFprSK(sub.Fingerprint), &holder) == nil {
+			te.UserID, te.RecordID = holder.UserID, holder.KeyRecordID
+		}
+		return te
+	}
+	ue := &keyring.UnverifiedEmailsError{}
+	for _, i := range failed {
+		if j := i - 1 - len(claims); j >= 0 && j < len(checked) {
+			ue.Emails = append(ue.Emails, checked[j])
+		}
+	}
+	if len(ue.Emails) > 0 {
+		return ue
 	}
 	return fmt.Errorf("add GPG key %s: %w", k.Key.KeyID, err)
 }

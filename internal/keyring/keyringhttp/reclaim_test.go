@@ -9,6 +9,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
 	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/platform/audit"
 	"github.com/hubsec/trustlayer/internal/platform/randid"
 	"github.com/hubsec/trustlayer/internal/signingkey"
 )
@@ -22,7 +23,7 @@ func (e *env) holdKey(c access.Caller, armored string) keyring.GPGKey {
 		e.t.Fatal(err)
 	}
 	k := keyring.GPGKey{ID: randid.Hex(12), UserID: c.UserID, AddedAt: time.Now().UTC(), Key: *parsed}
-	if err := e.keys.AddGPGKey(context.Background(), k); err != nil {
+	if err := e.keys.AddGPGKey(context.Background(), k, audit.Event{Subject: "user:" + c.UserID, At: k.AddedAt, Type: keyring.EventGPGKeyAdded}); err != nil {
 		e.t.Fatalf("hold key: %v", err)
 	}
 	return k
