@@ -41,5 +41,5 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("/auth", a.ForwardAuth(""))                 // nginx auth_request, Traefik ForwardAuth
 	mux.Handle("/ext-authz/", a.ForwardAuth("/ext-authz")) // Envoy ext_authz (path_prefix: /ext-authz)
-	return serve.Event(cfg, log, a.HandleEvent, mux)
+	return serve.Event(cfg, log, a.HandleLambda, mux)
 }
