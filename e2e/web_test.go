@@ -201,6 +201,23 @@ func TestWebSignedCommitAndScan(t *testing.T) {
 	b.mustSee("gpg key", "added", fpr, u.Email, "active")
 	b.shot("gpg-keys")
 
+	// SSH: the page shows the ssh-keygen command that proves possession;
+	// running it as shown makes a signature the upload accepts.
+	b.open("/settings/ssh-keys")
+	cmd := b.text("#ssh-sign")
+	m := regexp.MustCompile(`^printf %s '([0-9a-zA-Z_-]+)' \| ssh-keygen -Y sign -n (\S+) -f ~/\.ssh/id_ed25519$`).FindStringSubmatch(cmd)
+	if m == nil {
+		t.Fatalf("SSH page shows %q, not the ssh-keygen -Y sign command", cmd)
+	}
+	priv, pub := env.SSHKey("web", "ed25519")
+	sig := env.Cmd(env.Root, nil, []byte(m[1]), "ssh-keygen", "-Y", "sign", "-n", m[2], "-f", priv)
+	b.fill("title", "laptop")
+	b.fill("key", pub)
+	b.fill("signature", string(sig))
+	b.press("Add key", "")
+	b.mustSee("ssh key", "added", "laptop", "SHA256:")
+	b.shot("ssh-keys")
+
 	// A signed commit, pushed with git. There is no push hook yet: the
 	// client asks for verification as docs/signed-commits.md shows, and
 	// the commits page shows the record.
