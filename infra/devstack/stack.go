@@ -372,6 +372,7 @@ func (s *Stack) Banner() string {
 	fmt.Fprintf(&b, "\ntrustlayer devstack is up (data in %s)\n\n", s.opts.DataDir)
 	row := func(k, v string) { fmt.Fprintf(&b, "  %-16s %s\n", k, v) }
 	row("gateway (HubApi)", s.URL("gateway"))
+	row("web pages", s.URL("gateway")+"/join  (sign up; then /login, /settings/tokens, /{namespace}/{name})")
 	row("inference API", s.URL("inference")+"  (InferenceApi at the root, POST /models/{namespace}/{name})")
 	row("internal", s.URL("internal")+"  (Lambda Invoke API, S3 webhook /_s3/events, /_devstack/clamd/{stop,start})")
 	row("DynamoDB Local", s.URL("dynamodb")+"  table "+s.opts.Table)

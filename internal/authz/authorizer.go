@@ -98,6 +98,12 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		return out.denied(deny(apperr.NotExist, "Not Found"))
 	}
 	out.Route, out.Params = route, params
+	// Web pages, and only they, also take the session cookie (webcookie.go).
+	fromCookie := false
+	if secret == "" && route.Web {
+		secret = webSession(req.Header)
+		fromCookie = secret != ""
+	}
 	for k, v := range params {
 		if !validParam(k, v) {
 			return out.denied(deny(apperr.Invalid, "Malformed "+k+" in path"))
@@ -132,6 +138,10 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	}
 
 	caller, derr := a.authenticate(ctx, secret)
+	if derr != nil && fromCookie && derr.Kind == apperr.Unauthenticated {
+		// A stale cookie is no credential: the page shows a login link.
+		caller, derr = access.Caller{Kind: access.KindAnonymous}, nil
+	}
 	caller.SourceIP = req.SourceIP
 	out.Caller = caller
 	if derr != nil {
@@ -344,12 +354,16 @@ func cleanPath(p string) bool {
 // validParam checks a path parameter: names of users, orgs and repos use
 // letters, digits, '-', '_' and '.'.
 func validParam(k, v string) bool {
-	if len(v) == 0 || len(v) > MaxNameLen+4 {
+	max, slash := MaxNameLen+4, false
+	if k == GreedyPathParam {
+		max, slash = MaxPathLen, true
+	}
+	if len(v) == 0 || len(v) > max {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || slash && c == '/') {
 			return false
 		}
 	}

@@ -78,6 +78,10 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 	for k, v := range ev.Headers {
 		h.Set(k, v)
 	}
+	// Payload 2.0 carries cookies in their own field, not in the headers.
+	if len(ev.Cookies) > 0 {
+		h.Set("Cookie", strings.Join(ev.Cookies, "; "))
+	}
 	path := ev.RawPath
 	if path == "" {
 		path = ev.RequestContext.HTTP.Path

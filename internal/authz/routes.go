@@ -33,6 +33,10 @@ type Route struct {
 	// Proxy: no function of ours runs behind the route (the git backend),
 	// so a denial must be a gateway denial, never deferred to a function.
 	Proxy bool
+	// Web: a server-rendered page of the web function. Only these routes
+	// read the session cookie (see webcookie.go); every other route takes
+	// credentials from the Authorization header alone.
+	Web bool
 
 	segs []string
 }
@@ -129,6 +133,7 @@ func buildTable() []Route {
 		rp.Proxy = true
 		rs = append(rs, infoRefs, up, rp)
 	}
+	rs = append(rs, webRoutes()...)
 	// The Inference API (a separate REST API; model repos only).
 	rs = append(rs, Route{Method: "POST", Pattern: "/models/{namespace}/{name}", Need: NeedRepo, Action: access.Inference, RepoType: access.RepoModel, Proxy: true})
 	for i := range rs {
@@ -145,11 +150,14 @@ func Match(routes []Route, method, path string) (*Route, map[string]string, bool
 	bestScore := -1
 	for i := range routes {
 		r := &routes[i]
-		if (r.Method != "ANY" && r.Method != method) || len(r.segs) != len(segs) {
+		if (r.Method != "ANY" && r.Method != method) || !segCountFits(r.segs, len(segs)) {
 			continue
 		}
 		score, ok := 0, true
 		for j, s := range r.segs {
+			if isGreedy(s) {
+				break
+			}
 			if isParam(s) {
 				if segs[j] == "" {
 					ok = false
@@ -172,6 +180,10 @@ func Match(routes []Route, method, path string) (*Route, map[string]string, bool
 	}
 	params := map[string]string{}
 	for j, s := range best.segs {
+		if isGreedy(s) {
+			params[s[1:len(s)-2]] = strings.Join(segs[j:], "/")
+			break
+		}
 		if isParam(s) {
 			params[s[1:len(s)-1]] = segs[j]
 		}
@@ -180,3 +192,14 @@ func Match(routes []Route, method, path string) (*Route, map[string]string, bool
 }
 
 func isParam(s string) bool { return len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' }
+
+// isGreedy reports a trailing {name+} segment, which takes the rest of the
+// path (one segment or more), as in API Gateway.
+func isGreedy(s string) bool { return isParam(s) && s[len(s)-2] == '+' }
+
+func segCountFits(pattern []string, n int) bool {
+	if len(pattern) > 0 && isGreedy(pattern[len(pattern)-1]) {
+		return n >= len(pattern)
+	}
+	return n == len(pattern)
+}

@@ -1,0 +1,77 @@
+// Command web serves the server-rendered pages: sign-up and login,
+// account settings (tokens, GPG and SSH keys, emails, audit log),
+// organizations and their members, and repository pages with per-file
+// scan badges and commit signature badges.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
+	"github.com/hubsec/trustlayer/internal/keyring"
+	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
+	"github.com/hubsec/trustlayer/internal/lfs"
+	"github.com/hubsec/trustlayer/internal/lfs/lfsddb"
+	"github.com/hubsec/trustlayer/internal/org"
+	"github.com/hubsec/trustlayer/internal/org/orgddb"
+	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
+	"github.com/hubsec/trustlayer/internal/platform/config"
+	"github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/mail"
+	"github.com/hubsec/trustlayer/internal/platform/serve"
+	"github.com/hubsec/trustlayer/internal/repo"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
+	"github.com/hubsec/trustlayer/internal/scan"
+	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
+	"github.com/hubsec/trustlayer/internal/scan/scanddb"
+	"github.com/hubsec/trustlayer/internal/web"
+)
+
+func main() {
+	serve.Main("web", []config.Need{config.NeedTable, config.NeedBucket, config.NeedMailer, config.NeedScanner}, run)
+}
+
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	settings, err := scan.LoadSettings(cfg.Env, cfg.ScanTimeout)
+	if err != nil {
+		return err
+	}
+	awsCfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return err
+	}
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	users := identityddb.Store{Table: table}
+	orgs := orgddb.Store{Table: table}
+	repoStore := repoddb.Store{Table: table}
+	repos := &repo.Service{Store: repoStore, Orgs: orgs, Audit: table, Log: log}
+	files := &lfs.Service{
+		Repos:     repos,
+		Roles:     orgs,
+		Files:     lfsddb.Files{Table: table},
+		Scans:     scanddb.Store{Table: table},
+		Queue:     lambdaqueue.New(awsCfg, cfg.ScannerFunction),
+		Settings:  settings,
+		Bucket:    cfg.Bucket,
+		PublicURL: cfg.PublicURL,
+		Log:       log,
+	}
+	site, err := web.New(web.Services{
+		Identity:   &identity.Service{Store: users, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper)},
+		Orgs:       &org.Service{Store: orgs, Users: users, Audit: table, Log: log},
+		OrgRoles:   orgs,
+		Repos:      repos,
+		Namespaces: repoStore,
+		Keys:       &keyring.Service{Store: keyringddb.Store{Table: table}, Emails: users, Audit: table, Log: log},
+		Files:      web.LFSTree{Service: files},
+		Commits:    commitverifyddb.Store{Table: table},
+	}, web.Config{SecureCookies: !strings.HasPrefix(cfg.PublicURL, "http://"), Log: log})
+	if err != nil {
+		return err
+	}
+	return serve.HTTP(cfg, log, site)
+}
