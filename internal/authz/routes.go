@@ -111,6 +111,10 @@ func buildTable() []Route {
 		api := t.apiPrefix + "/{namespace}/{name}"
 		rs = append(rs,
 			repo("GET", api, access.RepoRead),
+			repo("GET", api+"/revision/{revision}", access.RepoRead),
+			repo("GET", api+"/auth-check", access.RepoRead),
+			// Lists: anyone; the function shows each caller what it may read.
+			pub("GET", t.apiPrefix),
 			repo("PUT", api+"/settings", access.RepoSettings),
 			repo("GET", api+"/tree/{revision}", access.RepoRead),
 			repo("POST", api+"/commits/verify", access.RepoWrite),
