@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -25,7 +26,7 @@ import (
 
 // MaxObjectSize is the largest LFS object accepted: 50 GiB, the Hub's
 // per-file limit. S3's single PUT limit is 5 GiB; larger objects need the
-// multipart transfer, which this API does not offer yet (see docs/scanning.md).
+// multipart transfer (see docs/scanning.md).
 const MaxObjectSize = 50 << 30
 
 // MaxSinglePut is the largest object a presigned single PUT can upload.
@@ -70,6 +71,8 @@ type Objects interface {
 	Stat(ctx context.Context, key string) (scan.ObjectInfo, bool, error)
 	PresignPut(ctx context.Context, key string, size int64, expires time.Duration) (string, map[string]string, error)
 	PresignGet(ctx context.Context, key, version string, expires time.Duration) (string, map[string]string, error)
+	// Range streams n bytes of a version from off (n < 0: to the end).
+	Range(ctx context.Context, bucket, key, version string, off, n int64) (io.ReadCloser, error)
 }
 
 // Repos reads repositories and organization roles (*repo.Service and
@@ -89,6 +92,10 @@ type Service struct {
 	Roles     Roles
 	Files     Files
 	Objects   Objects
+	Multipart Multipart
+	// ChunkSize is the part size of multipart uploads
+	// (LFS_MULTIPART_CHUNK_SIZE, DefaultChunkSize when 0).
+	ChunkSize int64
 	Scans     scan.Store
 	Queue     scan.Queue
 	Settings  scan.Settings
