@@ -118,9 +118,9 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, a access.Actio
 	r, err := s.Repos.Get(ctx, typ, ns, name)
 	if errors.Is(err, store.ErrNotFound) {
 		if c.Kind == access.KindAnonymous {
-			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
+			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin).WithCode(apperr.CodeRepoNotFound)
 		}
-		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound)
+		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
 	}
 	if err != nil {
 		return repo.Repo{}, fmt.Errorf("read repo %s/%s: %w", ns, name, err)
