@@ -22,7 +22,7 @@ const DefaultListLimit = 100
 // ListInput is a repository list request (GET /api/models?author=...).
 type ListInput struct {
 	Type   access.RepoType
-	Author string // namespace; required: lists are per namespace here
+	Author string // namespace; "" lists public repositories of every namespace
 	Search string // substring of "namespace/name", letter case ignored
 	Limit  int    // page size; 0 for DefaultListLimit
 	After  string // cursor: the lower-case name the previous page ended on
@@ -36,18 +36,26 @@ type ListPage struct {
 }
 
 // List lists the repositories of one type in a namespace that the caller
-// may read (repo.read on each), in name order, one page at a time.
-// Namespaces that do not exist list nothing, as namespaces without
-// repositories do, so a list never says whether a name is taken.
+// may read (repo.read on each), in name order, one page at a time; without
+// an author, the public repositories of every namespace. Namespaces that do
+// not exist list nothing, as namespaces without repositories do, so a list
+// never says whether a name is taken.
 func (s *Service) List(ctx context.Context, c access.Caller, in ListInput) (ListPage, error) {
-	if in.Author == "" {
-		return ListPage{}, apperr.E(apperr.Invalid, "author is required: this hub lists repositories per user or organization")
-	}
 	if in.Limit < 0 || in.Limit > MaxListLimit {
 		return ListPage{}, apperr.E(apperr.Invalid, "limit must be between 1 and %d", MaxListLimit)
 	}
 	if in.Limit == 0 {
 		in.Limit = DefaultListLimit
+	}
+	if in.Author == "" {
+		if len(in.After) > 256 || len(in.Search) > 256 {
+			return ListPage{}, apperr.E(apperr.Invalid, "cursor or search is too long")
+		}
+		repos, next, err := s.Store.PublicRepos(ctx, in.Type, in.Search, in.After, in.Limit)
+		if err != nil {
+			return ListPage{}, fmt.Errorf("list public %s repos: %w", in.Type, err)
+		}
+		return ListPage{Repos: repos, Next: next}, nil
 	}
 	if checkNamespace("author", in.Author) != nil {
 		return ListPage{}, nil

@@ -217,6 +217,67 @@ func TestListByAuthor(t *testing.T) {
 	if strings.Join(all, " ") != au+"/a-public "+au+"/b-private "+au+"/c-public" {
 		t.Errorf("paged: got %v", all)
 	}
-	e.must(400, alice, "GET", "/api/models", "")
 	e.must(400, alice, "GET", "/api/models?author="+au+"&limit=x", "")
+}
+
+// TestListPublic: without an author, the public repositories of every
+// namespace, kept in step with create, visibility changes, moves and
+// deletes, paged by Link.
+func TestListPublic(t *testing.T) {
+	e := newEnv(t)
+	alice, bob := e.user("alice"+randHex(3)), e.user("bob"+randHex(3))
+	tag := randHex(4) // this test's names, among other tests' public repos
+	e.must(200, alice, "POST", "/api/repos/create", `{"name":"pub-`+tag+`"}`)
+	e.must(200, alice, "POST", "/api/repos/create", `{"name":"priv-`+tag+`","private":true}`)
+	e.must(200, bob, "POST", "/api/repos/create", `{"name":"bobs-`+tag+`"}`)
+	e.must(200, bob, "POST", "/api/repos/create", `{"name":"data-`+tag+`","type":"dataset"}`)
+	list := func(c access.Caller, path string) []string {
+		t.Helper()
+		var all []string
+		for i := 0; path != "" && i < 50; i++ {
+			a := e.doH(c, false, "GET", path, "")
+			if a.status != 200 {
+				t.Fatalf("GET %s: %d %s", path, a.status, a.body)
+			}
+			var v []struct {
+				ID      string `json:"id"`
+				Private bool   `json:"private"`
+			}
+			if err := json.Unmarshal([]byte(a.body), &v); err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range v {
+				if x.Private {
+					t.Fatalf("private repo %s in a public list", x.ID)
+				}
+				all = append(all, x.ID)
+			}
+			path = ""
+			if link := a.header.Get("Link"); link != "" {
+				u, err := url.Parse(strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`))
+				if err != nil {
+					t.Fatalf("Link %q", link)
+				}
+				path = u.RequestURI()
+			}
+		}
+		return all
+	}
+	want := func(got []string, names ...string) {
+		t.Helper()
+		if strings.Join(got, " ") != strings.Join(names, " ") {
+			t.Errorf("got %v, want %v", got, names)
+		}
+	}
+	q := "/api/models?search=" + tag + "&limit=1"
+	want(list(anonymous, q), alice.Username+"/pub-"+tag, bob.Username+"/bobs-"+tag)
+	want(list(alice, "/api/datasets?search="+tag), bob.Username+"/data-"+tag)
+
+	e.must(200, alice, "PUT", "/api/models/"+alice.Username+"/priv-"+tag+"/settings", `{"visibility":"public"}`)
+	e.must(200, alice, "PUT", "/api/models/"+alice.Username+"/pub-"+tag+"/settings", `{"private":true}`)
+	want(list(anonymous, q), alice.Username+"/priv-"+tag, bob.Username+"/bobs-"+tag)
+
+	e.must(200, bob, "POST", "/api/repos/move", `{"fromRepo":"`+bob.Username+`/bobs-`+tag+`","toRepo":"`+bob.Username+`/moved-`+tag+`"}`)
+	e.must(200, alice, "DELETE", "/api/repos/delete", `{"name":"priv-`+tag+`"}`)
+	want(list(anonymous, q), bob.Username+"/moved-"+tag)
 }
