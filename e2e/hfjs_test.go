@@ -13,8 +13,9 @@ import (
 
 // TestHuggingFaceJSClient points the real huggingface.js client
 // (@huggingface/hub from npm, installed by infra/tools.sh) at the local
-// gateway: whoAmI, createRepo, repoExists (with and without a token) and
-// deleteRepo must work as they do against the Hub, and a bad token must
+// gateway: whoAmI, createRepo (twice: the second is the client's 409),
+// modelInfo, listModels by author, repoExists (with and without a token)
+// and deleteRepo must work as they do against the Hub, and a bad token must
 // surface as the client's 401 error.
 func TestHuggingFaceJSClient(t *testing.T) {
 	node := testenv.RequireTool(t, "node")
@@ -41,6 +42,14 @@ func TestHuggingFaceJSClient(t *testing.T) {
 		Created                         struct{ RepoURL, ID string } `json:"created"`
 		Exists, ExistsAnon, ExistsAfter bool
 		BadTokenError                   string
+		CreateAgainError                string
+		Info                            struct {
+			Name      string
+			Private   bool
+			UpdatedAt string
+		}
+		InfoAnonError      string
+		Listed, ListedAnon []string
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
@@ -51,6 +60,19 @@ func TestHuggingFaceJSClient(t *testing.T) {
 	}
 	if !got.Exists || got.ExistsAnon || got.ExistsAfter {
 		t.Errorf("repoExists: with token %v (want true), anonymous %v (want false), after delete %v (want false)", got.Exists, got.ExistsAnon, got.ExistsAfter)
+	}
+	full := u.Name + "/" + repo
+	if !strings.HasPrefix(got.CreateAgainError, "409") {
+		t.Errorf("second createRepo: got %q, want the client's 409", got.CreateAgainError)
+	}
+	if got.Info.Name != full || !got.Info.Private || got.Info.UpdatedAt == "" {
+		t.Errorf("modelInfo: got %+v, want %s, private, with updatedAt", got.Info, full)
+	}
+	if got.InfoAnonError != "401" {
+		t.Errorf("anonymous modelInfo of a private repo: got %q, want 401", got.InfoAnonError)
+	}
+	if strings.Join(got.Listed, ",") != full || len(got.ListedAnon) != 0 {
+		t.Errorf("listModels by author: with token %v (want [%s]), anonymous %v (want none)", got.Listed, full, got.ListedAnon)
 	}
 	if !strings.HasPrefix(got.BadTokenError, "401") || !strings.Contains(got.BadTokenError, "Invalid credentials in Authorization header") {
 		t.Errorf("bad token: got %q, want the client's 401 with the Hub's message", got.BadTokenError)

@@ -365,6 +365,10 @@ func TestClamdDownIsErrorThenOKAfterSweep(t *testing.T) {
 	if e.Security.Status != scan.StatusError || e.Security.Safe {
 		t.Fatalf("with clamd stopped got %+v, want error", e.Security)
 	}
+	// A file that could not be scanned is not served.
+	if code, msg := s.batchDownload(t, a, oid(data), len(data)); code != 403 || !strings.Contains(msg, "could not be scanned") {
+		t.Fatalf("download of a file in error: got %d %q, want 403 with the reason", code, msg)
+	}
 	s.clamd(t, "start")
 	restarted = true
 	var out json.RawMessage

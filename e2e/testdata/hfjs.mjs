@@ -10,6 +10,23 @@ const hub = await import(pathToFileURL(path.join(process.env.HFJS_DIR, "node_mod
 const me = await hub.whoAmI({ accessToken, hubUrl });
 const repo = { type: "model", name: `${namespace}/${name}` };
 const created = await hub.createRepo({ repo, accessToken, hubUrl, private: true });
+let createAgainError = "";
+try {
+  await hub.createRepo({ repo, accessToken, hubUrl, private: true });
+} catch (e) {
+  createAgainError = `${e.statusCode} ${e.message}`;
+}
+const info = await hub.modelInfo({ name: repo.name, accessToken, hubUrl });
+let infoAnonError = "";
+try {
+  await hub.modelInfo({ name: repo.name, hubUrl });
+} catch (e) {
+  infoAnonError = `${e.statusCode}`;
+}
+const listed = [];
+for await (const m of hub.listModels({ search: { owner: namespace }, accessToken, hubUrl })) listed.push(m.name);
+const listedAnon = [];
+for await (const m of hub.listModels({ search: { owner: namespace }, hubUrl })) listedAnon.push(m.name);
 const exists = await hub.repoExists({ repo, accessToken, hubUrl });
 const existsAnon = await hub.repoExists({ repo, hubUrl });
 await hub.deleteRepo({ repo, accessToken, hubUrl });
@@ -20,4 +37,6 @@ try {
 } catch (e) {
   badTokenError = `${e.statusCode} ${e.message}`;
 }
-console.log(JSON.stringify({ name: me.name, type: me.type, role: me.auth?.accessToken?.role, created, exists, existsAnon, existsAfter, badTokenError }));
+console.log(JSON.stringify({ name: me.name, type: me.type, role: me.auth?.accessToken?.role, created, createAgainError,
+  info: { name: info.name, private: info.private, updatedAt: info.updatedAt }, infoAnonError, listed, listedAnon,
+  exists, existsAnon, existsAfter, badTokenError }));

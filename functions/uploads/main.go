@@ -36,13 +36,20 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	chunk, err := lfs.ParseChunkSize(cfg.Env["LFS_MULTIPART_CHUNK_SIZE"])
+	if err != nil {
+		return err
+	}
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	orgs := orgddb.Store{Table: table}
+	objects := s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket)
 	svc := &lfs.Service{
 		Repos:     &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgs, Log: log},
 		Roles:     orgs,
 		Files:     lfsddb.Files{Table: table},
-		Objects:   s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket),
+		Objects:   objects,
+		Multipart: objects,
+		ChunkSize: chunk,
 		Scans:     scanddb.Store{Table: table},
 		Queue:     lambdaqueue.New(awsCfg, cfg.ScannerFunction),
 		Settings:  settings,

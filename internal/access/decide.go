@@ -8,6 +8,7 @@ type Decision struct {
 	Allow  bool
 	Kind   apperr.Kind // of a denial: Unauthenticated, Permission, NotExist (Internal for a caller bug)
 	Reason string
+	Code   string // client error code of a denial (apperr.Code...), "" for none
 }
 
 // Err returns a denial as an error of its kind carrying its reason, or nil
@@ -16,7 +17,9 @@ func (d Decision) Err() *apperr.Error {
 	if d.Allow {
 		return nil
 	}
-	return apperr.E(d.Kind, "%s", d.Reason)
+	e := apperr.E(d.Kind, "%s", d.Reason)
+	e.Code = d.Code
+	return e
 }
 
 // Reasons given with denials.
@@ -33,9 +36,12 @@ const (
 )
 
 var (
-	allow       = Decision{Allow: true}
-	login       = Decision{Kind: apperr.Unauthenticated, Reason: ReasonLogin}
-	notFound    = Decision{Kind: apperr.NotExist, Reason: ReasonNotFound}
+	allow    = Decision{Allow: true}
+	login    = Decision{Kind: apperr.Unauthenticated, Reason: ReasonLogin}
+	notFound = Decision{Kind: apperr.NotExist, Reason: ReasonNotFound, Code: apperr.CodeRepoNotFound}
+	// repoLogin is login for a repository the anonymous caller cannot
+	// see: clients read its code as "repository not found".
+	repoLogin   = Decision{Kind: apperr.Unauthenticated, Reason: ReasonLogin, Code: apperr.CodeRepoNotFound}
 	invalid     = Decision{Kind: apperr.Internal, Reason: ReasonInvalidInput}
 	sessionOnly = forbid(ReasonSessionOnly)
 	noWrite     = forbid(ReasonNoWrite)
@@ -108,7 +114,7 @@ func read(p Principal, r Resource) Decision {
 		return allow
 	}
 	if p.Kind == KindAnonymous {
-		return login
+		return repoLogin
 	}
 	return notFound
 }

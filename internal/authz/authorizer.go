@@ -189,9 +189,9 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		if !rr.found {
 			// A missing repo answers like an invisible private one.
 			if caller.Kind == access.KindAnonymous {
-				return out.denied(deny(apperr.Unauthenticated, access.ReasonLogin))
+				return out.denied(deny(apperr.Unauthenticated, access.ReasonLogin).WithCode(apperr.CodeRepoNotFound))
 			}
-			return out.denied(deny(apperr.NotExist, access.ReasonNotFound))
+			return out.denied(deny(apperr.NotExist, access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound))
 		}
 		if rr.f.Owner == access.OwnerOrg {
 			if err := a.loadRole(ctx, &p, ns); err != nil {
@@ -202,7 +202,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	}
 	d := access.Decide(p, action, resource)
 	if !d.Allow {
-		return out.denied(deny(d.Kind, d.Reason))
+		return out.denied(d.Err())
 	}
 	out.Allow = true
 	return out

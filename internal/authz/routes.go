@@ -116,14 +116,22 @@ func buildTable() []Route {
 		api := t.apiPrefix + "/{namespace}/{name}"
 		rs = append(rs,
 			repo("GET", api, access.RepoRead),
+			repo("GET", api+"/revision/{revision}", access.RepoRead),
+			repo("GET", api+"/auth-check", access.RepoRead),
+			// Lists: anyone; the function shows each caller what it may read.
+			pub("GET", t.apiPrefix),
 			repo("PUT", api+"/settings", access.RepoSettings),
 			repo("GET", api+"/tree/{revision}", access.RepoRead),
+			repo("POST", api+"/preupload/{revision}", access.RepoWrite),
 			repo("POST", api+"/commits/verify", access.RepoWrite),
 			repo("GET", api+"/commits/{sha}/verification", access.RepoRead),
 			// LFS batch: download needs read; the uploads function checks
 			// write for upload operations, which it reads from the body.
 			git("POST", "/info/lfs/objects/batch", access.RepoRead),
 			git("POST", "/info/lfs/verify", access.RepoWrite),
+			// Multipart completion: the clients send no credentials; the
+			// upload id in its URL is the capability (internal/lfs).
+			pub("POST", t.prefix+"/{namespace}/{repo}/info/lfs/complete/{oid}"),
 		)
 		infoRefs := git("GET", "/info/refs", access.RepoRead)
 		infoRefs.ServiceAction, infoRefs.Proxy = true, true

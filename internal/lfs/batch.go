@@ -3,6 +3,7 @@ package lfs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
@@ -30,6 +31,9 @@ type BatchResponse struct {
 	Transfer string           `json:"transfer"`
 	Objects  []ObjectResponse `json:"objects"`
 	HashAlgo string           `json:"hash_algo"`
+	// RetryAfter, when set, is sent as the Retry-After header: some
+	// object is still being scanned.
+	RetryAfter time.Duration `json:"-"`
 }
 
 // ObjectResponse is one object of a batch response: actions, or an error.
@@ -70,9 +74,10 @@ func (s *Service) Batch(ctx context.Context, in BatchInput) (BatchResponse, erro
 		return BatchResponse{}, apperr.E(apperr.Invalid, "operation must be upload or download")
 	}
 	if len(req.Transfers) > 0 && !contains(req.Transfers, "basic") {
-		return BatchResponse{}, apperr.E(apperr.Invalid, "only the basic transfer adapter is supported")
+		return BatchResponse{}, apperr.E(apperr.Invalid, "offer the basic transfer adapter (multipart is offered beside it)")
 	}
-	if req.HashAlgo != "" && req.HashAlgo != "sha256" {
+	// huggingface.js spells it sha_256.
+	if req.HashAlgo != "" && req.HashAlgo != "sha256" && req.HashAlgo != "sha_256" {
 		return BatchResponse{}, apperr.E(apperr.Invalid, "only the sha256 hash algorithm is supported")
 	}
 	if len(req.Objects) > MaxBatchObjects {
@@ -87,6 +92,9 @@ func (s *Service) Batch(ctx context.Context, in BatchInput) (BatchResponse, erro
 		return BatchResponse{}, err
 	}
 	out := BatchResponse{Transfer: "basic", HashAlgo: "sha256", Objects: make([]ObjectResponse, 0, len(req.Objects))}
+	// Downloads of pending files wait for their verdicts, all together
+	// for at most the configured time.
+	deadline := s.now().Add(s.Settings.DownloadWait)
 	for _, o := range req.Objects {
 		var resp ObjectResponse
 		if err := checkObject(o.OID, o.Size); err != nil {
@@ -94,7 +102,10 @@ func (s *Service) Batch(ctx context.Context, in BatchInput) (BatchResponse, erro
 		} else if req.Operation == "upload" {
 			resp, err = s.upload(ctx, in, r, o)
 		} else {
-			resp, err = s.download(ctx, r, o)
+			resp, err = s.download(ctx, r, o, deadline)
+			if resp.Error != nil && resp.Error.Code == 409 {
+				out.RetryAfter = RetryAfter
+			}
 		}
 		if err != nil {
 			return BatchResponse{}, err
@@ -115,8 +126,9 @@ func contains(list []string, v string) bool {
 
 func (s *Service) upload(ctx context.Context, in BatchInput, r repo.Repo, o ObjectRequest) (ObjectResponse, error) {
 	resp := ObjectResponse{OID: o.OID, Size: o.Size, Authenticated: true}
-	if o.Size > MaxSinglePut {
-		resp.Error = &ObjectError{Code: 422, Message: fmt.Sprintf("objects over %d bytes need multipart upload, which is not supported yet", int64(MaxSinglePut))}
+	multipart := contains(in.Request.Transfers, TransferMultipart) && s.Multipart != nil
+	if o.Size > MaxSinglePut && !multipart {
+		resp.Error = &ObjectError{Code: 422, Message: fmt.Sprintf("objects over %d bytes need the multipart transfer; offer it in transfers", int64(MaxSinglePut))}
 		return resp, nil
 	}
 	key := scan.ObjectKey(r.Type, r.Namespace, r.Name, o.OID)
@@ -126,8 +138,18 @@ func (s *Service) upload(ctx context.Context, in BatchInput, r repo.Repo, o Obje
 	}
 	if exists && info.Size == o.Size && info.RepoID == r.ID {
 		// Already uploaded to this repository (not to an earlier holder of
-		// its name): no actions; make sure the repository lists it.
-		return resp, s.record(ctx, in.Caller, r, o, key, info)
+		// its name): no actions; make sure the repository lists it,
+		// if its bytes are the oid's. Otherwise the client uploads again.
+		err := s.checkContent(ctx, key, o.OID, info)
+		if err == nil {
+			return resp, s.record(ctx, in.Caller, r, o, key, info)
+		}
+		if apperr.KindOf(err) != apperr.Invalid {
+			return resp, err
+		}
+	}
+	if multipart && o.Size > s.chunkSize(o.Size) {
+		return s.uploadMultipart(ctx, r, o, key, resp)
 	}
 	href, hdr, err := s.Objects.PresignPut(ctx, key, r.ID, o.Size, URLExpiry)
 	if err != nil {
@@ -155,7 +177,7 @@ func gitPath(r repo.Repo) string {
 	return prefix + "/" + r.Namespace + "/" + r.Name + ".git"
 }
 
-func (s *Service) download(ctx context.Context, r repo.Repo, o ObjectRequest) (ObjectResponse, error) {
+func (s *Service) download(ctx context.Context, r repo.Repo, o ObjectRequest, deadline time.Time) (ObjectResponse, error) {
 	resp := ObjectResponse{OID: o.OID, Size: o.Size, Authenticated: true}
 	f, ok, err := s.Files.File(ctx, r.ID, o.OID)
 	if err != nil {
@@ -165,12 +187,12 @@ func (s *Service) download(ctx context.Context, r repo.Repo, o ObjectRequest) (O
 		resp.Error = &ObjectError{Code: 404, Message: "Object does not exist"}
 		return resp, nil
 	}
-	res, found, err := s.Scans.Result(ctx, s.Bucket, f.Key, f.VersionID)
+	res, err := s.verdict(ctx, f, deadline)
 	if err != nil {
 		return resp, err
 	}
-	if found && res.Status == scan.StatusInfected {
-		resp.Error = &ObjectError{Code: 403, Message: "Download refused: this file is infected (" + res.Reason + ")"}
+	if e := servable(res, RetryAfter); e != nil {
+		resp.Error = e
 		return resp, nil
 	}
 	href, hdr, err := s.Objects.PresignGet(ctx, f.Key, f.VersionID, URLExpiry)
@@ -191,7 +213,7 @@ type VerifyInput struct {
 }
 
 // Verify checks that the object was uploaded with the announced size and
-// records it in the repository.
+// that its bytes hash to its oid, and records it in the repository.
 func (s *Service) Verify(ctx context.Context, in VerifyInput) error {
 	if err := checkObject(in.Object.OID, in.Object.Size); err != nil {
 		return err
@@ -212,6 +234,9 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput) error {
 	}
 	if info.Size != in.Object.Size {
 		return apperr.E(apperr.Invalid, "Object %s has %d bytes, not %d", in.Object.OID, info.Size, in.Object.Size)
+	}
+	if err := s.checkContent(ctx, key, in.Object.OID, info); err != nil {
+		return err
 	}
 	return s.record(ctx, in.Caller, r, in.Object, key, info)
 }

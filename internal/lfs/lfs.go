@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -25,7 +26,7 @@ import (
 
 // MaxObjectSize is the largest LFS object accepted: 50 GiB, the Hub's
 // per-file limit. S3's single PUT limit is 5 GiB; larger objects need the
-// multipart transfer, which this API does not offer yet (see docs/scanning.md).
+// multipart transfer (see docs/scanning.md).
 const MaxObjectSize = 50 << 30
 
 // MaxSinglePut is the largest object a presigned single PUT can upload.
@@ -74,6 +75,8 @@ type Objects interface {
 	// signed header) and Stat reports it back as ObjectInfo.RepoID.
 	PresignPut(ctx context.Context, key, repoID string, size int64, expires time.Duration) (string, map[string]string, error)
 	PresignGet(ctx context.Context, key, version string, expires time.Duration) (string, map[string]string, error)
+	// Range streams n bytes of a version from off (n < 0: to the end).
+	Range(ctx context.Context, bucket, key, version string, off, n int64) (io.ReadCloser, error)
 }
 
 // Repos reads repositories and organization roles (*repo.Service and
@@ -93,6 +96,10 @@ type Service struct {
 	Roles     Roles
 	Files     Files
 	Objects   Objects
+	Multipart Multipart
+	// ChunkSize is the part size of multipart uploads
+	// (LFS_MULTIPART_CHUNK_SIZE, DefaultChunkSize when 0).
+	ChunkSize int64
 	Scans     scan.Store
 	Queue     scan.Queue
 	Settings  scan.Settings
@@ -115,9 +122,9 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, a access.Actio
 	r, err := s.Repos.Get(ctx, typ, ns, name)
 	if errors.Is(err, store.ErrNotFound) {
 		if c.Kind == access.KindAnonymous {
-			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
+			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin).WithCode(apperr.CodeRepoNotFound)
 		}
-		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound)
+		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
 	}
 	if err != nil {
 		return repo.Repo{}, fmt.Errorf("read repo %s/%s: %w", ns, name, err)

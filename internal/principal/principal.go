@@ -35,6 +35,7 @@ const (
 	KeyDecision = "decision"
 	KeyStatus   = "status"
 	KeyReason   = "reason"
+	KeyCode     = "errorCode"
 	KeySourceIP = "sourceIp"
 )
 
@@ -67,6 +68,7 @@ func Context(c access.Caller, deny *apperr.Error) map[string]any {
 		m[KeyDecision] = "deny"
 		m[KeyStatus] = strconv.Itoa(httpapi.Status(deny.Kind))
 		m[KeyReason] = deny.Msg
+		put(KeyCode, deny.Code)
 	}
 	return m
 }
@@ -111,7 +113,9 @@ func FromContext(m map[string]any) (access.Caller, *apperr.Error) {
 		if msg == "" {
 			msg = "Forbidden"
 		}
-		return c, apperr.E(kind, "%s", msg)
+		e := apperr.E(kind, "%s", msg)
+		e.Code = str(KeyCode)
+		return c, e
 	}
 	return c, nil
 }

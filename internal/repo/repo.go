@@ -95,6 +95,11 @@ type Store interface {
 	UpdateRepo(ctx context.Context, r Repo, ch SettingsChange, at time.Time) (Repo, error)
 	// ReposOf lists a namespace's repositories of every type.
 	ReposOf(ctx context.Context, namespace string) ([]Repo, error)
+	// PublicRepos lists public repositories of a type in lower-case
+	// "ns/name" order after the cursor after, limit read at a time,
+	// keeping those whose "ns/name" contains search; next is "" on the
+	// last page.
+	PublicRepos(ctx context.Context, typ access.RepoType, search, after string, limit int) (repos []Repo, next string, err error)
 }
 
 // Orgs is what repositories need to know of organizations.

@@ -34,9 +34,9 @@ func (s *Service) now() time.Time {
 // caller cannot see: the same as access.Decide's for a private one.
 func missing(c access.Caller) error {
 	if c.Kind == access.KindAnonymous {
-		return apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
+		return apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin).WithCode(apperr.CodeRepoNotFound)
 	}
-	return apperr.E(apperr.NotExist, "%s", access.ReasonNotFound)
+	return apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
 }
 
 // roles loads the caller's roles, now, in those of nss that are organizations.
@@ -105,7 +105,9 @@ type CreateInput struct {
 	SDK       string
 }
 
-// Create creates a repository (repo.create on the target namespace).
+// Create creates a repository (repo.create on the target namespace). When
+// the name is taken the error is of kind Exist and the returned Repo names
+// the repository asked for, so that the caller can still answer its URL.
 func (s *Service) Create(ctx context.Context, c access.Caller, in CreateInput) (Repo, error) {
 	if c.Kind == access.KindAnonymous {
 		return Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
@@ -147,7 +149,7 @@ func (s *Service) Create(ctx context.Context, c access.Caller, in CreateInput) (
 	if err := s.Store.CreateRepo(ctx, r); err != nil {
 		switch {
 		case errors.Is(err, store.ErrExists):
-			return Repo{}, apperr.E(apperr.Exist, "You already created this %s repo", typ)
+			return Repo{Type: typ, Namespace: ns.Name, Name: in.Name, Owner: ns.Kind}, apperr.E(apperr.Exist, "You already created this %s repo", typ)
 		case errors.Is(err, store.ErrNotFound):
 			return Repo{}, apperr.E(apperr.NotExist, "No user or organization named %q", nsName)
 		}
@@ -239,7 +241,7 @@ func (s *Service) Info(ctx context.Context, c access.Caller, typ access.RepoType
 // (repo.settings).
 func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string, ch SettingsChange) (Repo, error) {
 	if ch.Private == nil && ch.RequireSignedCommits == nil {
-		return Repo{}, apperr.E(apperr.Invalid, "Nothing to change: give private or requireSignedCommits")
+		return Repo{}, apperr.E(apperr.Invalid, "Nothing to change: give private, visibility or requireSignedCommits")
 	}
 	r, _, err := s.load(ctx, c, access.RepoSettings, typ, ns, name)
 	if err != nil {

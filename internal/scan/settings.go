@@ -35,12 +35,20 @@ type Settings struct {
 	// MaxAttempts bounds automatic requeues of a version by the sweeper
 	// (SCAN_MAX_ATTEMPTS, default 5).
 	MaxAttempts int
-	Blocklist   Blocklist
+	// DownloadWait is how long a download of a file whose scan is still
+	// pending waits for the verdict before answering 409 with Retry-After
+	// (SCAN_DOWNLOAD_WAIT, default 10s, 0 to answer at once).
+	DownloadWait time.Duration
+	Blocklist    Blocklist
 }
+
+// DefaultDownloadWait is Settings.DownloadWait when unset: scans of
+// ordinary files take about a second.
+const DefaultDownloadWait = 10 * time.Second
 
 // LoadSettings reads the settings from env; timeout is config.ScanTimeout.
 func LoadSettings(env map[string]string, timeout time.Duration) (Settings, error) {
-	s := Settings{Mode: ModeFull, MaxAVBytes: DefaultMaxAVBytes, Timeout: timeout, Grace: time.Minute, MaxAttempts: 5}
+	s := Settings{Mode: ModeFull, MaxAVBytes: DefaultMaxAVBytes, Timeout: timeout, Grace: time.Minute, MaxAttempts: 5, DownloadWait: DefaultDownloadWait}
 	switch v := env["SCAN_CLAMAV_MODE"]; v {
 	case "", "full":
 	case "structure":
@@ -61,6 +69,13 @@ func LoadSettings(env map[string]string, timeout time.Duration) (Settings, error
 			return s, fmt.Errorf("SCAN_MAX_ATTEMPTS is %q: give a positive integer", v)
 		}
 		s.MaxAttempts = n
+	}
+	if v := env["SCAN_DOWNLOAD_WAIT"]; v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return s, fmt.Errorf("SCAN_DOWNLOAD_WAIT is %q: give a Go duration from 0s to 1m", v)
+		}
+		s.DownloadWait = d
 	}
 	b, err := LoadBlocklist(env)
 	if err != nil {

@@ -5,10 +5,12 @@ package lfshttp
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/lfs"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
 )
@@ -27,7 +29,9 @@ func Handler(s *lfs.Service, log *slog.Logger) http.Handler {
 		typ := t.typ
 		mux.HandleFunc("POST "+t.git+"/{namespace}/{repo}/info/lfs/objects/batch", func(w http.ResponseWriter, r *http.Request) { h.batch(w, r, typ) })
 		mux.HandleFunc("POST "+t.git+"/{namespace}/{repo}/info/lfs/verify", func(w http.ResponseWriter, r *http.Request) { h.verify(w, r, typ) })
+		mux.HandleFunc("POST "+t.git+"/{namespace}/{repo}/info/lfs/complete/{oid}", func(w http.ResponseWriter, r *http.Request) { h.complete(w, r, typ) })
 		mux.HandleFunc("GET "+t.api+"/{namespace}/{name}/tree/{revision...}", func(w http.ResponseWriter, r *http.Request) { h.tree(w, r, typ) })
+		mux.HandleFunc("POST "+t.api+"/{namespace}/{name}/preupload/{revision...}", func(w http.ResponseWriter, r *http.Request) { h.preupload(w, r, typ) })
 	}
 	mux.Handle("/", httpapi.NotFound(log))
 	return principal.Middleware(mux, h.fail)
@@ -76,6 +80,9 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, typ access.RepoT
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	if out.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(out.RetryAfter.Seconds())))
+	}
 	httpapi.LFS(w, http.StatusOK, out)
 }
 
@@ -102,4 +109,50 @@ func (h *handler) tree(w http.ResponseWriter, r *http.Request, typ access.RepoTy
 		return
 	}
 	httpapi.JSON(w, http.StatusOK, out)
+}
+
+func (h *handler) preupload(w http.ResponseWriter, r *http.Request, typ access.RepoType) {
+	var body struct {
+		Files []lfs.PreuploadFile `json:"files"`
+		// huggingface_hub also sends gitAttributes and gitIgnore; they
+		// would only add LFS patterns, and are not read yet.
+		GitAttributes *string `json:"gitAttributes"`
+		GitIgnore     *string `json:"gitIgnore"`
+	}
+	if err := decode(r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out, err := h.s.Preupload(r.Context(), lfs.PreuploadInput{Caller: principal.From(r.Context()), Type: typ,
+		Namespace: r.PathValue("namespace"), Name: r.PathValue("name"), Revision: r.PathValue("revision"), Files: body.Files})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpapi.JSON(w, http.StatusOK, map[string]any{"files": out})
+}
+
+// complete is the multipart completion the Hugging Face clients POST
+// without credentials (the upload id in the URL is the capability).
+func (h *handler) complete(w http.ResponseWriter, r *http.Request, typ access.RepoType) {
+	var body struct {
+		OID   string             `json:"oid"`
+		Parts []lfs.CompletePart `json:"parts"`
+	}
+	if err := decode(r, &body); err != nil {
+		h.failLFS(w, r, err)
+		return
+	}
+	oid := r.PathValue("oid")
+	if body.OID != "" && body.OID != oid {
+		h.failLFS(w, r, apperr.E(apperr.Invalid, "oid in the body differs from the URL's"))
+		return
+	}
+	err := h.s.Complete(r.Context(), lfs.CompleteInput{Type: typ, Namespace: r.PathValue("namespace"), Name: repoName(r),
+		OID: oid, UploadID: r.URL.Query().Get("uploadId"), Parts: body.Parts})
+	if err != nil {
+		h.failLFS(w, r, err)
+		return
+	}
+	httpapi.LFS(w, http.StatusOK, struct{}{})
 }

@@ -58,6 +58,33 @@ type Error struct {
 	Kind Kind
 	Msg  string
 	Err  error
+	// Code, if set, is a machine-readable error code clients branch on
+	// (Hugging Face clients read it from the X-Error-Code header).
+	Code string
+}
+
+// Error codes, as the Hugging Face Hub names them in X-Error-Code.
+const (
+	CodeRepoNotFound     = "RepoNotFound"
+	CodeRevisionNotFound = "RevisionNotFound"
+	CodeEntryNotFound    = "EntryNotFound"
+	CodeGatedRepo        = "GatedRepo"
+)
+
+// WithCode returns a copy of e carrying the client error code.
+func (e *Error) WithCode(code string) *Error {
+	c := *e
+	c.Code = code
+	return &c
+}
+
+// CodeOf returns the code of the first *Error in err's chain, or "".
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
 }
 
 func (e *Error) Error() string {

@@ -80,6 +80,16 @@ const LFSMediaType = "application/vnd.git-lfs+json"
 
 // ErrorAs is Error with the body shape of an API other than the Hub's.
 func ErrorAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, body BodyShape) {
+	writeError(w, r, log, err, body, nil)
+}
+
+// ErrorWith is Error whose Hub body carries more fields beside "error", as
+// the Hub's 409 on repository creation carries the existing one's "url".
+func ErrorWith(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, extra map[string]string) {
+	writeError(w, r, log, err, HubBody, extra)
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, body BodyShape, extra map[string]string) {
 	kind := apperr.KindOf(err)
 	status := Status(kind)
 	if body == LFSBody && kind == apperr.Invalid {
@@ -93,6 +103,11 @@ func ErrorAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error
 	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", RetryAfter)
 	}
+	// Hugging Face clients map errors by these headers before the body.
+	if code := apperr.CodeOf(err); code != "" {
+		w.Header().Set("X-Error-Code", code)
+	}
+	w.Header().Set("X-Error-Message", headerSafe(apperr.Public(err)))
 	if body == LFSBody {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("LFS-Authenticate", `Basic realm="trustlayer"`)
@@ -107,7 +122,27 @@ func ErrorAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="trustlayer"`)
 	}
+	if extra != nil {
+		m := map[string]string{}
+		for k, v := range extra {
+			m[k] = v
+		}
+		m["error"] = apperr.Public(err)
+		JSON(w, status, m)
+		return
+	}
 	JSON(w, status, ErrorBody{Error: apperr.Public(err)})
+}
+
+// headerSafe keeps a message to printable ASCII so it fits a header value.
+func headerSafe(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s) && len(b) < 512; i++ {
+		if c := s[i]; c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // LFS writes v as a Git LFS JSON response.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -22,8 +21,8 @@ type Store struct{ ddb.Table }
 
 var _ repo.Store = Store{}
 
-// repoItem is a repository: pk REPO#<type>#<lower(ns)>/<lower(name)>, sk
-// REPO; gsi1 NS#<lower(ns)> / REPO#<type>#<lower(name)> lists a namespace.
+// repoItem is a repository: pk REPO#<type>#<ddb.Lower(ns)>/<ddb.Lower(name)>, sk
+// REPO; gsi1 NS#<ddb.Lower(ns)> / REPO#<type>#<ddb.Lower(name)> lists a namespace.
 type repoItem struct {
 	PK                   string    `dynamodbav:"pk"`
 	SK                   string    `dynamodbav:"sk"`
@@ -78,7 +77,7 @@ func (it repoItem) domain() repo.Repo {
 		SDK: it.SDK, CreatedAt: it.CreatedAt, LastModified: it.LastModified}
 }
 
-// Namespace resolves a name claim (pk NAME#<lower(name)>) to a user or an
+// Namespace resolves a name claim (pk NAME#<ddb.Lower(name)>) to a user or an
 // organization.
 func (s Store) Namespace(ctx context.Context, name string) (repo.Namespace, error) {
 	var n ddb.NameClaim
@@ -107,6 +106,7 @@ func (s Store) CreateRepo(ctx context.Context, r repo.Repo) error {
 	err := s.Transact(ctx, []types.TransactWriteItem{
 		s.claimHolds(r.Namespace, r.Owner, r.OwnerID),
 		s.PutNew(toRepoItem(r)),
+		s.dirWrite(r),
 	})
 	if err == nil {
 		return nil
@@ -151,9 +151,11 @@ func (s Store) sameID(r repo.Repo) (string, map[string]string, map[string]types.
 // DeleteRepo deletes r if it is still the same repository.
 func (s Store) DeleteRepo(ctx context.Context, r repo.Repo) error {
 	cond, names, values := s.sameID(r)
-	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name),
-		Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK), ConditionExpression: aws.String(cond),
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values})
+	err := s.Transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK),
+			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values}},
+		s.dirDelete(r),
+	})
 	if ddb.ConditionFailed(err) {
 		return store.ErrNotFound
 	}
@@ -171,9 +173,12 @@ func (s Store) MoveRepo(ctx context.Context, from, to repo.Repo) error {
 		names["#ns"], names["#n"], names["#lm"] = "namespace", "name", "lastModified"
 		values[":ns"], values[":n"] = ddb.S(it.Namespace), ddb.S(it.Name)
 		values[":lm"] = ddb.S(it.LastModified.UTC().Format(time.RFC3339Nano))
-		_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Name), Key: ddb.Key(oldPK, repoSK),
-			UpdateExpression: aws.String("SET #ns = :ns, #n = :n, #lm = :lm"), ConditionExpression: aws.String(cond),
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values})
+		err := s.Transact(ctx, []types.TransactWriteItem{
+			{Update: &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(oldPK, repoSK),
+				UpdateExpression: aws.String("SET #ns = :ns, #n = :n, #lm = :lm"), ConditionExpression: aws.String(cond),
+				ExpressionAttributeNames: names, ExpressionAttributeValues: values}},
+			s.dirWrite(to),
+		})
 		if ddb.ConditionFailed(err) {
 			return store.ErrNotFound
 		}
@@ -184,6 +189,8 @@ func (s Store) MoveRepo(ctx context.Context, from, to repo.Repo) error {
 			ExpressionAttributeNames: names, ExpressionAttributeValues: values}},
 		s.claimHolds(to.Namespace, to.Owner, to.OwnerID),
 		s.PutNew(toRepoItem(to)),
+		s.dirDelete(from),
+		s.dirWrite(to),
 	})
 	if err == nil {
 		return nil
@@ -215,21 +222,27 @@ func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 		names["#r"] = "requireSignedCommits"
 		values[":r"] = &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedCommits}
 	}
-	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Name),
-		Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK), UpdateExpression: aws.String(expr),
-		ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-		ReturnValues: types.ReturnValueAllNew})
+	out := r
+	out.LastModified = at.UTC()
+	if ch.Private != nil {
+		out.Private = *ch.Private
+	}
+	if ch.RequireSignedCommits != nil {
+		out.RequireSignedCommits = *ch.RequireSignedCommits
+	}
+	err := s.Transact(ctx, []types.TransactWriteItem{
+		{Update: &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK),
+			UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values}},
+		s.dirWrite(out),
+	})
 	if ddb.ConditionFailed(err) {
 		return repo.Repo{}, store.ErrNotFound
 	}
 	if err != nil {
 		return repo.Repo{}, fmt.Errorf("update repo: %w", err)
 	}
-	var it repoItem
-	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
-		return repo.Repo{}, err
-	}
-	return it.domain(), nil
+	return s.Repo(ctx, r.Type, r.Namespace, r.Name)
 }
 
 // ReposOf lists a namespace's repositories through gsi1 (eventually
@@ -246,4 +259,35 @@ func (s Store) ReposOf(ctx context.Context, ns string) ([]repo.Repo, error) {
 		return nil, err
 	}
 	return ddb.DecodeAll(items, repoItem.domain)
+}
+
+// PublicRepos lists public repositories of a type in name order from the
+// directory, limit at a time after the cursor after (a lower-case
+// "ns/name"), keeping those whose "ns/name" contains search (lower case).
+// next is "" on the last page. A page may hold fewer than limit entries
+// when search filters some out.
+func (s Store) PublicRepos(ctx context.Context, typ access.RepoType, search, after string, limit int) ([]repo.Repo, string, error) {
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Name), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": ddb.S(dirPK(typ))}, Limit: aws.Int32(int32(limit))}
+	if search != "" {
+		in.FilterExpression = aws.String("contains(#m, :q)")
+		in.ExpressionAttributeNames = map[string]string{"#m": "match"}
+		in.ExpressionAttributeValues[":q"] = ddb.S(ddb.Lower(search))
+	}
+	if after != "" {
+		in.ExclusiveStartKey = ddb.Key(dirPK(typ), after)
+	}
+	out, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("list public repos: %w", err)
+	}
+	repos, err := ddb.DecodeAll(out.Items, dirItem.domain)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if sk, ok := out.LastEvaluatedKey["sk"].(*types.AttributeValueMemberS); ok {
+		next = sk.Value
+	}
+	return repos, next, nil
 }

@@ -39,7 +39,10 @@ func Handler(svc *repo.Service, log *slog.Logger, publicURL string) http.Handler
 	mux.HandleFunc("DELETE /api/repos/delete", a.delete)
 	mux.HandleFunc("POST /api/repos/move", a.move)
 	for seg, typ := range routeTypes {
+		mux.HandleFunc("GET /api/"+seg, a.list(typ, seg))
 		mux.HandleFunc("GET /api/"+seg+"/{namespace}/{name}", a.info(typ))
+		mux.HandleFunc("GET /api/"+seg+"/{namespace}/{name}/revision/{revision...}", a.info(typ))
+		mux.HandleFunc("GET /api/"+seg+"/{namespace}/{name}/auth-check", a.authCheck(typ))
 		mux.HandleFunc("PUT /api/"+seg+"/{namespace}/{name}/settings", a.settings(typ))
 	}
 	mux.Handle("/", httpapi.NotFound(log))
@@ -159,6 +162,11 @@ func (a *api) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := a.svc.Create(r.Context(), principal.From(r.Context()), in)
+	if apperr.KindOf(err) == apperr.Exist {
+		// create_repo(exist_ok=True) reads the url of the existing repo.
+		httpapi.ErrorWith(w, r, a.log, err, map[string]string{"url": URL(a.publicURL, out.Type, out.Namespace, out.Name)})
+		return
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -284,8 +292,13 @@ func (a *api) info(typ access.RepoType) http.HandlerFunc {
 
 func (a *api) settings(typ access.RepoType) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var ch repo.SettingsChange
-		if err := httpapi.Decode(r, &ch, 0); err != nil {
+		var b settingsBody
+		if err := httpapi.Decode(r, &b, 0); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		ch, err := b.change()
+		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
@@ -297,6 +310,33 @@ func (a *api) settings(typ access.RepoType) http.HandlerFunc {
 		httpapi.JSON(w, http.StatusOK, map[string]any{"private": out.Private,
 			"requireSignedCommits": out.RequireSignedCommits, "signedCommitsRequired": out.SignedCommitsRequired()})
 	}
+}
+
+// settingsBody is the body of PUT .../settings: huggingface_hub sends
+// private, huggingface.js and newer clients visibility.
+type settingsBody struct {
+	Private              *bool   `json:"private"`
+	Visibility           *string `json:"visibility"`
+	RequireSignedCommits *bool   `json:"requireSignedCommits"`
+}
+
+func (b settingsBody) change() (repo.SettingsChange, error) {
+	ch := repo.SettingsChange{Private: b.Private, RequireSignedCommits: b.RequireSignedCommits}
+	if b.Visibility != nil {
+		var vp bool
+		switch *b.Visibility {
+		case "private":
+			vp = true
+		case "public":
+		default:
+			return ch, apperr.E(apperr.Invalid, "visibility must be \"public\" or \"private\"")
+		}
+		if b.Private != nil && *b.Private != vp {
+			return ch, apperr.E(apperr.Invalid, "private and visibility disagree; send one of them")
+		}
+		ch.Private = &vp
+	}
+	return ch, nil
 }
 
 func deref(p *string) string {
