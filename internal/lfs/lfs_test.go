@@ -125,6 +125,21 @@ func (w world) download(c access.Caller, name string, o lfs.ObjectRequest) lfs.O
 	return resp.Objects[0]
 }
 
+// judgeOK records the scanner's ok verdict for f, as the scanner would.
+func (w world) judgeOK(f lfs.File) {
+	w.t.Helper()
+	ctx := context.Background()
+	st := w.lfs.Scans.(scanddb.Store)
+	ref := f.Ref(w.lfs.Bucket)
+	now := time.Now().UTC()
+	if _, err := st.Claim(ctx, ref, "run-test", now, now.Add(time.Hour)); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := st.Complete(ctx, scan.Result{Object: ref, Status: scan.StatusOK, Run: "run-test", ScannedAt: now}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -179,6 +194,17 @@ func TestLFSFilesFollowAMove(t *testing.T) {
 	if got := w.tree(w.owner, "after"); len(got) != 1 || got[0].OID != o.OID {
 		t.Fatalf("moved repo lists %+v, want its file", got)
 	}
+	// Only judged-safe bytes are served: record the scanner's ok verdict
+	// for the object the moved repository lists.
+	r, err := w.repos.Info(context.Background(), w.owner, access.RepoModel, w.owner.Username, "after")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok, err := w.lfs.Files.File(context.Background(), r.ID, o.OID)
+	if err != nil || !ok {
+		t.Fatalf("moved repo's file record: %+v, %v, %v", f, ok, err)
+	}
+	w.judgeOK(f)
 	if got := w.download(w.owner, "after", o); got.Actions["download"] == nil {
 		t.Fatalf("download from the moved repo: got %+v, want a download action", got)
 	}

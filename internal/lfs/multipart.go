@@ -18,7 +18,7 @@ import (
 
 // Multipart is the S3 multipart side of Objects (*s3objects.Objects).
 type Multipart interface {
-	CreateMultipart(ctx context.Context, key string) (string, error)
+	CreateMultipart(ctx context.Context, key, repoID string) (string, error)
 	PresignPart(ctx context.Context, key, uploadID string, part int32, expires time.Duration) (string, error)
 	// CompleteMultipart: scan.ErrNoUpload, scan.ErrBadParts.
 	CompleteMultipart(ctx context.Context, key, uploadID string, etags []string) (scan.ObjectInfo, error)
@@ -63,7 +63,7 @@ func ParseChunkSize(v string) (int64, error) {
 
 // uploadMultipart starts a multipart upload of o and answers its part URLs.
 func (s *Service) uploadMultipart(ctx context.Context, r repo.Repo, o ObjectRequest, key string, resp ObjectResponse) (ObjectResponse, error) {
-	id, err := s.Multipart.CreateMultipart(ctx, key)
+	id, err := s.Multipart.CreateMultipart(ctx, key, r.ID)
 	if err != nil {
 		return resp, err
 	}

@@ -14,9 +14,11 @@ import (
 	"github.com/hubsec/trustlayer/internal/scan"
 )
 
-// CreateMultipart starts a multipart upload of key and returns its id.
-func (o *Objects) CreateMultipart(ctx context.Context, key string) (string, error) {
-	out, err := o.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(o.Bucket), Key: aws.String(key)})
+// CreateMultipart starts a multipart upload of key, bound to repoID as
+// PresignPut binds single uploads (x-amz-meta-repo-id), and returns its id.
+func (o *Objects) CreateMultipart(ctx context.Context, key, repoID string) (string, error) {
+	out, err := o.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(o.Bucket), Key: aws.String(key),
+		Metadata: map[string]string{repoIDMeta: repoID}})
 	if err != nil {
 		return "", fmt.Errorf("create multipart upload: %w", err)
 	}
