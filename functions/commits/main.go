@@ -31,6 +31,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	repos := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Audit: table, Log: log}
-	svc := &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table}, Repos: repos, Log: log}
+	svc := &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table}, Repos: repos, Lookup: repos, Log: log}
 	return serve.HTTP(cfg, log, commitverifyhttp.Handler(svc, log))
 }

@@ -1,0 +1,87 @@
+package commitverifyhttp
+
+import (
+	"net/http"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/commitverify"
+	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
+	"github.com/hubsec/trustlayer/internal/signature"
+)
+
+// fromGitServer reports whether r is a Lambda event a git server's hook
+// sent (see package githook: only a direct Invoke can carry this context;
+// the HTTP API has no route to these paths and the authorizer never
+// produces this kind).
+func fromGitServer(r *http.Request) bool {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok || rc.Authorizer == nil || rc.Authorizer.Lambda == nil {
+		return false
+	}
+	k, _ := rc.Authorizer.Lambda["kind"].(string)
+	return k == githook.KindGitServer
+}
+
+// gitServerOnly answers 404, as for any unknown path, unless the request
+// came from a git server's hook.
+func (a *api) gitServerOnly(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !fromGitServer(r) {
+			httpapi.NotFound(a.log).ServeHTTP(w, r)
+			return
+		}
+		next(w, r)
+	}
+}
+
+func repoType(s string) (access.RepoType, error) {
+	switch t := access.RepoType(s); t {
+	case access.RepoModel, access.RepoDataset, access.RepoSpace:
+		return t, nil
+	}
+	return "", apperr.E(apperr.Invalid, "repo.type %q, want model, dataset or space", s)
+}
+
+// preReceive verifies the new objects of a push, stores their records and
+// answers the decision.
+func (a *api) preReceive(w http.ResponseWriter, r *http.Request) {
+	var in githook.PreReceiveRequest
+	if err := httpapi.Decode(r, &in, MaxBody); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	typ, err := repoType(in.Repo.Type)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	objs := make([]commitverify.Object, 0, len(in.Objects))
+	for i, o := range in.Objects {
+		if o.Type != string(signature.Commit) && o.Type != string(signature.Tag) {
+			a.fail(w, r, apperr.E(apperr.Invalid, "objects[%d]: type %q, want \"commit\" or \"tag\"", i, o.Type))
+			return
+		}
+		objs = append(objs, commitverify.Object{Kind: signature.ObjectKind(o.Type), Raw: o.Raw, WantID: o.ID, Label: o.Type + " " + o.ID})
+	}
+	push, _, err := a.svc.CheckPush(r.Context(), commitverify.PushCheck{Pusher: in.Pusher, Type: typ,
+		Namespace: in.Repo.Namespace, Name: in.Repo.Name, Objects: objs})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := githook.PreReceiveResponse{Allowed: push.Decision.Allowed, RequireSignedCommits: push.RequireSignedCommits,
+		Rejected: []githook.Rejected{}, Message: message(push)}
+	for _, o := range push.Outcomes {
+		if !o.AlreadyRecorded {
+			out.Recorded++
+		}
+	}
+	for _, rj := range push.Decision.Rejected {
+		out.Rejected = append(out.Rejected, githook.Rejected{ObjectID: rj.ObjectID, Kind: string(rj.Kind), Status: string(rj.Status), Reason: string(rj.Reason)})
+	}
+	httpapi.JSON(w, http.StatusOK, out)
+}

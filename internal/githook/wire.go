@@ -1,0 +1,115 @@
+package githook
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Paths of the commits function's internal routes.
+const (
+	PreReceivePath  = "/_git/pre-receive"
+	PostReceivePath = "/_git/post-receive"
+)
+
+// KindGitServer is the authorizer-context kind of a hook's event.
+const KindGitServer = "git_server"
+
+// ZeroID reports whether id is git's all-zero object id (a ref created or
+// deleted).
+func ZeroID(id string) bool { return strings.Trim(id, "0") == "" }
+
+// RefUpdate is one line of a hook's standard input.
+type RefUpdate struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+	Ref string `json:"ref"`
+}
+
+// Repo names the repository a push went to.
+type Repo struct {
+	Type      string `json:"type"` // model, dataset, space
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// Object is one new commit or tag of a push, raw as git stores it.
+type Object struct {
+	Type string `json:"type"` // commit or tag
+	ID   string `json:"id"`
+	Raw  []byte `json:"raw"` // base64 in JSON
+}
+
+// PreReceiveRequest is the body of the push check.
+type PreReceiveRequest struct {
+	Pusher  string      `json:"pusher"`
+	Repo    Repo        `json:"repo"`
+	Refs    []RefUpdate `json:"refs"`
+	Objects []Object    `json:"objects"`
+}
+
+// Rejected names one object the push was refused for.
+type Rejected struct {
+	ObjectID string `json:"objectId"`
+	Kind     string `json:"kind"`
+	Status   string `json:"status"`
+	Reason   string `json:"reason"`
+}
+
+// PreReceiveResponse is the decision.
+type PreReceiveResponse struct {
+	Allowed              bool       `json:"allowed"`
+	RequireSignedCommits bool       `json:"requireSignedCommits"`
+	Recorded             int        `json:"recorded"` // records created by this push
+	Rejected             []Rejected `json:"rejected"`
+	Message              string     `json:"message"`
+}
+
+// reasons explains the verification reasons to a person at a terminal.
+var reasons = map[string]string{
+	"unsigned":               "the commit is not signed",
+	"unknown_signature_type": "the signature is of an unknown type",
+	"malformed_signature":    "the signature cannot be parsed",
+	"weak_hash":              "the signature uses a weak hash (SHA-1 or MD5)",
+	"unknown_key":            "the signing key is not uploaded to any account",
+	"invalid":                "the signature does not match the commit (altered after signing?)",
+	"revoked_key":            "the signing key is revoked",
+	"expired_key":            "the signing key had expired when it signed",
+	"not_signing_key":        "the key is not allowed to sign",
+	"no_user":                "the committer email belongs to no account",
+	"other_user":             "the committer email belongs to another account than the key",
+	"unverified_email":       "the committer email is not verified",
+	"bad_email":              "the committer email is not valid",
+}
+
+// Explain returns a short explanation of a verification reason.
+func Explain(reason string) string {
+	if e, ok := reasons[reason]; ok {
+		return e
+	}
+	return reason
+}
+
+const rule = "-------------------------------------------------------------------------"
+
+// RefusalLines renders a refused push as the lines the hook writes on
+// standard error; git shows each prefixed with "remote: ".
+func RefusalLines(resp PreReceiveResponse) []string {
+	lines := []string{rule}
+	if resp.Message != "" && len(resp.Rejected) == 0 {
+		lines = append(lines, "Your push was rejected: "+resp.Message)
+		return append(lines, rule)
+	}
+	lines = append(lines,
+		"Your push was rejected because this repository requires verified signed",
+		"commits and tags. Offending objects:")
+	for _, r := range resp.Rejected {
+		lines = append(lines, fmt.Sprintf("  %s %s: %s (%s): %s", r.Kind, r.ObjectID, r.Status, r.Reason, Explain(r.Reason)))
+	}
+	lines = append(lines,
+		"Sign them (git commit -S, git tag -s) with a key uploaded to your account",
+		"(Settings > GPG keys / SSH keys), for example with",
+		"  git rebase --exec 'git commit --amend --no-edit -n -S' <base>",
+		"then push again. Docs: docs/signed-commits.md.",
+		rule)
+	return lines
+}
