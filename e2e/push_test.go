@@ -232,7 +232,7 @@ func TestPushRefusedWhenCommitsFunctionUnreachable(t *testing.T) {
 	if err == nil {
 		t.Fatalf("push accepted with the commits function unreachable:\n%s", out)
 	}
-	if !strings.Contains(out, "remote: push refused: the commits service cannot be reached") {
+	if !strings.Contains(out, "remote: push refused: the trust service cannot be reached") {
 		t.Errorf("output does not say why:\n%s", out)
 	}
 	if got := s.remoteHead(t, path, "refs/heads/main"); got != "" {

@@ -95,6 +95,9 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	}
 	out.Route, out.Params = route, params
 	for k, v := range params {
+		if GreedyParams[k] {
+			continue // a file path: cleanPath has refused dot segments and escapes
+		}
 		if !validParam(k, v) {
 			return out.denied(deny(apperr.Invalid, "Malformed "+k+" in path"))
 		}

@@ -18,7 +18,8 @@ const (
 )
 
 // Route maps a method and path pattern to what the policy must allow.
-// Patterns use API Gateway syntax: literal segments and {param} segments.
+// Patterns use API Gateway syntax: literal segments and {param} segments,
+// and a last greedy {param+} that takes one or more segments.
 type Route struct {
 	Method  string // GET, POST, ... or ANY
 	Pattern string
@@ -113,6 +114,7 @@ func buildTable() []Route {
 			repo("GET", api, access.RepoRead),
 			repo("PUT", api+"/settings", access.RepoSettings),
 			repo("GET", api+"/tree/{revision}", access.RepoRead),
+			repo("GET", api+"/tree/{revision}/{path+}", access.RepoRead),
 			repo("POST", api+"/commits/verify", access.RepoWrite),
 			repo("GET", api+"/commits/{sha}/verification", access.RepoRead),
 			// LFS batch: download needs read; the uploads function checks
@@ -144,11 +146,16 @@ func Match(routes []Route, method, path string) (*Route, map[string]string, bool
 	bestScore := -1
 	for i := range routes {
 		r := &routes[i]
-		if (r.Method != "ANY" && r.Method != method) || len(r.segs) != len(segs) {
+		greedy := len(r.segs) > 0 && isGreedy(r.segs[len(r.segs)-1])
+		if (r.Method != "ANY" && r.Method != method) || (!greedy && len(r.segs) != len(segs)) || (greedy && len(segs) < len(r.segs)) {
 			continue
 		}
 		score, ok := 0, true
 		for j, s := range r.segs {
+			if isGreedy(s) {
+				score-- // a greedy route loses to an exact one
+				continue
+			}
 			if isParam(s) {
 				if segs[j] == "" {
 					ok = false
@@ -171,11 +178,19 @@ func Match(routes []Route, method, path string) (*Route, map[string]string, bool
 	}
 	params := map[string]string{}
 	for j, s := range best.segs {
-		if isParam(s) {
+		switch {
+		case isGreedy(s):
+			params[s[1:len(s)-2]] = strings.Join(segs[j:], "/")
+		case isParam(s):
 			params[s[1:len(s)-1]] = segs[j]
 		}
 	}
 	return best, params, true
 }
 
-func isParam(s string) bool { return len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' }
+func isParam(s string) bool  { return len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' }
+func isGreedy(s string) bool { return len(s) > 3 && s[0] == '{' && strings.HasSuffix(s, "+}") }
+
+// GreedyParams names the greedy parameters of the table: file paths, which
+// may hold '/' and are checked by the function that reads them.
+var GreedyParams = map[string]bool{"path": true}

@@ -29,7 +29,7 @@ type Service struct {
 	// Lookup reads repositories for the git server's push check.
 	Lookup RepoLookup
 	Log    *slog.Logger
-	Now   func() time.Time // time.Now when nil
+	Now    func() time.Time // time.Now when nil
 }
 
 func (s *Service) now() time.Time {

@@ -113,3 +113,55 @@ func RefusalLines(resp PreReceiveResponse) []string {
 		rule)
 	return lines
 }
+
+// LFSPointer is what a git-lfs pointer file says.
+type LFSPointer struct {
+	OID  string `json:"oid"`
+	Size int64  `json:"size"`
+}
+
+// FileEntry is one file of a commit's tree.
+type FileEntry struct {
+	Path   string      `json:"path"`
+	Mode   string      `json:"mode"`
+	Size   int64       `json:"size"`
+	BlobID string      `json:"blobId"`
+	SHA256 string      `json:"sha256,omitempty"` // regular files: of the blob's bytes
+	LFS    *LFSPointer `json:"lfs,omitempty"`
+}
+
+// RefTip is a ref update with the commit it now peels to ("" when
+// deleted, or when it points at no commit).
+type RefTip struct {
+	RefUpdate
+	Commit string `json:"commit"`
+}
+
+// CommitFiles is the tree of one commit.
+type CommitFiles struct {
+	Commit string      `json:"commit"`
+	Files  []FileEntry `json:"files"`
+}
+
+// PostReceiveRequest is the body of the post-receive report.
+type PostReceiveRequest struct {
+	Pusher  string        `json:"pusher"`
+	Repo    Repo          `json:"repo"`
+	Refs    []RefTip      `json:"refs"`
+	Commits []CommitFiles `json:"commits"`
+}
+
+// Upload asks the hook to PUT one blob to href with header.
+type Upload struct {
+	SHA256 string            `json:"sha256"`
+	Path   string            `json:"path"`
+	Size   int64             `json:"size"`
+	Key    string            `json:"key"`
+	Href   string            `json:"href"`
+	Header map[string]string `json:"header"`
+}
+
+// PostReceiveResponse lists the blobs the uploads bucket lacks.
+type PostReceiveResponse struct {
+	Uploads []Upload `json:"uploads"`
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -23,10 +22,12 @@ type commits struct {
 	function string
 }
 
-func newCommits(ctx context.Context, cfg map[string]string) (*commits, error) {
-	fn := cfg["trustlayer.commitsfunction"]
+// newCommits returns a client of the function named by the setting key
+// (lower case, as git config prints it).
+func newCommits(ctx context.Context, cfg map[string]string, key string) (*commits, error) {
+	fn := cfg[key]
 	if fn == "" {
-		return nil, errors.New("the git server is not configured: set trustlayer.commitsFunction")
+		return nil, fmt.Errorf("the git server is not configured: set %s", key)
 	}
 	ac, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -71,19 +72,19 @@ func (c *commits) call(ctx context.Context, path string, body, out any) error {
 	}
 	res, err := c.client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(c.function), Payload: payload})
 	if err != nil {
-		return fmt.Errorf("the commits service cannot be reached, so the push cannot be checked: %v", err)
+		return fmt.Errorf("the trust service cannot be reached, so the push cannot be checked: %v", err)
 	}
 	if res.FunctionError != nil {
-		return fmt.Errorf("the commits service failed (%s), so the push cannot be checked", *res.FunctionError)
+		return fmt.Errorf("the trust service failed (%s), so the push cannot be checked", *res.FunctionError)
 	}
 	var resp events.APIGatewayV2HTTPResponse
 	if err := json.Unmarshal(res.Payload, &resp); err != nil {
-		return fmt.Errorf("the commits service answered something unreadable: %v", err)
+		return fmt.Errorf("the trust service answered something unreadable: %v", err)
 	}
 	raw := []byte(resp.Body)
 	if resp.IsBase64Encoded {
 		if raw, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			return fmt.Errorf("the commits service answered something unreadable: %v", err)
+			return fmt.Errorf("the trust service answered something unreadable: %v", err)
 		}
 	}
 	if resp.StatusCode != 200 {
@@ -92,10 +93,10 @@ func (c *commits) call(ctx context.Context, path string, body, out any) error {
 		if e.Error == "" {
 			e.Error = "no message"
 		}
-		return fmt.Errorf("the commits service answered %d: %s", resp.StatusCode, e.Error)
+		return fmt.Errorf("the trust service answered %d: %s", resp.StatusCode, e.Error)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("the commits service answered something unreadable: %v", err)
+		return fmt.Errorf("the trust service answered something unreadable: %v", err)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@
 // Configuration, from git config (system, then the repository's):
 //
 //	trustlayer.commitsFunction  name or ARN of the commits function (required)
+//	trustlayer.filesFunction    name or ARN of the uploads function (file index)
 //	trustlayer.lambdaEndpoint   Lambda endpoint URL (local stack; AWS: unset)
 //	trustlayer.projectRoot      folder the repositories live under
 //	                            (else $GIT_PROJECT_ROOT, as git http-backend sets)
@@ -56,6 +57,11 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil && err != errRefused {
+		if name == "post-receive" {
+			// The refs have moved: git ignores this hook's status.
+			writeLines(stderr, []string{"warning: the file index and scans of this push are not updated: " + err.Error()})
+			return 1
+		}
 		writeLines(stderr, []string{"push refused: " + err.Error()})
 	}
 	if err != nil {

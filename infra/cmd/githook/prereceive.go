@@ -34,7 +34,7 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := newCommits(ctx, cfg)
+	c, err := newCommits(ctx, cfg, "trustlayer.commitsfunction")
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,3 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	return nil
 }
 
-func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
-	_, err := io.Copy(io.Discard, stdin)
-	return err
-}

@@ -3,8 +3,6 @@ package commitverifyhttp
 import (
 	"net/http"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
-
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/githook"
@@ -12,31 +10,6 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/signature"
 )
-
-// fromGitServer reports whether r is a Lambda event a git server's hook
-// sent (see package githook: only a direct Invoke can carry this context;
-// the HTTP API has no route to these paths and the authorizer never
-// produces this kind).
-func fromGitServer(r *http.Request) bool {
-	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
-	if !ok || rc.Authorizer == nil || rc.Authorizer.Lambda == nil {
-		return false
-	}
-	k, _ := rc.Authorizer.Lambda["kind"].(string)
-	return k == githook.KindGitServer
-}
-
-// gitServerOnly answers 404, as for any unknown path, unless the request
-// came from a git server's hook.
-func (a *api) gitServerOnly(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !fromGitServer(r) {
-			httpapi.NotFound(a.log).ServeHTTP(w, r)
-			return
-		}
-		next(w, r)
-	}
-}
 
 func repoType(s string) (access.RepoType, error) {
 	switch t := access.RepoType(s); t {

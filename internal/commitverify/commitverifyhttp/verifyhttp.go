@@ -13,8 +13,9 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/commitverify"
-	"github.com/hubsec/trustlayer/internal/gitobject"
 	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/internal/githook/githookhttp"
+	"github.com/hubsec/trustlayer/internal/gitobject"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
@@ -36,7 +37,7 @@ func Handler(svc *commitverify.Service, log *slog.Logger) http.Handler {
 		mux.HandleFunc("POST "+t.prefix+"/{namespace}/{name}/commits/verify", a.verify(t.typ))
 		mux.HandleFunc("GET "+t.prefix+"/{namespace}/{name}/commits/{sha}/verification", a.record(t.typ))
 	}
-	mux.HandleFunc("POST "+githook.PreReceivePath, a.gitServerOnly(a.preReceive))
+	mux.HandleFunc("POST "+githook.PreReceivePath, githookhttp.Only(a.preReceive, httpapi.NotFound(log)))
 	mux.Handle("/", httpapi.NotFound(log))
 	return principal.Middleware(mux, a.fail)
 }
