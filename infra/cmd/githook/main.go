@@ -35,11 +35,11 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args, os.Stdin, os.Stderr))
+	os.Exit(runHook(os.Args, os.Stdin, os.Stderr))
 }
 
-// run returns the exit status.
-func run(args []string, stdin io.Reader, stderr io.Writer) int {
+// runHook returns the exit status.
+func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
 	name := filepath.Base(args[0])
 	if len(args) > 1 {
 		name = args[1]

@@ -65,4 +65,3 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	}
 	return nil
 }
-
