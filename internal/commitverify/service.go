@@ -28,6 +28,8 @@ type Service struct {
 	Repos Repos
 	// Lookup reads repositories for the git server's push check.
 	Lookup RepoLookup
+	// Leaks revokes credentials found in pushes.
+	Leaks LeakRevoker
 	Log    *slog.Logger
 	Now    func() time.Time // time.Now when nil
 }

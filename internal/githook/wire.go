@@ -39,12 +39,32 @@ type Object struct {
 	Raw  []byte `json:"raw"` // base64 in JSON
 }
 
+// Secret is a credential of ours found in the push (checksum-valid).
+type Secret struct {
+	Token  string `json:"token"`
+	Path   string `json:"path,omitempty"` // "" for a commit or tag message
+	Line   int    `json:"line"`
+	Object string `json:"object"` // blob, commit or tag id
+}
+
 // PreReceiveRequest is the body of the push check.
 type PreReceiveRequest struct {
 	Pusher  string      `json:"pusher"`
 	Repo    Repo        `json:"repo"`
 	Refs    []RefUpdate `json:"refs"`
 	Objects []Object    `json:"objects"`
+	Secrets []Secret    `json:"secrets,omitempty"`
+}
+
+// SecretFinding is what became of one Secret: never the token, only its
+// kind and masked hint.
+type SecretFinding struct {
+	Kind   string `json:"kind"` // user, org, session
+	Hint   string `json:"hint"`
+	Path   string `json:"path,omitempty"`
+	Line   int    `json:"line"`
+	Object string `json:"object"`
+	Live   bool   `json:"live"` // it worked until now, and is revoked
 }
 
 // Rejected names one object the push was refused for.
@@ -62,6 +82,9 @@ type PreReceiveResponse struct {
 	Recorded             int        `json:"recorded"` // records created by this push
 	Rejected             []Rejected `json:"rejected"`
 	Message              string     `json:"message"`
+	// Secrets found; SecretsBlock: a live one refuses the push.
+	Secrets      []SecretFinding `json:"secrets"`
+	SecretsBlock bool            `json:"secretsBlock"`
 }
 
 // reasons explains the verification reasons to a person at a terminal.
@@ -95,8 +118,18 @@ const rule = "------------------------------------------------------------------
 // standard error; git shows each prefixed with "remote: ".
 func RefusalLines(resp PreReceiveResponse) []string {
 	lines := []string{rule}
-	if resp.Message != "" && len(resp.Rejected) == 0 {
+	if len(resp.Rejected) == 0 && !hasLive(resp.Secrets) {
 		lines = append(lines, "Your push was rejected: "+resp.Message)
+		return append(lines, rule)
+	}
+	if hasLive(resp.Secrets) {
+		lines = append(lines, secretLines(resp.Secrets, resp.SecretsBlock)...)
+		if len(resp.Rejected) == 0 {
+			return append(lines, rule)
+		}
+		lines = append(lines, "")
+	}
+	if len(resp.Rejected) == 0 {
 		return append(lines, rule)
 	}
 	lines = append(lines,
@@ -164,4 +197,52 @@ type Upload struct {
 // PostReceiveResponse lists the blobs the uploads bucket lacks.
 type PostReceiveResponse struct {
 	Uploads []Upload `json:"uploads"`
+}
+
+func hasLive(fs []SecretFinding) bool {
+	for _, f := range fs {
+		if f.Live {
+			return true
+		}
+	}
+	return false
+}
+
+// secretLines explains live credentials found in a push.
+func secretLines(fs []SecretFinding, blocked bool) []string {
+	var lines []string
+	if blocked {
+		lines = append(lines, "Your push was rejected because it contains a valid credential of this hub.")
+	} else {
+		lines = append(lines, "Your push contains a valid credential of this hub.")
+	}
+	lines = append(lines, "It has been revoked at once, and its owner told by mail:")
+	for _, f := range fs {
+		if !f.Live {
+			continue
+		}
+		where := "message of " + f.Object
+		if f.Path != "" {
+			where = f.Path + " (blob " + f.Object + ")"
+		}
+		lines = append(lines, fmt.Sprintf("  %s token %s in %s, line %d", f.Kind, f.Hint, where, f.Line))
+	}
+	if blocked {
+		lines = append(lines,
+			"Remove it from every commit of the push, not only the last one, e.g.",
+			"  git rebase -i <base>   (edit the commits that add it), or",
+			"  git filter-repo --replace-text <file listing the token>",
+			"then push again. A revoked token stays dead: create a new one in your",
+			"settings and keep it out of the repository (environment, secret store).")
+	}
+	return lines
+}
+
+// NoticeLines tells an accepted push about credentials that were revoked
+// (when the repository lets such pushes through).
+func NoticeLines(resp PreReceiveResponse) []string {
+	if !hasLive(resp.Secrets) {
+		return nil
+	}
+	return append(append([]string{rule}, secretLines(resp.Secrets, false)...), rule)
 }

@@ -96,10 +96,14 @@ func currentRepo(cfg map[string]string) (githook.Repo, error) {
 	return repoFromDir(absRoot, dir)
 }
 
+// blobRef is a new blob of the push and one path it has.
+type blobRef struct{ id, path string }
+
 // newObjects lists the commits of the push that no existing ref reaches
-// (git keeps the pushed objects in quarantine, refs not yet moved), and
-// every tag object a ref update points at (peeling nested tags).
-func newObjects(updates []githook.RefUpdate) ([]githook.Object, error) {
+// (git keeps the pushed objects in quarantine, refs not yet moved), every
+// tag object a ref update points at (peeling nested tags), and the new
+// blobs with a path each.
+func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error) {
 	var tips []string
 	for _, u := range updates {
 		if !githook.ZeroID(u.New) {
@@ -107,7 +111,7 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, error) {
 		}
 	}
 	if len(tips) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var ids []string
 	seen := map[string]bool{}
@@ -116,7 +120,7 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, error) {
 	for len(queue) > 0 {
 		objs, err := catFile(queue)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		queue = nil
 		for _, o := range objs {
@@ -130,18 +134,26 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, error) {
 			}
 		}
 	}
-	args := append([]string{"rev-list", "--stdin"}, "--not", "--all")
-	out, err := gitOut(strings.NewReader(strings.Join(tips, "\n")+"\n"), args...)
+	// Commits print alone, blobs with their path.
+	out, err := gitOut(strings.NewReader(strings.Join(tips, "\n")+"\n"),
+		"rev-list", "--objects", "--filter=object:type=blob", "--stdin", "--not", "--all")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, id := range strings.Fields(string(out)) {
-		if !seen[id] {
+	var blobs []blobRef
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		id, path, isBlob := strings.Cut(line, " ")
+		switch {
+		case id == "":
+		case isBlob:
+			blobs = append(blobs, blobRef{id, path})
+		case !seen[id]:
 			seen[id] = true
 			ids = append(ids, id)
 		}
 	}
-	return catFile(ids)
+	objs, err := catFile(ids)
+	return objs, blobs, err
 }
 
 func tagTarget(raw []byte) (string, bool) {

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/internal/token"
 )
 
 // errRefused is a refusal already explained on standard error.
@@ -30,7 +31,11 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	objs, err := newObjects(updates)
+	objs, blobs, err := newObjects(updates)
+	if err != nil {
+		return err
+	}
+	secrets, err := findSecrets(objs, blobs)
 	if err != nil {
 		return err
 	}
@@ -48,9 +53,15 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 			n++
 		}
 		req := githook.PreReceiveRequest{Pusher: pusher, Repo: repo, Refs: updates, Objects: objs[:n]}
+		if first {
+			req.Secrets = secrets
+		}
 		var resp githook.PreReceiveResponse
 		if err := c.call(ctx, githook.PreReceivePath, req, &resp); err != nil {
 			return err
+		}
+		if first {
+			refused.Secrets, refused.SecretsBlock = resp.Secrets, resp.SecretsBlock
 		}
 		if !resp.Allowed {
 			refused.Allowed = false
@@ -63,5 +74,37 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		writeLines(stderr, githook.RefusalLines(refused))
 		return errRefused
 	}
+	writeLines(stderr, githook.NoticeLines(refused))
 	return nil
+}
+
+// findSecrets looks for our credentials (checksum-valid, see
+// token.Finder) in the new blobs and in the commit and tag objects
+// (messages, and any header).
+func findSecrets(objs []githook.Object, blobs []blobRef) ([]githook.Secret, error) {
+	var out []githook.Secret
+	for _, o := range objs {
+		f := token.NewFinder()
+		f.Write(o.Raw)
+		for _, h := range f.Close() {
+			out = append(out, githook.Secret{Token: h.Token, Line: h.Line, Object: o.ID})
+		}
+	}
+	paths := map[string]string{}
+	ids := make([]string, 0, len(blobs))
+	for _, b := range blobs {
+		paths[b.id] = b.path
+		ids = append(ids, b.id)
+	}
+	err := catFileEach(ids, func(id string, _ int64, r io.Reader) error {
+		f := token.NewFinder()
+		if _, err := io.Copy(f, r); err != nil {
+			return err
+		}
+		for _, h := range f.Close() {
+			out = append(out, githook.Secret{Token: h.Token, Path: paths[id], Line: h.Line, Object: id})
+		}
+		return nil
+	})
+	return out, err
 }

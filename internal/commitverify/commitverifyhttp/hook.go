@@ -9,6 +9,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/signature"
+	"github.com/hubsec/trustlayer/internal/token"
 )
 
 func repoType(s string) (access.RepoType, error) {
@@ -40,14 +41,23 @@ func (a *api) preReceive(w http.ResponseWriter, r *http.Request) {
 		}
 		objs = append(objs, commitverify.Object{Kind: signature.ObjectKind(o.Type), Raw: o.Raw, WantID: o.ID, Label: o.Type + " " + o.ID})
 	}
-	push, _, err := a.svc.CheckPush(r.Context(), commitverify.PushCheck{Pusher: in.Pusher, Type: typ,
-		Namespace: in.Repo.Namespace, Name: in.Repo.Name, Objects: objs})
+	var secrets []commitverify.Secret
+	for _, s := range in.Secrets {
+		secrets = append(secrets, commitverify.Secret{Token: s.Token, Path: s.Path, Line: s.Line, Object: s.Object})
+	}
+	res, err := a.svc.CheckPush(r.Context(), commitverify.PushCheck{Pusher: in.Pusher, Type: typ,
+		Namespace: in.Repo.Namespace, Name: in.Repo.Name, Objects: objs, Secrets: secrets})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := githook.PreReceiveResponse{Allowed: push.Decision.Allowed, RequireSignedCommits: push.RequireSignedCommits,
-		Rejected: []githook.Rejected{}, Message: message(push)}
+	push := res.Push
+	out := githook.PreReceiveResponse{Allowed: res.Allowed(), RequireSignedCommits: push.RequireSignedCommits,
+		Rejected: []githook.Rejected{}, Message: message(push), Secrets: []githook.SecretFinding{}, SecretsBlock: res.SecretsBlock}
+	for _, f := range res.Secrets {
+		k, _ := token.Parse(f.Token)
+		out.Secrets = append(out.Secrets, githook.SecretFinding{Kind: k.String(), Hint: token.Hint(f.Token), Path: f.Path, Line: f.Line, Object: f.Object, Live: f.Live})
+	}
 	for _, o := range push.Outcomes {
 		if !o.AlreadyRecorded {
 			out.Recorded++
