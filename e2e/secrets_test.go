@@ -131,3 +131,29 @@ func TestAllowSecretsInPushesStillRevokes(t *testing.T) {
 		t.Errorf("leaked token: got %d, want 401", st)
 	}
 }
+
+// TestOrgTokenAndSessionInPushAreRevoked: the other two kinds of
+// credential are found and revoked as well.
+func TestOrgTokenAndSessionInPushAreRevoked(t *testing.T) {
+	s := newSigner(t)
+	org := uniqueName("leakorg")
+	s.h.must(201, s.h.do("POST", "/api/organizations", s.u.bearer(), map[string]any{"name": org}), "create org")
+	orgTok, _ := s.h.must(200, s.h.do("POST", "/api/organizations/"+org+"/token/refresh", s.u.bearer(), nil), "org token").json(t)["token"].(string)
+	if st := s.whoamiStatus(orgTok); st != 200 {
+		t.Fatalf("org token before the push: %d", st)
+	}
+	name := s.createRepo(t, map[string]any{})
+	r := s.g.NewRepo("w", "sha1")
+	s.commitFile(t, r, "deploy/ci.yml", "org: "+orgTok+"\nsession: "+s.u.Session+"\n", "ci")
+	out, err := s.push(t, r, "/"+s.u.Name+"/"+name+".git", "main")
+	out = strings.NewReplacer(orgTok, "<org>", s.u.Session, "<session>").Replace(out)
+	if err == nil || !strings.Contains(out, "org token") || !strings.Contains(out, "session token") {
+		t.Errorf("push: err %v, want refused naming both:\n%s", err, out)
+	}
+	if st := s.whoamiStatus(orgTok); st != 401 {
+		t.Errorf("org token after the push: got %d, want 401", st)
+	}
+	if st := s.whoamiStatus(s.u.Session); st != 401 {
+		t.Errorf("session after the push: got %d, want 401", st)
+	}
+}

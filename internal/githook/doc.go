@@ -12,6 +12,6 @@
 // endpoint). The event carries the authorizer context kind "git_server",
 // which the authorizer never produces, on a path that template.yaml does
 // not route: a client of the HTTP API can neither reach the route nor
-// forge the context, and a function served bare on $PORT has no event
-// context at all, so the route answers 404 there.
+// forge the context (the route answers 404 to anything else), and a
+// function served bare on $PORT has no event context at all (401).
 package githook

@@ -134,22 +134,36 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error
 			}
 		}
 	}
-	// Commits print alone, blobs with their path.
+	// Every new object, with a path for trees and blobs; then their types.
 	out, err := gitOut(strings.NewReader(strings.Join(tips, "\n")+"\n"),
-		"rev-list", "--objects", "--filter=object:type=blob", "--stdin", "--not", "--all")
+		"rev-list", "--objects", "--stdin", "--not", "--all")
 	if err != nil {
 		return nil, nil, err
 	}
-	var blobs []blobRef
+	var all []string
+	paths := map[string]string{}
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		id, path, isBlob := strings.Cut(line, " ")
-		switch {
-		case id == "":
-		case isBlob:
-			blobs = append(blobs, blobRef{id, path})
-		case !seen[id]:
-			seen[id] = true
-			ids = append(ids, id)
+		id, path, _ := strings.Cut(line, " ")
+		if id != "" {
+			all = append(all, id)
+			paths[id] = path
+		}
+	}
+	var blobs []blobRef
+	if len(all) > 0 {
+		types, err := gitOut(strings.NewReader(strings.Join(all, "\n")+"\n"), "cat-file", "--batch-check=%(objectname) %(objecttype)")
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, line := range strings.Split(strings.TrimRight(string(types), "\n"), "\n") {
+			id, typ, _ := strings.Cut(line, " ")
+			switch {
+			case typ == "blob":
+				blobs = append(blobs, blobRef{id, paths[id]})
+			case typ == "commit" && !seen[id]:
+				seen[id] = true
+				ids = append(ids, id)
+			}
 		}
 	}
 	objs, err := catFile(ids)

@@ -47,13 +47,14 @@ func TestPreReceiveOnlyForTheGitServer(t *testing.T) {
 	id := r.Commit("Alice", "alice@example.com", gittest.Signer{}, "unsigned")
 	body := githook.PreReceiveRequest{Pusher: "alice", Repo: githook.Repo{Type: "model", Namespace: "alice", Name: "w"},
 		Objects: []githook.Object{{Type: "commit", ID: id, Raw: r.CatFile("commit", id)}}}
-	for name, ctx := range map[string]map[string]any{
-		"a user's allowed request": principal.Context(alice, nil),
-		"no context":               nil,
-	} {
-		if got, out := e.preReceive(ctx, body); got != 404 {
-			t.Errorf("%s: got %d %s, want 404", name, got, out)
-		}
+	if got, out := e.preReceive(principal.Context(alice, nil), body); got != 404 {
+		t.Errorf("a user's allowed request: got %d %s, want 404", got, out)
+	}
+	if got, out := e.preReceive(nil, body); got != 401 {
+		t.Errorf("no authorizer context: got %d %s, want 401 (as on every route)", got, out)
+	}
+	if code, _ := e.record(alice, "/api/models/alice/w/commits/"+id+"/verification"); code != 404 {
+		t.Errorf("a refused request stored a record")
 	}
 	// A bare HTTP request (a function served on $PORT) has no event.
 	w := httptest.NewRecorder()
