@@ -221,6 +221,7 @@ func credential(h http.Header) (string, *apperr.Error) {
 	if v == "" {
 		return "", nil
 	}
+	v = sameRepeated(v)
 	if len(v) > MaxAuthLen {
 		return "", deny(apperr.Invalid, "Authorization header is too long")
 	}
@@ -351,4 +352,23 @@ func parseQuery(q string) string {
 		}
 	}
 	return ""
+}
+
+// sameRepeated reduces an Authorization value that a client sent several
+// times, identical (API Gateway joins repeated headers with commas; no
+// credential holds a comma), to one copy: git-lfs sends the verify
+// action's header and the one from http.extraHeader. Different values
+// stay as they are and fail to parse.
+func sameRepeated(v string) string {
+	if !strings.Contains(v, ",") {
+		return v
+	}
+	parts := strings.Split(v, ",")
+	first := strings.TrimSpace(parts[0])
+	for _, p := range parts[1:] {
+		if strings.TrimSpace(p) != first {
+			return v
+		}
+	}
+	return first
 }

@@ -23,3 +23,17 @@ func TestGreedyPathParam(t *testing.T) {
 		t.Errorf("a greedy route matched a path it does not end")
 	}
 }
+
+func TestSameRepeated(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Bearer abc", "Bearer abc"},
+		{"Bearer abc,Bearer abc", "Bearer abc"},
+		{"Basic eA==, Basic eA==", "Basic eA=="},
+		{"Bearer abc,Bearer abd", "Bearer abc,Bearer abd"},
+	}
+	for _, tt := range tests {
+		if got := sameRepeated(tt.in); got != tt.want {
+			t.Errorf("sameRepeated(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

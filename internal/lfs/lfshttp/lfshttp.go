@@ -80,7 +80,7 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, typ access.RepoT
 		return
 	}
 	out, err := h.s.Batch(r.Context(), lfs.BatchInput{Caller: principal.From(r.Context()), Type: typ,
-		Namespace: r.PathValue("namespace"), Name: repoName(r), Request: req})
+		Namespace: r.PathValue("namespace"), Name: repoName(r), Request: req, Authorization: r.Header.Get("Authorization")})
 	if err != nil {
 		h.failLFS(w, r, err)
 		return
