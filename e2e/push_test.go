@@ -6,6 +6,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -238,4 +239,74 @@ func TestPushRefusedWhenCommitsFunctionUnreachable(t *testing.T) {
 	if got := s.remoteHead(t, path, "refs/heads/main"); got != "" {
 		t.Errorf("main was created (%s)", got)
 	}
+}
+
+// TestCommitListWithVerification: GET .../commits/{rev} lists the pushed
+// commits newest first with their stored verification, paged with Link;
+// a tag and a commit id work as revisions.
+func TestCommitListWithVerification(t *testing.T) {
+	s := newSigner(t)
+	name := s.createRepo(t, map[string]any{})
+	r := s.g.NewRepo("w", "sha1")
+	var ids []string
+	for i := range 4 {
+		// gittest fixes every date: the order comes from the parents.
+		ids = append(ids, s.commit(r, i%2 == 0, fmt.Sprintf("change %d\n\nbody %d", i, i)))
+	}
+	r.Git(s.u.Name, s.u.Email, gittest.Signer{}, "tag", "v1", ids[1])
+	if out, err := s.push(t, r, "/"+s.u.Name+"/"+name+".git", "main", "refs/tags/v1"); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	api := "/api/models/" + s.u.Name + "/" + name + "/commits/"
+	type commit struct {
+		ID, Title, Message string
+		Parents            []string
+		Verification       struct {
+			Status, Reason, SignatureType string
+			Signer                        *struct{ AccountID string }
+		}
+	}
+	list := func(path string) ([]commit, string) {
+		res := s.h.must(200, s.h.do("GET", api+path, "Bearer "+s.token, nil), "list "+path)
+		var out []commit
+		if err := json.Unmarshal(res.Body, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out, res.Header.Get("Link")
+	}
+	all, link := list("main")
+	if len(all) != 4 || link != "" {
+		t.Fatalf("main: got %d commits, link %q; want 4, none", len(all), link)
+	}
+	for i, c := range all {
+		want := ids[3-i]
+		signed := (3-i)%2 == 0
+		if c.ID != want || c.Title != fmt.Sprintf("change %d", 3-i) {
+			t.Errorf("[%d]: got %s %q, want %s", i, c.ID, c.Title, want)
+		}
+		if signed && (c.Verification.Status != "verified" || c.Verification.Signer == nil || c.Verification.SignatureType != "gpg") {
+			t.Errorf("[%d] signed: got %+v", i, c.Verification)
+		}
+		if !signed && (c.Verification.Status != "unsigned" || c.Verification.Signer != nil) {
+			t.Errorf("[%d] unsigned: got %+v", i, c.Verification)
+		}
+	}
+	if len(all[0].Parents) != 1 || all[0].Parents[0] != ids[2] {
+		t.Errorf("parents of the tip: %v", all[0].Parents)
+	}
+	page, link := list("main?limit=3")
+	if len(page) != 3 || !strings.Contains(link, "p=1") || !strings.Contains(link, `rel="next"`) {
+		t.Fatalf("first page: %d commits, link %q", len(page), link)
+	}
+	rest, link := list("main?limit=3&p=1")
+	if len(rest) != 1 || rest[0].ID != ids[0] || link != "" {
+		t.Errorf("second page: %+v, link %q", rest, link)
+	}
+	if byTag, _ := list("v1"); len(byTag) != 2 || byTag[0].ID != ids[1] {
+		t.Errorf("tag v1: %+v", byTag)
+	}
+	if byID, _ := list(ids[2]); len(byID) != 3 {
+		t.Errorf("commit id: %d commits, want 3", len(byID))
+	}
+	s.h.must(404, s.h.do("GET", api+"no-such-branch", "Bearer "+s.token, nil), "unknown revision")
 }

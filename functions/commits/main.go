@@ -11,6 +11,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
 	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyhttp"
+	"github.com/hubsec/trustlayer/internal/gitref/gitrefddb"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
@@ -49,6 +50,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return users.RevokeFound(ctx, cred, identity.Leak{Where: where, Pusher: pusher})
 	})
 	svc := &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table},
-		Repos: repos, Lookup: repos, Leaks: leaks, Log: log}
+		Repos: repos, Lookup: repos, Leaks: leaks, Refs: gitrefddb.Store{Table: table}, Log: log}
 	return serve.HTTP(cfg, log, commitverifyhttp.Handler(svc, log))
 }

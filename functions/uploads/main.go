@@ -11,6 +11,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/files"
 	"github.com/hubsec/trustlayer/internal/files/filesddb"
 	"github.com/hubsec/trustlayer/internal/files/fileshttp"
+	"github.com/hubsec/trustlayer/internal/gitref/gitrefddb"
 	"github.com/hubsec/trustlayer/internal/lfs"
 	"github.com/hubsec/trustlayer/internal/lfs/lfsddb"
 	"github.com/hubsec/trustlayer/internal/lfs/lfshttp"
@@ -58,7 +59,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		PublicURL: cfg.PublicURL,
 		Log:       log,
 	}
-	index := &files.Service{Store: filesddb.Store{Table: table}, Repos: repos, Roles: orgs, Objects: objects,
+	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs, Objects: objects,
 		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log}
 	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
 }

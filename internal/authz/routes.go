@@ -117,6 +117,7 @@ func buildTable() []Route {
 			repo("GET", api+"/tree/{revision}/{path+}", access.RepoRead),
 			repo("POST", api+"/commits/verify", access.RepoWrite),
 			repo("GET", api+"/commits/{sha}/verification", access.RepoRead),
+			repo("GET", api+"/commits/{rev}", access.RepoRead),
 			// LFS batch: download needs read; the uploads function checks
 			// write for upload operations, which it reads from the body.
 			git("POST", "/info/lfs/objects/batch", access.RepoRead),

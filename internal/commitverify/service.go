@@ -12,6 +12,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/gitobject"
+	"github.com/hubsec/trustlayer/internal/gitref"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
@@ -30,6 +31,8 @@ type Service struct {
 	Lookup RepoLookup
 	// Leaks revokes credentials found in pushes.
 	Leaks LeakRevoker
+	// Refs resolves branches and tags for the commit list.
+	Refs gitref.Store
 	Log    *slog.Logger
 	Now    func() time.Time // time.Now when nil
 }
@@ -135,6 +138,7 @@ func (s *Service) verifyAndStore(ctx context.Context, r repo.Repo, by string, ob
 	recorded := make([]signature.Result, len(objs))
 	err = forEach(ctx, len(objs), func(i int) error {
 		rec := Record{RepoID: r.ID, Repo: repoLabel(r), SubmittedBy: by, Result: storable(results[i])}
+		rec.Parents, rec.Message = meta(objs[i])
 		stored, created, err := s.Store.PutRecord(ctx, rec)
 		if err != nil {
 			return fmt.Errorf("store record of %s: %w", rec.ObjectID, err)
@@ -249,4 +253,24 @@ func truncate(s string) string {
 		return s[:70] + "..."
 	}
 	return s
+}
+
+// meta reads a commit's parents and message, or a tag's message.
+func meta(o Object) ([]string, string) {
+	var parents []string
+	var msg string
+	switch o.Kind {
+	case signature.Commit:
+		if c, err := gitobject.ParseCommit(o.Raw); err == nil {
+			parents, msg = c.Parents, c.Message
+		}
+	case signature.Tag:
+		if t, err := gitobject.ParseTag(o.Raw); err == nil {
+			msg = t.Message
+		}
+	}
+	if len(msg) > MaxStoredMessage {
+		msg = msg[:MaxStoredMessage]
+	}
+	return parents, msg
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/gitref"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
@@ -42,25 +43,12 @@ type Entry struct {
 	LFS    *LFSPointer `json:"lfs,omitempty"`
 }
 
-// Ref is where a branch or tag pointed after a push.
-type Ref struct {
-	Name      string // refs/heads/main, refs/tags/v1
-	Commit    string // the commit it peels to
-	UpdatedAt time.Time
-	UpdatedBy string
-}
-
 // Store keeps the index (filesddb.Store).
 type Store interface {
 	// CommitIndexed reports whether commit's files are stored.
 	CommitIndexed(ctx context.Context, repoID, commit string) (bool, error)
 	// PutCommit stores the files of commit, then marks it indexed.
 	PutCommit(ctx context.Context, repoID, commit string, files []Entry, at time.Time) error
-	// PutRef moves a ref; DeleteRef removes it.
-	PutRef(ctx context.Context, repoID string, r Ref) error
-	DeleteRef(ctx context.Context, repoID, name string) error
-	// Ref reads a ref; ok false when absent.
-	Ref(ctx context.Context, repoID, name string) (Ref, bool, error)
 	// Files lists commit's files whose path starts with prefix, by path.
 	Files(ctx context.Context, repoID, commit, prefix string) ([]Entry, error)
 }
@@ -91,6 +79,7 @@ type Roles interface {
 // Service is the file index.
 type Service struct {
 	Store    Store
+	Refs     gitref.Store
 	Repos    Repos
 	Roles    Roles
 	Objects  Objects

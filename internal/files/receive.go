@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/gitref"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
@@ -150,12 +151,12 @@ func (s *Service) Receive(ctx context.Context, in Received) ([]Upload, error) {
 	}
 	for _, t := range in.Refs {
 		if t.Commit == "" {
-			if err := s.Store.DeleteRef(ctx, r.ID, t.Ref); err != nil {
+			if err := s.Refs.DeleteRef(ctx, r.ID, t.Ref); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if err := s.Store.PutRef(ctx, r.ID, Ref{Name: t.Ref, Commit: t.Commit, UpdatedAt: now, UpdatedBy: in.Pusher}); err != nil {
+		if err := s.Refs.PutRef(ctx, r.ID, gitref.Ref{Name: t.Ref, Commit: t.Commit, UpdatedAt: now, UpdatedBy: in.Pusher}); err != nil {
 			return nil, err
 		}
 	}

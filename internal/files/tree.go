@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/gitref"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
@@ -234,28 +235,16 @@ func oldSecurity(repoID string, e Entry, res scan.Result, ok bool) *Security {
 // resolve turns a revision into an indexed commit: a branch, a tag, or a
 // full commit id that a push left at a ref tip.
 func (s *Service) resolve(ctx context.Context, r repo.Repo, rev string) (string, error) {
-	if rev == "" {
-		return "", apperr.E(apperr.Invalid, "revision is required")
+	id, ok, err := gitref.Resolve(ctx, s.Refs, r.ID, rev, func(ctx context.Context, id string) (bool, error) {
+		return s.Store.CommitIndexed(ctx, r.ID, id)
+	})
+	if err != nil {
+		return "", err
 	}
-	for _, name := range []string{"refs/heads/" + rev, "refs/tags/" + rev} {
-		ref, ok, err := s.Store.Ref(ctx, r.ID, name)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			return ref.Commit, nil
-		}
+	if !ok {
+		return "", apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName())
 	}
-	if id := strings.ToLower(rev); validID(id) {
-		ok, err := s.Store.CommitIndexed(ctx, r.ID, id)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			return id, nil
-		}
-	}
-	return "", apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName())
+	return id, nil
 }
 
 // authorize loads the repository and decides repo.read for the caller.

@@ -4,9 +4,8 @@
 //   - a file of a commit's tree: pk FILES#<repoId>#<commit>, sk P#<path>;
 //   - the commit's "indexed" mark, written after its files: same pk,
 //     sk #INDEXED (it sorts before every P#);
-//   - a ref: pk GITREF#<repoId>, sk REF#<refs/heads/main>, the commit it
-//     peels to; and each move of it, kept as history: same pk,
-//     sk LOG#<ref>#<RFC 3339 time>.
+//
+// Refs are package gitref's (gitrefddb).
 //
 // No item has a TTL: the index follows the repository's history.
 package filesddb
@@ -36,7 +35,6 @@ const maxListed = 200000
 const indexedSK = "#INDEXED"
 
 func filesPK(repoID, commit string) string { return "FILES#" + repoID + "#" + commit }
-func refPK(repoID string) string           { return "GITREF#" + repoID }
 
 type fileItem struct {
 	PK      string `dynamodbav:"pk"`
@@ -55,15 +53,6 @@ type markItem struct {
 	SK        string    `dynamodbav:"sk"`
 	Files     int       `dynamodbav:"files"`
 	IndexedAt time.Time `dynamodbav:"indexedAt"`
-}
-
-type refItem struct {
-	PK        string    `dynamodbav:"pk"`
-	SK        string    `dynamodbav:"sk"`
-	Ref       string    `dynamodbav:"ref"`
-	Commit    string    `dynamodbav:"commit"`
-	UpdatedAt time.Time `dynamodbav:"updatedAt"`
-	UpdatedBy string    `dynamodbav:"updatedBy"`
 }
 
 // CommitIndexed implements files.Store.
@@ -100,39 +89,6 @@ func (s Store) PutCommit(ctx context.Context, repoID, commit string, fs []files.
 		return fmt.Errorf("mark commit indexed: %w", err)
 	}
 	return nil
-}
-
-// PutRef implements files.Store.
-func (s Store) PutRef(ctx context.Context, repoID string, r files.Ref) error {
-	it := refItem{PK: refPK(repoID), SK: "REF#" + r.Name, Ref: r.Name, Commit: r.Commit, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy}
-	log := it
-	log.SK = "LOG#" + r.Name + "#" + r.UpdatedAt.Format(time.RFC3339Nano)
-	return s.Transact(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(it)}},
-		{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(log)}},
-	})
-}
-
-// DeleteRef implements files.Store.
-func (s Store) DeleteRef(ctx context.Context, repoID, name string) error {
-	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name), Key: ddb.Key(refPK(repoID), "REF#"+name)})
-	if err != nil {
-		return fmt.Errorf("delete ref %s: %w", name, err)
-	}
-	return nil
-}
-
-// Ref implements files.Store.
-func (s Store) Ref(ctx context.Context, repoID, name string) (files.Ref, bool, error) {
-	var it refItem
-	err := s.Get(ctx, refPK(repoID), "REF#"+name, &it)
-	if errors.Is(err, ddb.ErrNoItem) {
-		return files.Ref{}, false, nil
-	}
-	if err != nil {
-		return files.Ref{}, false, err
-	}
-	return files.Ref{Name: it.Ref, Commit: it.Commit, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy}, true, nil
 }
 
 // Files implements files.Store.
