@@ -138,6 +138,9 @@ func (s stack) push(t *testing.T, a account, files map[string][]byte) {
 	git(t, dir, "lfs", "install", "--local")
 	git(t, dir, "lfs", "track", "*.bin", "*.pt", "*.safetensors")
 	for name, data := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +156,28 @@ func oid(b []byte) string {
 }
 
 type treeEntry struct {
-	OID      string `json:"oid"`
+	Type string `json:"type"`
+	OID  string `json:"oid"`
+	Size int64  `json:"size"`
+	Path string `json:"path"`
+	LFS  *struct {
+		OID         string `json:"oid"`
+		Size        int64  `json:"size"`
+		PointerSize int64  `json:"pointerSize"`
+	} `json:"lfs"`
+	SecurityFileStatus *struct {
+		Status string `json:"status"`
+		AVScan *struct {
+			Status     string   `json:"status"`
+			VirusNames []string `json:"virusNames"`
+		} `json:"avScan"`
+		PickleImportScan *struct {
+			Status        string `json:"status"`
+			PickleImports []struct {
+				Module, Name, Safety string
+			} `json:"pickleImports"`
+		} `json:"pickleImportScan"`
+	} `json:"securityFileStatus"`
 	Security struct {
 		Safe   bool        `json:"safe"`
 		Status scan.Status `json:"status"`
@@ -178,12 +202,12 @@ func (s stack) waitStatus(t *testing.T, a account, id string, done func(scan.Sta
 	var last treeEntry
 	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
 		var entries []treeEntry
-		st := s.call(t, "GET", fmt.Sprintf("%s/api/models/%s/%s/tree/main", s.gateway, a.user, a.repo), "Bearer "+a.token, nil, &entries)
+		st := s.call(t, "GET", fmt.Sprintf("%s/api/models/%s/%s/tree/main?recursive=true&expand=true", s.gateway, a.user, a.repo), "Bearer "+a.token, nil, &entries)
 		if st != 200 {
 			t.Fatalf("tree: %d", st)
 		}
 		for _, e := range entries {
-			if e.OID == id {
+			if e.LFS != nil && e.LFS.OID == id {
 				last = e
 				if done(e.Security.Status) {
 					return e

@@ -6,22 +6,29 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
 	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyhttp"
+	"github.com/hubsec/trustlayer/internal/gitref/gitrefddb"
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
+	"github.com/hubsec/trustlayer/internal/org"
 	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/repo/repoddb"
+	"github.com/hubsec/trustlayer/internal/token"
 )
 
 func main() {
-	serve.Main("commits", []config.Need{config.NeedTable}, run)
+	serve.Main("commits", []config.Need{config.NeedTable, config.NeedMailer}, run)
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
@@ -30,7 +37,19 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
-	repos := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Audit: table, Log: log}
-	svc := &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table}, Repos: repos, Log: log}
+	orgStore := orgddb.Store{Table: table}
+	repos := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgStore, Audit: table, Log: log}
+	users := &identity.Service{Store: identityddb.Store{Table: table}, Mailer: mail.FromConfig(cfg, awsCfg), Log: log}
+	orgs := &org.Service{Store: orgStore, Audit: table, Log: log}
+	// Credentials found in pushes: org tokens to the org package, user
+	// tokens and sessions to identity.
+	leaks := commitverify.RevokeFunc(func(ctx context.Context, cred, where, pusher string) (bool, error) {
+		if strings.HasPrefix(cred, token.PrefixOrg) {
+			return orgs.RevokeFoundToken(ctx, orgStore, cred, where, pusher)
+		}
+		return users.RevokeFound(ctx, cred, identity.Leak{Where: where, Pusher: pusher})
+	})
+	svc := &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table},
+		Repos: repos, Lookup: repos, Leaks: leaks, Refs: gitrefddb.Store{Table: table}, Log: log}
 	return serve.HTTP(cfg, log, commitverifyhttp.Handler(svc, log))
 }

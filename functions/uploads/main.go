@@ -6,7 +6,12 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
+	"github.com/hubsec/trustlayer/internal/files"
+	"github.com/hubsec/trustlayer/internal/files/filesddb"
+	"github.com/hubsec/trustlayer/internal/files/fileshttp"
+	"github.com/hubsec/trustlayer/internal/gitref/gitrefddb"
 	"github.com/hubsec/trustlayer/internal/lfs"
 	"github.com/hubsec/trustlayer/internal/lfs/lfsddb"
 	"github.com/hubsec/trustlayer/internal/lfs/lfshttp"
@@ -42,20 +47,25 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	orgs := orgddb.Store{Table: table}
+	repos := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgs, Log: log}
 	objects := s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket)
+	scans := scanddb.Store{Table: table}
+	queue := lambdaqueue.New(awsCfg, cfg.ScannerFunction)
 	svc := &lfs.Service{
-		Repos:     &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgs, Log: log},
+		Repos:     repos,
 		Roles:     orgs,
 		Files:     lfsddb.Files{Table: table},
 		Objects:   objects,
 		Multipart: objects,
 		ChunkSize: chunk,
-		Scans:     scanddb.Store{Table: table},
-		Queue:     lambdaqueue.New(awsCfg, cfg.ScannerFunction),
+		Scans:     scans,
+		Queue:     queue,
 		Settings:  settings,
 		Bucket:    cfg.Bucket,
 		PublicURL: cfg.PublicURL,
 		Log:       log,
 	}
-	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log))
+	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs, Objects: objects,
+		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log}
+	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
 }

@@ -10,12 +10,13 @@ import (
 	"strings"
 
 	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
+	"github.com/hubsec/trustlayer/internal/files"
+	"github.com/hubsec/trustlayer/internal/files/filesddb"
+	"github.com/hubsec/trustlayer/internal/gitref/gitrefddb"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/keyring"
 	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
-	"github.com/hubsec/trustlayer/internal/lfs"
-	"github.com/hubsec/trustlayer/internal/lfs/lfsddb"
 	"github.com/hubsec/trustlayer/internal/org"
 	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
@@ -27,6 +28,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
+	"github.com/hubsec/trustlayer/internal/scan/s3objects"
 	"github.com/hubsec/trustlayer/internal/scan/scanddb"
 	"github.com/hubsec/trustlayer/internal/web"
 )
@@ -49,17 +51,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	orgs := orgddb.Store{Table: table}
 	repoStore := repoddb.Store{Table: table}
 	repos := &repo.Service{Store: repoStore, Orgs: orgs, Audit: table, Log: log}
-	files := &lfs.Service{
-		Repos:     repos,
-		Roles:     orgs,
-		Files:     lfsddb.Files{Table: table},
-		Scans:     scanddb.Store{Table: table},
-		Queue:     lambdaqueue.New(awsCfg, cfg.ScannerFunction),
-		Settings:  settings,
-		Bucket:    cfg.Bucket,
-		PublicURL: cfg.PublicURL,
-		Log:       log,
-	}
+	scans := scanddb.Store{Table: table}
+	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs,
+		Objects: s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket), Results: scans, Scans: scans,
+		Queue: lambdaqueue.New(awsCfg, cfg.ScannerFunction), Settings: settings, Bucket: cfg.Bucket, Log: log}
 	site, err := web.New(web.Services{
 		Identity:   &identity.Service{Store: users, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper)},
 		Orgs:       &org.Service{Store: orgs, Users: users, Audit: table, Log: log},
@@ -67,7 +62,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Repos:      repos,
 		Namespaces: repoStore,
 		Keys:       &keyring.Service{Store: keyringddb.Store{Table: table}, Emails: users, Audit: table, Log: log},
-		Files:      web.LFSTree{Service: files},
+		Files:      web.IndexTree{Service: index},
 		Commits:    commitverifyddb.Store{Table: table},
 	}, web.Config{SecureCookies: !strings.HasPrefix(cfg.PublicURL, "http://"), Log: log})
 	if err != nil {

@@ -31,20 +31,17 @@ func functionFolders(repoRoot string) ([]string, error) {
 
 // buildFunctions builds every function for the host with one go build.
 func (s *Stack) buildFunctions(ctx context.Context) (string, error) {
-	dir := s.opts.BinDir
-	if dir == "" {
-		dir = filepath.Join(s.opts.RepoRoot, ".build", "local")
-	}
+	dir := s.binDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./functions/...")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./functions/...", "./infra/cmd/githook")
 	cmd.Dir = s.opts.RepoRoot
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build ./functions/...: %w\n%s", err, out)
+		return "", fmt.Errorf("go build ./functions/... ./infra/cmd/githook: %w\n%s", err, out)
 	}
-	return dir, nil
+	return dir, s.installHooks(dir)
 }
 
 // FunctionEnv is the local environment of every function process.

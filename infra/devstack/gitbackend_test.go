@@ -26,7 +26,7 @@ func TestGitBackendChecksFirst(t *testing.T) {
 	key, _ := trusthop.New([]byte(strings.Repeat("g", trusthop.MinSecret)))
 	forger, _ := trusthop.New([]byte(strings.Repeat("f", trusthop.MinSecret)))
 	root := t.TempDir()
-	h := newGitBackend(root, git, key, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := newGitBackend(root, git, key, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 
 	request := func(path string, hdr map[string]string, sign *trusthop.Key) *http.Request {
 		r := httptest.NewRequest("GET", path, nil)

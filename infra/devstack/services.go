@@ -266,14 +266,15 @@ var repoPath = regexp.MustCompile(`^/((?:(?:datasets|spaces)/)?[A-Za-z0-9][A-Za-
 
 // gitBackend serves git smart HTTP from dataDir with `git http-backend`.
 func (s *Stack) gitBackend() http.Handler {
-	root := filepath.Join(s.opts.DataDir, "git")
+	root := s.gitRoot()
 	os.MkdirAll(root, 0o755)
-	return newGitBackend(root, s.tools.Git, s.trustHop, s.log)
+	return newGitBackend(root, s.tools.Git, s.trustHop, s.log, s.gitHookEnv())
 }
 
 // newGitBackend admits only what the gateway signed after the authorizer
 // allowed it, and only then creates the repository on first access.
-func newGitBackend(root, git string, key *trusthop.Key, log *slog.Logger) http.Handler {
+// extraEnv reaches git http-backend and the hooks git runs.
+func newGitBackend(root, git string, key *trusthop.Key, log *slog.Logger, extraEnv []string) http.Handler {
 	var mu sync.Mutex
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m := repoPath.FindStringSubmatch(r.URL.Path)
@@ -318,7 +319,7 @@ func newGitBackend(root, git string, key *trusthop.Key, log *slog.Logger) http.H
 			}
 		}
 		mu.Unlock()
-		env := []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}
+		env := append([]string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}, extraEnv...)
 		if u := r.Header.Get("X-Trust-User"); u != "" {
 			// git http-backend enables receive-pack for an authenticated user.
 			env = append(env, "REMOTE_USER="+u)

@@ -348,6 +348,7 @@ func (s *Stack) TestEnv() []string {
 		"TRUSTLAYER_INFERENCE_URL_PUBLIC=" + s.URL("inference"),
 		"TRUSTLAYER_INTERNAL_URL=" + s.URL("internal"),
 		"TRUSTLAYER_GIT_BACKEND_URL=" + s.URL("git"),
+		"TRUSTLAYER_GIT_ROOT=" + s.gitRoot(),
 		"TRUSTLAYER_ECHO_BACKEND_URL=" + s.URL("echo"),
 		"TRUSTLAYER_HFJS_DIR=" + s.tools.HFJSDir,
 		"TRUSTLAYER_REQUIRE_TOOLS=1",

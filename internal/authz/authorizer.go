@@ -105,6 +105,9 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		fromCookie = secret != ""
 	}
 	for k, v := range params {
+		if GreedyParams[k] {
+			continue // a file path: cleanPath has refused dot segments and escapes
+		}
 		if !validParam(k, v) {
 			return out.denied(deny(apperr.Invalid, "Malformed "+k+" in path"))
 		}
@@ -238,6 +241,7 @@ func credential(h http.Header) (string, *apperr.Error) {
 	if v == "" {
 		return "", nil
 	}
+	v = sameRepeated(v)
 	if len(v) > MaxAuthLen {
 		return "", deny(apperr.Invalid, "Authorization header is too long")
 	}
@@ -392,4 +396,23 @@ func parseQuery(q string) (string, *apperr.Error) {
 		return "", deny(apperr.Invalid, "info/refs takes ?service= once")
 	}
 	return value, nil
+}
+
+// sameRepeated reduces an Authorization value that a client sent several
+// times, identical (API Gateway joins repeated headers with commas; no
+// credential holds a comma), to one copy: git-lfs sends the verify
+// action's header and the one from http.extraHeader. Different values
+// stay as they are and fail to parse.
+func sameRepeated(v string) string {
+	if !strings.Contains(v, ",") {
+		return v
+	}
+	parts := strings.Split(v, ",")
+	first := strings.TrimSpace(parts[0])
+	for _, p := range parts[1:] {
+		if strings.TrimSpace(p) != first {
+			return v
+		}
+	}
+	return first
 }

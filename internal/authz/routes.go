@@ -18,7 +18,8 @@ const (
 )
 
 // Route maps a method and path pattern to what the policy must allow.
-// Patterns use API Gateway syntax: literal segments and {param} segments.
+// Patterns use API Gateway syntax: literal segments and {param} segments,
+// and a last greedy {param+} that takes one or more segments.
 type Route struct {
 	Method  string // GET, POST, ... or ANY
 	Pattern string
@@ -123,8 +124,10 @@ func buildTable() []Route {
 			repo("PUT", api+"/settings", access.RepoSettings),
 			repo("GET", api+"/tree/{revision}", access.RepoRead),
 			repo("POST", api+"/preupload/{revision}", access.RepoWrite),
+			repo("GET", api+"/tree/{revision}/{path+}", access.RepoRead),
 			repo("POST", api+"/commits/verify", access.RepoWrite),
 			repo("GET", api+"/commits/{sha}/verification", access.RepoRead),
+			repo("GET", api+"/commits/{rev}", access.RepoRead),
 			// LFS batch: download needs read; the uploads function checks
 			// write for upload operations, which it reads from the body.
 			git("POST", "/info/lfs/objects/batch", access.RepoRead),
@@ -158,13 +161,15 @@ func Match(routes []Route, method, path string) (*Route, map[string]string, bool
 	bestScore := -1
 	for i := range routes {
 		r := &routes[i]
-		if (r.Method != "ANY" && r.Method != method) || !segCountFits(r.segs, len(segs)) {
+		greedy := len(r.segs) > 0 && isGreedy(r.segs[len(r.segs)-1])
+		if (r.Method != "ANY" && r.Method != method) || (!greedy && len(r.segs) != len(segs)) || (greedy && len(segs) < len(r.segs)) {
 			continue
 		}
 		score, ok := 0, true
 		for j, s := range r.segs {
 			if isGreedy(s) {
-				break
+				score-- // a greedy route loses to an exact one
+				continue
 			}
 			if isParam(s) {
 				if segs[j] == "" {
@@ -188,26 +193,19 @@ func Match(routes []Route, method, path string) (*Route, map[string]string, bool
 	}
 	params := map[string]string{}
 	for j, s := range best.segs {
-		if isGreedy(s) {
+		switch {
+		case isGreedy(s):
 			params[s[1:len(s)-2]] = strings.Join(segs[j:], "/")
-			break
-		}
-		if isParam(s) {
+		case isParam(s):
 			params[s[1:len(s)-1]] = segs[j]
 		}
 	}
 	return best, params, true
 }
 
-func isParam(s string) bool { return len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' }
+func isParam(s string) bool  { return len(s) > 2 && s[0] == '{' && s[len(s)-1] == '}' }
+func isGreedy(s string) bool { return len(s) > 3 && s[0] == '{' && strings.HasSuffix(s, "+}") }
 
-// isGreedy reports a trailing {name+} segment, which takes the rest of the
-// path (one segment or more), as in API Gateway.
-func isGreedy(s string) bool { return isParam(s) && s[len(s)-2] == '+' }
-
-func segCountFits(pattern []string, n int) bool {
-	if len(pattern) > 0 && isGreedy(pattern[len(pattern)-1]) {
-		return n >= len(pattern)
-	}
-	return n == len(pattern)
-}
+// GreedyParams names the greedy parameters of the table: file paths, which
+// may hold '/' and are checked by the function that reads them.
+var GreedyParams = map[string]bool{"path": true}

@@ -107,7 +107,7 @@ func TestHandleEventReadsEventCookies(t *testing.T) {
 	}
 }
 
-func TestGreedyPathParam(t *testing.T) {
+func TestGreedyWebPathParam(t *testing.T) {
 	r, p, ok := Match(Table, "GET", "/alice/m/blob/main/dir/sub/weights.bin")
 	if !ok || !r.Web || p["path"] != "dir/sub/weights.bin" || p["rev"] != "main" {
 		t.Fatalf("got %v %v %v", r, p, ok)

@@ -15,6 +15,8 @@ const (
 	// MaxStoredSignature is the largest signature block kept in a record;
 	// longer ones are dropped from the record (the verdict stays).
 	MaxStoredSignature = 16 << 10
+	// MaxStoredMessage bounds the message kept in a record.
+	MaxStoredMessage = 64 << 10
 )
 
 // Record is the stored verification of one object in one repository.
@@ -22,6 +24,10 @@ type Record struct {
 	RepoID      string
 	Repo        string // "type:namespace/name" when recorded, for humans
 	SubmittedBy string // user name (or "org:<name>") of who pushed it
+	// Parents and Message of a commit (a tag's message), for the commit
+	// list; the message only up to MaxStoredMessage bytes.
+	Parents []string
+	Message string
 	// Result is the verdict; Payload is never stored, Signature only up to
 	// MaxStoredSignature bytes.
 	signature.Result
@@ -35,6 +41,8 @@ type Store interface {
 	PutRecord(ctx context.Context, rec Record) (Record, bool, error)
 	// Record reads the record of objectID in repoID.
 	Record(ctx context.Context, repoID, objectID string) (Record, error)
+	// Records reads the records of ids in repoID that exist.
+	Records(ctx context.Context, repoID string, ids []string) (map[string]Record, error)
 }
 
 // Repos finds the repository a request names, checking that the caller

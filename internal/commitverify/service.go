@@ -12,6 +12,7 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/gitobject"
+	"github.com/hubsec/trustlayer/internal/gitref"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
@@ -26,8 +27,14 @@ type Service struct {
 	Keys  signature.KeyDirectory
 	Store Store
 	Repos Repos
-	Log   *slog.Logger
-	Now   func() time.Time // time.Now when nil
+	// Lookup reads repositories for the git server's push check.
+	Lookup RepoLookup
+	// Leaks revokes credentials found in pushes.
+	Leaks LeakRevoker
+	// Refs resolves branches and tags for the commit list.
+	Refs gitref.Store
+	Log  *slog.Logger
+	Now  func() time.Time // time.Now when nil
 }
 
 func (s *Service) now() time.Time {
@@ -51,15 +58,19 @@ func Check(objs []Object) error {
 	if len(objs) == 0 {
 		return apperr.E(apperr.Invalid, "No objects: send {\"commits\": [\"<raw commit>\", ...]}")
 	}
-	if len(objs) > MaxObjects {
-		return apperr.E(apperr.TooLarge, "%d objects, limit %d per request: send the push in batches", len(objs), MaxObjects)
+	return checkObjects(objs, MaxObjects, MaxTotalBytes)
+}
+
+func checkObjects(objs []Object, maxObjects, maxBytes int) error {
+	if len(objs) > maxObjects {
+		return apperr.E(apperr.TooLarge, "%d objects, limit %d per request: send the push in batches", len(objs), maxObjects)
 	}
 	total := 0
 	for _, o := range objs {
 		total += len(o.Raw)
 	}
-	if total > MaxTotalBytes {
-		return apperr.E(apperr.TooLarge, "Objects total %d bytes, limit %d per request: send the push in batches", total, MaxTotalBytes)
+	if total > maxBytes {
+		return apperr.E(apperr.TooLarge, "Objects total %d bytes, limit %d per request: send the push in batches", total, maxBytes)
 	}
 	for i, o := range objs {
 		label := o.Label
@@ -113,6 +124,12 @@ func (s *Service) VerifyPush(ctx context.Context, c access.Caller, typ access.Re
 	if err != nil {
 		return Push{}, err
 	}
+	return s.verifyAndStore(ctx, r, submitter(c), objs)
+}
+
+// verifyAndStore verifies objs, stores a record of each in r (or finds the
+// first one) and decides under r's policy.
+func (s *Service) verifyAndStore(ctx context.Context, r repo.Repo, by string, objs []Object) (Push, error) {
 	results, err := s.verifyAll(ctx, objs)
 	if err != nil {
 		return Push{}, err
@@ -120,7 +137,8 @@ func (s *Service) VerifyPush(ctx context.Context, c access.Caller, typ access.Re
 	out := Push{Outcomes: make([]Outcome, len(objs)), RequireSignedCommits: r.SignedCommitsRequired()}
 	recorded := make([]signature.Result, len(objs))
 	err = forEach(ctx, len(objs), func(i int) error {
-		rec := Record{RepoID: r.ID, Repo: repoLabel(r), SubmittedBy: submitter(c), Result: storable(results[i])}
+		rec := Record{RepoID: r.ID, Repo: repoLabel(r), SubmittedBy: by, Result: storable(results[i])}
+		rec.Parents, rec.Message = meta(objs[i])
 		stored, created, err := s.Store.PutRecord(ctx, rec)
 		if err != nil {
 			return fmt.Errorf("store record of %s: %w", rec.ObjectID, err)
@@ -235,4 +253,24 @@ func truncate(s string) string {
 		return s[:70] + "..."
 	}
 	return s
+}
+
+// meta reads a commit's parents and message, or a tag's message.
+func meta(o Object) ([]string, string) {
+	var parents []string
+	var msg string
+	switch o.Kind {
+	case signature.Commit:
+		if c, err := gitobject.ParseCommit(o.Raw); err == nil {
+			parents, msg = c.Parents, c.Message
+		}
+	case signature.Tag:
+		if t, err := gitobject.ParseTag(o.Raw); err == nil {
+			msg = t.Message
+		}
+	}
+	if len(msg) > MaxStoredMessage {
+		msg = msg[:MaxStoredMessage]
+	}
+	return parents, msg
 }

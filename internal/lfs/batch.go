@@ -65,6 +65,12 @@ type BatchInput struct {
 	Namespace string
 	Name      string
 	Request   BatchRequest
+	// Authorization is the batch request's Authorization header. It is
+	// echoed on each verify action: for an object the answer marks
+	// authenticated (its upload URL is presigned), git-lfs 3.x sends the
+	// verify request with only the action's headers and no credentials
+	// of its own (tq/verify.go), so without it verify answers 401.
+	Authorization string
 }
 
 // Batch answers a batch request.
@@ -155,9 +161,14 @@ func (s *Service) upload(ctx context.Context, in BatchInput, r repo.Repo, o Obje
 	if err != nil {
 		return resp, err
 	}
-	// No Authorization header on verify: git-lfs authenticates it like the
-	// batch call, and an echoed header doubles one set by http.extraHeader.
+	// The verify action carries the batch call's own credentials (see
+	// BatchInput.Authorization). A client that also sets the header with
+	// http.extraHeader sends it twice, identical: the authorizer takes
+	// identical repeats as one.
 	verify := &Action{Href: s.PublicURL + gitPath(r) + "/info/lfs/verify", ExpiresIn: int(URLExpiry.Seconds())}
+	if in.Authorization != "" {
+		verify.Header = map[string]string{"Authorization": in.Authorization}
+	}
 	resp.Actions = map[string]*Action{
 		"upload": {Href: href, Header: hdr, ExpiresIn: int(URLExpiry.Seconds())},
 		"verify": verify,

@@ -106,11 +106,17 @@ func (w world) push(name string, data []byte) lfs.ObjectRequest {
 	return o
 }
 
-func (w world) tree(c access.Caller, name string) []lfs.TreeEntry {
+// tree lists the LFS files the repository name (as c sees it) holds.
+func (w world) tree(c access.Caller, name string) []lfs.File {
 	w.t.Helper()
-	out, err := w.lfs.Tree(context.Background(), lfs.TreeInput{Caller: c, Type: access.RepoModel, Namespace: w.owner.Username, Name: name})
+	ctx := context.Background()
+	r, err := w.repos.Info(ctx, c, access.RepoModel, w.owner.Username, name)
 	if err != nil {
-		w.t.Fatalf("tree of %s: %v", name, err)
+		w.t.Fatalf("info of %s: %v", name, err)
+	}
+	out, err := w.lfs.Files.Files(ctx, r.ID)
+	if err != nil {
+		w.t.Fatalf("files of %s: %v", name, err)
 	}
 	return out
 }

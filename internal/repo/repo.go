@@ -26,6 +26,9 @@ type Repo struct {
 	OwnerID              string // user id or organization id
 	Private              bool
 	RequireSignedCommits bool
+	// AllowSecretsInPushes turns off the refusal of pushes that hold a
+	// live credential of ours (it is revoked all the same).
+	AllowSecretsInPushes bool
 	SDK                  string // spaces only
 	CreatedAt            time.Time
 	LastModified         time.Time
@@ -43,6 +46,10 @@ func (r Repo) FullName() string { return r.Namespace + "/" + r.Name }
 func (r Repo) SignedCommitsRequired() bool {
 	return r.RequireSignedCommits || r.OrgRequireSignedCommits
 }
+
+// SecretsAllowed reports whether a push holding a live credential is
+// accepted (after the credential is revoked).
+func (r Repo) SecretsAllowed() bool { return r.AllowSecretsInPushes }
 
 // resource returns r as the policy sees it.
 func (r Repo) resource() access.Resource {
@@ -69,6 +76,7 @@ func (n Namespace) Subject() string {
 type SettingsChange struct {
 	Private              *bool `json:"private"`
 	RequireSignedCommits *bool `json:"requireSignedCommits"`
+	AllowSecretsInPushes *bool `json:"allowSecretsInPushes"`
 }
 
 // Store is what the service needs from storage. Not-found is

@@ -240,8 +240,8 @@ func (s *Service) Info(ctx context.Context, c access.Caller, typ access.RepoType
 // UpdateSettings changes visibility or the signed-commit requirement
 // (repo.settings).
 func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string, ch SettingsChange) (Repo, error) {
-	if ch.Private == nil && ch.RequireSignedCommits == nil {
-		return Repo{}, apperr.E(apperr.Invalid, "Nothing to change: give private, visibility or requireSignedCommits")
+	if ch.Private == nil && ch.RequireSignedCommits == nil && ch.AllowSecretsInPushes == nil {
+		return Repo{}, apperr.E(apperr.Invalid, "Nothing to change: give private, visibility, requireSignedCommits or allowSecretsInPushes")
 	}
 	r, _, err := s.load(ctx, c, access.RepoSettings, typ, ns, name)
 	if err != nil {
@@ -260,6 +260,9 @@ func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, typ acces
 	}
 	if ch.RequireSignedCommits != nil {
 		details["requireSignedCommits"] = fmt.Sprint(*ch.RequireSignedCommits)
+	}
+	if ch.AllowSecretsInPushes != nil {
+		details["allowSecretsInPushes"] = fmt.Sprint(*ch.AllowSecretsInPushes)
 	}
 	s.audit(ctx, c, Namespace{Name: r.Namespace, Kind: r.Owner, ID: r.OwnerID}.Subject(), EventSettingsChanged, details)
 	return s.withOrgPolicy(ctx, out)

@@ -73,3 +73,34 @@ func ValidOID(oid string) bool {
 func (o ObjectRef) String() string {
 	return fmt.Sprintf("s3://%s/%s@%s", o.Bucket, o.Key, o.Version())
 }
+
+// BlobKeyPrefix starts every key of a regular git blob copied from the git
+// server for scanning.
+const BlobKeyPrefix = "git/"
+
+// BlobKey returns the key of a regular git blob of a repository, content
+// addressed by the SHA-256 of its bytes and ending in the file's base name
+// so that the scanner sees its real name and extension:
+// git/<type>/<namespace>/<name>/<sha[0:2]>/<sha[2:4]>/<sha>/<base name>.
+func BlobKey(typ access.RepoType, ns, name, sha, baseName string) string {
+	return BlobKeyPrefix + string(typ) + "/" + ns + "/" + name + "/" + sha[0:2] + "/" + sha[2:4] + "/" + sha + "/" + baseName
+}
+
+// ParseBlobKey splits a git blob key; OID is the content's SHA-256.
+func ParseBlobKey(key string) (KeyParts, bool) {
+	parts := strings.SplitN(key, "/", 8)
+	if len(parts) != 8 || parts[0]+"/" != BlobKeyPrefix || parts[7] == "" || strings.Contains(parts[7], "/") {
+		return KeyParts{}, false
+	}
+	lfsKey := KeyPrefix + strings.Join(parts[1:7], "/")
+	k, ok := ParseObjectKey(lfsKey)
+	return k, ok
+}
+
+// ParseRepoKey splits an LFS or a git blob key.
+func ParseRepoKey(key string) (KeyParts, bool) {
+	if k, ok := ParseObjectKey(key); ok {
+		return k, true
+	}
+	return ParseBlobKey(key)
+}

@@ -159,7 +159,7 @@ func (s *Scanner) ScanObject(ctx context.Context, ref ObjectRef) (ObjectSummary,
 // audit records the infection on the repository owner. A failure is
 // logged: the verdict and the tag, which protect downloads, are stored.
 func (s *Scanner) audit(ctx context.Context, res Result) {
-	parts, ok := ParseObjectKey(res.Object.Key)
+	parts, ok := ParseRepoKey(res.Object.Key)
 	if !ok || s.Audit == nil || s.Owners == nil {
 		return
 	}
@@ -275,6 +275,9 @@ func (s *Scanner) finish(res Result, v verdict, parts KeyParts, isLFS bool, star
 	}
 	if isLFS && res.SHA256 != "" && res.SHA256 != parts.OID {
 		v.mismatch = "content SHA-256 does not match the LFS oid in its key"
+	}
+	if bp, ok := ParseBlobKey(res.Object.Key); ok && res.SHA256 != "" && res.SHA256 != bp.OID {
+		v.mismatch = "content SHA-256 does not match the one in its key"
 	}
 	res.Status, res.Reason = v.status()
 	res.ScannedAt = s.now()

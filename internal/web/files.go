@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/hubsec/trustlayer/internal/access"
-	"github.com/hubsec/trustlayer/internal/lfs"
+	"github.com/hubsec/trustlayer/internal/files"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
 
@@ -17,31 +17,44 @@ type File struct {
 	Reason  string
 	Viruses []string
 	Safety  string // the pickle analyser's highest safety level, "" when none ran
-	Imports []lfs.ImportJSON
+	Imports []scan.PickleImport
 }
 
-// LFSTree lists files through lfs.Service.Tree: the repository's LFS
-// objects, each with its scan result, scans queued for files without one.
-type LFSTree struct{ Service *lfs.Service }
+// IndexTree lists files through files.Service.Tree: the repository's files
+// by path at a revision, from the push-time file index, each with its
+// scan result; listing with expand queues the files never scanned.
+type IndexTree struct{ Service *files.Service }
 
-var _ Files = LFSTree{}
+var _ Files = IndexTree{}
 
 // Files implements Files.
-func (t LFSTree) Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) ([]File, error) {
-	es, err := t.Service.Tree(ctx, lfs.TreeInput{Caller: c, Type: typ, Namespace: ns, Name: name, Revision: rev})
+func (t IndexTree) Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) ([]File, error) {
+	if rev == "" {
+		rev = "main"
+	}
+	es, err := t.Service.Tree(ctx, files.TreeInput{Caller: c, Type: typ, Namespace: ns, Name: name, Revision: rev, Recursive: true, Expand: true})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]File, len(es))
-	for i, e := range es {
-		f := File{Path: e.Path, Size: e.Size, OID: e.LFS.OID, Status: e.Security.Status, Reason: e.Security.Reason}
-		if av := e.Security.AVScan; av != nil {
-			f.Viruses = av.VirusNames
+	out := make([]File, 0, len(es))
+	for _, e := range es {
+		if e.Type != "file" {
+			continue
 		}
-		if pk := e.Security.PickleImportScan; pk != nil {
-			f.Safety, f.Imports = pk.HighestSafetyLevel, pk.Imports
+		f := File{Path: e.Path, Size: e.Size, OID: e.OID, Status: scan.StatusPending}
+		if e.LFS != nil {
+			f.OID = e.LFS.OID
 		}
-		out[i] = f
+		if sec := e.Security; sec != nil {
+			f.Status, f.Reason = sec.Status, sec.Reason
+			if av := sec.AVScan; av != nil {
+				f.Viruses = av.VirusNames
+			}
+			if pk := sec.PickleImportScan; pk != nil {
+				f.Safety, f.Imports = pk.HighestSafetyLevel, pk.Imports
+			}
+		}
+		out = append(out, f)
 	}
 	return out, nil
 }

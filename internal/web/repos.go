@@ -148,7 +148,7 @@ func (s *Site) commits(typ access.RepoType) handlerFunc {
 		if !ok {
 			return
 		}
-		recs, err := s.svc.Commits.Records(r.Context(), rp.ID, 200)
+		recs, err := s.svc.Commits.RecentRecords(r.Context(), rp.ID, 200)
 		if err != nil {
 			s.fail(w, r, err)
 			return

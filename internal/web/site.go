@@ -34,8 +34,8 @@ var staticFS embed.FS
 
 // Files lists a repository's files with their scan verdicts, checking the
 // caller may read the repository and queueing scans for files that have
-// none. LFSTree implements it over lfs.Service.Tree; a by-path file index
-// can replace it.
+// none. IndexTree implements it over files.Service.Tree (the by-path file
+// index).
 type Files interface {
 	Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) ([]File, error)
 }
@@ -43,7 +43,7 @@ type Files interface {
 // CommitRecords lists the signature verification records of a repository
 // (commitverifyddb.Store).
 type CommitRecords interface {
-	Records(ctx context.Context, repoID string, limit int) ([]commitverify.Record, error)
+	RecentRecords(ctx context.Context, repoID string, limit int) ([]commitverify.Record, error)
 }
 
 // Namespaces finds who owns a namespace and what is in it (repoddb.Store).

@@ -12,9 +12,9 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
 )
 
-// Records lists up to limit verification records of repoID (in object id
+// RecentRecords lists up to limit verification records of repoID (in object id
 // order; one query on the repository's partition).
-func (s Store) Records(ctx context.Context, repoID string, limit int) ([]commitverify.Record, error) {
+func (s Store) RecentRecords(ctx context.Context, repoID string, limit int) ([]commitverify.Record, error) {
 	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{

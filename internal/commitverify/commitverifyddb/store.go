@@ -39,6 +39,8 @@ type commitRecordItem struct {
 	VerifiedAt  time.Time `dynamodbav:"verifiedAt"`
 	SubmittedBy string    `dynamodbav:"submittedBy"`
 	Result      string    `dynamodbav:"result"`
+	Parents     []string  `dynamodbav:"parents,omitempty"`
+	Message     string    `dynamodbav:"message,omitempty"`
 }
 
 func sigRecPK(repoID string) string { return "SIGREC#" + repoID }
@@ -49,7 +51,7 @@ func (it commitRecordItem) domain() (commitverify.Record, error) {
 	if err := json.Unmarshal([]byte(it.Result), &res); err != nil {
 		return commitverify.Record{}, fmt.Errorf("decode record %s: %w", it.ObjectID, err)
 	}
-	return commitverify.Record{RepoID: it.RepoID, Repo: it.Repo, SubmittedBy: it.SubmittedBy, Result: res}, nil
+	return commitverify.Record{RepoID: it.RepoID, Repo: it.Repo, SubmittedBy: it.SubmittedBy, Parents: it.Parents, Message: it.Message, Result: res}, nil
 }
 
 // PutRecord writes rec on condition that no record of its object exists in
@@ -61,7 +63,7 @@ func (s Store) PutRecord(ctx context.Context, rec commitverify.Record) (commitve
 	}
 	it := commitRecordItem{PK: sigRecPK(rec.RepoID), SK: objSK(rec.ObjectID), RepoID: rec.RepoID, Repo: rec.Repo,
 		ObjectID: rec.ObjectID, Kind: string(rec.Kind), Status: string(rec.Status), Reason: string(rec.Reason),
-		VerifiedAt: rec.VerifiedAt, SubmittedBy: rec.SubmittedBy, Result: string(js)}
+		VerifiedAt: rec.VerifiedAt, SubmittedBy: rec.SubmittedBy, Result: string(js), Parents: rec.Parents, Message: rec.Message}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.Name), Item: ddb.Marshal(it),
 		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
@@ -99,4 +101,47 @@ func (s Store) Record(ctx context.Context, repoID, objectID string) (commitverif
 		return commitverify.Record{}, err
 	}
 	return it.domain()
+}
+
+// Records implements commitverify.Store with BatchGetItem (strongly
+// consistent), 100 keys at a time.
+func (s Store) Records(ctx context.Context, repoID string, ids []string) (map[string]commitverify.Record, error) {
+	out := map[string]commitverify.Record{}
+	for len(ids) > 0 {
+		n := min(100, len(ids))
+		keys := make([]map[string]types.AttributeValue, 0, n)
+		seen := map[string]bool{}
+		for _, id := range ids[:n] {
+			if !seen[id] {
+				seen[id] = true
+				keys = append(keys, ddb.Key(sigRecPK(repoID), objSK(id)))
+			}
+		}
+		ids = ids[n:]
+		req := map[string]types.KeysAndAttributes{s.Name: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for try := 0; len(req) > 0; try++ {
+			res, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("read records: %w", err)
+			}
+			for _, m := range res.Responses[s.Name] {
+				var it commitRecordItem
+				if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+					return nil, err
+				}
+				rec, err := it.domain()
+				if err != nil {
+					return nil, err
+				}
+				out[it.ObjectID] = rec
+			}
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				if err := ddb.Backoff(ctx, try+1); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
 }

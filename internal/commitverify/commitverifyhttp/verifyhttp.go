@@ -13,6 +13,8 @@ import (
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/commitverify"
+	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/internal/githook/githookhttp"
 	"github.com/hubsec/trustlayer/internal/gitobject"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
@@ -34,7 +36,9 @@ func Handler(svc *commitverify.Service, log *slog.Logger) http.Handler {
 	}{{"/api/models", access.RepoModel}, {"/api/datasets", access.RepoDataset}, {"/api/spaces", access.RepoSpace}} {
 		mux.HandleFunc("POST "+t.prefix+"/{namespace}/{name}/commits/verify", a.verify(t.typ))
 		mux.HandleFunc("GET "+t.prefix+"/{namespace}/{name}/commits/{sha}/verification", a.record(t.typ))
+		mux.HandleFunc("GET "+t.prefix+"/{namespace}/{name}/commits/{rev}", a.commits(t.typ))
 	}
+	mux.HandleFunc("POST "+githook.PreReceivePath, githookhttp.Only(a.preReceive, httpapi.NotFound(log)))
 	mux.Handle("/", httpapi.NotFound(log))
 	return principal.Middleware(mux, a.fail)
 }

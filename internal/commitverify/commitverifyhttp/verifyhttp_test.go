@@ -49,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	box := mail.Outbox{Dir: t.TempDir()}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	repos := &repo.Service{Store: repoddb.Store{Table: tb}, Orgs: orgddb.Store{Table: tb}, Audit: store, Log: log}
-	svc := &commitverify.Service{Keys: keyringddb.Store{Table: tb}, Store: commitverifyddb.Store{Table: tb}, Repos: repos, Log: log}
+	svc := &commitverify.Service{Keys: keyringddb.Store{Table: tb}, Store: commitverifyddb.Store{Table: tb}, Repos: repos, Lookup: repos, Log: log}
 	return &env{t: t, ids: &identity.Service{Store: store, Mailer: box, CodePepper: []byte("pepper")}, box: box,
 		keys:  &keyring.Service{Store: keyringddb.Store{Table: tb}, Emails: store, Audit: store, Log: log},
 		repos: repos, h: commitverifyhttp.Handler(svc, log), git: gittest.New(t)}

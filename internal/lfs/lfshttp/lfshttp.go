@@ -18,8 +18,9 @@ import (
 // maxBody bounds batch and verify bodies (1000 objects fit easily).
 const maxBody = 256 << 10
 
-// Handler returns the uploads function's routes.
-func Handler(s *lfs.Service, log *slog.Logger) http.Handler {
+// Handler returns the uploads function's LFS routes, and those extra
+// registers (the file list, package fileshttp).
+func Handler(s *lfs.Service, log *slog.Logger, extra ...func(*http.ServeMux)) http.Handler {
 	h := &handler{s: s, log: log}
 	mux := http.NewServeMux()
 	for _, t := range []struct {
@@ -30,8 +31,10 @@ func Handler(s *lfs.Service, log *slog.Logger) http.Handler {
 		mux.HandleFunc("POST "+t.git+"/{namespace}/{repo}/info/lfs/objects/batch", func(w http.ResponseWriter, r *http.Request) { h.batch(w, r, typ) })
 		mux.HandleFunc("POST "+t.git+"/{namespace}/{repo}/info/lfs/verify", func(w http.ResponseWriter, r *http.Request) { h.verify(w, r, typ) })
 		mux.HandleFunc("POST "+t.git+"/{namespace}/{repo}/info/lfs/complete/{oid}", func(w http.ResponseWriter, r *http.Request) { h.complete(w, r, typ) })
-		mux.HandleFunc("GET "+t.api+"/{namespace}/{name}/tree/{revision...}", func(w http.ResponseWriter, r *http.Request) { h.tree(w, r, typ) })
 		mux.HandleFunc("POST "+t.api+"/{namespace}/{name}/preupload/{revision...}", func(w http.ResponseWriter, r *http.Request) { h.preupload(w, r, typ) })
+	}
+	for _, register := range extra {
+		register(mux)
 	}
 	mux.Handle("/", httpapi.NotFound(log))
 	return principal.Middleware(mux, h.fail)
@@ -74,7 +77,7 @@ func (h *handler) batch(w http.ResponseWriter, r *http.Request, typ access.RepoT
 		return
 	}
 	out, err := h.s.Batch(r.Context(), lfs.BatchInput{Caller: principal.From(r.Context()), Type: typ,
-		Namespace: r.PathValue("namespace"), Name: repoName(r), Request: req})
+		Namespace: r.PathValue("namespace"), Name: repoName(r), Request: req, Authorization: r.Header.Get("Authorization")})
 	if err != nil {
 		h.failLFS(w, r, err)
 		return
@@ -99,16 +102,6 @@ func (h *handler) verify(w http.ResponseWriter, r *http.Request, typ access.Repo
 		return
 	}
 	httpapi.LFS(w, http.StatusOK, struct{}{})
-}
-
-func (h *handler) tree(w http.ResponseWriter, r *http.Request, typ access.RepoType) {
-	out, err := h.s.Tree(r.Context(), lfs.TreeInput{Caller: principal.From(r.Context()), Type: typ,
-		Namespace: r.PathValue("namespace"), Name: r.PathValue("name"), Revision: r.PathValue("revision")})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpapi.JSON(w, http.StatusOK, out)
 }
 
 func (h *handler) preupload(w http.ResponseWriter, r *http.Request, typ access.RepoType) {

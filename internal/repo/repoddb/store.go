@@ -36,6 +36,7 @@ type repoItem struct {
 	OwnerID              string    `dynamodbav:"ownerId"`
 	Private              bool      `dynamodbav:"private"`
 	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
+	AllowSecretsInPushes bool      `dynamodbav:"allowSecretsInPushes,omitempty"`
 	SDK                  string    `dynamodbav:"sdk,omitempty"`
 	CreatedAt            time.Time `dynamodbav:"createdAt"`
 	LastModified         time.Time `dynamodbav:"lastModified"`
@@ -68,12 +69,12 @@ func toRepoItem(r repo.Repo) repoItem {
 	return repoItem{PK: repoPK(r.Type, r.Namespace, r.Name), SK: repoSK,
 		GSI1PK: "NS#" + ddb.Lower(r.Namespace), GSI1SK: "REPO#" + string(r.Type) + "#" + ddb.Lower(r.Name),
 		ID: r.ID, Type: string(r.Type), Namespace: r.Namespace, Name: r.Name, Owner: ownerName(r.Owner), OwnerID: r.OwnerID,
-		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, SDK: r.SDK, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
+		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, AllowSecretsInPushes: r.AllowSecretsInPushes, SDK: r.SDK, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
 }
 
 func (it repoItem) domain() repo.Repo {
 	return repo.Repo{ID: it.ID, Type: access.RepoType(it.Type), Namespace: it.Namespace, Name: it.Name,
-		Owner: ownerKind(it.Owner), OwnerID: it.OwnerID, Private: it.Private, RequireSignedCommits: it.RequireSignedCommits,
+		Owner: ownerKind(it.Owner), OwnerID: it.OwnerID, Private: it.Private, RequireSignedCommits: it.RequireSignedCommits, AllowSecretsInPushes: it.AllowSecretsInPushes,
 		SDK: it.SDK, CreatedAt: it.CreatedAt, LastModified: it.LastModified}
 }
 
@@ -222,6 +223,11 @@ func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 		names["#r"] = "requireSignedCommits"
 		values[":r"] = &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedCommits}
 	}
+	if ch.AllowSecretsInPushes != nil {
+		expr += ", #asp = :asp"
+		names["#asp"] = "allowSecretsInPushes"
+		values[":asp"] = &types.AttributeValueMemberBOOL{Value: *ch.AllowSecretsInPushes}
+	}
 	out := r
 	out.LastModified = at.UTC()
 	if ch.Private != nil {
@@ -229,6 +235,9 @@ func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 	}
 	if ch.RequireSignedCommits != nil {
 		out.RequireSignedCommits = *ch.RequireSignedCommits
+	}
+	if ch.AllowSecretsInPushes != nil {
+		out.AllowSecretsInPushes = *ch.AllowSecretsInPushes
 	}
 	err := s.Transact(ctx, []types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK),

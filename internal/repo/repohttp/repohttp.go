@@ -263,12 +263,14 @@ type infoJSON struct {
 	Likes                 int        `json:"likes"`
 	RequireSignedCommits  bool       `json:"requireSignedCommits"`
 	SignedCommitsRequired bool       `json:"signedCommitsRequired"`
+	AllowSecretsInPushes  bool       `json:"allowSecretsInPushes"`
 }
 
 func info(r repo.Repo) infoJSON {
 	out := infoJSON{ID: r.FullName(), MongoID: r.ID, Author: r.Namespace, Private: r.Private, CreatedAt: r.CreatedAt,
 		Tags: []string{}, Siblings: []any{}, SDK: r.SDK,
-		RequireSignedCommits: r.RequireSignedCommits, SignedCommitsRequired: r.SignedCommitsRequired()}
+		RequireSignedCommits: r.RequireSignedCommits, SignedCommitsRequired: r.SignedCommitsRequired(),
+		AllowSecretsInPushes: r.AllowSecretsInPushes}
 	if r.Type == access.RepoModel {
 		out.ModelID = r.FullName()
 	}
@@ -308,7 +310,8 @@ func (a *api) settings(typ access.RepoType) http.HandlerFunc {
 			return
 		}
 		httpapi.JSON(w, http.StatusOK, map[string]any{"private": out.Private,
-			"requireSignedCommits": out.RequireSignedCommits, "signedCommitsRequired": out.SignedCommitsRequired()})
+			"requireSignedCommits": out.RequireSignedCommits, "signedCommitsRequired": out.SignedCommitsRequired(),
+			"allowSecretsInPushes": out.AllowSecretsInPushes})
 	}
 }
 

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/hubsec/trustlayer/internal/githook"
+)
+
+// readUpdates parses the hook's standard input: "<old> <new> <ref>" lines.
+func readUpdates(r io.Reader) ([]githook.RefUpdate, error) {
+	var out []githook.RefUpdate
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 3 {
+			return nil, fmt.Errorf("unexpected hook input line %q", sc.Text())
+		}
+		out = append(out, githook.RefUpdate{Old: f[0], New: f[1], Ref: f[2]})
+	}
+	return out, sc.Err()
+}
+
+func gitOut(stdin io.Reader, args ...string) ([]byte, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Stdin = stdin
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// config reads the trustlayer.* settings.
+func config() map[string]string {
+	out, _ := gitOut(nil, "config", "--get-regexp", `^trustlayer\.`)
+	m := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, ok := strings.Cut(line, " ")
+		if ok {
+			m[strings.ToLower(k)] = v
+		}
+	}
+	return m
+}
+
+// repoFromDir names the repository from its folder under root:
+// <ns>/<name>.git, datasets/<ns>/<name>.git or spaces/<ns>/<name>.git.
+func repoFromDir(root, dir string) (githook.Repo, error) {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return githook.Repo{}, fmt.Errorf("repository %s is not under %s", dir, root)
+	}
+	parts := strings.Split(filepath.ToSlash(strings.TrimSuffix(rel, ".git")), "/")
+	switch {
+	case len(parts) == 2:
+		return githook.Repo{Type: "model", Namespace: parts[0], Name: parts[1]}, nil
+	case len(parts) == 3 && (parts[0] == "datasets" || parts[0] == "spaces"):
+		return githook.Repo{Type: strings.TrimSuffix(parts[0], "s"), Namespace: parts[1], Name: parts[2]}, nil
+	}
+	return githook.Repo{}, fmt.Errorf("cannot name the repository of folder %s", rel)
+}
+
+func currentRepo(cfg map[string]string) (githook.Repo, error) {
+	root := cfg["trustlayer.projectroot"]
+	if root == "" {
+		root = os.Getenv("GIT_PROJECT_ROOT")
+	}
+	if root == "" {
+		return githook.Repo{}, fmt.Errorf("the git server sets neither trustlayer.projectRoot nor GIT_PROJECT_ROOT")
+	}
+	gitDir, err := gitOut(nil, "rev-parse", "--absolute-git-dir")
+	if err != nil {
+		return githook.Repo{}, err
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return githook.Repo{}, err
+	}
+	if r, err := filepath.EvalSymlinks(absRoot); err == nil {
+		absRoot = r
+	}
+	dir := strings.TrimSpace(string(gitDir))
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = r
+	}
+	return repoFromDir(absRoot, dir)
+}
+
+// blobRef is a new blob of the push and one path it has.
+type blobRef struct{ id, path string }
+
+// newObjects lists the commits of the push that no existing ref reaches
+// (git keeps the pushed objects in quarantine, refs not yet moved), every
+// tag object a ref update points at (peeling nested tags), and the new
+// blobs with a path each.
+func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error) {
+	var tips []string
+	for _, u := range updates {
+		if !githook.ZeroID(u.New) {
+			tips = append(tips, u.New)
+		}
+	}
+	if len(tips) == 0 {
+		return nil, nil, nil
+	}
+	var ids []string
+	seen := map[string]bool{}
+	// Tags: follow each tip while it is a tag.
+	queue := append([]string(nil), tips...)
+	for len(queue) > 0 {
+		objs, err := catFile(queue)
+		if err != nil {
+			return nil, nil, err
+		}
+		queue = nil
+		for _, o := range objs {
+			if o.Type != "tag" || seen[o.ID] {
+				continue
+			}
+			seen[o.ID] = true
+			ids = append(ids, o.ID)
+			if target, ok := tagTarget(o.Raw); ok {
+				queue = append(queue, target)
+			}
+		}
+	}
+	// Every new object, with a path for trees and blobs; then their types.
+	out, err := gitOut(strings.NewReader(strings.Join(tips, "\n")+"\n"),
+		"rev-list", "--objects", "--stdin", "--not", "--all")
+	if err != nil {
+		return nil, nil, err
+	}
+	var all []string
+	paths := map[string]string{}
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		id, path, _ := strings.Cut(line, " ")
+		if id != "" {
+			all = append(all, id)
+			paths[id] = path
+		}
+	}
+	var blobs []blobRef
+	if len(all) > 0 {
+		types, err := gitOut(strings.NewReader(strings.Join(all, "\n")+"\n"), "cat-file", "--batch-check=%(objectname) %(objecttype)")
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, line := range strings.Split(strings.TrimRight(string(types), "\n"), "\n") {
+			id, typ, _ := strings.Cut(line, " ")
+			switch {
+			case typ == "blob":
+				blobs = append(blobs, blobRef{id, paths[id]})
+			case typ == "commit" && !seen[id]:
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	objs, err := catFile(ids)
+	return objs, blobs, err
+}
+
+func tagTarget(raw []byte) (string, bool) {
+	line, _, _ := bytes.Cut(raw, []byte("\n"))
+	id, ok := bytes.CutPrefix(line, []byte("object "))
+	return string(id), ok
+}
+
+// catFile reads objects with one `git cat-file --batch`.
+func catFile(ids []string) ([]githook.Object, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cmd := exec.Command("git", "cat-file", "--batch")
+	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(stdout, 1<<16)
+	out := make([]githook.Object, 0, len(ids))
+	var readErr error
+	for range ids {
+		header, err := br.ReadString('\n')
+		if err != nil {
+			readErr = fmt.Errorf("git cat-file: %v", err)
+			break
+		}
+		f := strings.Fields(header)
+		if len(f) != 3 {
+			readErr = fmt.Errorf("git cat-file: %s", strings.TrimSpace(header))
+			break
+		}
+		n, err := strconv.Atoi(f[2])
+		if err != nil {
+			readErr = fmt.Errorf("git cat-file: bad size in %q", header)
+			break
+		}
+		raw := make([]byte, n+1)
+		if _, err := io.ReadFull(br, raw); err != nil {
+			readErr = fmt.Errorf("git cat-file: %v", err)
+			break
+		}
+		out = append(out, githook.Object{ID: f[0], Type: f[1], Raw: raw[:n]})
+	}
+	io.Copy(io.Discard, br)
+	if err := cmd.Wait(); err != nil && readErr == nil {
+		readErr = fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return out, readErr
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/hubsec/trustlayer/internal/githook"
+)
+
+// commits calls the commits function.
+type commits struct {
+	client   *lambda.Client
+	function string
+}
+
+// newCommits returns a client of the function named by the setting key
+// (lower case, as git config prints it).
+func newCommits(ctx context.Context, cfg map[string]string, key string) (*commits, error) {
+	fn := cfg[key]
+	if fn == "" {
+		return nil, fmt.Errorf("the git server is not configured: set %s", key)
+	}
+	ac, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %v", err)
+	}
+	if ac.Region == "" {
+		ac.Region = "us-east-1"
+	}
+	c := lambda.NewFromConfig(ac, func(o *lambda.Options) {
+		if ep := cfg["trustlayer.lambdaendpoint"]; ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+		o.RetryMaxAttempts = 2
+	})
+	return &commits{client: c, function: fn}, nil
+}
+
+// apiError is the JSON error body of our functions.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// call posts body to path as the git server and decodes a 200 answer
+// into out. Any other answer is an error carrying the function's message.
+func (c *commits) call(ctx context.Context, path string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "POST " + path, RawPath: path, Body: string(b),
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey: "POST " + path, Stage: "$default", RequestID: fmt.Sprintf("githook-%d", time.Now().UnixNano()),
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "trustlayer-githook"},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{"kind": githook.KindGitServer, "decision": "allow", "user": os.Getenv("REMOTE_USER")}},
+		},
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	res, err := c.client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(c.function), Payload: payload})
+	if err != nil {
+		return fmt.Errorf("the trust service cannot be reached, so the push cannot be checked: %v", err)
+	}
+	if res.FunctionError != nil {
+		return fmt.Errorf("the trust service failed (%s), so the push cannot be checked", *res.FunctionError)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(res.Payload, &resp); err != nil {
+		return fmt.Errorf("the trust service answered something unreadable: %v", err)
+	}
+	raw := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if raw, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
+			return fmt.Errorf("the trust service answered something unreadable: %v", err)
+		}
+	}
+	if resp.StatusCode != 200 {
+		var e apiError
+		json.Unmarshal(raw, &e)
+		if e.Error == "" {
+			e.Error = "no message"
+		}
+		return fmt.Errorf("the trust service answered %d: %s", resp.StatusCode, e.Error)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("the trust service answered something unreadable: %v", err)
+	}
+	return nil
+}

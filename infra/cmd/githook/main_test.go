@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/internal/platform/testenv"
+)
+
+func TestRepoFromDir(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want githook.Repo
+		ok   bool
+	}{
+		{"/srv/git/alice/bert.git", githook.Repo{Type: "model", Namespace: "alice", Name: "bert"}, true},
+		{"/srv/git/datasets/alice/squad.git", githook.Repo{Type: "dataset", Namespace: "alice", Name: "squad"}, true},
+		{"/srv/git/spaces/acme/demo.git", githook.Repo{Type: "space", Namespace: "acme", Name: "demo"}, true},
+		{"/srv/git/alice.git", githook.Repo{}, false},
+		{"/srv/git/wikis/a/b.git", githook.Repo{}, false},
+		{"/elsewhere/alice/bert.git", githook.Repo{}, false},
+	}
+	for _, tt := range tests {
+		got, err := repoFromDir("/srv/git", tt.dir)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("repoFromDir(%q) = %+v, %v; want %+v, ok %v", tt.dir, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestParsePointer(t *testing.T) {
+	oid := strings.Repeat("a1", 32)
+	good := "version https://git-lfs.github.com/spec/v1\noid sha256:" + oid + "\nsize 12345\n"
+	if p := parsePointer([]byte(good)); p == nil || p.OID != oid || p.Size != 12345 {
+		t.Errorf("pointer: got %+v", p)
+	}
+	for _, bad := range []string{
+		"", "hello\n",
+		"version https://git-lfs.github.com/spec/v1\noid sha256:" + strings.ToUpper(oid) + "\nsize 1\n",
+		"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 1\n",
+		"version https://git-lfs.github.com/spec/v1\noid sha256:" + oid + "\nsize x\n",
+	} {
+		if p := parsePointer([]byte(bad)); p != nil {
+			t.Errorf("parsePointer(%q) = %+v, want nil", bad, p)
+		}
+	}
+}
+
+func TestRefusalLinesNameEveryObject(t *testing.T) {
+	lines := strings.Join(githook.RefusalLines(githook.PreReceiveResponse{Rejected: []githook.Rejected{
+		{ObjectID: "aaa", Kind: "commit", Status: "unsigned", Reason: "unsigned"},
+		{ObjectID: "bbb", Kind: "tag", Status: "unverified", Reason: "unknown_key"},
+	}}), "\n")
+	for _, want := range []string{"commit aaa: unsigned (unsigned)", "tag bbb: unverified (unknown_key)", "not uploaded"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("missing %q in\n%s", want, lines)
+		}
+	}
+}
+
+// TestPreReceiveFailsClosed runs the hook in a real repository whose
+// trust service cannot be reached: exit 1 with the reason.
+func TestPreReceiveFailsClosed(t *testing.T) {
+	testenv.RequireTool(t, "git")
+	root := t.TempDir()
+	bare := filepath.Join(root, "alice", "bert.git")
+	run := func(dir string, args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	run(root, "init", "-q", "--bare", bare)
+	run(bare, "config", "trustlayer.commitsFunction", "CommitsFunction")
+	run(bare, "config", "trustlayer.lambdaEndpoint", "http://127.0.0.1:1")
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+	t.Setenv("GIT_PROJECT_ROOT", root)
+	t.Setenv("REMOTE_USER", "alice")
+	t.Setenv("AWS_ACCESS_KEY_ID", "x")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Chdir(bare)
+	zero := strings.Repeat("0", 40)
+	var stderr bytes.Buffer
+	code := runHook([]string{"pre-receive"}, strings.NewReader(zero+" "+zero+" refs/heads/main\n"), &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "push refused: the trust service cannot be reached") {
+		t.Errorf("got exit %d, %q; want 1 saying the service cannot be reached", code, stderr.String())
+	}
+	stderr.Reset()
+	t.Setenv("REMOTE_USER", "")
+	if code := runHook([]string{"pre-receive"}, strings.NewReader(""), &stderr); code != 1 || !strings.Contains(stderr.String(), "REMOTE_USER") {
+		t.Errorf("no pusher: got exit %d, %q; want 1", code, stderr.String())
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/internal/token"
+)
+
+// errRefused is a refusal already explained on standard error.
+var errRefused = errors.New("refused")
+
+// maxRequestBytes keeps one request under Lambda's 6 MB synchronous
+// payload (raw objects grow by a third in base64).
+const maxRequestBytes = 3 << 20
+
+func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
+	updates, err := readUpdates(stdin)
+	if err != nil {
+		return err
+	}
+	pusher := os.Getenv("REMOTE_USER")
+	if pusher == "" {
+		return errors.New("the git server did not say who is pushing (REMOTE_USER is empty)")
+	}
+	cfg := config()
+	repo, err := currentRepo(cfg)
+	if err != nil {
+		return err
+	}
+	objs, blobs, err := newObjects(updates)
+	if err != nil {
+		return err
+	}
+	secrets, err := findSecrets(objs, blobs)
+	if err != nil {
+		return err
+	}
+	c, err := newCommits(ctx, cfg, "trustlayer.commitsfunction")
+	if err != nil {
+		return err
+	}
+	// One request per push, unless the push is larger than one request
+	// can carry; then every part must be allowed.
+	refused := githook.PreReceiveResponse{Allowed: true}
+	for first := true; first || len(objs) > 0; first = false {
+		n, size := 0, 0
+		for n < len(objs) && (n == 0 || size+len(objs[n].Raw) <= maxRequestBytes) {
+			size += len(objs[n].Raw)
+			n++
+		}
+		req := githook.PreReceiveRequest{Pusher: pusher, Repo: repo, Refs: updates, Objects: objs[:n]}
+		if first {
+			req.Secrets = secrets
+		}
+		var resp githook.PreReceiveResponse
+		if err := c.call(ctx, githook.PreReceivePath, req, &resp); err != nil {
+			return err
+		}
+		if first {
+			refused.Secrets, refused.SecretsBlock = resp.Secrets, resp.SecretsBlock
+		}
+		if !resp.Allowed {
+			refused.Allowed = false
+			refused.Message = resp.Message
+			refused.Rejected = append(refused.Rejected, resp.Rejected...)
+		}
+		objs = objs[n:]
+	}
+	if !refused.Allowed {
+		writeLines(stderr, githook.RefusalLines(refused))
+		return errRefused
+	}
+	writeLines(stderr, githook.NoticeLines(refused))
+	return nil
+}
+
+// findSecrets looks for our credentials (checksum-valid, see
+// token.Finder) in the new blobs and in the commit and tag objects
+// (messages, and any header).
+func findSecrets(objs []githook.Object, blobs []blobRef) ([]githook.Secret, error) {
+	var out []githook.Secret
+	for _, o := range objs {
+		f := token.NewFinder()
+		f.Write(o.Raw)
+		for _, h := range f.Close() {
+			out = append(out, githook.Secret{Token: h.Token, Line: h.Line, Object: o.ID})
+		}
+	}
+	paths := map[string]string{}
+	ids := make([]string, 0, len(blobs))
+	for _, b := range blobs {
+		paths[b.id] = b.path
+		ids = append(ids, b.id)
+	}
+	err := catFileEach(ids, func(id string, _ int64, r io.Reader) error {
+		f := token.NewFinder()
+		if _, err := io.Copy(f, r); err != nil {
+			return err
+		}
+		for _, h := range f.Close() {
+			out = append(out, githook.Secret{Token: h.Token, Path: paths[id], Line: h.Line, Object: id})
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,64 @@
+package devstack
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// The git server's hooks (infra/cmd/githook) are built with the functions
+// and installed for every repository through the git server's system
+// configuration (core.hooksPath), which a repository's own configuration
+// can override (a test repository without hooks sets its own
+// core.hooksPath).
+
+// hooksDir holds pre-receive and post-receive, links to the githook binary.
+func hooksDir(binDir string) string { return filepath.Join(binDir, "hooks") }
+
+// gitSystemConfig is the git server's system configuration file.
+func (s *Stack) gitSystemConfig() string { return filepath.Join(s.opts.DataDir, "gitconfig") }
+
+func (s *Stack) binDir() string {
+	if s.opts.BinDir != "" {
+		return s.opts.BinDir
+	}
+	return filepath.Join(s.opts.RepoRoot, ".build", "local")
+}
+
+// gitRoot is where the git server keeps repositories.
+func (s *Stack) gitRoot() string { return filepath.Join(s.opts.DataDir, "git") }
+
+// installHooks links the built githook binary as both hooks and writes
+// the git server's system configuration that enables them.
+func (s *Stack) installHooks(binDir string) error {
+	dir := hooksDir(binDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	bin := filepath.Join(binDir, "githook")
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("githook binary: %w", err)
+	}
+	for _, h := range []string{"pre-receive", "post-receive"} {
+		link := filepath.Join(dir, h)
+		os.Remove(link)
+		if err := os.Symlink(bin, link); err != nil {
+			return fmt.Errorf("install %s hook: %w", h, err)
+		}
+	}
+	conf := fmt.Sprintf("# Written by devstack: the git server's hooks.\n[core]\n\thooksPath = %s\n[trustlayer]\n\tcommitsFunction = CommitsFunction\n\tfilesFunction = UploadsFunction\n\tlambdaEndpoint = %s\n\tprojectRoot = %s\n",
+		dir, s.URL("internal"), s.gitRoot())
+	return os.WriteFile(s.gitSystemConfig(), []byte(conf), 0o644)
+}
+
+// gitHookEnv is what the git server passes to git http-backend, and so to
+// the hooks: its system configuration and the credentials of the local
+// Lambda endpoint (on AWS, the git server's IAM role).
+func (s *Stack) gitHookEnv() []string {
+	return []string{
+		"GIT_CONFIG_SYSTEM=" + s.gitSystemConfig(),
+		"AWS_ACCESS_KEY_ID=" + AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
+		"AWS_REGION=" + Region,
+	}
+}

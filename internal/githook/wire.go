@@ -1,0 +1,248 @@
+package githook
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Paths of the commits function's internal routes.
+const (
+	PreReceivePath  = "/_git/pre-receive"
+	PostReceivePath = "/_git/post-receive"
+)
+
+// KindGitServer is the authorizer-context kind of a hook's event.
+const KindGitServer = "git_server"
+
+// ZeroID reports whether id is git's all-zero object id (a ref created or
+// deleted).
+func ZeroID(id string) bool { return strings.Trim(id, "0") == "" }
+
+// RefUpdate is one line of a hook's standard input.
+type RefUpdate struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+	Ref string `json:"ref"`
+}
+
+// Repo names the repository a push went to.
+type Repo struct {
+	Type      string `json:"type"` // model, dataset, space
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// Object is one new commit or tag of a push, raw as git stores it.
+type Object struct {
+	Type string `json:"type"` // commit or tag
+	ID   string `json:"id"`
+	Raw  []byte `json:"raw"` // base64 in JSON
+}
+
+// Secret is a credential of ours found in the push (checksum-valid).
+type Secret struct {
+	Token  string `json:"token"`
+	Path   string `json:"path,omitempty"` // "" for a commit or tag message
+	Line   int    `json:"line"`
+	Object string `json:"object"` // blob, commit or tag id
+}
+
+// PreReceiveRequest is the body of the push check.
+type PreReceiveRequest struct {
+	Pusher  string      `json:"pusher"`
+	Repo    Repo        `json:"repo"`
+	Refs    []RefUpdate `json:"refs"`
+	Objects []Object    `json:"objects"`
+	Secrets []Secret    `json:"secrets,omitempty"`
+}
+
+// SecretFinding is what became of one Secret: never the token, only its
+// kind and masked hint.
+type SecretFinding struct {
+	Kind   string `json:"kind"` // user, org, session
+	Hint   string `json:"hint"`
+	Path   string `json:"path,omitempty"`
+	Line   int    `json:"line"`
+	Object string `json:"object"`
+	Live   bool   `json:"live"` // it worked until now, and is revoked
+}
+
+// Rejected names one object the push was refused for.
+type Rejected struct {
+	ObjectID string `json:"objectId"`
+	Kind     string `json:"kind"`
+	Status   string `json:"status"`
+	Reason   string `json:"reason"`
+}
+
+// PreReceiveResponse is the decision.
+type PreReceiveResponse struct {
+	Allowed              bool       `json:"allowed"`
+	RequireSignedCommits bool       `json:"requireSignedCommits"`
+	Recorded             int        `json:"recorded"` // records created by this push
+	Rejected             []Rejected `json:"rejected"`
+	Message              string     `json:"message"`
+	// Secrets found; SecretsBlock: a live one refuses the push.
+	Secrets      []SecretFinding `json:"secrets"`
+	SecretsBlock bool            `json:"secretsBlock"`
+}
+
+// reasons explains the verification reasons to a person at a terminal.
+var reasons = map[string]string{
+	"unsigned":               "the commit is not signed",
+	"unknown_signature_type": "the signature is of an unknown type",
+	"malformed_signature":    "the signature cannot be parsed",
+	"weak_hash":              "the signature uses a weak hash (SHA-1 or MD5)",
+	"unknown_key":            "the signing key is not uploaded to any account",
+	"invalid":                "the signature does not match the commit (altered after signing?)",
+	"revoked_key":            "the signing key is revoked",
+	"expired_key":            "the signing key had expired when it signed",
+	"not_signing_key":        "the key is not allowed to sign",
+	"no_user":                "the committer email belongs to no account",
+	"other_user":             "the committer email belongs to another account than the key",
+	"unverified_email":       "the committer email is not verified",
+	"bad_email":              "the committer email is not valid",
+}
+
+// Explain returns a short explanation of a verification reason.
+func Explain(reason string) string {
+	if e, ok := reasons[reason]; ok {
+		return e
+	}
+	return reason
+}
+
+const rule = "-------------------------------------------------------------------------"
+
+// RefusalLines renders a refused push as the lines the hook writes on
+// standard error; git shows each prefixed with "remote: ".
+func RefusalLines(resp PreReceiveResponse) []string {
+	lines := []string{rule}
+	if len(resp.Rejected) == 0 && !hasLive(resp.Secrets) {
+		lines = append(lines, "Your push was rejected: "+resp.Message)
+		return append(lines, rule)
+	}
+	if hasLive(resp.Secrets) {
+		lines = append(lines, secretLines(resp.Secrets, resp.SecretsBlock)...)
+		if len(resp.Rejected) == 0 {
+			return append(lines, rule)
+		}
+		lines = append(lines, "")
+	}
+	if len(resp.Rejected) == 0 {
+		return append(lines, rule)
+	}
+	lines = append(lines,
+		"Your push was rejected because this repository requires verified signed",
+		"commits and tags. Offending objects:")
+	for _, r := range resp.Rejected {
+		lines = append(lines, fmt.Sprintf("  %s %s: %s (%s): %s", r.Kind, r.ObjectID, r.Status, r.Reason, Explain(r.Reason)))
+	}
+	lines = append(lines,
+		"Sign them (git commit -S, git tag -s) with a key uploaded to your account",
+		"(Settings > GPG keys / SSH keys), for example with",
+		"  git rebase --exec 'git commit --amend --no-edit -n -S' <base>",
+		"then push again. Docs: docs/signed-commits.md.",
+		rule)
+	return lines
+}
+
+// LFSPointer is what a git-lfs pointer file says.
+type LFSPointer struct {
+	OID  string `json:"oid"`
+	Size int64  `json:"size"`
+}
+
+// FileEntry is one file of a commit's tree.
+type FileEntry struct {
+	Path   string      `json:"path"`
+	Mode   string      `json:"mode"`
+	Size   int64       `json:"size"`
+	BlobID string      `json:"blobId"`
+	SHA256 string      `json:"sha256,omitempty"` // regular files: of the blob's bytes
+	LFS    *LFSPointer `json:"lfs,omitempty"`
+}
+
+// RefTip is a ref update with the commit it now peels to ("" when
+// deleted, or when it points at no commit).
+type RefTip struct {
+	RefUpdate
+	Commit string `json:"commit"`
+}
+
+// CommitFiles is the tree of one commit.
+type CommitFiles struct {
+	Commit string      `json:"commit"`
+	Files  []FileEntry `json:"files"`
+}
+
+// PostReceiveRequest is the body of the post-receive report.
+type PostReceiveRequest struct {
+	Pusher  string        `json:"pusher"`
+	Repo    Repo          `json:"repo"`
+	Refs    []RefTip      `json:"refs"`
+	Commits []CommitFiles `json:"commits"`
+}
+
+// Upload asks the hook to PUT one blob to href with header.
+type Upload struct {
+	SHA256 string            `json:"sha256"`
+	Path   string            `json:"path"`
+	Size   int64             `json:"size"`
+	Key    string            `json:"key"`
+	Href   string            `json:"href"`
+	Header map[string]string `json:"header"`
+}
+
+// PostReceiveResponse lists the blobs the uploads bucket lacks.
+type PostReceiveResponse struct {
+	Uploads []Upload `json:"uploads"`
+}
+
+func hasLive(fs []SecretFinding) bool {
+	for _, f := range fs {
+		if f.Live {
+			return true
+		}
+	}
+	return false
+}
+
+// secretLines explains live credentials found in a push.
+func secretLines(fs []SecretFinding, blocked bool) []string {
+	var lines []string
+	if blocked {
+		lines = append(lines, "Your push was rejected because it contains a valid credential of this hub.")
+	} else {
+		lines = append(lines, "Your push contains a valid credential of this hub.")
+	}
+	lines = append(lines, "It has been revoked at once, and its owner told by mail:")
+	for _, f := range fs {
+		if !f.Live {
+			continue
+		}
+		where := "message of " + f.Object
+		if f.Path != "" {
+			where = f.Path + " (blob " + f.Object + ")"
+		}
+		lines = append(lines, fmt.Sprintf("  %s token %s in %s, line %d", f.Kind, f.Hint, where, f.Line))
+	}
+	if blocked {
+		lines = append(lines,
+			"Remove it from every commit of the push, not only the last one, e.g.",
+			"  git rebase -i <base>   (edit the commits that add it), or",
+			"  git filter-repo --replace-text <file listing the token>",
+			"then push again. A revoked token stays dead: create a new one in your",
+			"settings and keep it out of the repository (environment, secret store).")
+	}
+	return lines
+}
+
+// NoticeLines tells an accepted push about credentials that were revoked
+// (when the repository lets such pushes through).
+func NoticeLines(resp PreReceiveResponse) []string {
+	if !hasLive(resp.Secrets) {
+		return nil
+	}
+	return append(append([]string{rule}, secretLines(resp.Secrets, false)...), rule)
+}
