@@ -238,16 +238,12 @@ func TestWebSignedCommitAndScan(t *testing.T) {
 	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": a.repo, "type": "model"}), "create repo")
 	safe := scantest.Safetensors(4096)
 	s.push(t, a, map[string][]byte{"eicar.bin": []byte(scantest.EICAR), "model.safetensors": safe})
-	// Today's file list (lfs.Service.Tree) knows LFS objects by their
-	// SHA-256, not by path: the page names them so until the by-path
-	// file index lands.
-	eicarID, safeID := oid([]byte(scantest.EICAR)), oid(safe)
 	b.open("/" + a.user + "/" + a.repo)
-	b.mustSee("repo page", eicarID, safeID)
+	b.mustSee("repo page", "eicar.bin", "model.safetensors")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		row := b.text(`tr:has(a[href$="/` + eicarID + `"])`)
-		if strings.Contains(row, "infected") && strings.Contains(b.text(`tr:has(a[href$="/`+safeID+`"])`), "ok") {
+		row := b.text(`tr:has(a[href$="/eicar.bin"])`)
+		if strings.Contains(row, "infected") && strings.Contains(b.text(`tr:has(a[href$="/model.safetensors"])`), "ok") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -257,7 +253,7 @@ func TestWebSignedCommitAndScan(t *testing.T) {
 		b.open("/" + a.user + "/" + a.repo)
 	}
 	b.shot("repo-files")
-	b.follow(eicarID, "")
+	b.follow("eicar.bin", "")
 	if report := b.mustSee("scan report", "infected", "ClamAV"); strings.Contains(report, "no virus found") || strings.Contains(report, "no verdict") {
 		t.Errorf("the report of an infected file names no virus:\n%s", report)
 	}

@@ -321,10 +321,11 @@ type settingsBody struct {
 	Private              *bool   `json:"private"`
 	Visibility           *string `json:"visibility"`
 	RequireSignedCommits *bool   `json:"requireSignedCommits"`
+	AllowSecretsInPushes *bool   `json:"allowSecretsInPushes"`
 }
 
 func (b settingsBody) change() (repo.SettingsChange, error) {
-	ch := repo.SettingsChange{Private: b.Private, RequireSignedCommits: b.RequireSignedCommits}
+	ch := repo.SettingsChange{Private: b.Private, RequireSignedCommits: b.RequireSignedCommits, AllowSecretsInPushes: b.AllowSecretsInPushes}
 	if b.Visibility != nil {
 		var vp bool
 		switch *b.Visibility {
