@@ -218,17 +218,15 @@ func TestWebSignedCommitAndScan(t *testing.T) {
 	b.mustSee("ssh key", "added", "laptop", "SHA256:")
 	b.shot("ssh-keys")
 
-	// A signed commit, pushed with git. There is no push hook yet: the
-	// client asks for verification as docs/signed-commits.md shows, and
-	// the commits page shows the record.
+	// A signed commit, pushed with git: the git server's hook records its
+	// verification at push time, and the commits page lists main's commits
+	// with their badges. No other call is made.
 	name := uniqueName("signed")
 	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": name, "type": "model"}), "create repo")
 	repo := env.NewRepo("r", "sha1")
 	id := repo.Commit("Web Signer", u.Email, gittest.Signer{Format: "openpgp", Key: fpr}, "train: new weights")
 	unsigned := repo.Commit("Web Signer", u.Email, gittest.Signer{}, "docs: readme")
 	repo.Git("Web Signer", u.Email, gittest.Signer{}, "push", "-q", remoteURL(t, h.base, "hf_user", write, "/"+u.Name+"/"+name+".git"), "main")
-	body := map[string]any{"commits": []string{string(repo.CatFile("commit", id)), string(repo.CatFile("commit", unsigned))}}
-	h.must(200, h.do("POST", "/api/models/"+u.Name+"/"+name+"/commits/verify", "Bearer "+write, body), "verify commits")
 	b.open("/" + u.Name + "/" + name + "/commits/main")
 	b.mustSee("commits", id[:10], "Verified", unsigned[:10], "Unsigned")
 	b.shot("commits")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
 	"github.com/hubsec/trustlayer/internal/files"
 	"github.com/hubsec/trustlayer/internal/files/filesddb"
@@ -63,7 +64,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Namespaces: repoStore,
 		Keys:       &keyring.Service{Store: keyringddb.Store{Table: table}, Emails: users, Audit: table, Log: log},
 		Files:      web.IndexTree{Service: index},
-		Commits:    commitverifyddb.Store{Table: table},
+		Commits: &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table},
+			Repos: repos, Lookup: repos, Refs: gitrefddb.Store{Table: table}, Log: log},
 	}, web.Config{SecureCookies: !strings.HasPrefix(cfg.PublicURL, "http://"), Log: log})
 	if err != nil {
 		return err

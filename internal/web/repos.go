@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/commitverify"
@@ -139,23 +140,28 @@ type commitsData struct {
 	Records []commitverify.Record
 }
 
-// commits shows the signature verification records of the repository,
-// newest first. There is no commit list yet (the git history lives in the
-// git server): the page lists what pushes had verified, whatever rev says.
+// commits shows the commits reachable from rev, newest first, each with
+// its signature verification (the commit list of the API).
 func (s *Site) commits(typ access.RepoType) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p params) {
 		rp, ok := s.loadRepo(w, r, typ, p)
 		if !ok {
 			return
 		}
-		recs, err := s.svc.Commits.RecentRecords(r.Context(), rp.ID, 200)
+		recs, _, err := s.svc.Commits.Commits(r.Context(), principal.From(r.Context()), typ, rp.Namespace, rp.Name, p["rev"], 0, commitverify.MaxPageSize)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		sort.SliceStable(recs, func(i, j int) bool { return recs[i].VerifiedAt.After(recs[j].VerifiedAt) })
 		s.render(w, r, http.StatusOK, "commits", "Commits · "+rp.FullName(), commitsData{Repo: rp, Path: repoPath(rp), Rev: p["rev"], Records: recs}, "")
 	}
+}
+
+// commitTitle is the first line of a commit message, as git log --oneline
+// shows it.
+func commitTitle(msg string) string {
+	title, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	return title
 }
 
 func shortID(id string) string {

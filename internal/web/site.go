@@ -40,10 +40,10 @@ type Files interface {
 	Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) ([]File, error)
 }
 
-// CommitRecords lists the signature verification records of a repository
-// (commitverifyddb.Store).
-type CommitRecords interface {
-	RecentRecords(ctx context.Context, repoID string, limit int) ([]commitverify.Record, error)
+// CommitLog lists the commits reachable from a revision, newest first,
+// each with its verification record (commitverify.Service).
+type CommitLog interface {
+	Commits(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string, offset, limit int) ([]commitverify.Record, bool, error)
 }
 
 // Namespaces finds who owns a namespace and what is in it (repoddb.Store).
@@ -66,7 +66,7 @@ type Services struct {
 	Namespaces Namespaces
 	Keys       *keyring.Service
 	Files      Files
-	Commits    CommitRecords
+	Commits    CommitLog
 }
 
 // Config is the site's configuration.
@@ -106,7 +106,7 @@ func newSite(svc Services, cfg Config) (*Site, error) {
 		cfg.Log = slog.Default()
 	}
 	s := &Site{svc: svc, cfg: cfg, pages: map[string]*template.Template{}, routes: map[string]*authz.Route{}}
-	funcs := template.FuncMap{"when": when, "size": humanSize, "join": strings.Join, "short": shortID,
+	funcs := template.FuncMap{"when": when, "size": humanSize, "join": strings.Join, "short": shortID, "title": commitTitle,
 		"repoPath": repoPath, "gpgStatus": gpgStatus,
 		"roles": func() []access.OrgRole { return []access.OrgRole{access.RoleRead, access.RoleWrite, access.RoleAdmin} }}
 	names, err := fs.Glob(templateFS, "templates/*.html")
