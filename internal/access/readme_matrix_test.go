@@ -12,6 +12,7 @@ const readme = "../../README.md"
 // generated permissions document.
 func matrixTable(doc string) string {
 	_, section, _ := strings.Cut(doc, "\n## Matrix\n")
+	section, _, _ = strings.Cut(section, "\n## ")
 	var lines []string
 	for _, l := range strings.Split(section, "\n") {
 		if strings.HasPrefix(l, "|") {
@@ -43,6 +44,6 @@ func TestReadmeMatrix(t *testing.T) {
 		}
 	}
 	if got := strings.TrimSpace(s[i+len(begin) : j]); got != want {
-		t.Errorf("README.md's permission matrix is out of date; run go test ./shared/access -run 'TestPermissionsDoc|TestReadmeMatrix' -update")
+		t.Errorf("README.md's permission matrix is out of date; run go test ./internal/access -run 'TestPermissionsDoc|TestReadmeMatrix' -update")
 	}
 }
