@@ -13,20 +13,20 @@ import (
 type relation string
 
 const (
-	relSelf      relation = "own namespace"      // user namespace "alice" of the user alice
-	relStranger  relation = "other user"         // user namespace "bob"
-	relOrgNone   relation = "org, not a member"  // org "acme", alice has no role there
-	relOrgRead   relation = "org role read"      // org "acme", alice has role read
-	relOrgWrite  relation = "org role write"     // org "acme", alice has role write
-	relOrgAdmin  relation = "org role admin"     // org "acme", alice has role admin
+	relSelf     relation = "own namespace"     // user namespace "alice" of the user alice
+	relStranger relation = "other user"        // user namespace "bob"
+	relOrgNone  relation = "org, not a member" // org "acme", alice has no role there
+	relOrgRead  relation = "org role read"     // org "acme", alice has role read
+	relOrgWrite relation = "org role write"    // org "acme", alice has role write
+	relOrgAdmin relation = "org role admin"    // org "acme", alice has role admin
 	// org "acme", alice is a contributor; the repository was created by
 	// someone else, or by alice.
 	relOrgContrib    relation = "org role contributor"
 	relOrgContribOwn relation = "org contributor, own repo"
-	relOwnOrg    relation = "its own org"        // org token of "acme" on org "acme"
-	relOtherOrg  relation = "another org"        // org token of "acme" on org "zeta"
-	relUserSpace relation = "a user's namespace" // org token of "acme" on user "bob"
-	relAny       relation = "any"                // anonymous: no relation
+	relOwnOrg        relation = "its own org"        // org token of "acme" on org "acme"
+	relOtherOrg      relation = "another org"        // org token of "acme" on org "zeta"
+	relUserSpace     relation = "a user's namespace" // org token of "acme" on user "bob"
+	relAny           relation = "any"                // anonymous: no relation
 )
 
 var userRelations = []relation{relSelf, relStranger, relOrgNone, relOrgRead, relOrgContrib, relOrgContribOwn, relOrgWrite, relOrgAdmin}

@@ -103,7 +103,11 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 	if out.Deny.Kind == apperr.Unavailable && (route == nil || route.Proxy) {
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, ErrUnavailable
 	}
-	if out.Deny.Kind == apperr.Permission || route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated) {
+	// A 403 is deferred too, so that its reason (which permission is
+	// missing, on what) reaches the caller in the body and X-Error-Message;
+	// the gateway's own 403 can only say "Forbidden". The git server
+	// answers it the same way (it admits only decision=allow).
+	if route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated && out.Deny.Kind != apperr.Permission) {
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}, nil

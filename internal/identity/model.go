@@ -53,6 +53,9 @@ type Token struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time // zero: never used
 	ExpiresAt  time.Time // zero: does not expire
+	// Grant is a fine-grained token's grant (Role access.TokenFineGrained
+	// only). Repository scopes hold the name they had when granted.
+	Grant *access.Grant
 }
 
 // Expired reports whether the token has expired at now.

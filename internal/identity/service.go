@@ -38,6 +38,10 @@ type Service struct {
 	CodePepper []byte           // HMAC key for email-code hashes
 	Now        func() time.Time // time.Now when nil
 
+	// Entities resolves the entities of fine-grained grants; without it
+	// fine-grained tokens cannot be created.
+	Entities Entities
+
 	tokens tokenCache
 	// OrgTokens revokes organization API tokens reported as leaked
 	// (org.Service); without it RevokeLeaked skips api_org_ credentials.

@@ -13,6 +13,7 @@ package principal
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -36,6 +37,7 @@ const (
 	KeyStatus   = "status"
 	KeyReason   = "reason"
 	KeySourceIP = "sourceIp"
+	KeyGrant    = "grant" // a fine-grained token's grant, as JSON
 )
 
 // Kind names as they travel in the context.
@@ -62,6 +64,11 @@ func Context(c access.Caller, deny *apperr.Error) map[string]any {
 	put(KeyOrg, c.Org)
 	if c.Kind == access.KindSession {
 		m[KeyRole] = "session"
+	}
+	if c.Grant != nil {
+		if b, err := json.Marshal(c.Grant); err == nil {
+			m[KeyGrant] = string(b)
+		}
 	}
 	if deny != nil {
 		m[KeyDecision] = "deny"
@@ -90,6 +97,15 @@ func FromContext(m map[string]any) (access.Caller, *apperr.Error) {
 	case "token":
 		c.Kind = access.KindUserToken
 		c.Role = access.TokenRole(str(KeyRole))
+		if c.Role == access.TokenFineGrained {
+			// Without its grant a fine-grained token may do nothing: a
+			// missing or damaged one leaves the caller anonymous.
+			var g access.Grant
+			if err := json.Unmarshal([]byte(str(KeyGrant)), &g); err != nil {
+				return access.Caller{}, apperr.E(apperr.Unauthenticated, "Invalid credentials in Authorization header")
+			}
+			c.Grant = &g
+		}
 	case "org_token":
 		c.Kind = access.KindOrgToken
 	default:

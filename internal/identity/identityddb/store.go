@@ -67,6 +67,7 @@ type tokenLookupItem struct {
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	ExpiresAt time.Time `dynamodbav:"expiresAt,omitempty"`
 	TTL       int64     `dynamodbav:"ttl,omitempty"`
+	Grant     string    `dynamodbav:"grant,omitempty"` // fine-grained tokens: grantJSON
 }
 
 // tokenMetaItem lists a token under its owner.
@@ -82,6 +83,10 @@ type tokenMetaItem struct {
 	CreatedAt  time.Time `dynamodbav:"createdAt"`
 	LastUsedAt time.Time `dynamodbav:"lastUsedAt,omitempty,unixtime"`
 	ExpiresAt  time.Time `dynamodbav:"expiresAt,omitempty"`
+	Grant      string    `dynamodbav:"grant,omitempty"`
+	// GSI1 lists tokens by expiry day for the sweeper (expiring tokens only).
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
 }
 
 // Key builders, documented in docs/data-model.md.
@@ -264,21 +269,36 @@ func (s Store) DeleteSession(ctx context.Context, hash string) error {
 
 func lookupItem(t identity.Token, hash string) tokenLookupItem {
 	it := tokenLookupItem{PK: tokenPK(hash), SK: "TOKEN", TokenID: t.ID, UserID: t.UserID, Username: t.Username,
-		Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+		Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Grant: encodeGrant(t.Grant)}
 	if !t.ExpiresAt.IsZero() {
-		it.TTL = t.ExpiresAt.Add(24 * time.Hour).Unix()
+		// Kept a while past expiry so that its use is refused with the
+		// date it expired, rather than as an unknown token.
+		it.TTL = t.ExpiresAt.Add(ExpiredKept).Unix()
 	}
 	return it
 }
 
+// ExpiredKept is how long an expired token's lookup item stays (refused,
+// saying when it expired) before DynamoDB's TTL removes it.
+const ExpiredKept = 7 * 24 * time.Hour
+
 func metaItem(t identity.Token) tokenMetaItem {
-	return tokenMetaItem{PK: ddb.UserPK(t.UserID), SK: "TOKEN#" + t.ID, TokenID: t.ID, Username: t.Username, Name: t.Name,
-		Role: string(t.Role), Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt}
+	it := tokenMetaItem{PK: ddb.UserPK(t.UserID), SK: "TOKEN#" + t.ID, TokenID: t.ID, Username: t.Username, Name: t.Name,
+		Role: string(t.Role), Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
+		Grant: encodeGrant(t.Grant)}
+	if !t.ExpiresAt.IsZero() {
+		it.GSI1PK, it.GSI1SK = expiryPK(t.ExpiresAt), t.ExpiresAt.UTC().Format(time.RFC3339)+"#"+t.UserID+"#"+t.ID
+	}
+	return it
 }
 
+// expiryPK is the gsi1 partition of the tokens expiring on at's day.
+func expiryPK(at time.Time) string { return "TOKENEXPIRY#" + at.UTC().Format("2006-01-02") }
+
 func (m tokenMetaItem) domain(userID string) identity.Token {
+	g, _ := decodeGrant(m.Grant) // a damaged grant lists as none; the authorizer refuses it
 	return identity.Token{ID: m.TokenID, UserID: userID, Username: m.Username, Name: m.Name, Role: access.TokenRole(m.Role),
-		Hash: m.Hash, Hint: m.Hint, CreatedAt: m.CreatedAt, LastUsedAt: m.LastUsedAt, ExpiresAt: m.ExpiresAt}
+		Hash: m.Hash, Hint: m.Hint, CreatedAt: m.CreatedAt, LastUsedAt: m.LastUsedAt, ExpiresAt: m.ExpiresAt, Grant: g}
 }
 
 // CreateToken writes the lookup item and the owner's listing item together.
@@ -300,8 +320,12 @@ func (s Store) TokenByHash(ctx context.Context, hash string) (identity.Token, er
 	if err := s.Get(ctx, tokenPK(hash), "TOKEN", &it); err != nil {
 		return identity.Token{}, ddb.NotFound(err)
 	}
+	g, err := decodeGrant(it.Grant)
+	if err != nil {
+		return identity.Token{}, err
+	}
 	return identity.Token{ID: it.TokenID, UserID: it.UserID, Username: it.Username, Name: it.Name, Role: access.TokenRole(it.Role),
-		Hash: hash, CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt}, nil
+		Hash: hash, CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt, Grant: g}, nil
 }
 
 // TokenByID reads one of a user's tokens.

@@ -37,6 +37,7 @@ type orgItem struct {
 	CreatedAt            time.Time `dynamodbav:"createdAt"`
 	Admins               int       `dynamodbav:"admins"`
 	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
+	TokenPolicy          string    `dynamodbav:"tokenPolicy,omitempty"`
 	TokenHash            string    `dynamodbav:"tokenHash,omitempty"`
 	TokenHint            string    `dynamodbav:"tokenHint,omitempty"`
 	TokenCreatedAt       time.Time `dynamodbav:"tokenCreatedAt,omitempty"`
@@ -79,7 +80,7 @@ func orgTokenPK(hash string) string { return "ORGTOKEN#" + hash }
 
 func (it orgItem) domain() org.Org {
 	return org.Org{ID: it.ID, Name: it.Name, Fullname: it.Fullname, Description: it.Description, AvatarURL: it.AvatarURL,
-		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits,
+		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits, TokenPolicy: access.TokenPolicy(it.TokenPolicy),
 		Token: org.TokenInfo{Hash: it.TokenHash, Hint: it.TokenHint, CreatedAt: it.TokenCreatedAt}}
 }
 
@@ -158,6 +159,9 @@ func (s Store) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.O
 	}
 	if ch.RequireSignedCommits != nil {
 		set("requireSignedCommits", &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedCommits})
+	}
+	if ch.TokenPolicy != nil {
+		set("tokenPolicy", ddb.S(string(*ch.TokenPolicy)))
 	}
 	if expr == "" {
 		return s.OrgByName(ctx, name)

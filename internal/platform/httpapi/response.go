@@ -93,6 +93,9 @@ func ErrorAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error
 	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", RetryAfter)
 	}
+	// The Hub's clients show X-Error-Message (huggingface_hub's
+	// hf_raise_for_status): the same public reason as the body.
+	w.Header().Set("X-Error-Message", HeaderSafe(apperr.Public(err)))
 	if body == LFSBody {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("LFS-Authenticate", `Basic realm="trustlayer"`)
@@ -128,3 +131,17 @@ func NotFound(log *slog.Logger) http.Handler {
 
 // RequestIDOf returns the request id stored in r's context by WithRequestID.
 func RequestIDOf(r *http.Request) string { return logging.RequestID(r.Context()) }
+
+// HeaderSafe returns s fit for a header value: printable ASCII only, at
+// most 512 bytes.
+func HeaderSafe(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s) && len(b) < 512; i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f {
+			c = ' '
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
