@@ -67,7 +67,7 @@ type tokenLookupItem struct {
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	ExpiresAt time.Time `dynamodbav:"expiresAt,omitempty"`
 	TTL       int64     `dynamodbav:"ttl,omitempty"`
-	Grant     string    `dynamodbav:"grant,omitempty"` // fine-grained tokens: grantJSON
+	Grant     string    `dynamodbav:"grant,omitempty"` // fine-grained tokens: encodeLookupGrant
 }
 
 // tokenMetaItem lists a token under its owner.
@@ -269,7 +269,7 @@ func (s Store) DeleteSession(ctx context.Context, hash string) error {
 
 func lookupItem(t identity.Token, hash string) tokenLookupItem {
 	it := tokenLookupItem{PK: tokenPK(hash), SK: "TOKEN", TokenID: t.ID, UserID: t.UserID, Username: t.Username,
-		Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Grant: encodeGrant(t.Grant)}
+		Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Grant: encodeLookupGrant(t.Grant)}
 	if !t.ExpiresAt.IsZero() {
 		// Kept a while past expiry so that its use is refused with the
 		// date it expired, rather than as an unknown token.
@@ -320,7 +320,7 @@ func (s Store) TokenByHash(ctx context.Context, hash string) (identity.Token, er
 	if err := s.Get(ctx, tokenPK(hash), "TOKEN", &it); err != nil {
 		return identity.Token{}, ddb.NotFound(err)
 	}
-	g, err := decodeGrant(it.Grant)
+	g, err := decodeLookupGrant(it.Grant)
 	if err != nil {
 		return identity.Token{}, err
 	}
