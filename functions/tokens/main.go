@@ -33,6 +33,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	svc := &identity.Service{Store: identityddb.Store{Table: table}, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper)}
 	orgs := orgddb.Store{Table: table}
 	svc.Entities = authz.Entities{Users: identityddb.Store{Table: table}, Orgs: orgs, Repos: repoddb.Store{Table: table}}
+	svc.Approvals, svc.OrgRoles = identityddb.Store{Table: table}, orgs
 	svc.OrgTokens = &org.Service{Store: orgs, Users: identityddb.Store{Table: table}, Audit: table, Log: log, TokenOwners: orgs}
 	return serve.HTTP(cfg, log, identityhttp.Tokens(svc, log))
 }

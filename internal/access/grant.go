@@ -237,7 +237,7 @@ func decideGrant(p Principal, a Action, r Resource) Decision {
 		return allow
 	}
 	if org != "" && g.pending(org) {
-		return forbid(fmt.Sprintf("This token is pending approval by the admins of org %s", org))
+		return forbid(fmt.Sprintf("This token is pending approval by the admins of org %s (or was denied)", org))
 	}
 	if have&need.bit() == 0 {
 		return forbid(MissingPermission(need, r))

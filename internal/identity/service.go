@@ -41,6 +41,10 @@ type Service struct {
 	// Entities resolves the entities of fine-grained grants; without it
 	// fine-grained tokens cannot be created.
 	Entities Entities
+	// Approvals and OrgRoles serve organizations' token policies
+	// (approval requests, admin revocation).
+	Approvals ApprovalStore
+	OrgRoles  OrgRoles
 
 	tokens tokenCache
 	// OrgTokens revokes organization API tokens reported as leaked

@@ -303,11 +303,15 @@ func (m tokenMetaItem) domain(userID string) identity.Token {
 
 // CreateToken writes the lookup item and the owner's listing item together.
 func (s Store) CreateToken(ctx context.Context, t identity.Token, ev audit.Event) error {
-	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		s.PutNew(lookupItem(t, t.Hash)),
 		s.PutNew(metaItem(t)),
 		s.AuditPut(ev),
-	}})
+	}
+	for _, a := range approvalItems(t) {
+		items = append(items, s.PutNew(a))
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if ddb.ConditionFailed(err) {
 		return store.ErrConflict
 	}

@@ -20,6 +20,7 @@ func Tokens(svc *identity.Service, log *slog.Logger) http.Handler {
 	mux.HandleFunc("DELETE /api/settings/tokens/{id}", a.deleteToken)
 	mux.HandleFunc("POST /api/settings/tokens/{id}/refresh", a.refreshToken)
 	mux.HandleFunc("POST /api/credentials/revoke", a.revoke)
+	a.orgTokenRoutes(mux)
 	mux.Handle("/", httpapi.NotFound(log))
 	return principal.Middleware(mux, a.fail)
 }
