@@ -56,6 +56,9 @@ type Token struct {
 	// Grant is a fine-grained token's grant (Role access.TokenFineGrained
 	// only). Repository scopes hold the name they had when granted.
 	Grant *access.Grant
+	// ExpiryWarnedAt is when the owner was mailed that the token expires
+	// within a week (zero: not yet).
+	ExpiryWarnedAt time.Time
 }
 
 // Expired reports whether the token has expired at now.
@@ -73,6 +76,7 @@ const (
 	EventTokenRefreshed    = "token.refreshed"
 	EventTokenDeleted      = "token.deleted"
 	EventTokenLeaked       = "token.revoked_leaked"
+	EventTokenExpired      = "token.expired"
 	EventSessionLeaked     = "session.revoked_leaked"
 )
 

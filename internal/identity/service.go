@@ -45,6 +45,8 @@ type Service struct {
 	// (approval requests, admin revocation).
 	Approvals ApprovalStore
 	OrgRoles  OrgRoles
+	// Expiry serves SweepTokens (expiry notices and removal).
+	Expiry ExpiryStore
 
 	tokens tokenCache
 	// OrgTokens revokes organization API tokens reported as leaked

@@ -84,7 +84,9 @@ type tokenMetaItem struct {
 	LastUsedAt time.Time `dynamodbav:"lastUsedAt,omitempty,unixtime"`
 	ExpiresAt  time.Time `dynamodbav:"expiresAt,omitempty"`
 	Grant      string    `dynamodbav:"grant,omitempty"`
-	// GSI1 lists tokens by expiry day for the sweeper (expiring tokens only).
+	// ExpiryWarnedAt: when the owner was mailed that it expires soon.
+	ExpiryWarnedAt string `dynamodbav:"expiryWarnedAt,omitempty"` // RFC 3339; a string so that omitempty omits it
+	// GSI1 lists expiring tokens by expiry for the sweeper.
 	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
 }
@@ -287,18 +289,28 @@ func metaItem(t identity.Token) tokenMetaItem {
 		Role: string(t.Role), Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
 		Grant: encodeGrant(t.Grant)}
 	if !t.ExpiresAt.IsZero() {
-		it.GSI1PK, it.GSI1SK = expiryPK(t.ExpiresAt), t.ExpiresAt.UTC().Format(time.RFC3339)+"#"+t.UserID+"#"+t.ID
+		it.GSI1PK, it.GSI1SK = expiryPK, expirySK(t.ExpiresAt)+"#"+t.UserID+"#"+t.ID
 	}
 	return it
 }
 
-// expiryPK is the gsi1 partition of the tokens expiring on at's day.
-func expiryPK(at time.Time) string { return "TOKENEXPIRY#" + at.UTC().Format("2006-01-02") }
+// expiryPK is the gsi1 partition of expiring tokens; the sort key starts
+// with the expiry in a fixed-width UTC form, so a range query finds those
+// expiring before a time.
+const expiryPK = "TOKENEXPIRY"
+
+func expirySK(at time.Time) string { return at.UTC().Format("2006-01-02T15:04:05Z") }
 
 func (m tokenMetaItem) domain(userID string) identity.Token {
 	g, _ := decodeGrant(m.Grant) // a damaged grant lists as none; the authorizer refuses it
 	return identity.Token{ID: m.TokenID, UserID: userID, Username: m.Username, Name: m.Name, Role: access.TokenRole(m.Role),
-		Hash: m.Hash, Hint: m.Hint, CreatedAt: m.CreatedAt, LastUsedAt: m.LastUsedAt, ExpiresAt: m.ExpiresAt, Grant: g}
+		Hash: m.Hash, Hint: m.Hint, CreatedAt: m.CreatedAt, LastUsedAt: m.LastUsedAt, ExpiresAt: m.ExpiresAt, Grant: g,
+		ExpiryWarnedAt: parseTime(m.ExpiryWarnedAt)}
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }
 
 // CreateToken writes the lookup item and the owner's listing item together.
