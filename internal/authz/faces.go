@@ -181,6 +181,10 @@ func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (e
 	if out.Allow {
 		effect = "Allow"
 		ctxMap = principal.Context(out.Caller, nil)
+	} else {
+		// Only the ACCESS_DENIED gateway response sees a deny's context:
+		// the reason the caller gets in the body and X-Error-Message.
+		ctxMap = map[string]any{principal.KeyReason: httpapi.HeaderSafe(apperr.Public(out.Deny))}
 	}
 	id := out.Caller.Username
 	if id == "" {
