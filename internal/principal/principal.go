@@ -13,7 +13,6 @@ package principal
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -37,7 +36,7 @@ const (
 	KeyStatus   = "status"
 	KeyReason   = "reason"
 	KeySourceIP = "sourceIp"
-	KeyGrant    = "grant" // a fine-grained token's grant, as JSON
+	KeyGrant    = "grant" // a fine-grained token's grant (access.EncodeGrant)
 )
 
 // Kind names as they travel in the context.
@@ -66,9 +65,7 @@ func Context(c access.Caller, deny *apperr.Error) map[string]any {
 		m[KeyRole] = "session"
 	}
 	if c.Grant != nil {
-		if b, err := json.Marshal(c.Grant); err == nil {
-			m[KeyGrant] = string(b)
-		}
+		m[KeyGrant] = access.EncodeGrant(c.Grant)
 	}
 	if deny != nil {
 		m[KeyDecision] = "deny"
@@ -100,11 +97,11 @@ func FromContext(m map[string]any) (access.Caller, *apperr.Error) {
 		if c.Role == access.TokenFineGrained {
 			// Without its grant a fine-grained token may do nothing: a
 			// missing or damaged one leaves the caller anonymous.
-			var g access.Grant
-			if err := json.Unmarshal([]byte(str(KeyGrant)), &g); err != nil {
+			g, err := access.DecodeGrant(str(KeyGrant))
+			if err != nil || g == nil {
 				return access.Caller{}, apperr.E(apperr.Unauthenticated, "Invalid credentials in Authorization header")
 			}
-			c.Grant = &g
+			c.Grant = g
 		}
 	case "org_token":
 		c.Kind = access.KindOrgToken

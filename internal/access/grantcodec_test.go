@@ -1,24 +1,22 @@
-package identityddb
+package access
 
 import (
 	"reflect"
 	"testing"
-
-	"github.com/hubsec/trustlayer/internal/access"
 )
 
-func TestLookupGrantRoundTrip(t *testing.T) {
-	g := &access.Grant{
-		Global:            []access.Permission{access.PermInference},
+func TestGrantCodecRoundTrip(t *testing.T) {
+	g := &Grant{
+		Global:            []Permission{PermInference},
 		CanReadGatedRepos: true,
 		Pending:           []string{"acme", "zeta"},
-		Scoped: []access.Scope{
-			{Type: access.EntityUser, Name: "alice", Permissions: []access.Permission{access.PermRepoContentRead}},
-			{Type: access.EntityOrg, Name: "acme", Permissions: []access.Permission{access.PermRepoWrite, access.PermOrgRead, access.PermOrgWrite}},
-			{Type: access.EntityDataset, ID: "0a1b2c", Permissions: access.AllPermissions()},
+		Scoped: []Scope{
+			{Type: EntityUser, Name: "alice", Permissions: []Permission{PermRepoContentRead}},
+			{Type: EntityOrg, Name: "acme", Permissions: []Permission{PermRepoWrite, PermOrgRead, PermOrgWrite}},
+			{Type: EntityDataset, ID: "0a1b2c", Permissions: AllPermissions()},
 		},
 	}
-	got, err := decodeLookupGrant(encodeLookupGrant(g))
+	got, err := DecodeGrant(EncodeGrant(g))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,30 +25,30 @@ func TestLookupGrantRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, g) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, g)
 	}
-	if got, err := decodeLookupGrant(""); got != nil || err != nil {
+	if got, err := DecodeGrant(""); got != nil || err != nil {
 		t.Errorf("empty: got %v, %v", got, err)
 	}
 }
 
-func TestLookupGrantRefusesDamage(t *testing.T) {
+func TestGrantCodecRefusesDamage(t *testing.T) {
 	for _, s := range []string{"2|g0|r0|w", "1|g0|r0", "1|g40|r0|w", "1|g0|r0|w|x1:id", "1|g0|r0|w|m1", "1|g0|r0|w|m:id", "1|gz|r0|w"} {
-		if g, err := decodeLookupGrant(s); err == nil {
+		if g, err := DecodeGrant(s); err == nil {
 			t.Errorf("%q: got %+v, want an error", s, g)
 		}
 	}
 }
 
-// FuzzDecodeLookupGrant: a damaged item never panics, and whatever
+// FuzzDecodeGrant: a damaged item never panics, and whatever
 // decodes encodes back to something that decodes the same.
-func FuzzDecodeLookupGrant(f *testing.F) {
+func FuzzDecodeGrant(f *testing.F) {
 	f.Add("1|g8|r1|wacme|u1:alice|o32:acme|m3:0a1b")
 	f.Add("1|g0|r0|w")
 	f.Fuzz(func(t *testing.T, s string) {
-		g, err := decodeLookupGrant(s)
+		g, err := DecodeGrant(s)
 		if err != nil || g == nil {
 			return
 		}
-		again, err := decodeLookupGrant(encodeLookupGrant(g))
+		again, err := DecodeGrant(EncodeGrant(g))
 		if err != nil {
 			t.Fatalf("re-decode of %q: %v", s, err)
 		}
