@@ -61,6 +61,13 @@ func TestOrgTokenPolicies(t *testing.T) {
 	h.must(200, h.do("POST", "/api/organizations/"+org+"/settings/tokens/"+deniedID+"/deny", admin.bearer(), nil), "deny")
 	wantDenied(t, h.do("GET", "/api/models/"+org+"/"+repo, "Bearer "+denied, nil), "pending approval", "denied token")
 
+	// A deleted token leaves the pending list.
+	r = h.must(201, h.fineToken(member, nil, scope("org", org, "repo.content.read")), "third token").json(t)
+	h.must(204, h.do("DELETE", "/api/settings/tokens/"+r["id"].(string), member.bearer(), nil), "owner deletes it")
+	if l := h.must(200, h.do("GET", "/api/organizations/"+org+"/settings/tokens", admin.bearer(), nil), "list after delete"); strings.Contains(string(l.Body), r["id"].(string)) {
+		t.Errorf("deleted token still listed as pending: %s", l.Body)
+	}
+
 	// Revoke: only tokens scoped to the organization.
 	unrelated, _ := h.mustFineToken(member, nil, scope("user", member.Name, "repo.content.read"))
 	h.must(404, h.do("POST", "/api/organizations/"+org+"/settings/tokens/revoke", admin.bearer(), map[string]any{"token": unrelated}), "revoke a token not scoped to the org")

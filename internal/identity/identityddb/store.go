@@ -406,7 +406,7 @@ func (s Store) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event
 	if t.Hash == "" {
 		return identity.Token{}, store.ErrNotFound
 	}
-	err := s.Transact(ctx, []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(tokenPK(t.Hash), "TOKEN"),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), "TOKEN#"+t.ID),
@@ -415,7 +415,12 @@ func (s Store) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event
 			ExpressionAttributeNames:            map[string]string{"#h": "hash"},
 			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": ddb.S(t.Hash)}}},
 		s.AuditPut(ev),
-	})
+	}
+	// Its approval requests go with it (an approved org has none left).
+	for _, a := range approvalItems(t) {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(a.PK, a.SK)}})
+	}
+	err := s.Transact(ctx, items)
 	return tokenNow(err, 1, t.UserID)
 }
 
