@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/hubsec/trustlayer/internal/authz"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/identity/identityhttp"
@@ -15,6 +16,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 )
 
 func main() {
@@ -28,5 +30,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	svc := &identity.Service{Store: identityddb.Store{Table: table}, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper)}
+	svc.Entities = authz.Entities{Users: identityddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Repos: repoddb.Store{Table: table}}
 	return serve.HTTP(cfg, log, identityhttp.Accounts(svc, log, orgddb.Store{Table: table}))
 }

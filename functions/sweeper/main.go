@@ -1,6 +1,8 @@
 // Command sweeper runs on a schedule: it moves scans stuck in pending past
 // their deadline to error ("scan timed out") and requeues them, and
-// requeues scans that ended in error until their attempts run out.
+// requeues scans that ended in error until their attempts run out; it
+// mails the owners of access tokens expiring within a week and removes
+// expired tokens from their owners' lists.
 package main
 
 import (
@@ -9,9 +11,12 @@ import (
 
 	"encoding/json"
 
+	"github.com/hubsec/trustlayer/internal/identity"
+	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
@@ -19,7 +24,7 @@ import (
 )
 
 func main() {
-	serve.Main("sweeper", []config.Need{config.NeedTable, config.NeedScanner}, run)
+	serve.Main("sweeper", []config.Need{config.NeedTable, config.NeedScanner, config.NeedMailer}, run)
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
@@ -31,13 +36,24 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
+	tokens := &identity.Service{Store: identityddb.Store{Table: table}, Expiry: identityddb.Store{Table: table},
+		Mailer: mail.FromConfig(cfg, awsCfg), Log: log}
 	w := &scan.Sweeper{
-		Store:    scanddb.Store{Table: ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}},
+		Store:    scanddb.Store{Table: table},
 		Queue:    lambdaqueue.New(awsCfg, cfg.ScannerFunction),
 		Settings: settings,
 		Log:      log,
 	}
 	return serve.Event(cfg, log, func(ctx context.Context, _ json.RawMessage) (any, error) {
-		return w.Sweep(ctx)
+		scans, err := w.Sweep(ctx)
+		if err != nil {
+			return nil, err
+		}
+		expiry, err := tokens.SweepTokens(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"scans": scans, "tokens": expiry}, nil
 	}, nil)
 }

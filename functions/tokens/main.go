@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/hubsec/trustlayer/internal/authz"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/identity/identityddb"
 	"github.com/hubsec/trustlayer/internal/identity/identityhttp"
@@ -16,6 +17,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/mail"
 	"github.com/hubsec/trustlayer/internal/platform/serve"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 )
 
 func main() {
@@ -30,6 +32,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	svc := &identity.Service{Store: identityddb.Store{Table: table}, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper)}
 	orgs := orgddb.Store{Table: table}
+	svc.Entities = authz.Entities{Users: identityddb.Store{Table: table}, Orgs: orgs, Repos: repoddb.Store{Table: table}}
+	svc.Approvals, svc.OrgRoles = identityddb.Store{Table: table}, orgs
 	svc.OrgTokens = &org.Service{Store: orgs, Users: identityddb.Store{Table: table}, Audit: table, Log: log, TokenOwners: orgs}
 	return serve.HTTP(cfg, log, identityhttp.Tokens(svc, log))
 }

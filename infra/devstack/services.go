@@ -27,6 +27,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	table "github.com/hubsec/trustlayer/internal/platform/ddb"
+	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/platform/trusthop"
 )
 
@@ -295,9 +296,16 @@ func newGitBackend(root, git string, key *trusthop.Key, log *slog.Logger, extraE
 		switch r.Header.Get("X-Trust-Decision") {
 		case "allow":
 		case "deny":
-			if r.Header.Get("X-Trust-Status") == "401" {
+			switch r.Header.Get("X-Trust-Status") {
+			case "401":
 				w.Header().Set("WWW-Authenticate", `Basic realm="trustlayer"`)
 				http.Error(w, r.Header.Get("X-Trust-Reason"), http.StatusUnauthorized)
+				return
+			case "403":
+				// The reason says which permission is missing on what.
+				reason := httpapi.HeaderSafe(r.Header.Get("X-Trust-Reason"))
+				w.Header().Set("X-Error-Message", reason)
+				http.Error(w, reason, http.StatusForbidden)
 				return
 			}
 			fallthrough

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/hubsec/trustlayer/infra/samtemplate"
 )
 
 // REST API error bodies, as API Gateway words them.
@@ -56,6 +58,10 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(gr.StatusCode)
 			io.WriteString(w, gr.Body)
+			return
+		}
+		if gr, ok := ro.api.GatewayResponses["ACCESS_DENIED"]; ok && e.auth == "deny" && gr.StatusCode != 0 {
+			writeGatewayResponse(w, gr, authCtx)
 			return
 		}
 		if status != 0 {
@@ -234,8 +240,10 @@ func (g *Gateway) authorizeREST(ctx context.Context, r *http.Request, ro restOpe
 		resp.Context["principalId"] = resp.PrincipalID
 		return resp.Context, 0, ""
 	case policyDeny:
+		// The context of a deny reaches only gateway responses
+		// ($context.authorizer.* in ACCESS_DENIED), never the integration.
 		e.auth = "deny"
-		return nil, http.StatusForbidden, msgExplicitDeny
+		return resp.Context, http.StatusForbidden, msgExplicitDeny
 	default:
 		e.auth = "implicit-deny"
 		return nil, http.StatusForbidden, msgImplicitDeny
@@ -248,4 +256,41 @@ func singleHeaders(h http.Header) map[string]string {
 		out[k] = v[len(v)-1]
 	}
 	return out
+}
+
+// writeGatewayResponse answers with a REST API's customised gateway
+// response. Header values that are not quoted literals are mappings:
+// context.authorizer.<key> takes the authorizer's context value; in the
+// body template $context.authorizer.<key> does (JSON-escaped here, so a
+// value cannot break the body).
+func writeGatewayResponse(w http.ResponseWriter, gr samtemplate.GatewayResponse, authCtx map[string]any) {
+	value := func(key string) string {
+		if v, ok := authCtx[key]; ok && v != nil {
+			return fmt.Sprint(v)
+		}
+		return ""
+	}
+	for k, v := range gr.Headers {
+		if key, ok := strings.CutPrefix(v, "context.authorizer."); ok {
+			v = value(key)
+		}
+		w.Header().Set(k, v)
+	}
+	body := gr.Body
+	for {
+		i := strings.Index(body, "$context.authorizer.")
+		if i < 0 {
+			break
+		}
+		j := i + len("$context.authorizer.")
+		k := j
+		for k < len(body) && (body[k] == '_' || body[k] >= 'a' && body[k] <= 'z' || body[k] >= 'A' && body[k] <= 'Z' || body[k] >= '0' && body[k] <= '9') {
+			k++
+		}
+		esc, _ := json.Marshal(value(body[j:k]))
+		body = body[:i] + string(esc[1:len(esc)-1]) + body[k:]
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(gr.StatusCode)
+	io.WriteString(w, body)
 }

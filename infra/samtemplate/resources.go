@@ -110,7 +110,7 @@ type API struct {
 // (AWS::Serverless::Api GatewayResponses).
 type GatewayResponse struct {
 	StatusCode int
-	Headers    map[string]string // literal values, quotes removed
+	Headers    map[string]string // literal values with quotes removed, or mappings (context.authorizer.<key>)
 	Body       string            // the application/json template
 }
 
@@ -356,7 +356,12 @@ func gatewayResponses(m map[string]any) map[string]GatewayResponse {
 		code, _ := strconv.Atoi(fmt.Sprint(gr["StatusCode"]))
 		r := GatewayResponse{StatusCode: code, Headers: map[string]string{}, Body: String(Map(gr["ResponseTemplates"])["application/json"])}
 		for k, v := range stringMap(Map(gr["ResponseParameters"])["Headers"]) {
-			r.Headers[k] = strings.Trim(v, "'")
+			// 'quoted' is a literal; anything else a mapping expression
+			// (context.authorizer.<key>), kept for the gateway to resolve.
+			if strings.HasPrefix(v, "'") {
+				v = strings.Trim(v, "'")
+			}
+			r.Headers[k] = v
 		}
 		out[typ] = r
 	}

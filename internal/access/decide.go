@@ -1,6 +1,10 @@
 package access
 
-import "github.com/hubsec/trustlayer/internal/platform/apperr"
+import (
+	"fmt"
+
+	"github.com/hubsec/trustlayer/internal/platform/apperr"
+)
 
 // Decision is the answer of Decide. Reason is a short sentence fit to send to
 // the caller; it never says whether a private repository exists.
@@ -32,6 +36,7 @@ const (
 	ReasonNoWrite      = "You do not have write access to this namespace."
 	ReasonNotMember    = "You are not a member of this organization."
 	ReasonNotAdmin     = "This needs the admin role in the organization."
+	ReasonContributor  = "Contributors can only write to the repositories they created."
 	ReasonInvalidInput = "Internal error."
 )
 
@@ -60,6 +65,51 @@ func Decide(p Principal, a Action, r Resource) Decision {
 	if !p.valid() || !r.valid() || !a.fits(r.Kind) {
 		return invalid
 	}
+	if p.fineGrained() {
+		// The owner's rights now, as a write token has them, narrowed by
+		// the grant: demoting the owner narrows the token at once.
+		owner := p
+		owner.Role, owner.Grant = TokenWrite, nil
+		if d := decide(owner, a, r); !d.Allow {
+			return d
+		}
+		return decideGrant(p, a, r)
+	}
+	d := decide(p, a, r)
+	if d.Allow && p.Kind == KindUserToken && r.Policy == PolicyFineGrainedOnly && p.role(r.Namespace) != "" &&
+		!(r.Kind == ResourceRepo && !r.Private && (a == RepoRead || a == Inference)) {
+		return forbid(fmt.Sprintf("Organization %s accepts only fine-grained tokens from its members; this is a %s token.", r.Namespace, p.Role))
+	}
+	return d
+}
+
+// ReadTokenReason is the denial of a change asked with a read token.
+func ReadTokenReason(a Action, r Resource) string {
+	what := ""
+	switch a {
+	case RepoWrite:
+		what = "push or upload to " + r.Entity()
+	case RepoSettings:
+		what = "change the settings of " + r.Entity()
+	case RepoDelete:
+		what = "delete " + r.Entity()
+	case RepoMove:
+		what = "move repositories"
+	case RepoCreate:
+		what = "create repositories in " + r.Entity()
+	case OrgAdmin:
+		what = "administer " + r.Entity()
+	case OrgCreate:
+		what = "create organizations"
+	default:
+		return ReasonReadToken
+	}
+	return fmt.Sprintf("read token cannot %s. %s", what, ReasonReadToken)
+}
+
+// decide is the policy for every principal but a fine-grained token's
+// grant.
+func decide(p Principal, a Action, r Resource) Decision {
 	switch a {
 	case RepoRead, Inference:
 		return read(p, r)
@@ -69,14 +119,14 @@ func Decide(p Principal, a Action, r Resource) Decision {
 				return d
 			}
 		}
-		return write(p, r)
+		return write(p, a, r)
 	case OrgRead:
 		return orgRead(p, r.Namespace)
 	case OrgAdmin, OrgTokens:
 		if p.Kind == KindAnonymous {
 			return login
 		}
-		if d := writer(p); !d.Allow {
+		if d := writer(p, a, r); !d.Allow {
 			return d
 		}
 		if a == OrgTokens && p.Kind != KindSession {
@@ -90,7 +140,7 @@ func Decide(p Principal, a Action, r Resource) Decision {
 		if p.Kind == KindAnonymous {
 			return login
 		}
-		return writer(p)
+		return writer(p, a, r)
 	case AccountRead:
 		if p.Kind == KindAnonymous {
 			return login
@@ -134,11 +184,11 @@ func canRead(p Principal, r Resource) bool {
 
 // write decides whether p may write in r's namespace (r is a Repo or a
 // Namespace).
-func write(p Principal, r Resource) Decision {
+func write(p Principal, a Action, r Resource) Decision {
 	if p.Kind == KindAnonymous {
 		return login
 	}
-	if d := writer(p); !d.Allow {
+	if d := writer(p, a, r); !d.Allow {
 		return d
 	}
 	switch r.Owner {
@@ -147,8 +197,16 @@ func write(p Principal, r Resource) Decision {
 			return allow
 		}
 	case OwnerOrg:
-		if role := p.role(r.Namespace); role == RoleWrite || role == RoleAdmin {
+		switch p.role(r.Namespace) {
+		case RoleWrite, RoleAdmin:
 			return allow
+		case RoleContributor:
+			// Create in the organization; change (never move away) what
+			// one created.
+			if a == RepoCreate || (r.Kind == ResourceRepo && a != RepoMove && r.Creator != "" && r.Creator == p.UserID) {
+				return allow
+			}
+			return forbid(ReasonContributor)
 		}
 	}
 	return noWrite
@@ -156,14 +214,14 @@ func write(p Principal, r Resource) Decision {
 
 // writer decides whether p's credential may change anything at all; p is
 // not anonymous.
-func writer(p Principal) Decision {
+func writer(p Principal, a Action, r Resource) Decision {
 	switch {
 	case p.canWrite():
 		return allow
 	case p.Kind == KindOrgToken:
 		return forbid(ReasonOrgToken)
 	default:
-		return forbid(ReasonReadToken)
+		return forbid(ReadTokenReason(a, r))
 	}
 }
 

@@ -13,33 +13,47 @@ import (
 type relation string
 
 const (
-	relSelf      relation = "own namespace"      // user namespace "alice" of the user alice
-	relStranger  relation = "other user"         // user namespace "bob"
-	relOrgNone   relation = "org, not a member"  // org "acme", alice has no role there
-	relOrgRead   relation = "org role read"      // org "acme", alice has role read
-	relOrgWrite  relation = "org role write"     // org "acme", alice has role write
-	relOrgAdmin  relation = "org role admin"     // org "acme", alice has role admin
-	relOwnOrg    relation = "its own org"        // org token of "acme" on org "acme"
-	relOtherOrg  relation = "another org"        // org token of "acme" on org "zeta"
-	relUserSpace relation = "a user's namespace" // org token of "acme" on user "bob"
-	relAny       relation = "any"                // anonymous: no relation
+	relSelf     relation = "own namespace"     // user namespace "alice" of the user alice
+	relStranger relation = "other user"        // user namespace "bob"
+	relOrgNone  relation = "org, not a member" // org "acme", alice has no role there
+	relOrgRead  relation = "org role read"     // org "acme", alice has role read
+	relOrgWrite relation = "org role write"    // org "acme", alice has role write
+	relOrgAdmin relation = "org role admin"    // org "acme", alice has role admin
+	// org "acme", alice is a contributor; the repository was created by
+	// someone else, or by alice.
+	relOrgContrib    relation = "org role contributor"
+	relOrgContribOwn relation = "org contributor, own repo"
+	relOwnOrg        relation = "its own org"        // org token of "acme" on org "acme"
+	relOtherOrg      relation = "another org"        // org token of "acme" on org "zeta"
+	relUserSpace     relation = "a user's namespace" // org token of "acme" on user "bob"
+	relAny           relation = "any"                // anonymous: no relation
 )
 
-var userRelations = []relation{relSelf, relStranger, relOrgNone, relOrgRead, relOrgWrite, relOrgAdmin}
+var userRelations = []relation{relSelf, relStranger, relOrgNone, relOrgRead, relOrgContrib, relOrgContribOwn, relOrgWrite, relOrgAdmin}
+
+// The ids of the matrix's fixtures: alice, another user who created the
+// repository in the contributor relation, and the repository.
+const (
+	aliceID = "u-alice"
+	carolID = "u-carol"
+	bertID  = "r-bert"
+)
 
 // row is one principal kind (and token role) with the relations it can have.
 type row struct {
 	name      string
 	relations []relation
-	principal func(orgs map[string]OrgRole) Principal
+	principal func(rel relation) Principal
 }
 
+func user(p Principal) Principal { p.UserID = aliceID; return p }
+
 var rows = []row{
-	{"anonymous", []relation{relAny}, func(map[string]OrgRole) Principal { return Anonymous() }},
-	{"session", userRelations, func(o map[string]OrgRole) Principal { return Session("alice", o) }},
-	{"write token", userRelations, func(o map[string]OrgRole) Principal { return UserToken("alice", TokenWrite, o) }},
-	{"read token", userRelations, func(o map[string]OrgRole) Principal { return UserToken("alice", TokenRead, o) }},
-	{"org token", []relation{relOwnOrg, relOtherOrg, relUserSpace}, func(map[string]OrgRole) Principal { return OrgToken("acme") }},
+	{"anonymous", []relation{relAny}, func(relation) Principal { return Anonymous() }},
+	{"session", userRelations, func(rel relation) Principal { return user(Session("alice", orgsFor(rel))) }},
+	{"write token", userRelations, func(rel relation) Principal { return user(UserToken("alice", TokenWrite, orgsFor(rel))) }},
+	{"read token", userRelations, func(rel relation) Principal { return user(UserToken("alice", TokenRead, orgsFor(rel))) }},
+	{"org token", []relation{relOwnOrg, relOtherOrg, relUserSpace}, func(relation) Principal { return OrgToken("acme") }},
 }
 
 // column is an action with the resource it is checked against. RepoMove has
@@ -79,6 +93,8 @@ func orgsFor(rel relation) map[string]OrgRole {
 		orgs["acme"] = RoleWrite
 	case relOrgAdmin:
 		orgs["acme"] = RoleAdmin
+	case relOrgContrib, relOrgContribOwn:
+		orgs["acme"] = RoleContributor
 	}
 	return orgs
 }
@@ -100,7 +116,11 @@ func resourceFor(c column, rel relation, private bool) Resource {
 	ns, owner := namespaceFor(rel)
 	switch c.kind {
 	case ResourceRepo:
-		return Repo(ns, "bert", RepoModel, private, owner)
+		creator := carolID
+		if rel == relOrgContribOwn {
+			creator = aliceID
+		}
+		return Repo(ns, "bert", RepoModel, private, owner).With(RepoFacts{ID: bertID, Creator: creator})
 	case ResourceNamespace:
 		return Namespace(ns, owner)
 	case ResourceOrg:
@@ -140,18 +160,24 @@ session      own namespace       allow      allow      allow    allow    allow  
 session      other user          allow/404  allow/404  403/404  403/404  403/404  403/404  403    403    403    403    403    allow  allow  allow  allow
 session      org, not a member   allow/404  allow/404  403/404  403/404  403/404  403/404  403    403    403    403    403    allow  allow  allow  allow
 session      org role read       allow      allow      403      403      403      403      403    403    allow  403    403    allow  allow  allow  allow
+session      org role contributor       allow  allow  403      403      403      403      403    allow  allow  403    403    allow  allow  allow  allow
+session      org contributor, own repo  allow  allow  allow    allow    allow    403      403    allow  allow  403    403    allow  allow  allow  allow
 session      org role write      allow      allow      allow    allow    allow    allow    allow  allow  allow  403    403    allow  allow  allow  allow
 session      org role admin      allow      allow      allow    allow    allow    allow    allow  allow  allow  allow  allow  allow  allow  allow  allow
 write token  own namespace       allow      allow      allow    allow    allow    allow    allow  allow  403    403    403    allow  allow  403    403
 write token  other user          allow/404  allow/404  403/404  403/404  403/404  403/404  403    403    403    403    403    allow  allow  403    403
 write token  org, not a member   allow/404  allow/404  403/404  403/404  403/404  403/404  403    403    403    403    403    allow  allow  403    403
 write token  org role read       allow      allow      403      403      403      403      403    403    allow  403    403    allow  allow  403    403
+write token  org role contributor       allow  allow  403      403      403      403      403    allow  allow  403    403    allow  allow  403    403
+write token  org contributor, own repo  allow  allow  allow    allow    allow    403      403    allow  allow  403    403    allow  allow  403    403
 write token  org role write      allow      allow      allow    allow    allow    allow    allow  allow  allow  403    403    allow  allow  403    403
 write token  org role admin      allow      allow      allow    allow    allow    allow    allow  allow  allow  allow  403    allow  allow  403    403
 read token   own namespace       allow      allow      403      403      403      403      403    403    403    403    403    403    allow  403    403
 read token   other user          allow/404  allow/404  403/404  403/404  403/404  403/404  403    403    403    403    403    403    allow  403    403
 read token   org, not a member   allow/404  allow/404  403/404  403/404  403/404  403/404  403    403    403    403    403    403    allow  403    403
 read token   org role read       allow      allow      403      403      403      403      403    403    allow  403    403    403    allow  403    403
+read token   org role contributor       allow  allow  403      403      403      403      403    403    allow  403    403    403    allow  403    403
+read token   org contributor, own repo  allow  allow  403      403      403      403      403    403    allow  403    403    403    allow  403    403
 read token   org role write      allow      allow      403      403      403      403      403    403    allow  403    403    403    allow  403    403
 read token   org role admin      allow      allow      403      403      403      403      403    403    allow  403    403    403    allow  403    403
 org token    its own org         allow      allow      403      403      403      403      403    403    allow  403    403    403    allow  403    403
@@ -194,7 +220,7 @@ func TestDecideMatrix(t *testing.T) {
 				t.Errorf("want has no line for %s / %s", r.name, rel)
 				continue
 			}
-			p := r.principal(orgsFor(rel))
+			p := r.principal(rel)
 			for i, c := range columns {
 				for _, private := range []bool{false, true} {
 					d := Decide(p, c.action, resourceFor(c, rel, private))
@@ -208,7 +234,7 @@ func TestDecideMatrix(t *testing.T) {
 			}
 		}
 	}
-	if want := 22 * len(columns) * 2; checked != want {
+	if want := 28 * len(columns) * 2; checked != want {
 		t.Errorf("checked %d combinations, want %d", checked, want)
 	}
 }

@@ -44,17 +44,24 @@ const (
 	RoleRead  OrgRole = "read"
 	RoleWrite OrgRole = "write"
 	RoleAdmin OrgRole = "admin"
+	// RoleContributor reads like read, creates repositories in the
+	// organization and writes only to those it created.
+	RoleContributor OrgRole = "contributor"
 )
+
+// OrgRoles returns every organization role, weakest first.
+func OrgRoles() []OrgRole { return []OrgRole{RoleRead, RoleContributor, RoleWrite, RoleAdmin} }
 
 // Principal is who is asking. Orgs must be the user's memberships loaded for
 // this request, never a copy cached with the token.
 type Principal struct {
 	Kind   PrincipalKind
 	User   string             // user name (session, user token); matches repo namespaces
-	UserID string             // user id, for audit; Decide does not use it
+	UserID string             // user id: audit, and the contributor role (repositories it created)
 	Role   TokenRole          // user token only
 	Org    string             // org token only: the organization it acts for
 	Orgs   map[string]OrgRole // org name -> role of User, session and user token only
+	Grant  *Grant             // fine-grained user token only
 }
 
 // Anonymous returns the principal of a request without credentials.
@@ -70,6 +77,12 @@ func UserToken(user string, role TokenRole, orgs map[string]OrgRole) Principal {
 	return Principal{Kind: KindUserToken, User: user, Role: role, Orgs: orgs}
 }
 
+// FineGrainedToken returns the principal of a fine-grained user access
+// token: at most what user may do now, narrowed by g.
+func FineGrainedToken(user, userID string, g *Grant, orgs map[string]OrgRole) Principal {
+	return Principal{Kind: KindUserToken, User: user, UserID: userID, Role: TokenFineGrained, Grant: g, Orgs: orgs}
+}
+
 // OrgToken returns the principal of the API token of organization org.
 func OrgToken(org string) Principal { return Principal{Kind: KindOrgToken, Org: org} }
 
@@ -81,7 +94,7 @@ func (p Principal) valid() bool {
 	case KindSession:
 		return p.User != ""
 	case KindUserToken:
-		return p.User != "" && (p.Role == TokenRead || p.Role == TokenWrite)
+		return p.User != "" && (p.Role == TokenRead || p.Role == TokenWrite || (p.Role == TokenFineGrained && p.Grant != nil))
 	case KindOrgToken:
 		return p.Org != ""
 	}
@@ -91,10 +104,14 @@ func (p Principal) valid() bool {
 // isUser reports whether p acts for a user (session or user token).
 func (p Principal) isUser() bool { return p.Kind == KindSession || p.Kind == KindUserToken }
 
-// canWrite reports whether p's credential may write at all.
+// canWrite reports whether p's credential may write at all (a
+// fine-grained token may, within its grant).
 func (p Principal) canWrite() bool {
-	return p.Kind == KindSession || (p.Kind == KindUserToken && p.Role == TokenWrite)
+	return p.Kind == KindSession || (p.Kind == KindUserToken && (p.Role == TokenWrite || p.Role == TokenFineGrained))
 }
+
+// fineGrained reports whether p is a fine-grained token.
+func (p Principal) fineGrained() bool { return p.Kind == KindUserToken && p.Role == TokenFineGrained }
 
 // role returns p's role in org, or "" if p is not a user member of it.
 func (p Principal) role(org string) OrgRole {
@@ -102,7 +119,7 @@ func (p Principal) role(org string) OrgRole {
 		return ""
 	}
 	switch r := p.Orgs[org]; r {
-	case RoleRead, RoleWrite, RoleAdmin:
+	case RoleRead, RoleContributor, RoleWrite, RoleAdmin:
 		return r
 	}
 	return ""
@@ -117,6 +134,7 @@ type Caller struct {
 	TokenID  string
 	Role     TokenRole
 	Org      string // org tokens
+	Grant    *Grant // fine-grained tokens
 	SourceIP string
 }
 
@@ -136,6 +154,7 @@ func (c Caller) Principal(roles map[string]OrgRole) Principal {
 		p = Session(c.Username, roles)
 	case KindUserToken:
 		p = UserToken(c.Username, c.Role, roles)
+		p.Grant = c.Grant
 	case KindOrgToken:
 		p = OrgToken(c.Org)
 	default:

@@ -41,6 +41,37 @@ type Resource struct {
 	Type      RepoType  // repo type (Repo only); not used by Decide
 	Private   bool      // Repo only
 	Owner     OwnerKind // Repo and Namespace: who owns Namespace
+	ID        string    // repository id (Repo only): what repository scopes of fine-grained tokens bind to
+	Creator   string    // user id of the repository's creator (Repo only): what the contributor role writes to
+	// Policy is the owner organization's token policy (org-owned Repo,
+	// org Namespace, Org); "" is PolicyAllowAll.
+	Policy TokenPolicy
+}
+
+// TokenPolicy is an organization's rule for its members' access tokens.
+type TokenPolicy string
+
+// Token policies.
+const (
+	// PolicyAllowAll: any token of a member acts with the member's rights.
+	PolicyAllowAll TokenPolicy = "allow all"
+	// PolicyFineGrainedOnly: read and write tokens are refused on the
+	// organization's private repositories and for any change.
+	PolicyFineGrainedOnly TokenPolicy = "fineGrained only"
+	// PolicyRequireApproval: a fine-grained token scoped to the
+	// organization is refused there until an admin approves it.
+	PolicyRequireApproval TokenPolicy = "require approval"
+)
+
+// Valid reports whether t is a known policy ("" counts as allow all).
+func (t TokenPolicy) Valid() bool {
+	return t == "" || t == PolicyAllowAll || t == PolicyFineGrainedOnly || t == PolicyRequireApproval
+}
+
+// With returns r with its facts beyond the name filled in from f.
+func (r Resource) With(f RepoFacts) Resource {
+	r.ID, r.Creator, r.Policy = f.ID, f.Creator, f.Policy
+	return r
 }
 
 // Repo returns the repository namespace/name, owned by a user or an org.
@@ -80,4 +111,7 @@ func (r Resource) valid() bool {
 type RepoFacts struct {
 	Private bool
 	Owner   OwnerKind
+	ID      string      // repository id
+	Creator string      // user id of its creator ("" when unknown)
+	Policy  TokenPolicy // owner organization's token policy, when loaded
 }

@@ -154,7 +154,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	// Decide returns only after that write: a frozen Lambda sandbox would
 	// lose a write still in flight.
 	defer a.touch(ctx, caller)()
-	p := access.Principal{Kind: caller.Kind, User: caller.Username, UserID: caller.UserID, Role: caller.Role, Org: caller.Org}
+	p := access.Principal{Kind: caller.Kind, User: caller.Username, UserID: caller.UserID, Role: caller.Role, Org: caller.Org, Grant: caller.Grant}
 
 	var resource access.Resource
 	action := route.Action
@@ -166,10 +166,12 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		resource = access.Account()
 	case NeedOrg:
 		org := params["org"]
-		if err := a.loadRole(ctx, &p, org); err != nil {
+		policy, err := a.loadRole(ctx, &p, org)
+		if err != nil {
 			return out.denied(a.unavailable(ctx, err))
 		}
 		resource = access.Org(org)
+		resource.Policy = policy
 	case NeedRepo:
 		if route.ServiceAction {
 			q, qerr := parseQuery(req.Query)
@@ -197,11 +199,13 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 			return out.denied(deny(apperr.NotExist, access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound))
 		}
 		if rr.f.Owner == access.OwnerOrg {
-			if err := a.loadRole(ctx, &p, ns); err != nil {
+			policy, err := a.loadRole(ctx, &p, ns)
+			if err != nil {
 				return out.denied(a.unavailable(ctx, err))
 			}
+			rr.f.Policy = policy
 		}
-		resource = access.Repo(ns, name, route.RepoType, rr.f.Private, rr.f.Owner)
+		resource = access.Repo(ns, name, route.RepoType, rr.f.Private, rr.f.Owner).With(rr.f)
 	}
 	d := access.Decide(p, action, resource)
 	if !d.Allow {
@@ -211,18 +215,27 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	return out
 }
 
-func (a *Authorizer) loadRole(ctx context.Context, p *access.Principal, org string) error {
+// loadRole loads p's role in org now and, for a token when the facts can
+// tell, the org's token policy in the same round trip.
+func (a *Authorizer) loadRole(ctx context.Context, p *access.Principal, org string) (access.TokenPolicy, error) {
 	if p.Kind != access.KindSession && p.Kind != access.KindUserToken {
-		return nil
+		return "", nil
 	}
-	role, err := a.Facts.OrgRole(ctx, org, p.User)
+	var role access.OrgRole
+	var policy access.TokenPolicy
+	var err error
+	if pf, ok := a.Facts.(PolicyFacts); ok && p.Kind == access.KindUserToken {
+		role, policy, err = pf.OrgAccess(ctx, org, p.User)
+	} else {
+		role, err = a.Facts.OrgRole(ctx, org, p.User)
+	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	if role != "" {
 		p.Orgs = map[string]access.OrgRole{org: role}
 	}
-	return nil
+	return policy, nil
 }
 
 func (a *Authorizer) unavailable(ctx context.Context, err error) *apperr.Error {

@@ -107,7 +107,11 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 	if out.Deny.Kind == apperr.Unavailable && (route == nil || route.Proxy) {
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, ErrUnavailable
 	}
-	if out.Deny.Kind == apperr.Permission || route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated) {
+	// A 403 is deferred too, so that its reason (which permission is
+	// missing, on what) reaches the caller in the body and X-Error-Message;
+	// the gateway's own 403 can only say "Forbidden". The git server
+	// answers it the same way (it admits only decision=allow).
+	if route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated && out.Deny.Kind != apperr.Permission) {
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}, nil
@@ -181,6 +185,10 @@ func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (e
 	if out.Allow {
 		effect = "Allow"
 		ctxMap = principal.Context(out.Caller, nil)
+	} else {
+		// Only the ACCESS_DENIED gateway response sees a deny's context:
+		// the reason the caller gets in the body and X-Error-Message.
+		ctxMap = map[string]any{principal.KeyReason: httpapi.HeaderSafe(apperr.Public(out.Deny))}
 	}
 	id := out.Caller.Username
 	if id == "" {

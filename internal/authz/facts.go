@@ -24,6 +24,13 @@ type Facts interface {
 	OrgByTokenHash(ctx context.Context, hash string) (org string, found bool, err error)
 }
 
+// PolicyFacts is what Facts may also offer: a user's role in an org and
+// the org's token policy in one round trip. Without it token policies are
+// not applied by the authorizer.
+type PolicyFacts interface {
+	OrgAccess(ctx context.Context, org, user string) (access.OrgRole, access.TokenPolicy, error)
+}
+
 // OrgFacts is the organizations' part of Facts.
 type OrgFacts interface {
 	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
@@ -42,4 +49,13 @@ func JoinFacts(orgs OrgFacts, repos RepoFactsSource) Facts { return joined{orgs,
 type joined struct {
 	OrgFacts
 	RepoFactsSource
+}
+
+// OrgAccess is the org store's, when it has one; otherwise the role alone.
+func (j joined) OrgAccess(ctx context.Context, org, user string) (access.OrgRole, access.TokenPolicy, error) {
+	if pf, ok := j.OrgFacts.(PolicyFacts); ok {
+		return pf.OrgAccess(ctx, org, user)
+	}
+	role, err := j.OrgRole(ctx, org, user)
+	return role, "", err
 }

@@ -104,6 +104,11 @@ func buildTable() []Route {
 		org("POST", "/api/organizations/{org}/token/refresh", access.OrgTokens),
 		org("DELETE", "/api/organizations/{org}/token", access.OrgTokens),
 		org("GET", "/api/organizations/{org}/audit", access.OrgAdmin),
+		// Members' tokens under the org's token policy: admins, session only.
+		org("GET", "/api/organizations/{org}/settings/tokens", access.OrgTokens),
+		org("POST", "/api/organizations/{org}/settings/tokens/{id}/approve", access.OrgTokens),
+		org("POST", "/api/organizations/{org}/settings/tokens/{id}/deny", access.OrgTokens),
+		org("POST", "/api/organizations/{org}/settings/tokens/revoke", access.OrgTokens),
 	}
 	for _, t := range repoTypes {
 		repo := func(m, p string, a access.Action) Route {

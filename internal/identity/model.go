@@ -62,6 +62,12 @@ type Token struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time // zero: never used
 	ExpiresAt  time.Time // zero: does not expire
+	// Grant is a fine-grained token's grant (Role access.TokenFineGrained
+	// only). Repository scopes hold the name they had when granted.
+	Grant *access.Grant
+	// ExpiryWarnedAt is when the owner was mailed that the token expires
+	// within a week (zero: not yet).
+	ExpiryWarnedAt time.Time
 }
 
 // Expired reports whether the token has expired at now.
@@ -80,6 +86,7 @@ const (
 	EventTokenRefreshed    = "token.refreshed"
 	EventTokenDeleted      = "token.deleted"
 	EventTokenLeaked       = "token.revoked_leaked"
+	EventTokenExpired      = "token.expired"
 	EventSessionLeaked     = "session.revoked_leaked"
 )
 

@@ -43,6 +43,16 @@ type Service struct {
 	CodePepper []byte           // HMAC key for email-code hashes
 	Now        func() time.Time // time.Now when nil
 
+	// Entities resolves the entities of fine-grained grants; without it
+	// fine-grained tokens cannot be created.
+	Entities Entities
+	// Approvals and OrgRoles serve organizations' token policies
+	// (approval requests, admin revocation).
+	Approvals ApprovalStore
+	OrgRoles  OrgRoles
+	// Expiry serves SweepTokens (expiry notices and removal).
+	Expiry ExpiryStore
+
 	tokens tokenCache
 	// OrgTokens revokes organization API tokens reported as leaked
 	// (org.Service); without it RevokeLeaked skips api_org_ credentials.

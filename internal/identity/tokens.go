@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
@@ -15,9 +16,10 @@ import (
 
 // CreateTokenInput is a token creation request.
 type CreateTokenInput struct {
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	Name        string            `json:"name"`
+	Role        string            `json:"role"`
+	ExpiresAt   *time.Time        `json:"expiresAt,omitempty"`
+	FineGrained *FineGrainedInput `json:"fineGrained,omitempty"`
 }
 
 func needSession(c access.Caller) error {
@@ -41,11 +43,21 @@ func (s *Service) CreateToken(ctx context.Context, c access.Caller, in CreateTok
 		return Token{}, token.Secret{}, err
 	}
 	role := access.TokenRole(in.Role)
-	if role != access.TokenRead && role != access.TokenWrite {
-		return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "role must be \"read\" or \"write\"")
+	if role != access.TokenRead && role != access.TokenWrite && role != access.TokenFineGrained {
+		return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "role must be \"read\", \"write\" or \"fineGrained\"")
+	}
+	if role != access.TokenFineGrained && in.FineGrained != nil {
+		return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "fineGrained is only for role \"fineGrained\"")
 	}
 	now := s.now()
 	t := Token{ID: randid.New(), UserID: c.UserID, Username: c.Username, Name: in.Name, Role: role, CreatedAt: now}
+	if role == access.TokenFineGrained {
+		g, err := s.resolveGrant(ctx, c, in.FineGrained)
+		if err != nil {
+			return Token{}, token.Secret{}, err
+		}
+		t.Grant = g
+	}
 	if in.ExpiresAt != nil {
 		if !in.ExpiresAt.After(now) {
 			return Token{}, token.Secret{}, apperr.E(apperr.Invalid, "expiresAt must be in the future")
@@ -60,7 +72,14 @@ func (s *Service) CreateToken(ctx context.Context, c access.Caller, in CreateTok
 		return Token{}, token.Secret{}, err
 	}
 	t.Hash, t.Hint = secret.Hash(), secret.Hint()
-	ev := s.event("user:"+c.UserID, EventTokenCreated, c.Username, c.SourceIP, map[string]string{"tokenId": t.ID, "name": t.Name, "role": string(role)})
+	detail := map[string]string{"tokenId": t.ID, "name": t.Name, "role": string(role)}
+	if t.Grant != nil {
+		detail["scopes"] = fmt.Sprint(len(t.Grant.Scoped))
+		if len(t.Grant.Pending) > 0 {
+			detail["pendingApproval"] = strings.Join(t.Grant.Pending, ",")
+		}
+	}
+	ev := s.event("user:"+c.UserID, EventTokenCreated, c.Username, c.SourceIP, detail)
 	if err := s.Store.CreateToken(ctx, t, ev); err != nil {
 		return Token{}, token.Secret{}, fmt.Errorf("create token: %w", err)
 	}
@@ -318,9 +337,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (access.Calle
 			return access.Caller{}, err
 		}
 		if t.Expired(s.now()) {
-			return access.Caller{}, ErrBadCredential
+			return access.Caller{}, ExpiredError(t.ExpiresAt)
 		}
-		return access.Caller{Kind: access.KindUserToken, UserID: t.UserID, Username: t.Username, TokenID: t.ID, Role: t.Role}, nil
+		if t.Role == access.TokenFineGrained && t.Grant == nil {
+			return access.Caller{}, ErrBadCredential // fail closed on a damaged item
+		}
+		return access.Caller{Kind: access.KindUserToken, UserID: t.UserID, Username: t.Username, TokenID: t.ID, Role: t.Role, Grant: t.Grant}, nil
 	case token.KindSession:
 		sess, err := s.Store.SessionByHash(ctx, token.Hash(secret))
 		if errors.Is(err, store.ErrNotFound) {
@@ -335,6 +357,11 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (access.Calle
 		return access.Caller{Kind: access.KindSession, UserID: sess.UserID, Username: sess.Username}, nil
 	}
 	return access.Caller{}, ErrBadCredential
+}
+
+// ExpiredError is the refusal of a token that expired at at.
+func ExpiredError(at time.Time) error {
+	return apperr.E(apperr.Unauthenticated, "This access token expired at %s; create a new one in your settings", at.UTC().Format(time.RFC3339))
 }
 
 // ErrBadCredential is a missing, malformed, unknown, revoked or expired

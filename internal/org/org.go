@@ -1,5 +1,5 @@
 // Package org is the organization half of the hub: profiles, members and
-// their roles (read, write, admin), the "require signed commits" setting and
+// their roles (read, contributor, write, admin), the "require signed commits" setting and
 // the organization API token (api_org_). It holds the rules and asks
 // access.Decide, with the caller's role loaded for this request, before every
 // change; storage is a port (Store) implemented by orgddb.Store.
@@ -35,7 +35,8 @@ type Org struct {
 	Links                []string
 	CreatedAt            time.Time
 	RequireSignedCommits bool
-	Token                TokenInfo // Hash is "" when the organization has no API token
+	TokenPolicy          access.TokenPolicy // "" is access.PolicyAllowAll
+	Token                TokenInfo          // Hash is "" when the organization has no API token
 }
 
 // TokenInfo is the stored form of an organization API token: never the
@@ -69,6 +70,7 @@ type Change struct {
 	AvatarURL            *string
 	Links                *[]string
 	RequireSignedCommits *bool
+	TokenPolicy          *access.TokenPolicy
 }
 
 // ErrLastAdmin is returned by the store when a change would leave an
@@ -132,6 +134,10 @@ const (
 	EventMemberLeft      = "org.member_left"
 	EventTokenRefreshed  = "org.token_refreshed"
 	EventTokenRevoked    = "org.token_revoked"
+	// Members' access tokens scoped to the organization.
+	EventMemberTokenApproved = "org.member_token_approved"
+	EventMemberTokenDenied   = "org.member_token_denied"
+	EventMemberTokenRevoked  = "org.member_token_revoked"
 )
 
 // Subject returns the audit subject of an organization.

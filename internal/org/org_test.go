@@ -56,6 +56,7 @@ func TestCheckChange(t *testing.T) {
 
 func TestPrincipalAndDenied(t *testing.T) {
 	roles := map[string]access.OrgRole{"acme": access.RoleWrite}
+	repo := access.Repo("acme", "bert", access.RepoModel, false, access.OwnerOrg)
 	tests := []struct {
 		name   string
 		c      access.Caller
@@ -64,11 +65,10 @@ func TestPrincipalAndDenied(t *testing.T) {
 	}{
 		{"session writer", access.Caller{Kind: access.KindSession, Username: "alice"}, 200, ""},
 		{"write token writer", access.Caller{Kind: access.KindUserToken, Username: "alice", Role: access.TokenWrite}, 200, ""},
-		{"read token", access.Caller{Kind: access.KindUserToken, Username: "alice", Role: access.TokenRead}, 403, access.ReasonReadToken},
+		{"read token", access.Caller{Kind: access.KindUserToken, Username: "alice", Role: access.TokenRead}, 403, access.ReadTokenReason(access.RepoWrite, repo)},
 		{"org token", access.Caller{Kind: access.KindOrgToken, Org: "acme"}, 403, access.ReasonOrgToken},
 		{"anonymous", access.Caller{}, 401, access.ReasonLogin},
 	}
-	repo := access.Repo("acme", "bert", access.RepoModel, false, access.OwnerOrg)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := access.Decide(tt.c.Principal(roles), access.RepoWrite, repo)

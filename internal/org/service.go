@@ -175,12 +175,22 @@ func (s *Service) UpdateProfile(ctx context.Context, c access.Caller, name strin
 
 // Settings are an organization's security settings.
 type Settings struct {
-	RequireSignedCommits bool `json:"requireSignedCommits"`
+	RequireSignedCommits bool               `json:"requireSignedCommits"`
+	TokenPolicy          access.TokenPolicy `json:"tokenPolicy"`
 }
 
 // SettingsInput is the body of PUT /api/organizations/{org}/settings.
 type SettingsInput struct {
-	RequireSignedCommits *bool `json:"requireSignedCommits"`
+	RequireSignedCommits *bool               `json:"requireSignedCommits"`
+	TokenPolicy          *access.TokenPolicy `json:"tokenPolicy"`
+}
+
+func settingsOf(o Org) Settings {
+	p := o.TokenPolicy
+	if p == "" {
+		p = access.PolicyAllowAll
+	}
+	return Settings{RequireSignedCommits: o.RequireSignedCommits, TokenPolicy: p}
 }
 
 // Settings returns the organization's settings (org.read).
@@ -189,7 +199,7 @@ func (s *Service) Settings(ctx context.Context, c access.Caller, name string) (S
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{RequireSignedCommits: o.RequireSignedCommits}, nil
+	return settingsOf(o), nil
 }
 
 // UpdateSettings changes the organization's settings (org.admin).
@@ -198,17 +208,23 @@ func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, name stri
 	if err != nil {
 		return Settings{}, err
 	}
-	if in.RequireSignedCommits == nil {
-		return Settings{}, apperr.E(apperr.Invalid, "requireSignedCommits is required (true or false)")
+	if in.RequireSignedCommits == nil && in.TokenPolicy == nil {
+		return Settings{}, apperr.E(apperr.Invalid, "give requireSignedCommits (true or false) and/or tokenPolicy")
 	}
-	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits})
+	if in.TokenPolicy != nil && (*in.TokenPolicy == "" || !in.TokenPolicy.Valid()) {
+		return Settings{}, apperr.E(apperr.Invalid, "tokenPolicy must be %q, %q or %q",
+			access.PolicyAllowAll, access.PolicyFineGrainedOnly, access.PolicyRequireApproval)
+	}
+	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits, TokenPolicy: in.TokenPolicy})
 	if err != nil {
 		return Settings{}, fmt.Errorf("update org %s settings: %w", o.Name, err)
 	}
-	if out.RequireSignedCommits != o.RequireSignedCommits {
-		s.audit(ctx, c, o.Name, EventSettingsChanged, map[string]string{"requireSignedCommits": fmt.Sprint(out.RequireSignedCommits)})
+	before, after := settingsOf(o), settingsOf(out)
+	if before != after {
+		s.audit(ctx, c, o.Name, EventSettingsChanged, map[string]string{"requireSignedCommits": fmt.Sprint(after.RequireSignedCommits),
+			"tokenPolicy": string(after.TokenPolicy)})
 	}
-	return Settings{RequireSignedCommits: out.RequireSignedCommits}, nil
+	return after, nil
 }
 
 // Members lists the organization's members (org.read).

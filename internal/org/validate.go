@@ -87,7 +87,7 @@ func checkChange(ch Change) error {
 // ParseRole validates an organization role from outside.
 func ParseRole(s string) (access.OrgRole, error) {
 	switch r := access.OrgRole(s); r {
-	case access.RoleRead, access.RoleWrite, access.RoleAdmin:
+	case access.RoleRead, access.RoleContributor, access.RoleWrite, access.RoleAdmin:
 		return r, nil
 	}
 	if s == "" {

@@ -37,6 +37,7 @@ const (
 	KeyReason   = "reason"
 	KeyCode     = "errorCode"
 	KeySourceIP = "sourceIp"
+	KeyGrant    = "grant" // a fine-grained token's grant (access.EncodeGrant)
 )
 
 // Kind names as they travel in the context.
@@ -63,6 +64,9 @@ func Context(c access.Caller, deny *apperr.Error) map[string]any {
 	put(KeyOrg, c.Org)
 	if c.Kind == access.KindSession {
 		m[KeyRole] = "session"
+	}
+	if c.Grant != nil {
+		m[KeyGrant] = access.EncodeGrant(c.Grant)
 	}
 	if deny != nil {
 		m[KeyDecision] = "deny"
@@ -92,6 +96,15 @@ func FromContext(m map[string]any) (access.Caller, *apperr.Error) {
 	case "token":
 		c.Kind = access.KindUserToken
 		c.Role = access.TokenRole(str(KeyRole))
+		if c.Role == access.TokenFineGrained {
+			// Without its grant a fine-grained token may do nothing: a
+			// missing or damaged one leaves the caller anonymous.
+			g, err := access.DecodeGrant(str(KeyGrant))
+			if err != nil || g == nil {
+				return access.Caller{}, apperr.E(apperr.Unauthenticated, "Invalid credentials in Authorization header")
+			}
+			c.Grant = g
+		}
 	case "org_token":
 		c.Kind = access.KindOrgToken
 	default:

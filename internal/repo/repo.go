@@ -30,6 +30,7 @@ type Repo struct {
 	// live credential of ours (it is revoked all the same).
 	AllowSecretsInPushes bool
 	SDK                  string // spaces only
+	CreatedBy            string // user id of its creator ("" for repositories older than the field)
 	CreatedAt            time.Time
 	LastModified         time.Time
 
@@ -53,7 +54,14 @@ func (r Repo) SecretsAllowed() bool { return r.AllowSecretsInPushes }
 
 // resource returns r as the policy sees it.
 func (r Repo) resource() access.Resource {
-	return access.Repo(r.Namespace, r.Name, r.Type, r.Private, r.Owner)
+	return access.Repo(r.Namespace, r.Name, r.Type, r.Private, r.Owner).With(r.Facts())
+}
+
+// Facts returns what a decision needs to know of r beyond its name (the
+// owner organization's token policy is not r's to know: callers that load
+// it add it).
+func (r Repo) Facts() access.RepoFacts {
+	return access.RepoFacts{Private: r.Private, Owner: r.Owner, ID: r.ID, Creator: r.CreatedBy}
 }
 
 // Namespace is a user or organization name as a place for repositories.

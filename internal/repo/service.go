@@ -145,7 +145,7 @@ func (s *Service) Create(ctx context.Context, c access.Caller, in CreateInput) (
 	}
 	now := s.now()
 	r := Repo{ID: randid.New(), Type: typ, Namespace: ns.Name, Name: in.Name, Owner: ns.Kind, OwnerID: ns.ID,
-		Private: in.Private, SDK: in.SDK, CreatedAt: now, LastModified: now}
+		Private: in.Private, SDK: in.SDK, CreatedBy: c.UserID, CreatedAt: now, LastModified: now}
 	if err := s.Store.CreateRepo(ctx, r); err != nil {
 		switch {
 		case errors.Is(err, store.ErrExists):

@@ -67,6 +67,7 @@ type tokenLookupItem struct {
 	CreatedAt time.Time `dynamodbav:"createdAt"`
 	ExpiresAt time.Time `dynamodbav:"expiresAt,omitempty"`
 	TTL       int64     `dynamodbav:"ttl,omitempty"`
+	Grant     string    `dynamodbav:"grant,omitempty"` // fine-grained tokens: encodeLookupGrant
 }
 
 // tokenMetaItem lists a token under its owner.
@@ -82,6 +83,12 @@ type tokenMetaItem struct {
 	CreatedAt  time.Time `dynamodbav:"createdAt"`
 	LastUsedAt time.Time `dynamodbav:"lastUsedAt,omitempty,unixtime"`
 	ExpiresAt  time.Time `dynamodbav:"expiresAt,omitempty"`
+	Grant      string    `dynamodbav:"grant,omitempty"`
+	// ExpiryWarnedAt: when the owner was mailed that it expires soon.
+	ExpiryWarnedAt string `dynamodbav:"expiryWarnedAt,omitempty"` // RFC 3339; a string so that omitempty omits it
+	// GSI1 lists expiring tokens by expiry for the sweeper.
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
 }
 
 // Key builders, documented in docs/data-model.md.
@@ -298,30 +305,59 @@ func (s Store) DeleteSession(ctx context.Context, hash string) error {
 
 func lookupItem(t identity.Token, hash string) tokenLookupItem {
 	it := tokenLookupItem{PK: tokenPK(hash), SK: "TOKEN", TokenID: t.ID, UserID: t.UserID, Username: t.Username,
-		Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+		Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Grant: encodeLookupGrant(t.Grant)}
 	if !t.ExpiresAt.IsZero() {
-		it.TTL = t.ExpiresAt.Add(24 * time.Hour).Unix()
+		// Kept a while past expiry so that its use is refused with the
+		// date it expired, rather than as an unknown token.
+		it.TTL = t.ExpiresAt.Add(ExpiredKept).Unix()
 	}
 	return it
 }
 
+// ExpiredKept is how long an expired token's lookup item stays (refused,
+// saying when it expired) before DynamoDB's TTL removes it.
+const ExpiredKept = 7 * 24 * time.Hour
+
 func metaItem(t identity.Token) tokenMetaItem {
-	return tokenMetaItem{PK: ddb.UserPK(t.UserID), SK: "TOKEN#" + t.ID, TokenID: t.ID, Username: t.Username, Name: t.Name,
-		Role: string(t.Role), Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt}
+	it := tokenMetaItem{PK: ddb.UserPK(t.UserID), SK: "TOKEN#" + t.ID, TokenID: t.ID, Username: t.Username, Name: t.Name,
+		Role: string(t.Role), Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
+		Grant: encodeGrant(t.Grant)}
+	if !t.ExpiresAt.IsZero() {
+		it.GSI1PK, it.GSI1SK = expiryPK, expirySK(t.ExpiresAt)+"#"+t.UserID+"#"+t.ID
+	}
+	return it
 }
 
+// expiryPK is the gsi1 partition of expiring tokens; the sort key starts
+// with the expiry in a fixed-width UTC form, so a range query finds those
+// expiring before a time.
+const expiryPK = "TOKENEXPIRY"
+
+func expirySK(at time.Time) string { return at.UTC().Format("2006-01-02T15:04:05Z") }
+
 func (m tokenMetaItem) domain(userID string) identity.Token {
+	g, _ := decodeGrant(m.Grant) // a damaged grant lists as none; the authorizer refuses it
 	return identity.Token{ID: m.TokenID, UserID: userID, Username: m.Username, Name: m.Name, Role: access.TokenRole(m.Role),
-		Hash: m.Hash, Hint: m.Hint, CreatedAt: m.CreatedAt, LastUsedAt: m.LastUsedAt, ExpiresAt: m.ExpiresAt}
+		Hash: m.Hash, Hint: m.Hint, CreatedAt: m.CreatedAt, LastUsedAt: m.LastUsedAt, ExpiresAt: m.ExpiresAt, Grant: g,
+		ExpiryWarnedAt: parseTime(m.ExpiryWarnedAt)}
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }
 
 // CreateToken writes the lookup item and the owner's listing item together.
 func (s Store) CreateToken(ctx context.Context, t identity.Token, ev audit.Event) error {
-	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		s.PutNew(lookupItem(t, t.Hash)),
 		s.PutNew(metaItem(t)),
 		s.AuditPut(ev),
-	}})
+	}
+	for _, a := range approvalItems(t) {
+		items = append(items, s.PutNew(a))
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if ddb.ConditionFailed(err) {
 		return store.ErrConflict
 	}
@@ -334,8 +370,12 @@ func (s Store) TokenByHash(ctx context.Context, hash string) (identity.Token, er
 	if err := s.Get(ctx, tokenPK(hash), "TOKEN", &it); err != nil {
 		return identity.Token{}, ddb.NotFound(err)
 	}
+	g, err := decodeLookupGrant(it.Grant)
+	if err != nil {
+		return identity.Token{}, err
+	}
 	return identity.Token{ID: it.TokenID, UserID: it.UserID, Username: it.Username, Name: it.Name, Role: access.TokenRole(it.Role),
-		Hash: hash, CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt}, nil
+		Hash: hash, CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt, Grant: g}, nil
 }
 
 // TokenByID reads one of a user's tokens.
@@ -400,7 +440,7 @@ func (s Store) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event
 	if t.Hash == "" {
 		return identity.Token{}, store.ErrNotFound
 	}
-	err := s.Transact(ctx, []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(tokenPK(t.Hash), "TOKEN"),
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
 		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), "TOKEN#"+t.ID),
@@ -409,7 +449,12 @@ func (s Store) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event
 			ExpressionAttributeNames:            map[string]string{"#h": "hash"},
 			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": ddb.S(t.Hash)}}},
 		s.AuditPut(ev),
-	})
+	}
+	// Its approval requests go with it (an approved org has none left).
+	for _, a := range approvalItems(t) {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(a.PK, a.SK)}})
+	}
+	err := s.Transact(ctx, items)
 	return tokenNow(err, 1, t.UserID)
 }
 

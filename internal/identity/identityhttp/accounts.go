@@ -185,9 +185,19 @@ func (a *api) whoami(w http.ResponseWriter, r *http.Request) {
 	}
 	auth := map[string]any{"type": "session"}
 	if out.Token != nil {
-		auth = map[string]any{"type": "access_token", "accessToken": map[string]any{
-			"displayName": out.Token.Name, "role": string(out.Token.Role), "createdAt": out.Token.CreatedAt,
-		}}
+		at := map[string]any{"displayName": out.Token.Name, "role": string(out.Token.Role), "createdAt": out.Token.CreatedAt}
+		if out.Token.Grant != nil {
+			g, err := a.svc.ShownGrant(r.Context(), out.Token.Grant)
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			at["fineGrained"] = toFineGrainedJSON(g)
+		}
+		auth = map[string]any{"type": "access_token", "accessToken": at}
+		if !out.Token.ExpiresAt.IsZero() {
+			auth["expiresAt"] = out.Token.ExpiresAt
+		}
 	}
 	httpapi.JSON(w, http.StatusOK, map[string]any{
 		"type": "user", "id": out.User.ID, "name": out.User.Name, "fullname": out.User.Fullname,

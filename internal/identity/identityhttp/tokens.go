@@ -20,6 +20,7 @@ func Tokens(svc *identity.Service, log *slog.Logger) http.Handler {
 	mux.HandleFunc("DELETE /api/settings/tokens/{id}", a.deleteToken)
 	mux.HandleFunc("POST /api/settings/tokens/{id}/refresh", a.refreshToken)
 	mux.HandleFunc("POST /api/credentials/revoke", a.revoke)
+	a.orgTokenRoutes(mux)
 	mux.Handle("/", httpapi.NotFound(log))
 	return principal.Middleware(mux, a.fail)
 }
@@ -33,6 +34,9 @@ type tokenJSON struct {
 	ExpiresAt  *time.Time `json:"expiresAt"`
 	Hint       string     `json:"hint"`
 	Token      string     `json:"token,omitempty"` // only when just created or refreshed
+	// FineGrained is the grant of a fineGrained token, with the current
+	// names of its repositories.
+	FineGrained *fineGrainedJSON `json:"fineGrained,omitempty"`
 }
 
 func toJSON(t identity.Token, secret *token.Secret) tokenJSON {
@@ -48,6 +52,7 @@ func toJSON(t identity.Token, secret *token.Secret) tokenJSON {
 	if secret != nil {
 		out.Token = secret.Reveal()
 	}
+	out.FineGrained = toFineGrainedJSON(t.Grant)
 	return out
 }
 
@@ -59,6 +64,10 @@ func (a *api) listTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]tokenJSON, 0, len(list))
 	for _, t := range list {
+		if t.Grant, err = a.svc.ShownGrant(r.Context(), t.Grant); err != nil {
+			a.fail(w, r, err)
+			return
+		}
 		out = append(out, toJSON(t, nil))
 	}
 	httpapi.JSON(w, http.StatusOK, out)

@@ -22,7 +22,7 @@ type Store struct{ ddb.Table }
 
 var _ org.Store = Store{}
 
-// orgItem is an organization's profile: pk ORG#<lower(name)>, sk PROFILE.
+// orgItem is an organization's profile: pk ORG#<ddb.Lower(name)>, sk PROFILE.
 // Admins counts the members with role admin; the last-admin rule is a
 // condition on it.
 type orgItem struct {
@@ -37,13 +37,14 @@ type orgItem struct {
 	CreatedAt            time.Time `dynamodbav:"createdAt"`
 	Admins               int       `dynamodbav:"admins"`
 	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
+	TokenPolicy          string    `dynamodbav:"tokenPolicy,omitempty"`
 	TokenHash            string    `dynamodbav:"tokenHash,omitempty"`
 	TokenHint            string    `dynamodbav:"tokenHint,omitempty"`
 	TokenCreatedAt       time.Time `dynamodbav:"tokenCreatedAt,omitempty"`
 }
 
-// memberItem is a membership: pk ORG#<lower(org)>, sk MEMBER#<lower(user)>;
-// gsi1 MEMBEROF#<lower(user)> / ORG#<lower(org)> lists a user's orgs.
+// memberItem is a membership: pk ORG#<ddb.Lower(org)>, sk MEMBER#<ddb.Lower(user)>;
+// gsi1 MEMBEROF#<ddb.Lower(user)> / ORG#<ddb.Lower(org)> lists a user's orgs.
 type memberItem struct {
 	PK       string    `dynamodbav:"pk"`
 	SK       string    `dynamodbav:"sk"`
@@ -79,7 +80,7 @@ func orgTokenPK(hash string) string { return "ORGTOKEN#" + hash }
 
 func (it orgItem) domain() org.Org {
 	return org.Org{ID: it.ID, Name: it.Name, Fullname: it.Fullname, Description: it.Description, AvatarURL: it.AvatarURL,
-		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits,
+		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits, TokenPolicy: access.TokenPolicy(it.TokenPolicy),
 		Token: org.TokenInfo{Hash: it.TokenHash, Hint: it.TokenHint, CreatedAt: it.TokenCreatedAt}}
 }
 
@@ -158,6 +159,9 @@ func (s Store) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.O
 	}
 	if ch.RequireSignedCommits != nil {
 		set("requireSignedCommits", &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedCommits})
+	}
+	if ch.TokenPolicy != nil {
+		set("tokenPolicy", ddb.S(string(*ch.TokenPolicy)))
 	}
 	if expr == "" {
 		return s.OrgByName(ctx, name)

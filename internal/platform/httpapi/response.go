@@ -107,7 +107,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if code := apperr.CodeOf(err); code != "" {
 		w.Header().Set("X-Error-Code", code)
 	}
-	w.Header().Set("X-Error-Message", headerSafe(apperr.Public(err)))
+	w.Header().Set("X-Error-Message", HeaderSafe(apperr.Public(err)))
 	if body == LFSBody {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("LFS-Authenticate", `Basic realm="trustlayer"`)
@@ -134,17 +134,6 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	JSON(w, status, ErrorBody{Error: apperr.Public(err)})
 }
 
-// headerSafe keeps a message to printable ASCII so it fits a header value.
-func headerSafe(s string) string {
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s) && len(b) < 512; i++ {
-		if c := s[i]; c >= 0x20 && c < 0x7f {
-			b = append(b, c)
-		}
-	}
-	return string(b)
-}
-
 // LFS writes v as a Git LFS JSON response.
 func LFS(w http.ResponseWriter, status int, v any) { writeTyped(w, LFSMediaType, status, v) }
 
@@ -163,3 +152,17 @@ func NotFound(log *slog.Logger) http.Handler {
 
 // RequestIDOf returns the request id stored in r's context by WithRequestID.
 func RequestIDOf(r *http.Request) string { return logging.RequestID(r.Context()) }
+
+// HeaderSafe returns s fit for a header value: printable ASCII only, at
+// most 512 bytes.
+func HeaderSafe(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s) && len(b) < 512; i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f {
+			c = ' '
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}

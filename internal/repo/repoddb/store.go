@@ -38,6 +38,7 @@ type repoItem struct {
 	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
 	AllowSecretsInPushes bool      `dynamodbav:"allowSecretsInPushes,omitempty"`
 	SDK                  string    `dynamodbav:"sdk,omitempty"`
+	CreatedBy            string    `dynamodbav:"createdBy,omitempty"`
 	CreatedAt            time.Time `dynamodbav:"createdAt"`
 	LastModified         time.Time `dynamodbav:"lastModified"`
 }
@@ -69,13 +70,13 @@ func toRepoItem(r repo.Repo) repoItem {
 	return repoItem{PK: repoPK(r.Type, r.Namespace, r.Name), SK: repoSK,
 		GSI1PK: "NS#" + ddb.Lower(r.Namespace), GSI1SK: "REPO#" + string(r.Type) + "#" + ddb.Lower(r.Name),
 		ID: r.ID, Type: string(r.Type), Namespace: r.Namespace, Name: r.Name, Owner: ownerName(r.Owner), OwnerID: r.OwnerID,
-		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, AllowSecretsInPushes: r.AllowSecretsInPushes, SDK: r.SDK, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
+		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, AllowSecretsInPushes: r.AllowSecretsInPushes, SDK: r.SDK, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
 }
 
 func (it repoItem) domain() repo.Repo {
 	return repo.Repo{ID: it.ID, Type: access.RepoType(it.Type), Namespace: it.Namespace, Name: it.Name,
 		Owner: ownerKind(it.Owner), OwnerID: it.OwnerID, Private: it.Private, RequireSignedCommits: it.RequireSignedCommits, AllowSecretsInPushes: it.AllowSecretsInPushes,
-		SDK: it.SDK, CreatedAt: it.CreatedAt, LastModified: it.LastModified}
+		SDK: it.SDK, CreatedBy: it.CreatedBy, CreatedAt: it.CreatedAt, LastModified: it.LastModified}
 }
 
 // Namespace resolves a name claim (pk NAME#<ddb.Lower(name)>) to a user or an
@@ -108,6 +109,7 @@ func (s Store) CreateRepo(ctx context.Context, r repo.Repo) error {
 		s.claimHolds(r.Namespace, r.Owner, r.OwnerID),
 		s.PutNew(toRepoItem(r)),
 		s.dirWrite(r),
+		s.putIDPointer(r),
 	})
 	if err == nil {
 		return nil
@@ -142,7 +144,7 @@ func (s Store) RepoFacts(ctx context.Context, typ access.RepoType, ns, name stri
 	if err != nil {
 		return access.RepoFacts{}, false, err
 	}
-	return access.RepoFacts{Private: r.Private, Owner: r.Owner}, true, nil
+	return r.Facts(), true, nil
 }
 
 func (s Store) sameID(r repo.Repo) (string, map[string]string, map[string]types.AttributeValue) {
@@ -192,6 +194,7 @@ func (s Store) MoveRepo(ctx context.Context, from, to repo.Repo) error {
 		s.PutNew(toRepoItem(to)),
 		s.dirDelete(from),
 		s.dirWrite(to),
+		s.putIDPointer(to),
 	})
 	if err == nil {
 		return nil
