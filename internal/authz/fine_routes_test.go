@@ -24,9 +24,11 @@ func fineNeed(t *testing.T, r Route, service string) access.Permission {
 		}
 		return access.PermRepoContentRead
 	case strings.HasSuffix(p, "/git-upload-pack"), strings.HasSuffix(p, "/info/lfs/objects/batch"),
-		strings.HasSuffix(p, "/tree/{revision}"), strings.HasSuffix(p, "/verification"):
+		strings.HasSuffix(p, "/tree/{revision}"), strings.HasSuffix(p, "/verification"),
+		strings.HasSuffix(p, "/tree/{revision}/{path+}"), strings.HasSuffix(p, "/revision/{revision}"),
+		strings.HasSuffix(p, "/auth-check"), r.Method == "GET" && strings.HasSuffix(p, "/commits/{rev}"):
 		return access.PermRepoContentRead
-	case strings.HasSuffix(p, "/git-receive-pack"), strings.HasSuffix(p, "/info/lfs/verify"),
+	case strings.HasSuffix(p, "/git-receive-pack"), strings.HasSuffix(p, "/info/lfs/verify"), strings.HasSuffix(p, "/preupload/{revision}"),
 		strings.HasSuffix(p, "/commits/verify"), r.Method == "PUT" && strings.HasSuffix(p, "/{name}/settings"):
 		return access.PermRepoWrite
 	case r.Need == NeedRepo && r.Method == "GET" && strings.HasSuffix(p, "/{namespace}/{name}"):
@@ -66,7 +68,7 @@ func TestFineGrainedRoutes(t *testing.T) {
 			Grant: &access.Grant{Scoped: []access.Scope{{Type: access.EntityOrg, ID: "o-acme", Name: "acme", Permissions: []access.Permission{p}}}}}
 	}
 	params := map[string]string{"namespace": "acme", "name": "secret", "repo": "secret.git", "org": "acme", "id": "x1",
-		"username": "bob", "sha": strings.Repeat("a", 40), "revision": "main"}
+		"username": "bob", "sha": strings.Repeat("a", 40), "revision": "main", "rev": "main", "path+": "dir/config.json"}
 	cells := 0
 	for _, r := range Table {
 		if r.Need == NeedPublic {

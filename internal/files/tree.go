@@ -267,7 +267,7 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.Rep
 		}
 		roles[r.Namespace] = role
 	}
-	if d := access.Decide(c.Principal(roles), access.RepoRead, access.Repo(r.Namespace, r.Name, r.Type, r.Private, r.Owner)); !d.Allow {
+	if d := access.Decide(c.Principal(roles), access.RepoRead, r.Resource()); !d.Allow {
 		return repo.Repo{}, d.Err()
 	}
 	return r, nil

@@ -137,7 +137,7 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, a access.Actio
 		}
 		roles[r.Namespace] = role
 	}
-	res := access.Repo(r.Namespace, r.Name, r.Type, r.Private, r.Owner).With(r.Facts())
+	res := r.Resource()
 	if d := access.Decide(c.Principal(roles), a, res); !d.Allow {
 		return repo.Repo{}, d.Err()
 	}

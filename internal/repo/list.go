@@ -83,7 +83,7 @@ func (s *Service) List(ctx context.Context, c access.Caller, in ListInput) (List
 		switch {
 		case r.Type != in.Type, key <= in.After,
 			search != "" && !strings.Contains(strings.ToLower(r.FullName()), search),
-			!access.Decide(p, access.RepoRead, r.resource()).Allow:
+			!access.Decide(p, access.RepoRead, r.Resource()).Allow:
 			continue
 		}
 		out = append(out, r)

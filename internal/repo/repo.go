@@ -52,8 +52,9 @@ func (r Repo) SignedCommitsRequired() bool {
 // accepted (after the credential is revoked).
 func (r Repo) SecretsAllowed() bool { return r.AllowSecretsInPushes }
 
-// resource returns r as the policy sees it.
-func (r Repo) resource() access.Resource {
+// Resource returns r as the policy sees it, with the facts a
+// fine-grained grant is matched against (id, creator).
+func (r Repo) Resource() access.Resource {
 	return access.Repo(r.Namespace, r.Name, r.Type, r.Private, r.Owner).With(r.Facts())
 }
 

@@ -90,7 +90,7 @@ func (s *Service) load(ctx context.Context, c access.Caller, a access.Action, ty
 	if err != nil {
 		return Repo{}, nil, err
 	}
-	if d := access.Decide(c.Principal(roles), a, r.resource()); !d.Allow {
+	if d := access.Decide(c.Principal(roles), a, r.Resource()); !d.Allow {
 		return Repo{}, nil, d.Err()
 	}
 	return r, roles, nil

@@ -84,7 +84,7 @@ func (s *Site) namespace(w http.ResponseWriter, r *http.Request, p params) {
 	}
 	for _, rp := range repos {
 		// The one policy decides which repositories this caller sees.
-		if access.Decide(c, access.RepoRead, access.Repo(rp.Namespace, rp.Name, rp.Type, rp.Private, rp.Owner)).Allow {
+		if access.Decide(c, access.RepoRead, rp.Resource()).Allow {
 			d.Repos = append(d.Repos, rp)
 		}
 	}
