@@ -33,8 +33,8 @@ type Service struct {
 	Leaks LeakRevoker
 	// Refs resolves branches and tags for the commit list.
 	Refs gitref.Store
-	Log    *slog.Logger
-	Now    func() time.Time // time.Now when nil
+	Log  *slog.Logger
+	Now  func() time.Time // time.Now when nil
 }
 
 func (s *Service) now() time.Time {

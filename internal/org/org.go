@@ -35,6 +35,9 @@ type Org struct {
 	Links                []string
 	CreatedAt            time.Time
 	RequireSignedCommits bool
+	// AllowSecretsInPushes lets pushes holding a live credential through
+	// in every repository of the organization (it is revoked all the same).
+	AllowSecretsInPushes bool
 	Token                TokenInfo // Hash is "" when the organization has no API token
 }
 
@@ -69,6 +72,7 @@ type Change struct {
 	AvatarURL            *string
 	Links                *[]string
 	RequireSignedCommits *bool
+	AllowSecretsInPushes *bool
 }
 
 // ErrLastAdmin is returned by the store when a change would leave an

@@ -181,11 +181,13 @@ func (s *Service) UpdateProfile(ctx context.Context, c access.Caller, name strin
 // Settings are an organization's security settings.
 type Settings struct {
 	RequireSignedCommits bool `json:"requireSignedCommits"`
+	AllowSecretsInPushes bool `json:"allowSecretsInPushes"`
 }
 
 // SettingsInput is the body of PUT /api/organizations/{org}/settings.
 type SettingsInput struct {
 	RequireSignedCommits *bool `json:"requireSignedCommits"`
+	AllowSecretsInPushes *bool `json:"allowSecretsInPushes"`
 }
 
 // Settings returns the organization's settings (org.read).
@@ -194,7 +196,7 @@ func (s *Service) Settings(ctx context.Context, c access.Caller, name string) (S
 	if err != nil {
 		return Settings{}, err
 	}
-	return Settings{RequireSignedCommits: o.RequireSignedCommits}, nil
+	return Settings{RequireSignedCommits: o.RequireSignedCommits, AllowSecretsInPushes: o.AllowSecretsInPushes}, nil
 }
 
 // UpdateSettings changes the organization's settings (org.admin).
@@ -203,17 +205,18 @@ func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, name stri
 	if err != nil {
 		return Settings{}, err
 	}
-	if in.RequireSignedCommits == nil {
-		return Settings{}, apperr.E(apperr.Invalid, "requireSignedCommits is required (true or false)")
+	if in.RequireSignedCommits == nil && in.AllowSecretsInPushes == nil {
+		return Settings{}, apperr.E(apperr.Invalid, "requireSignedCommits is required (true or false), or allowSecretsInPushes")
 	}
-	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits})
+	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits, AllowSecretsInPushes: in.AllowSecretsInPushes})
 	if err != nil {
 		return Settings{}, fmt.Errorf("update org %s settings: %w", o.Name, err)
 	}
-	if out.RequireSignedCommits != o.RequireSignedCommits {
-		s.audit(ctx, c, o.Name, EventSettingsChanged, map[string]string{"requireSignedCommits": fmt.Sprint(out.RequireSignedCommits)})
+	if out.RequireSignedCommits != o.RequireSignedCommits || out.AllowSecretsInPushes != o.AllowSecretsInPushes {
+		s.audit(ctx, c, o.Name, EventSettingsChanged, map[string]string{"requireSignedCommits": fmt.Sprint(out.RequireSignedCommits),
+			"allowSecretsInPushes": fmt.Sprint(out.AllowSecretsInPushes)})
 	}
-	return Settings{RequireSignedCommits: out.RequireSignedCommits}, nil
+	return Settings{RequireSignedCommits: out.RequireSignedCommits, AllowSecretsInPushes: out.AllowSecretsInPushes}, nil
 }
 
 // Members lists the organization's members (org.read).
