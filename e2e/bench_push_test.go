@@ -35,7 +35,7 @@ func BenchmarkPushHooks(b *testing.B) {
 		b.Run(fmt.Sprintf("commits=%d", n), func(b *testing.B) {
 			hooked, plain := s.createRepo(b, map[string]any{}), s.createRepo(b, map[string]any{})
 			pathH, pathP := "/"+s.u.Name+"/"+hooked+".git", "/"+s.u.Name+"/"+plain+".git"
-			r := s.g.NewRepo(fmt.Sprintf("bench%d", n), "sha1")
+			r := s.g.NewRepo(uniqueName("bench"), "sha1")
 			s.commit(r, true, "base")
 			for _, p := range []string{pathH, pathP} {
 				if out, err := s.push(b, r, p, "main"); err != nil {
@@ -47,6 +47,9 @@ func BenchmarkPushHooks(b *testing.B) {
 			if out, err := exec.Command("git", "config", "-f", filepath.Join(root, s.u.Name, plain+".git", "config"), "core.hooksPath", noHooks).CombinedOutput(); err != nil {
 				b.Fatalf("%v %s", err, out)
 			}
+			if os.Getenv("TRUSTLAYER_HOOK_TIMINGS") != "" {
+				exec.Command("git", "config", "-f", filepath.Join(root, s.u.Name, hooked+".git", "config"), "trustlayer.timings", "true").Run()
+			}
 			var withHooks, without time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -56,8 +59,12 @@ func BenchmarkPushHooks(b *testing.B) {
 				}
 				b.StartTimer()
 				start := time.Now()
-				if out, err := s.push(b, r, pathH, "main"); err != nil {
+				out, err := s.push(b, r, pathH, "main")
+				if err != nil {
 					b.Fatalf("push with hooks: %v\n%s", err, out)
+				}
+				if os.Getenv("TRUSTLAYER_HOOK_TIMINGS") != "" {
+					b.Logf("%s", out)
 				}
 				withHooks += time.Since(start)
 				start = time.Now()
