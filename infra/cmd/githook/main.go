@@ -54,8 +54,8 @@ func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
 		err = postReceive(ctx, stdin, stderr)
 	case "upload-blobs":
 		// Detached by post-receive; no deadline of the push applies.
-		err = uploadBlobs(context.Background(), stdin, stderr)
-		if err != nil {
+		if err := uploadBlobs(context.Background(), stdin, stderr); err != nil {
+			fmt.Fprintf(stderr, "upload-blobs: %v\n", err)
 			return 1
 		}
 		return 0

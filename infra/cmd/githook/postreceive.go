@@ -143,8 +143,22 @@ func detach(jobs []uploadJob) error {
 		return err
 	}
 	defer logf.Close()
+	// The jobs go through an unlinked temporary file: a pipe would be fed
+	// by this process, which exits at once.
+	jobsFile, err := os.CreateTemp("", "trustlayer-uploads-*.json")
+	if err != nil {
+		return err
+	}
+	os.Remove(jobsFile.Name())
+	defer jobsFile.Close()
+	if _, err := jobsFile.Write(body); err != nil {
+		return err
+	}
+	if _, err := jobsFile.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	cmd := exec.Command(self, "upload-blobs")
-	cmd.Stdin = bytes.NewReader(body)
+	cmd.Stdin = jobsFile
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
