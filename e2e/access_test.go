@@ -27,7 +27,7 @@ func gitRun(t *testing.T, dir string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func remoteURL(t *testing.T, base, user, secret, path string) string {
+func remoteURL(t testing.TB, base, user, secret, path string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)

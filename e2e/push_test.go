@@ -28,7 +28,7 @@ type signer struct {
 	fpr   string
 }
 
-func newSigner(t *testing.T) signer {
+func newSigner(t testing.TB) signer {
 	t.Helper()
 	testenv.RequireTool(t, "gpg")
 	h := newHub(t)
@@ -51,12 +51,12 @@ func (s signer) commit(r *gittest.Repo, signed bool, msg string) string {
 	return r.Commit(s.u.Name, s.u.Email, k, msg)
 }
 
-func (s signer) remote(t *testing.T, path string) string {
+func (s signer) remote(t testing.TB, path string) string {
 	return remoteURL(t, s.h.base, s.u.Name, s.token, path)
 }
 
 // push runs git push in r and returns its combined output and error.
-func (s signer) push(t *testing.T, r *gittest.Repo, path string, refs ...string) (string, error) {
+func (s signer) push(t testing.TB, r *gittest.Repo, path string, refs ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"push", s.remote(t, path)}, refs...)...)
 	cmd.Dir = r.Dir
@@ -76,7 +76,7 @@ func (s signer) remoteHead(t *testing.T, path, ref string) string {
 	return strings.TrimSpace(id)
 }
 
-func (s signer) createRepo(t *testing.T, body map[string]any) string {
+func (s signer) createRepo(t testing.TB, body map[string]any) string {
 	t.Helper()
 	if body["name"] == nil {
 		body["name"] = uniqueName("signed")

@@ -157,3 +157,22 @@ func TestOrgTokenAndSessionInPushAreRevoked(t *testing.T) {
 		t.Errorf("session after the push: got %d, want 401", st)
 	}
 }
+
+// TestOrgAllowSecretsInPushes: the organization's setting applies to its
+// repositories; the token is revoked all the same.
+func TestOrgAllowSecretsInPushes(t *testing.T) {
+	s := newSigner(t)
+	leaked, _ := s.h.token(s.u, "read")
+	org := uniqueName("relaxed")
+	s.h.must(201, s.h.do("POST", "/api/organizations", s.u.bearer(), map[string]any{"name": org}), "create org")
+	s.h.must(200, s.h.do("PUT", "/api/organizations/"+org+"/settings", s.u.bearer(), map[string]any{"allowSecretsInPushes": true}), "allow secrets")
+	name := s.createRepo(t, map[string]any{"organization": org})
+	r := s.g.NewRepo("w", "sha1")
+	s.commitFile(t, r, "token.txt", leaked+"\n", "oops")
+	if out, err := s.push(t, r, "/"+org+"/"+name+".git", "main"); err != nil {
+		t.Fatalf("push refused although the org allows it: %v\n%s", err, strings.ReplaceAll(out, leaked, "<leaked>"))
+	}
+	if st := s.whoamiStatus(leaked); st != 401 {
+		t.Errorf("leaked token: got %d, want 401", st)
+	}
+}

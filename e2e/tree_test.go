@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -58,7 +60,8 @@ func (s stack) waitHub(t *testing.T, a account, path string) treeEntry {
 			}
 		}
 	}
-	t.Fatalf("%s: no verdict; last %+v", path, last.SecurityFileStatus)
+	log, _ := os.ReadFile(filepath.Join(os.Getenv("TRUSTLAYER_GIT_ROOT"), a.user, a.repo+".git", "trustlayer-uploads.log"))
+	t.Fatalf("%s: no verdict; last %+v; the git server's copy log:\n%s", path, last.SecurityFileStatus, log)
 	return last
 }
 

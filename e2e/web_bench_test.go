@@ -8,16 +8,20 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/authz"
-	"github.com/hubsec/trustlayer/internal/lfs"
-	"github.com/hubsec/trustlayer/internal/lfs/lfsddb"
+	"github.com/hubsec/trustlayer/internal/files"
+	"github.com/hubsec/trustlayer/internal/files/filesddb"
+	"github.com/hubsec/trustlayer/internal/gitref"
+	"github.com/hubsec/trustlayer/internal/gitref/gitrefddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/ddb"
 	"github.com/hubsec/trustlayer/internal/platform/testenv"
+	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/scanddb"
 )
@@ -50,7 +54,7 @@ func BenchmarkWebPages(b *testing.B) {
 	seedFiles(b, table, bucket, u.Name, repoName, 1000)
 
 	pages := []struct{ name, page, api string }{
-		{"repo-1000-files", "/" + u.Name + "/" + repoName, "/api/models/" + u.Name + "/" + repoName + "/tree/main"},
+		{"repo-1000-files", "/" + u.Name + "/" + repoName, "/api/models/" + u.Name + "/" + repoName + "/tree/main?recursive=true&expand=true"},
 		{"tokens-100", "/settings/tokens", "/api/settings/tokens"},
 	}
 	fetch := func(path string, cookie bool) (time.Duration, int) {
@@ -103,30 +107,37 @@ func BenchmarkWebPages(b *testing.B) {
 	}
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// seedFiles records n LFS files in a repository, each with a scan result
-// (pending, far from its deadline), straight in the table: the pages read
-// them as they would after n uploads.
+// seedFiles records, straight in the table, a commit of n files on the
+// repository's main branch in the file index, each queued for scanning
+// (pending, far from its deadline): the pages read them as they would after
+// a push of n files.
 func seedFiles(b *testing.B, table, bucket, ns, name string, n int) {
 	cfg, err := awsconfig.Load(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
 	t := ddb.Table{DB: awsconfig.DynamoDB(cfg), Name: table}
-	files, scans := lfsddb.Files{Table: t}, scanddb.Store{Table: t}
 	ctx := context.Background()
-	now := time.Now()
-	for i := 0; i < n; i++ {
+	r, err := repoddb.Store{Table: t}.Repo(ctx, access.RepoModel, ns, name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	scans := scanddb.Store{Table: t}
+	now := time.Now().UTC()
+	entries := make([]files.Entry, n)
+	for i := range entries {
 		sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%s/%d", ns, name, i)))
-		id := hex.EncodeToString(sum[:])
-		key := scan.ObjectKey("model", ns, name, id)
-		if err := files.PutFile(ctx, lfs.File{Type: access.RepoModel, Namespace: ns, Name: name, OID: id, Size: int64(1000 + i),
-			Key: key, UploadedAt: now, UploadedBy: ns}); err != nil {
+		entries[i] = files.Entry{Path: fmt.Sprintf("shards/part-%04d.bin", i), Mode: "100644", Size: int64(1000 + i),
+			BlobID: hex.EncodeToString(sum[:20]), SHA256: hex.EncodeToString(sum[:])}
+		if _, err := scans.Queue(ctx, scan.ObjectRef{Bucket: bucket, Key: files.ScanKey(r, entries[i])}, now, now.Add(time.Hour)); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := scans.Queue(ctx, scan.ObjectRef{Bucket: bucket, Key: key}, now, now.Add(time.Hour)); err != nil {
-			b.Fatal(err)
-		}
+	}
+	commit := strings.Repeat("c", 40)
+	if err := (filesddb.Store{Table: t}).PutCommit(ctx, r.ID, commit, entries, now); err != nil {
+		b.Fatal(err)
+	}
+	if err := (gitrefddb.Store{Table: t}).PutRef(ctx, r.ID, gitref.Ref{Name: "refs/heads/main", Commit: commit, UpdatedAt: now, UpdatedBy: ns}); err != nil {
+		b.Fatal(err)
 	}
 }

@@ -45,6 +45,13 @@ type Store interface {
 	Records(ctx context.Context, repoID string, ids []string) (map[string]Record, error)
 }
 
+// BatchStore is a Store that writes many records at once with the same
+// first-record-wins rule (commitverifyddb.Store); PutRecords answers, for
+// each record, the record as stored and whether this call created it.
+type BatchStore interface {
+	PutRecords(ctx context.Context, recs []Record) ([]Record, []bool, error)
+}
+
 // Repos finds the repository a request names, checking that the caller
 // may read it; *repo.Service implements it. The returned Repo carries the
 // owner organization's signed-commit setting.

@@ -136,6 +136,23 @@ func (s *Service) verifyAndStore(ctx context.Context, r repo.Repo, by string, ob
 	}
 	out := Push{Outcomes: make([]Outcome, len(objs)), RequireSignedCommits: r.SignedCommitsRequired()}
 	recorded := make([]signature.Result, len(objs))
+	if bs, ok := s.Store.(BatchStore); ok && len(objs) > 1 {
+		recs := make([]Record, len(objs))
+		for i := range objs {
+			recs[i] = Record{RepoID: r.ID, Repo: repoLabel(r), SubmittedBy: by, Result: storable(results[i])}
+			recs[i].Parents, recs[i].Message = meta(objs[i])
+		}
+		stored, created, err := bs.PutRecords(ctx, recs)
+		if err != nil {
+			return Push{}, err
+		}
+		for i := range stored {
+			out.Outcomes[i] = Outcome{Record: stored[i], AlreadyRecorded: !created[i]}
+			recorded[i] = stored[i].Result
+		}
+		out.Decision = signature.Policy(recorded, out.RequireSignedCommits)
+		return out, nil
+	}
 	err = forEach(ctx, len(objs), func(i int) error {
 		rec := Record{RepoID: r.ID, Repo: repoLabel(r), SubmittedBy: by, Result: storable(results[i])}
 		rec.Parents, rec.Message = meta(objs[i])

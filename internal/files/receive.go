@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/gitref"
@@ -114,7 +115,7 @@ func (s *Service) Receive(ctx context.Context, in Received) ([]Upload, error) {
 		return nil, err
 	}
 	now := s.now()
-	var uploads []Upload
+	var uploads, want []Upload
 	seen := map[string]bool{}
 	for _, c := range in.Commits {
 		indexed, err := s.Store.CommitIndexed(ctx, r.ID, c.Commit)
@@ -130,24 +131,40 @@ func (s *Service) Receive(ctx context.Context, in Received) ([]Upload, error) {
 			if e.LFS != nil {
 				continue // uploaded and scanned through the LFS API
 			}
-			key := ScanKey(r, e)
-			if seen[key] {
-				continue
+			if key := ScanKey(r, e); !seen[key] {
+				seen[key] = true
+				want = append(want, Upload{SHA256: e.SHA256, Path: e.Path, Size: e.Size, Key: key})
 			}
-			seen[key] = true
-			_, exists, err := s.Objects.Stat(ctx, key)
-			if err != nil {
-				return nil, fmt.Errorf("stat %s: %w", key, err)
-			}
-			if exists {
-				continue
-			}
-			href, hdr, err := s.Objects.PresignPut(ctx, key, r.ID, e.Size, URLExpiry)
-			if err != nil {
-				return nil, fmt.Errorf("presign %s: %w", key, err)
-			}
-			uploads = append(uploads, Upload{SHA256: e.SHA256, Path: e.Path, Size: e.Size, Key: key, Href: href, Header: hdr})
 		}
+	}
+	// Which blobs the bucket lacks: a few HEADs at a time.
+	missing := make([]bool, len(want))
+	errs := make([]error, len(want))
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := range want {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, exists, err := s.Objects.Stat(ctx, want[i].Key)
+			missing[i], errs[i] = !exists, err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("stat blobs: %w", err)
+	}
+	for i, up := range want {
+		if !missing[i] {
+			continue
+		}
+		href, hdr, err := s.Objects.PresignPut(ctx, up.Key, r.ID, up.Size, URLExpiry)
+		if err != nil {
+			return nil, fmt.Errorf("presign %s: %w", up.Key, err)
+		}
+		up.Href, up.Header = href, hdr
+		uploads = append(uploads, up)
 	}
 	for _, t := range in.Refs {
 		if t.Commit == "" {

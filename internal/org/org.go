@@ -36,7 +36,10 @@ type Org struct {
 	CreatedAt            time.Time
 	RequireSignedCommits bool
 	TokenPolicy          access.TokenPolicy // "" is access.PolicyAllowAll
-	Token                TokenInfo          // Hash is "" when the organization has no API token
+	// AllowSecretsInPushes lets pushes holding a live credential through
+	// in every repository of the organization (it is revoked all the same).
+	AllowSecretsInPushes bool
+	Token                TokenInfo // Hash is "" when the organization has no API token
 }
 
 // TokenInfo is the stored form of an organization API token: never the
@@ -71,6 +74,7 @@ type Change struct {
 	Links                *[]string
 	RequireSignedCommits *bool
 	TokenPolicy          *access.TokenPolicy
+	AllowSecretsInPushes *bool
 }
 
 // ErrLastAdmin is returned by the store when a change would leave an

@@ -177,12 +177,14 @@ func (s *Service) UpdateProfile(ctx context.Context, c access.Caller, name strin
 type Settings struct {
 	RequireSignedCommits bool               `json:"requireSignedCommits"`
 	TokenPolicy          access.TokenPolicy `json:"tokenPolicy"`
+	AllowSecretsInPushes bool               `json:"allowSecretsInPushes"`
 }
 
 // SettingsInput is the body of PUT /api/organizations/{org}/settings.
 type SettingsInput struct {
 	RequireSignedCommits *bool               `json:"requireSignedCommits"`
 	TokenPolicy          *access.TokenPolicy `json:"tokenPolicy"`
+	AllowSecretsInPushes *bool               `json:"allowSecretsInPushes"`
 }
 
 func settingsOf(o Org) Settings {
@@ -190,7 +192,7 @@ func settingsOf(o Org) Settings {
 	if p == "" {
 		p = access.PolicyAllowAll
 	}
-	return Settings{RequireSignedCommits: o.RequireSignedCommits, TokenPolicy: p}
+	return Settings{RequireSignedCommits: o.RequireSignedCommits, TokenPolicy: p, AllowSecretsInPushes: o.AllowSecretsInPushes}
 }
 
 // Settings returns the organization's settings (org.read).
@@ -208,21 +210,21 @@ func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, name stri
 	if err != nil {
 		return Settings{}, err
 	}
-	if in.RequireSignedCommits == nil && in.TokenPolicy == nil {
-		return Settings{}, apperr.E(apperr.Invalid, "give requireSignedCommits (true or false) and/or tokenPolicy")
+	if in.RequireSignedCommits == nil && in.TokenPolicy == nil && in.AllowSecretsInPushes == nil {
+		return Settings{}, apperr.E(apperr.Invalid, "give requireSignedCommits (true or false), tokenPolicy and/or allowSecretsInPushes")
 	}
 	if in.TokenPolicy != nil && (*in.TokenPolicy == "" || !in.TokenPolicy.Valid()) {
 		return Settings{}, apperr.E(apperr.Invalid, "tokenPolicy must be %q, %q or %q",
 			access.PolicyAllowAll, access.PolicyFineGrainedOnly, access.PolicyRequireApproval)
 	}
-	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits, TokenPolicy: in.TokenPolicy})
+	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits, TokenPolicy: in.TokenPolicy, AllowSecretsInPushes: in.AllowSecretsInPushes})
 	if err != nil {
 		return Settings{}, fmt.Errorf("update org %s settings: %w", o.Name, err)
 	}
 	before, after := settingsOf(o), settingsOf(out)
 	if before != after {
 		s.audit(ctx, c, o.Name, EventSettingsChanged, map[string]string{"requireSignedCommits": fmt.Sprint(after.RequireSignedCommits),
-			"tokenPolicy": string(after.TokenPolicy)})
+			"tokenPolicy": string(after.TokenPolicy), "allowSecretsInPushes": fmt.Sprint(after.AllowSecretsInPushes)})
 	}
 	return after, nil
 }

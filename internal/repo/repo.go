@@ -37,6 +37,9 @@ type Repo struct {
 	// OrgRequireSignedCommits is the owner organization's setting; only
 	// Service.Get fills it.
 	OrgRequireSignedCommits bool
+	// OrgAllowSecretsInPushes is the owner organization's setting; only
+	// Service.Get fills it.
+	OrgAllowSecretsInPushes bool
 }
 
 // FullName returns "namespace/name".
@@ -50,7 +53,7 @@ func (r Repo) SignedCommitsRequired() bool {
 
 // SecretsAllowed reports whether a push holding a live credential is
 // accepted (after the credential is revoked).
-func (r Repo) SecretsAllowed() bool { return r.AllowSecretsInPushes }
+func (r Repo) SecretsAllowed() bool { return r.AllowSecretsInPushes || r.OrgAllowSecretsInPushes }
 
 // Resource returns r as the policy sees it, with the facts a
 // fine-grained grant is matched against (id, creator).

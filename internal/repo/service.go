@@ -289,7 +289,20 @@ func (s *Service) withOrgPolicy(ctx context.Context, r Repo) (Repo, error) {
 		return Repo{}, fmt.Errorf("read org policy %s: %w", r.Namespace, err)
 	}
 	r.OrgRequireSignedCommits = req
+	if sp, ok := s.Orgs.(orgSecretsPolicy); ok {
+		allow, err := sp.OrgAllowsSecretsInPushes(ctx, r.Namespace)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Repo{}, fmt.Errorf("read org policy %s: %w", r.Namespace, err)
+		}
+		r.OrgAllowSecretsInPushes = allow
+	}
 	return r, nil
+}
+
+// orgSecretsPolicy reads an organization's secret push protection setting
+// (orgddb.Store); an Orgs without it leaves protection on.
+type orgSecretsPolicy interface {
+	OrgAllowsSecretsInPushes(ctx context.Context, org string) (bool, error)
 }
 
 func (s *Service) audit(ctx context.Context, c access.Caller, subject, typ string, details map[string]string) {

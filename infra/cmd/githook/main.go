@@ -52,6 +52,13 @@ func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
 		err = preReceive(ctx, stdin, stderr)
 	case "post-receive":
 		err = postReceive(ctx, stdin, stderr)
+	case "upload-blobs":
+		// Detached by post-receive; no deadline of the push applies.
+		if err := uploadBlobs(context.Background(), stdin, stderr); err != nil {
+			fmt.Fprintf(stderr, "upload-blobs: %v\n", err)
+			return 1
+		}
+		return 0
 	default:
 		fmt.Fprintf(stderr, "githook: run as pre-receive or post-receive (got %q)\n", name)
 		return 2

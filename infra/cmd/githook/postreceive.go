@@ -6,14 +6,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/hubsec/trustlayer/internal/githook"
 )
@@ -35,6 +40,7 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ph := newPhases(cfg, stderr)
 	req := githook.PostReceiveRequest{Pusher: os.Getenv("REMOTE_USER"), Repo: repo}
 	seen := map[string]bool{}
 	for _, u := range updates {
@@ -54,6 +60,7 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 			req.Commits = append(req.Commits, githook.CommitFiles{Commit: tip.Commit, Files: files})
 		}
 	}
+	ph.done("post-receive: list and hash the trees")
 	c, err := newCommits(ctx, cfg, "trustlayer.filesfunction")
 	if err != nil {
 		return err
@@ -61,6 +68,10 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	var resp githook.PostReceiveResponse
 	if err := c.call(ctx, githook.PostReceivePath, req, &resp); err != nil {
 		return err
+	}
+	ph.done(fmt.Sprintf("post-receive: index (%d uploads asked)", len(resp.Uploads)))
+	if len(resp.Uploads) == 0 {
+		return nil
 	}
 	blobs := map[string]string{} // sha256 -> blob id
 	for _, cf := range req.Commits {
@@ -70,13 +81,102 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 			}
 		}
 	}
-	var errs []error
+	var jobs []uploadJob
 	for _, up := range resp.Uploads {
-		if err := upload(ctx, blobs[up.SHA256], up); err != nil {
-			errs = append(errs, fmt.Errorf("copy %s for scanning: %v", up.Path, err))
-		}
+		jobs = append(jobs, uploadJob{BlobID: blobs[up.SHA256], Upload: up})
 	}
+	if cfg["trustlayer.syncuploads"] == "true" {
+		return uploadAll(ctx, jobs)
+	}
+	// The copies run after git has answered the pusher: a detached
+	// process, so that the push does not wait for them.
+	return detach(jobs)
+}
+
+// uploadJob is one blob to copy.
+type uploadJob struct {
+	BlobID string         `json:"blobId"`
+	Upload githook.Upload `json:"upload"`
+}
+
+// uploadParallel bounds the concurrent copies.
+const uploadParallel = 8
+
+// uploadAll copies every blob, a few at a time.
+func uploadAll(ctx context.Context, jobs []uploadJob) error {
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, uploadParallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := upload(ctx, j.BlobID, j.Upload); err != nil {
+				errs[i] = fmt.Errorf("copy %s for scanning: %v", j.Upload.Path, err)
+			}
+		}()
+	}
+	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// detach starts "githook upload-blobs" on its own, the jobs on its
+// standard input, its output appended to <git dir>/trustlayer-uploads.log.
+// A copy that fails leaves the file unscanned in the file list; the next
+// push whose tree holds it asks for it again.
+func detach(jobs []uploadJob) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(jobs)
+	if err != nil {
+		return err
+	}
+	gitDir, err := gitOut(nil, "rev-parse", "--absolute-git-dir")
+	if err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(strings.TrimSpace(string(gitDir)), "trustlayer-uploads.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	// The jobs go through an unlinked temporary file: a pipe would be fed
+	// by this process, which exits at once.
+	jobsFile, err := os.CreateTemp("", "trustlayer-uploads-*.json")
+	if err != nil {
+		return err
+	}
+	os.Remove(jobsFile.Name())
+	defer jobsFile.Close()
+	if _, err := jobsFile.Write(body); err != nil {
+		return err
+	}
+	if _, err := jobsFile.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	cmd := exec.Command(self, "upload-blobs")
+	cmd.Stdin = jobsFile
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}
+
+// uploadBlobs is the detached copy: jobs on standard input.
+func uploadBlobs(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
+	var jobs []uploadJob
+	if err := json.NewDecoder(stdin).Decode(&jobs); err != nil {
+		return err
+	}
+	start := time.Now()
+	err := uploadAll(ctx, jobs)
+	fmt.Fprintf(stderr, "%s: copied %d blobs in %s (errors: %v)\n", start.UTC().Format(time.RFC3339), len(jobs), time.Since(start).Round(time.Millisecond), err)
+	return err
 }
 
 // treeFiles lists the files of commit's tree with their SHA-256 (regular

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -31,14 +32,18 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ph := newPhases(cfg, stderr)
 	objs, blobs, err := newObjects(updates)
 	if err != nil {
 		return err
 	}
+	ph.done(fmt.Sprintf("pre-receive: list %d objects, %d blobs", len(objs), len(blobs)))
 	secrets, err := findSecrets(objs, blobs)
 	if err != nil {
 		return err
 	}
+	ph.done("pre-receive: search for credentials")
+	defer ph.done("pre-receive: push check")
 	c, err := newCommits(ctx, cfg, "trustlayer.commitsfunction")
 	if err != nil {
 		return err

@@ -57,13 +57,10 @@ func (it commitRecordItem) domain() (commitverify.Record, error) {
 // PutRecord writes rec on condition that no record of its object exists in
 // its repository; when one does, the stored one is returned unchanged.
 func (s Store) PutRecord(ctx context.Context, rec commitverify.Record) (commitverify.Record, bool, error) {
-	js, err := json.Marshal(rec.Result)
+	it, err := s.item(rec)
 	if err != nil {
-		return commitverify.Record{}, false, fmt.Errorf("encode record: %w", err)
+		return commitverify.Record{}, false, err
 	}
-	it := commitRecordItem{PK: sigRecPK(rec.RepoID), SK: objSK(rec.ObjectID), RepoID: rec.RepoID, Repo: rec.Repo,
-		ObjectID: rec.ObjectID, Kind: string(rec.Kind), Status: string(rec.Status), Reason: string(rec.Reason),
-		VerifiedAt: rec.VerifiedAt, SubmittedBy: rec.SubmittedBy, Result: string(js), Parents: rec.Parents, Message: rec.Message}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.Name), Item: ddb.Marshal(it),
 		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
@@ -144,4 +141,62 @@ func (s Store) Records(ctx context.Context, repoID string, ids []string) (map[st
 		}
 	}
 	return out, nil
+}
+
+// PutRecords implements commitverify.BatchStore: new records in
+// transactions of up to 100 puts, each on condition that no record of its
+// object exists. A chunk whose transaction fails (one record existed, or
+// an object repeats) falls back to PutRecord one by one, so the first
+// record always wins.
+func (s Store) PutRecords(ctx context.Context, recs []commitverify.Record) ([]commitverify.Record, []bool, error) {
+	stored := make([]commitverify.Record, len(recs))
+	created := make([]bool, len(recs))
+	for start := 0; start < len(recs); start += 100 {
+		chunk := recs[start:min(start+100, len(recs))]
+		items := make([]types.TransactWriteItem, 0, len(chunk))
+		seen := map[string]bool{}
+		dup := false
+		for _, rec := range chunk {
+			if seen[rec.ObjectID] {
+				dup = true
+			}
+			seen[rec.ObjectID] = true
+			it, err := s.item(rec)
+			if err != nil {
+				return nil, nil, err
+			}
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(it),
+				ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+		}
+		if !dup {
+			err := s.Transact(ctx, items)
+			if err == nil {
+				for i, rec := range chunk {
+					stored[start+i], created[start+i] = rec, true
+				}
+				continue
+			}
+			if !ddb.ConditionFailed(err) {
+				return nil, nil, fmt.Errorf("put records: %w", err)
+			}
+		}
+		for i, rec := range chunk {
+			got, ok, err := s.PutRecord(ctx, rec)
+			if err != nil {
+				return nil, nil, err
+			}
+			stored[start+i], created[start+i] = got, ok
+		}
+	}
+	return stored, created, nil
+}
+
+func (s Store) item(rec commitverify.Record) (commitRecordItem, error) {
+	js, err := json.Marshal(rec.Result)
+	if err != nil {
+		return commitRecordItem{}, fmt.Errorf("encode record: %w", err)
+	}
+	return commitRecordItem{PK: sigRecPK(rec.RepoID), SK: objSK(rec.ObjectID), RepoID: rec.RepoID, Repo: rec.Repo,
+		ObjectID: rec.ObjectID, Kind: string(rec.Kind), Status: string(rec.Status), Reason: string(rec.Reason),
+		VerifiedAt: rec.VerifiedAt, SubmittedBy: rec.SubmittedBy, Result: string(js), Parents: rec.Parents, Message: rec.Message}, nil
 }

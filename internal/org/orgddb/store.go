@@ -38,6 +38,7 @@ type orgItem struct {
 	Admins               int       `dynamodbav:"admins"`
 	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
 	TokenPolicy          string    `dynamodbav:"tokenPolicy,omitempty"`
+	AllowSecretsInPushes bool      `dynamodbav:"allowSecretsInPushes,omitempty"`
 	TokenHash            string    `dynamodbav:"tokenHash,omitempty"`
 	TokenHint            string    `dynamodbav:"tokenHint,omitempty"`
 	TokenCreatedAt       time.Time `dynamodbav:"tokenCreatedAt,omitempty"`
@@ -80,7 +81,7 @@ func orgTokenPK(hash string) string { return "ORGTOKEN#" + hash }
 
 func (it orgItem) domain() org.Org {
 	return org.Org{ID: it.ID, Name: it.Name, Fullname: it.Fullname, Description: it.Description, AvatarURL: it.AvatarURL,
-		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits, TokenPolicy: access.TokenPolicy(it.TokenPolicy),
+		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits, TokenPolicy: access.TokenPolicy(it.TokenPolicy), AllowSecretsInPushes: it.AllowSecretsInPushes,
 		Token: org.TokenInfo{Hash: it.TokenHash, Hint: it.TokenHint, CreatedAt: it.TokenCreatedAt}}
 }
 
@@ -162,6 +163,9 @@ func (s Store) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.O
 	}
 	if ch.TokenPolicy != nil {
 		set("tokenPolicy", ddb.S(string(*ch.TokenPolicy)))
+	}
+	if ch.AllowSecretsInPushes != nil {
+		set("allowSecretsInPushes", &types.AttributeValueMemberBOOL{Value: *ch.AllowSecretsInPushes})
 	}
 	if expr == "" {
 		return s.OrgByName(ctx, name)
@@ -466,4 +470,15 @@ func (s Store) OrgRequiresSignedCommits(ctx context.Context, org string) (bool, 
 		return false, ddb.NotFound(err)
 	}
 	return it.Require, nil
+}
+
+// OrgAllowsSecretsInPushes reads the organization's setting.
+func (s Store) OrgAllowsSecretsInPushes(ctx context.Context, org string) (bool, error) {
+	var it struct {
+		Allow bool `dynamodbav:"allowSecretsInPushes"`
+	}
+	if err := s.Get(ctx, orgPK(org), orgProfileSK, &it); err != nil {
+		return false, ddb.NotFound(err)
+	}
+	return it.Allow, nil
 }

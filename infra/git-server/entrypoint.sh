@@ -1,0 +1,17 @@
+#!/bin/sh
+# Writes the git server's system config from the environment, then runs
+# nginx + fcgiwrap serving git http-backend from /srv/git. Not run here (no
+# Docker engine); see docs/git-server.md.
+set -eu
+: "${TRUSTLAYER_COMMITS_FUNCTION:?set it to the CommitsFunction ARN}"
+: "${TRUSTLAYER_FILES_FUNCTION:?set it to the UploadsFunction ARN}"
+cat >/etc/gitconfig <<CONF
+[core]
+	hooksPath = /opt/trustlayer/hooks
+[trustlayer]
+	commitsFunction = ${TRUSTLAYER_COMMITS_FUNCTION}
+	filesFunction = ${TRUSTLAYER_FILES_FUNCTION}
+	projectRoot = /srv/git
+CONF
+fcgiwrap -s unix:/run/fcgiwrap.sock &
+exec nginx -g 'daemon off;'
