@@ -28,6 +28,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/testenv"
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
+	"github.com/hubsec/trustlayer/internal/scan/scanner"
 	"github.com/hubsec/trustlayer/internal/scan/scantest"
 )
 
@@ -423,7 +424,7 @@ func TestSameEventTwiceOneResult(t *testing.T) {
 	ev := scan.EncodeEvent([]scan.ObjectRef{{Bucket: s.bucket, Key: key, ETag: strings.Trim(aws.ToString(head.ETag), `"`),
 		Size: aws.ToInt64(head.ContentLength), VersionID: strings.TrimPrefix(aws.ToString(head.VersionId), "null")}})
 	for i := 0; i < 2; i++ {
-		var sum scan.EventSummary
+		var sum scanner.EventSummary
 		req, _ := http.NewRequest("POST", s.internal+"/2015-03-31/functions/ScannerFunction/invocations", bytes.NewReader(ev))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

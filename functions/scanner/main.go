@@ -5,9 +5,8 @@ package main
 
 import (
 	"context"
-	"log/slog"
-
 	"encoding/json"
+	"log/slog"
 	"net/url"
 
 	"github.com/hubsec/trustlayer/internal/clamd"
@@ -21,6 +20,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
 	"github.com/hubsec/trustlayer/internal/scan/scanddb"
+	"github.com/hubsec/trustlayer/internal/scan/scanner"
 )
 
 func main() {
@@ -42,7 +42,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if u.Scheme == "unix" {
 		addr = u.Path
 	}
-	s := &scan.Scanner{
+	s := &scanner.Scanner{
 		Bucket:   cfg.Bucket,
 		Store:    scanddb.Store{Table: table},
 		Objects:  s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket),

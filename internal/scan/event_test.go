@@ -69,21 +69,21 @@ func TestEncodeEventRoundTrip(t *testing.T) {
 func TestStatusDerivation(t *testing.T) {
 	tests := []struct {
 		name string
-		v    verdict
+		v    Verdict
 		want Status
 	}{
-		{"clean", verdict{}, StatusOK},
-		{"clamd found", verdict{avInfected: true}, StatusInfected},
-		{"dangerous import", verdict{highest: 2}, StatusInfected},
-		{"suspicious import is ok", verdict{highest: 1}, StatusOK},
-		{"blocklisted", verdict{blocklisted: true}, StatusInfected},
-		{"clamd down", verdict{avErr: "down"}, StatusError},
-		{"clamd down but dangerous import", verdict{avErr: "down", highest: 2}, StatusInfected},
-		{"pickle incomplete", verdict{pickleErr: "broken"}, StatusError},
-		{"oid mismatch", verdict{mismatch: "x"}, StatusError},
+		{"clean", Verdict{}, StatusOK},
+		{"clamd found", Verdict{AVInfected: true}, StatusInfected},
+		{"dangerous import", Verdict{Highest: 2}, StatusInfected},
+		{"suspicious import is ok", Verdict{Highest: 1}, StatusOK},
+		{"blocklisted", Verdict{Blocklisted: true}, StatusInfected},
+		{"clamd down", Verdict{AVErr: "down"}, StatusError},
+		{"clamd down but dangerous import", Verdict{AVErr: "down", Highest: 2}, StatusInfected},
+		{"pickle incomplete", Verdict{PickleErr: "broken"}, StatusError},
+		{"oid mismatch", Verdict{Mismatch: "x"}, StatusError},
 	}
 	for _, tt := range tests {
-		if got, _ := tt.v.status(); got != tt.want {
+		if got, _ := tt.v.Status(); got != tt.want {
 			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
 		}
 	}

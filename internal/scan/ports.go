@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/clamd"
 	"github.com/hubsec/trustlayer/internal/platform/audit"
 )
 
@@ -34,14 +33,6 @@ type Objects interface {
 	// SetTag sets the scan-status tag on the version, keeping other tags.
 	SetTag(ctx context.Context, bucket, key, version string, status Status) error
 }
-
-// AV is the antivirus engine (*clamd.Client).
-type AV interface {
-	Version(ctx context.Context) (string, error)
-	Scan(ctx context.Context, r io.Reader) (clamd.Verdict, error)
-}
-
-var _ AV = (*clamd.Client)(nil)
 
 // Claim is the outcome of Store.Claim.
 type Claim struct {

@@ -68,33 +68,33 @@ type Result struct {
 // Safe reports the Hub's "safe" flag: the verdict is ok.
 func (r Result) Safe() bool { return r.Status == StatusOK }
 
-// verdict is what the engines found, before it becomes a status.
-type verdict struct {
-	avInfected  bool
-	avErr       string
-	pickleErr   string
-	blocklisted bool
-	highest     pickle.Safety
-	mismatch    string
+// Verdict is what the engines found, before it becomes a status.
+type Verdict struct {
+	AVInfected  bool
+	AVErr       string
+	PickleErr   string
+	Blocklisted bool
+	Highest     pickle.Safety
+	Mismatch    string
 }
 
-// status derives the status: infected wins over error (something was
+// Status derives the status: infected wins over error (something was
 // found, whatever else failed), error wins over ok (an engine that did not
 // run never counts as clean).
-func (v verdict) status() (Status, string) {
+func (v Verdict) Status() (Status, string) {
 	switch {
-	case v.blocklisted:
+	case v.Blocklisted:
 		return StatusInfected, "SHA-256 is on the blocklist"
-	case v.avInfected:
+	case v.AVInfected:
 		return StatusInfected, "ClamAV found malware"
-	case v.highest == pickle.Dangerous:
+	case v.Highest == pickle.Dangerous:
 		return StatusInfected, "pickle imports a dangerous callable"
-	case v.mismatch != "":
-		return StatusError, v.mismatch
-	case v.avErr != "":
-		return StatusError, v.avErr
-	case v.pickleErr != "":
-		return StatusError, v.pickleErr
+	case v.Mismatch != "":
+		return StatusError, v.Mismatch
+	case v.AVErr != "":
+		return StatusError, v.AVErr
+	case v.PickleErr != "":
+		return StatusError, v.PickleErr
 	}
 	return StatusOK, ""
 }

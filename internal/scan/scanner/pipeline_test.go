@@ -1,4 +1,4 @@
-package scan_test
+package scanner_test
 
 import (
 	"bytes"
@@ -24,6 +24,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/scan"
 	"github.com/hubsec/trustlayer/internal/scan/s3objects"
 	"github.com/hubsec/trustlayer/internal/scan/scanddb"
+	"github.com/hubsec/trustlayer/internal/scan/scanner"
 	"github.com/hubsec/trustlayer/internal/scan/scantest"
 )
 
@@ -35,7 +36,7 @@ type env struct {
 	objects *s3objects.Objects
 	store   scanddb.Store
 	clamd   *clamdtest.Server
-	scanner *scan.Scanner
+	scanner *scanner.Scanner
 }
 
 func newS3(t testing.TB) (*s3.Client, string) {
@@ -61,7 +62,7 @@ func newEnv(t *testing.T, mode scan.Mode) *env {
 	c, bucket := newS3(t)
 	srv := clamdtest.Start(t, clamdtest.Options{})
 	e := &env{t: t, s3: c, bucket: bucket, objects: s3objects.New(c, bucket), store: scanddb.Store{Table: table}, clamd: srv}
-	e.scanner = &scan.Scanner{Store: e.store, Objects: e.objects, AV: srv.Client(),
+	e.scanner = &scanner.Scanner{Store: e.store, Objects: e.objects, AV: srv.Client(),
 		Settings: scan.Settings{Mode: mode, MaxAVBytes: scan.DefaultMaxAVBytes, Timeout: time.Minute, Grace: time.Minute, MaxAttempts: 3},
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return e
@@ -110,7 +111,7 @@ func (e *env) tag(ref scan.ObjectRef) string {
 	return tag
 }
 
-func (e *env) handle(ev []byte) scan.EventSummary {
+func (e *env) handle(ev []byte) scanner.EventSummary {
 	e.t.Helper()
 	sum, err := e.scanner.HandleEvent(context.Background(), ev)
 	if err != nil {
@@ -223,7 +224,7 @@ func TestConcurrentDeliveriesOneResult(t *testing.T) {
 	e := newEnv(t, scan.ModeFull)
 	ref, ev := e.put(scantest.Safetensors(50000))
 	var wg sync.WaitGroup
-	sums := make([]scan.EventSummary, 4)
+	sums := make([]scanner.EventSummary, 4)
 	for i := range sums {
 		wg.Add(1)
 		go func() {

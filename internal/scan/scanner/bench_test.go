@@ -1,4 +1,4 @@
-package scan_test
+package scanner_test
 
 import (
 	"archive/zip"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hubsec/trustlayer/internal/scan/scanner"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -196,7 +198,7 @@ func compareVerdicts(b *testing.B, c *s3.Client, bucket string, ref scan.ObjectR
 	})
 	for _, mode := range []scan.Mode{scan.ModeFull, scan.ModeStructure} {
 		store := &memStore{}
-		s := &scan.Scanner{Store: store, Objects: objects, AV: av, Log: log,
+		s := &scanner.Scanner{Store: store, Objects: objects, AV: av, Log: log,
 			Settings: scan.Settings{Mode: mode, MaxAVBytes: scan.DefaultMaxAVBytes, Timeout: time.Hour, Grace: time.Minute, MaxAttempts: 1}}
 		d := measure("ours, mode "+string(mode), func() string {
 			if _, err := s.ScanObject(ctx, ref); err != nil {
@@ -233,7 +235,7 @@ func TestPeakRSSLargeObject(t *testing.T) {
 	before := vmHWM(t)
 	store := &memStore{}
 	av := &clamd.Client{Network: "tcp", Address: srv.Addr(), ReadTimeout: 30 * time.Minute}
-	s := &scan.Scanner{Store: store, Objects: s3objects.New(c, bucket), AV: av, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s := &scanner.Scanner{Store: store, Objects: s3objects.New(c, bucket), AV: av, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Settings: scan.Settings{Mode: scan.ModeFull, MaxAVBytes: scan.DefaultMaxAVBytes, Timeout: time.Hour, Grace: time.Minute, MaxAttempts: 1}}
 	if _, err := s.ScanObject(context.Background(), ref); err != nil {
 		t.Fatal(err)

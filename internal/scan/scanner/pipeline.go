@@ -1,4 +1,4 @@
-package scan
+package scanner
 
 import (
 	"context"
@@ -16,11 +16,20 @@ import (
 	"github.com/hubsec/trustlayer/internal/modelfile"
 	"github.com/hubsec/trustlayer/internal/pickle"
 	"github.com/hubsec/trustlayer/internal/platform/audit"
+	"github.com/hubsec/trustlayer/internal/scan"
 )
 
 // EventInfected is the audit event type recorded on a repository owner
 // when one of its files is infected.
 const EventInfected = "file.infected"
+
+// AV is the antivirus engine (*clamd.Client).
+type AV interface {
+	Version(ctx context.Context) (string, error)
+	Scan(ctx context.Context, r io.Reader) (clamd.Verdict, error)
+}
+
+var _ AV = (*clamd.Client)(nil)
 
 // Scanner runs the pipeline. Audit and Owners may be nil (no audit events).
 type Scanner struct {
@@ -29,12 +38,12 @@ type Scanner struct {
 	// for every bucket, or a misrouted notification, cannot make the
 	// scanner read and tag objects it does not own).
 	Bucket   string
-	Store    Store
-	Objects  Objects
+	Store    scan.Store
+	Objects  scan.Objects
 	AV       AV
-	Audit    AuditLog
-	Owners   Owners
-	Settings Settings
+	Audit    scan.AuditLog
+	Owners   scan.Owners
+	Settings scan.Settings
 	Log      *slog.Logger
 	Now      func() time.Time // time.Now when nil
 }
@@ -59,17 +68,17 @@ type EventSummary struct {
 
 // ObjectSummary says what happened to one object of an event.
 type ObjectSummary struct {
-	Key     string `json:"key"`
-	Version string `json:"version"`
-	Status  Status `json:"status,omitempty"`
-	Skipped string `json:"skipped,omitempty"` // why nothing was scanned (duplicate delivery, gone)
+	Key     string      `json:"key"`
+	Version string      `json:"version"`
+	Status  scan.Status `json:"status,omitempty"`
+	Skipped string      `json:"skipped,omitempty"` // why nothing was scanned (duplicate delivery, gone)
 }
 
 // HandleEvent scans every object an S3 event names. It returns an error
 // (so Lambda retries, then dead-letters) only when something other than
 // the file itself failed: the table, S3 or the tag write.
 func (s *Scanner) HandleEvent(ctx context.Context, raw []byte) (EventSummary, error) {
-	refs, err := DecodeEvent(raw)
+	refs, err := scan.DecodeEvent(raw)
 	if err != nil {
 		return EventSummary{}, err
 	}
@@ -89,13 +98,13 @@ func (s *Scanner) HandleEvent(ctx context.Context, raw []byte) (EventSummary, er
 	return sum, errors.Join(errs...)
 }
 
-// ScanObject scans one object version unless it already has a verdict or
-// another run holds it. A repeated delivery re-applies the stored verdict's
+// ScanObject scans one object version unless it already has a scan.Verdict or
+// another run holds it. A repeated delivery re-applies the stored scan.Verdict's
 // tag and scans nothing.
-func (s *Scanner) ScanObject(ctx context.Context, ref ObjectRef) (ObjectSummary, error) {
+func (s *Scanner) ScanObject(ctx context.Context, ref scan.ObjectRef) (ObjectSummary, error) {
 	sum := ObjectSummary{Key: ref.Key, Version: ref.Version()}
 	info, err := s.Objects.Head(ctx, ref.Bucket, ref.Key, ref.VersionID)
-	if errors.Is(err, ErrObjectGone) {
+	if errors.Is(err, scan.ErrObjectGone) {
 		sum.Skipped = "object gone"
 		return sum, nil
 	}
@@ -123,7 +132,7 @@ func (s *Scanner) ScanObject(ctx context.Context, ref ObjectRef) (ObjectSummary,
 		sum.Skipped = "another scan is running"
 		return sum, nil
 	}
-	if err := s.Objects.SetTag(ctx, ref.Bucket, ref.Key, ref.VersionID, StatusPending); err != nil {
+	if err := s.Objects.SetTag(ctx, ref.Bucket, ref.Key, ref.VersionID, scan.StatusPending); err != nil {
 		s.Log.WarnContext(ctx, "tag pending", "object", ref.String(), "err", err)
 	}
 
@@ -134,10 +143,10 @@ func (s *Scanner) ScanObject(ctx context.Context, ref ObjectRef) (ObjectSummary,
 		return sum, ctx.Err() // the invocation ended; the sweeper will requeue
 	}
 	res.Run, res.Attempts = run, claim.Attempts
-	if res.Status == StatusError && res.Attempts < s.Settings.MaxAttempts {
+	if res.Status == scan.StatusError && res.Attempts < s.Settings.MaxAttempts {
 		res.Deadline = res.ScannedAt // the sweeper retries it on its next round
 	}
-	if err := s.Store.Complete(ctx, res); errors.Is(err, ErrLostClaim) {
+	if err := s.Store.Complete(ctx, res); errors.Is(err, scan.ErrLostClaim) {
 		sum.Skipped = "claim lost to a newer run"
 		return sum, nil
 	} else if err != nil {
@@ -150,16 +159,16 @@ func (s *Scanner) ScanObject(ctx context.Context, ref ObjectRef) (ObjectSummary,
 	if err := s.Objects.SetTag(ctx, ref.Bucket, ref.Key, ref.VersionID, res.Status); err != nil {
 		return sum, fmt.Errorf("tag %s: %w", res.Status, err)
 	}
-	if res.Status == StatusInfected {
+	if res.Status == scan.StatusInfected {
 		s.audit(ctx, res)
 	}
 	return sum, nil
 }
 
 // audit records the infection on the repository owner. A failure is
-// logged: the verdict and the tag, which protect downloads, are stored.
-func (s *Scanner) audit(ctx context.Context, res Result) {
-	parts, ok := ParseRepoKey(res.Object.Key)
+// logged: the scan.Verdict and the tag, which protect downloads, are stored.
+func (s *Scanner) audit(ctx context.Context, res scan.Result) {
+	parts, ok := scan.ParseRepoKey(res.Object.Key)
 	if !ok || s.Audit == nil || s.Owners == nil {
 		return
 	}
@@ -198,25 +207,25 @@ func joinNames(sigs []string, imports []pickle.Import) string {
 
 // scan runs the engines on ref and derives the result. It never fails:
 // whatever goes wrong is the result's error reason.
-func (s *Scanner) scan(ctx context.Context, ref ObjectRef) Result {
+func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 	start := s.now()
-	res := Result{Object: ref, Engines: map[string]string{
-		EnginePickle:    PickleEngineVersion,
-		EngineBlocklist: fmt.Sprintf("%d hashes", s.Settings.Blocklist.Len()),
+	res := scan.Result{Object: ref, Engines: map[string]string{
+		scan.EnginePickle:    scan.PickleEngineVersion,
+		scan.EngineBlocklist: fmt.Sprintf("%d hashes", s.Settings.Blocklist.Len()),
 	}, ClamAVMode: s.Settings.Mode}
-	parts, isLFS := ParseObjectKey(ref.Key)
+	parts, isLFS := scan.ParseObjectKey(ref.Key)
 	avVersion, avVerErr := s.AV.Version(ctx)
 	if avVerErr == nil {
-		res.Engines[EngineClamAV] = avVersion
+		res.Engines[scan.EngineClamAV] = avVersion
 	}
 
-	var v verdict
+	var v scan.Verdict
 	if isLFS && avVerErr == nil {
 		if hit, ok := s.fromCache(ctx, ref, parts.OID, avVersion, &res); ok {
 			res = hit
 			// The blocklist is applied afresh by finish, never from the cache.
 			res.Signatures = withoutBlocklist(hit.Signatures)
-			v = verdict{avInfected: len(res.Signatures) > 0, highest: hit.Highest}
+			v = scan.Verdict{AVInfected: len(res.Signatures) > 0, Highest: hit.Highest}
 			return s.finish(res, v, parts, isLFS, start)
 		}
 	}
@@ -234,32 +243,32 @@ func (s *Scanner) scan(ctx context.Context, ref ObjectRef) Result {
 	}()
 
 	sha, avErr := s.antivirus(ctx, ref, avVerErr, &res)
-	v.avErr = avErr
-	v.avInfected = len(res.Signatures) > 0
+	v.AVErr = avErr
+	v.AVInfected = len(res.Signatures) > 0
 	res.SHA256 = sha
 
 	po := <-pc
 	res.PickleBytes = po.fetched
 	res.PickleKind = string(po.rep.Kind)
 	res.Imports, res.Highest = po.rep.Imports(), po.rep.Highest
-	v.highest = po.rep.Highest
+	v.Highest = po.rep.Highest
 	switch {
 	case po.err != nil:
-		v.pickleErr = "pickle analysis could not read the object"
+		v.PickleErr = "pickle analysis could not read the object"
 		s.Log.WarnContext(ctx, "pickle analysis", "object", ref.String(), "err", po.err)
 	case len(po.rep.Problems) > 0:
-		v.pickleErr = "pickle analysis incomplete: " + po.rep.Problems[0]
+		v.PickleErr = "pickle analysis incomplete: " + po.rep.Problems[0]
 	}
-	if sha == "" && v.avErr == "" {
-		v.avErr = "could not hash the object"
+	if sha == "" && v.AVErr == "" {
+		v.AVErr = "could not hash the object"
 	}
 	res = s.finish(res, v, parts, isLFS, start)
-	// Cache what the engines found; a verdict due to the blocklist alone is
+	// Cache what the engines found; a scan.Verdict due to the blocklist alone is
 	// not cached (the blocklist can change, and is cheap to re-apply).
-	onlyBlocklist := res.Blocklisted && !v.avInfected && v.highest != pickle.Dangerous
-	if res.Status.Final() && res.SHA256 != "" && v.mismatch == "" && !onlyBlocklist {
-		e := CacheEntry{SHA256: res.SHA256, Status: res.Status, Reason: res.Reason, Signatures: withoutBlocklist(res.Signatures),
-			Result: res, ClamAVVersion: res.Engines[EngineClamAV], Mode: res.ClamAVMode, PickleVersion: PickleEngineVersion, ScannedAt: res.ScannedAt}
+	onlyBlocklist := res.Blocklisted && !v.AVInfected && v.Highest != pickle.Dangerous
+	if res.Status.Final() && res.SHA256 != "" && v.Mismatch == "" && !onlyBlocklist {
+		e := scan.CacheEntry{SHA256: res.SHA256, Status: res.Status, Reason: res.Reason, Signatures: withoutBlocklist(res.Signatures),
+			Result: res, ClamAVVersion: res.Engines[scan.EngineClamAV], Mode: res.ClamAVMode, PickleVersion: scan.PickleEngineVersion, ScannedAt: res.ScannedAt}
 		if err := s.Store.PutCache(ctx, e); err != nil {
 			s.Log.WarnContext(ctx, "content cache", "sha256", res.SHA256, "err", err)
 		}
@@ -268,18 +277,18 @@ func (s *Scanner) scan(ctx context.Context, ref ObjectRef) Result {
 }
 
 // finish applies the blocklist and the LFS oid check and derives the status.
-func (s *Scanner) finish(res Result, v verdict, parts KeyParts, isLFS bool, start time.Time) Result {
+func (s *Scanner) finish(res scan.Result, v scan.Verdict, parts scan.KeyParts, isLFS bool, start time.Time) scan.Result {
 	if res.SHA256 != "" && s.Settings.Blocklist.Has(res.SHA256) {
-		v.blocklisted, res.Blocklisted = true, true
-		res.Signatures = appendOnce(res.Signatures, EngineBlocklist)
+		v.Blocklisted, res.Blocklisted = true, true
+		res.Signatures = appendOnce(res.Signatures, scan.EngineBlocklist)
 	}
 	if isLFS && res.SHA256 != "" && res.SHA256 != parts.OID {
-		v.mismatch = "content SHA-256 does not match the LFS oid in its key"
+		v.Mismatch = "content SHA-256 does not match the LFS oid in its key"
 	}
-	if bp, ok := ParseBlobKey(res.Object.Key); ok && res.SHA256 != "" && res.SHA256 != bp.OID {
-		v.mismatch = "content SHA-256 does not match the one in its key"
+	if bp, ok := scan.ParseBlobKey(res.Object.Key); ok && res.SHA256 != "" && res.SHA256 != bp.OID {
+		v.Mismatch = "content SHA-256 does not match the one in its key"
 	}
-	res.Status, res.Reason = v.status()
+	res.Status, res.Reason = v.Status()
 	res.ScannedAt = s.now()
 	res.Duration = res.ScannedAt.Sub(start)
 	return res
@@ -288,7 +297,7 @@ func (s *Scanner) finish(res Result, v verdict, parts KeyParts, isLFS bool, star
 func withoutBlocklist(sigs []string) []string {
 	var out []string
 	for _, x := range sigs {
-		if x != EngineBlocklist {
+		if x != scan.EngineBlocklist {
 			out = append(out, x)
 		}
 	}
@@ -304,28 +313,28 @@ func appendOnce(list []string, v string) []string {
 	return append(list, v)
 }
 
-// fromCache returns the cached verdict for the LFS object's claimed hash
-// once the object's bytes are hashed and match it. An infected verdict is
-// reused whatever the engine versions; an ok verdict only from the same
+// fromCache returns the cached scan.Verdict for the LFS object's claimed hash
+// once the object's bytes are hashed and match it. An infected scan.Verdict is
+// reused whatever the engine versions; an ok scan.Verdict only from the same
 // clamd signatures, pickle rules and a mode that saw at least as much.
-func (s *Scanner) fromCache(ctx context.Context, ref ObjectRef, oid, avVersion string, base *Result) (Result, bool) {
+func (s *Scanner) fromCache(ctx context.Context, ref scan.ObjectRef, oid, avVersion string, base *scan.Result) (scan.Result, bool) {
 	e, ok, err := s.Store.Cached(ctx, oid)
 	if err != nil {
 		s.Log.WarnContext(ctx, "content cache", "sha256", oid, "err", err)
-		return Result{}, false
+		return scan.Result{}, false
 	}
 	if !ok {
-		return Result{}, false
+		return scan.Result{}, false
 	}
-	usable := e.Status == StatusInfected ||
-		(e.Status == StatusOK && e.ClamAVVersion == avVersion && e.PickleVersion == PickleEngineVersion &&
-			(e.Mode == ModeFull || e.Mode == s.Settings.Mode))
+	usable := e.Status == scan.StatusInfected ||
+		(e.Status == scan.StatusOK && e.ClamAVVersion == avVersion && e.PickleVersion == scan.PickleEngineVersion &&
+			(e.Mode == scan.ModeFull || e.Mode == s.Settings.Mode))
 	if !usable {
-		return Result{}, false
+		return scan.Result{}, false
 	}
 	sha, err := s.hashAll(ctx, ref, nil)
 	if err != nil || sha != oid {
-		return Result{}, false
+		return scan.Result{}, false
 	}
 	res := *base
 	res.SHA256, res.CacheHit = sha, true
@@ -333,13 +342,13 @@ func (s *Scanner) fromCache(ctx context.Context, ref ObjectRef, oid, avVersion s
 	res.Imports, res.Highest, res.PickleKind = e.Result.Imports, e.Result.Highest, e.Result.PickleKind
 	res.ClamAVMode, res.ClamAVBytes, res.PickleBytes = e.Mode, 0, 0
 	if e.ClamAVVersion != "" {
-		res.Engines[EngineClamAV] = e.ClamAVVersion
+		res.Engines[scan.EngineClamAV] = e.ClamAVVersion
 	}
 	return res, true
 }
 
 // hashAll streams the whole object into a SHA-256, and into w if not nil.
-func (s *Scanner) hashAll(ctx context.Context, ref ObjectRef, w io.Writer) (string, error) {
+func (s *Scanner) hashAll(ctx context.Context, ref scan.ObjectRef, w io.Writer) (string, error) {
 	body, err := s.Objects.Range(ctx, ref.Bucket, ref.Key, ref.VersionID, 0, -1)
 	if err != nil {
 		return "", err
@@ -377,7 +386,7 @@ func avReason(err error) string {
 // antivirus runs ClamAV in the configured mode and hashes the whole object
 // on the way (full mode: one pass feeds both). It fills the result's
 // signatures and ClamAV byte count and returns the hash and an error reason.
-func (s *Scanner) antivirus(ctx context.Context, ref ObjectRef, verErr error, res *Result) (string, string) {
+func (s *Scanner) antivirus(ctx context.Context, ref scan.ObjectRef, verErr error, res *scan.Result) (string, string) {
 	if verErr != nil {
 		sha, err := s.hashAll(ctx, ref, nil)
 		if err != nil {
@@ -385,12 +394,12 @@ func (s *Scanner) antivirus(ctx context.Context, ref ObjectRef, verErr error, re
 		}
 		return sha, avReason(verErr)
 	}
-	if s.Settings.Mode == ModeStructure {
+	if s.Settings.Mode == scan.ModeStructure {
 		if sha, reason, ok := s.antivirusStructure(ctx, ref, res); ok {
 			return sha, reason
 		}
 	}
-	res.ClamAVMode = ModeFull
+	res.ClamAVMode = scan.ModeFull
 	if ref.Size > s.Settings.MaxAVBytes {
 		sha, err := s.hashAll(ctx, ref, nil)
 		if err != nil {
@@ -423,7 +432,7 @@ func (s *Scanner) antivirus(ctx context.Context, ref ObjectRef, verErr error, re
 // antivirusStructure scans a recognised model archive without its tensor
 // bytes while another goroutine hashes the whole object. ok is false when
 // the file is not recognised: the caller scans it in full.
-func (s *Scanner) antivirusStructure(ctx context.Context, ref ObjectRef, res *Result) (string, string, bool) {
+func (s *Scanner) antivirusStructure(ctx context.Context, ref scan.ObjectRef, res *scan.Result) (string, string, bool) {
 	ra := newRangeReaderAt(ctx, s.Objects, ref, ref.Size)
 	plan, err := planStructure(ra, ref.Size)
 	if err != nil {
@@ -438,7 +447,7 @@ func (s *Scanner) antivirusStructure(ctx context.Context, ref ObjectRef, res *Re
 		sha, err := s.hashAll(ctx, ref, nil)
 		hc <- hashed{sha, err}
 	}()
-	res.ClamAVMode = ModeStructure
+	res.ClamAVMode = scan.ModeStructure
 	var reason string
 	for _, st := range plan.streams {
 		if st.bytes() > s.Settings.MaxAVBytes {
@@ -464,7 +473,7 @@ func (s *Scanner) antivirusStructure(ctx context.Context, ref ObjectRef, res *Re
 }
 
 // scanStream sends one planned stream to clamd.
-func (s *Scanner) scanStream(ctx context.Context, ref ObjectRef, st avStream) (clamd.Verdict, error) {
+func (s *Scanner) scanStream(ctx context.Context, ref scan.ObjectRef, st avStream) (clamd.Verdict, error) {
 	pr, pw := io.Pipe()
 	go func() {
 		for _, g := range st.segments {

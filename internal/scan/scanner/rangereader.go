@@ -1,4 +1,4 @@
-package scan
+package scanner
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/hubsec/trustlayer/internal/scan"
 )
 
 // rangeReaderAt reads an object with ranged GETs. Small reads are rounded
@@ -15,7 +17,7 @@ import (
 // by blockSize*maxBlocks. Fetched counts the bytes requested from S3.
 type rangeReaderAt struct {
 	ctx                  context.Context
-	objects              Objects
+	objects              scan.Objects
 	bucket, key, version string
 	size                 int64
 
@@ -30,7 +32,7 @@ const (
 	maxBlocks = 32
 )
 
-func newRangeReaderAt(ctx context.Context, o Objects, ref ObjectRef, size int64) *rangeReaderAt {
+func newRangeReaderAt(ctx context.Context, o scan.Objects, ref scan.ObjectRef, size int64) *rangeReaderAt {
 	return &rangeReaderAt{ctx: ctx, objects: o, bucket: ref.Bucket, key: ref.Key, version: ref.VersionID, size: size, blocks: map[int64][]byte{}}
 }
 
