@@ -65,7 +65,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		PublicURL: cfg.PublicURL,
 		Log:       log,
 	}
-	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs, Objects: objects,
+	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs, Objects: objects, LFS: lfsddb.Files{Table: table},
 		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log}
 	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
 }

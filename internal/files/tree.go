@@ -104,7 +104,7 @@ func (s *Service) Tree(ctx context.Context, in TreeInput) ([]TreeEntry, error) {
 			}
 		}
 		if len(all) == 0 {
-			return nil, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision)
+			return nil, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision).WithCode(apperr.CodeEntryNotFound)
 		}
 		prefix = ""
 	}
@@ -242,7 +242,7 @@ func (s *Service) resolve(ctx context.Context, r repo.Repo, rev string) (string,
 		return "", err
 	}
 	if !ok {
-		return "", apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName())
+		return "", apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName()).WithCode(apperr.CodeRevisionNotFound)
 	}
 	return id, nil
 }
@@ -252,9 +252,9 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.Rep
 	r, err := s.Repos.Get(ctx, typ, ns, name)
 	if errors.Is(err, store.ErrNotFound) {
 		if c.Kind == access.KindAnonymous {
-			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
+			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin).WithCode(apperr.CodeRepoNotFound)
 		}
-		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound)
+		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
 	}
 	if err != nil {
 		return repo.Repo{}, fmt.Errorf("read repo %s/%s: %w", ns, name, err)

@@ -202,7 +202,7 @@ func (s *Service) download(ctx context.Context, r repo.Repo, o ObjectRequest, de
 	if err != nil {
 		return resp, err
 	}
-	if e := servable(res, RetryAfter); e != nil {
+	if e := servable(res); e != nil {
 		resp.Error = e
 		return resp, nil
 	}
