@@ -126,6 +126,7 @@ func buildTable() []Route {
 			repo("POST", api+"/preupload/{revision}", access.RepoWrite),
 			repo("GET", api+"/tree/{revision}/{path+}", access.RepoRead),
 			repo("POST", api+"/paths-info/{revision}", access.RepoRead),
+			repo("POST", api+"/commit/{revision}", access.RepoWrite),
 			// Downloads (the uploads function; GET and HEAD).
 			repo("GET", t.prefix+"/{namespace}/{name}/resolve/{revision}/{path+}", access.RepoRead),
 			repo("HEAD", t.prefix+"/{namespace}/{name}/resolve/{revision}/{path+}", access.RepoRead),

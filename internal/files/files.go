@@ -92,19 +92,23 @@ type Roles interface {
 
 // Service is the file index.
 type Service struct {
-	Store    Store
-	Refs     gitref.Store
-	Repos    Repos
-	Roles    Roles
-	Objects  Objects
-	LFS      LFSFiles // for Resolve
-	Results  Results
-	Scans    scan.Store
-	Queue    scan.Queue
-	Settings scan.Settings
-	Bucket   string
-	Log      *slog.Logger
-	Now      func() time.Time
+	Store   Store
+	Refs    gitref.Store
+	Repos   Repos
+	Roles   Roles
+	Objects Objects
+	LFS     LFSFiles // for Resolve
+	// For Commit: the git server, the LFS verify, the base URL of pages.
+	Git       Git
+	Verifier  Verifier
+	PublicURL string
+	Results   Results
+	Scans     scan.Store
+	Queue     scan.Queue
+	Settings  scan.Settings
+	Bucket    string
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 func (s *Service) now() time.Time {

@@ -249,6 +249,11 @@ func (s *Service) resolve(ctx context.Context, r repo.Repo, rev string) (string,
 
 // authorize loads the repository and decides repo.read for the caller.
 func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string) (repo.Repo, error) {
+	return s.authorizeAction(ctx, c, access.RepoRead, typ, ns, name)
+}
+
+// authorizeAction loads the repository and decides action for the caller.
+func (s *Service) authorizeAction(ctx context.Context, c access.Caller, action access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
 	r, err := s.Repos.Get(ctx, typ, ns, name)
 	if errors.Is(err, store.ErrNotFound) {
 		if c.Kind == access.KindAnonymous {
@@ -267,7 +272,7 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.Rep
 		}
 		roles[r.Namespace] = role
 	}
-	if d := access.Decide(c.Principal(roles), access.RepoRead, access.Repo(r.Namespace, r.Name, r.Type, r.Private, r.Owner)); !d.Allow {
+	if d := access.Decide(c.Principal(roles), action, access.Repo(r.Namespace, r.Name, r.Type, r.Private, r.Owner)); !d.Allow {
 		return repo.Repo{}, d.Err()
 	}
 	return r, nil
