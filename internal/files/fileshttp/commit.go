@@ -77,7 +77,9 @@ func decodeCommit(r *http.Request, in *files.CommitInput) error {
 		if err := httpapi.DecodeBytes(line, &l); err != nil {
 			return apperr.E(apperr.Invalid, "Line %d: %s", n+1, apperr.Public(err))
 		}
-		bad := func(err error) error { return apperr.E(apperr.Invalid, "Line %d (%s): %s", n+1, l.Key, apperr.Public(err)) }
+		bad := func(err error) error {
+			return apperr.E(apperr.Invalid, "Line %d (%s): %s", n+1, l.Key, apperr.Public(err))
+		}
 		switch l.Key {
 		case "header":
 			if header {
