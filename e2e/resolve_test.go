@@ -166,6 +166,47 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 
 	// Only judged-safe bytes: EICAR is refused with its reason.
 	s.waitHub(t, a, "eicar.txt")
+	for _, p := range []string{"", "/revision/main", "/revision/" + head} {
+		var info struct {
+			SHA      *string
+			Siblings []struct {
+				RFilename string
+				Size      *int64
+				BlobID    string
+				LFS       *struct {
+					SHA256 string
+					Size   int64
+				}
+			}
+			SecurityRepoStatus *struct {
+				ScansDone       bool
+				FilesWithIssues []struct{ Path, Level string }
+			}
+		}
+		st := s.call(t, "GET", s.gateway+"/api/models/"+a.user+"/"+a.repo+p+"?blobs=True&securityStatus=True", bearer, nil, &info)
+		if st != 200 || info.SHA == nil || *info.SHA != head || len(info.Siblings) != 5 {
+			t.Fatalf("repo info%s: %d sha %v, %d siblings, want %s and 5", p, st, info.SHA, len(info.Siblings), head)
+		}
+		for _, sb := range info.Siblings {
+			switch sb.RFilename {
+			case "config.json":
+				if sb.Size == nil || *sb.Size != int64(len(cfg)) || sb.BlobID != blobID(cfg) {
+					t.Errorf("sibling config.json: %+v", sb)
+				}
+			case "weights.bin":
+				if sb.LFS == nil || sb.LFS.SHA256 != oid(weights) || sb.Size == nil || *sb.Size != int64(len(weights)) {
+					t.Errorf("sibling weights.bin: %+v", sb)
+				}
+			}
+		}
+		sec := info.SecurityRepoStatus
+		if sec == nil || len(sec.FilesWithIssues) != 1 || sec.FilesWithIssues[0].Path != "eicar.txt" || sec.FilesWithIssues[0].Level != "unsafe" {
+			t.Errorf("securityRepoStatus: %+v, want eicar.txt unsafe", sec)
+		}
+	}
+	if r := fetch(t, "GET", s.gateway+"/api/models/"+a.user+"/"+a.repo+"/revision/no-such-branch", bearer); r.status != 404 || r.header.Get("X-Error-Code") != "RevisionNotFound" {
+		t.Errorf("repo info at a missing revision: %d %q", r.status, r.header.Get("X-Error-Code"))
+	}
 	for _, m := range []string{"HEAD", "GET"} {
 		r = fetch(t, m, base+"/resolve/main/eicar.txt", bearer)
 		if r.status != 403 || !strings.Contains(r.header.Get("X-Error-Message"), "infected") || strings.Contains(string(r.body), "EICAR-STANDARD") {
