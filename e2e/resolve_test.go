@@ -7,6 +7,7 @@ package e2e
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -143,6 +144,27 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 	pointer := fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", oid(weights), len(weights))
 	if r.status != 200 || string(r.body) != pointer || r.header.Get("ETag") != `"`+blobID([]byte(pointer))+`"` {
 		t.Errorf("raw weights.bin: %d %q ETag %q, want the pointer git stores", r.status, r.body, r.header.Get("ETag"))
+	}
+
+	// paths-info with the form body huggingface_hub sends.
+	req, _ := http.NewRequest("POST", s.gateway+"/api/models/"+a.user+"/"+a.repo+"/paths-info/main",
+		strings.NewReader("paths=config.json&paths=weights.bin&paths=sub&paths=nope&expand=True"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", bearer)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		var got []treeEntry
+		err := json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err != nil || fmt.Sprint(paths(got)) != "[directory:sub file:config.json file:weights.bin]" {
+			t.Errorf("form paths-info: %d %v %v", resp.StatusCode, paths(got), err)
+		}
+		for _, e := range got {
+			if e.Path == "config.json" && (e.OID != blobID(cfg) || e.SecurityFileStatus == nil) {
+				t.Errorf("form paths-info config.json: %+v", e)
+			}
+		}
 	}
 
 	// Errors carry the codes the clients branch on.

@@ -29,12 +29,13 @@ const listed = [];
 for await (const e of hub.listFiles({ repo, accessToken, hubUrl, recursive: true })) listed.push(`${e.type}:${e.path}:${e.lfs ? "lfs" : "regular"}`);
 const exists = await hub.fileExists({ repo, accessToken, hubUrl, path: "config.json" });
 const missing = await hub.fileExists({ repo, accessToken, hubUrl, path: "missing.txt" });
-const pathsInfo = (await hub.pathsInfo({ repo, accessToken, hubUrl, paths: ["config.json", "model.bin", "nope"], expand: true }))
-  .map((p) => `${p.path}:${p.securityFileStatus?.status ?? ""}`);
 for (const f of ["config.json", "model.bin"]) {
   const b = await hub.downloadFile({ repo, accessToken, hubUrl, path: f });
   fs.writeFileSync(path.join(outDir, f), Buffer.from(await b.arrayBuffer()));
 }
+// After the downloads, which waited for the verdicts.
+const pathsInfo = (await hub.pathsInfo({ repo, accessToken, hubUrl, paths: ["config.json", "model.bin", "nope"], expand: true }))
+  .map((p) => `${p.path}:${p.securityFileStatus?.status ?? ""}`);
 const anonError = await err(async () => {
   const b = await hub.downloadFile({ repo, hubUrl, path: "config.json" });
   await b.arrayBuffer();

@@ -49,13 +49,14 @@ type Snapshot struct {
 
 // SnapshotOf reads the files of r (already authorized by the caller) at
 // rev ("" or "HEAD" for the default branch). A repository without its default
-// branch yet answers an empty snapshot with found false; another missing
+// branch yet answers an empty snapshot with found false (also when asked
+// for it by name, as the clients do for a new repository); another missing
 // revision is RevisionNotFound. With metadata each sibling carries its
 // size, blob id and LFS pointer; with security the scan verdicts are read
 // into securityRepoStatus.
 func (s *Service) SnapshotOf(ctx context.Context, r repo.Repo, rev string, metadata, security bool) (Snapshot, bool, error) {
 	out := Snapshot{Siblings: []Sibling{}}
-	def := rev == "" || rev == "HEAD"
+	def := rev == "" || rev == "HEAD" || rev == DefaultBranch
 	if def {
 		rev = DefaultBranch
 	}

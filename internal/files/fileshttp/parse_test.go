@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/files"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 )
 
@@ -78,4 +79,20 @@ func TestDecodePathsInfo(t *testing.T) {
 			t.Errorf("%s %q: got %+v %v", tt.ct, tt.body, in, err)
 		}
 	}
+}
+
+// FuzzDecodeCommit: any body is a commit or a 4xx, never a panic.
+func FuzzDecodeCommit(f *testing.F) {
+	f.Add([]byte(`{"key":"header","value":{"summary":"s","description":""}}` + "\n" + `{"key":"file","value":{"path":"a","content":"QQ==","encoding":"base64"}}`))
+	f.Add([]byte(`{"key":"header","value":{"summary":"s","parentCommit":"x"}}` + "\n" + `{"key":"deletedFolder","value":{"path":"d"}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest("POST", "/api/models/a/b/commit/main", strings.NewReader(string(body)))
+		r.Header.Set("Content-Type", "application/x-ndjson")
+		var in files.CommitInput
+		if err := decodeCommit(r, &in); err != nil {
+			if k := apperr.KindOf(err); k != apperr.Invalid && k != apperr.TooLarge {
+				t.Fatalf("%q: error kind %v", body, k)
+			}
+		}
+	})
 }
