@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/hubsec/trustlayer/internal/platform/serve"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/repo/repoddb"
+	"github.com/hubsec/trustlayer/internal/signature"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
@@ -49,7 +51,17 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		return users.RevokeFound(ctx, cred, identity.Leak{Where: where, Pusher: pusher})
 	})
-	svc := &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table},
+	// Commits the service makes (the commit API) are signed with its own
+	// SSH key; its public half verifies them (see README, "Commits made
+	// through the API").
+	var keys signature.KeyDirectory = keyringddb.Store{Table: table}
+	if line := strings.TrimSpace(cfg.Env["TRUSTLAYER_SERVICE_SIGNING_PUBKEY"]); line != "" {
+		var ok bool
+		if keys, ok = signature.WithServiceKey(keys, line); !ok {
+			return fmt.Errorf("TRUSTLAYER_SERVICE_SIGNING_PUBKEY is not an SSH public key")
+		}
+	}
+	svc := &commitverify.Service{Keys: keys, Store: commitverifyddb.Store{Table: table},
 		Repos: repos, Lookup: repos, Leaks: leaks, Refs: gitrefddb.Store{Table: table}, Log: log}
 	return serve.HTTP(cfg, log, commitverifyhttp.Handler(svc, log))
 }

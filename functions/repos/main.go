@@ -6,6 +6,9 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/hubsec/trustlayer/internal/files"
+	"github.com/hubsec/trustlayer/internal/files/filesddb"
+	"github.com/hubsec/trustlayer/internal/gitref/gitrefddb"
 	"github.com/hubsec/trustlayer/internal/org/orgddb"
 	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
 	"github.com/hubsec/trustlayer/internal/platform/config"
@@ -14,10 +17,11 @@ import (
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/repo/repoddb"
 	"github.com/hubsec/trustlayer/internal/repo/repohttp"
+	"github.com/hubsec/trustlayer/internal/scan/scanddb"
 )
 
 func main() {
-	serve.Main("repos", []config.Need{config.NeedTable, config.NeedPublicURL}, run)
+	serve.Main("repos", []config.Need{config.NeedTable, config.NeedBucket, config.NeedPublicURL}, run)
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
@@ -27,5 +31,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	svc := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Audit: table, Log: log}
-	return serve.HTTP(cfg, log, repohttp.Handler(svc, log, cfg.PublicURL))
+	// The repo info's sha, siblings and securityRepoStatus come from the
+	// file index (read only: the uploads function writes it).
+	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Results: scanddb.Store{Table: table},
+		Bucket: cfg.Bucket, Log: log}
+	return serve.HTTP(cfg, log, repohttp.HandlerWithFiles(svc, log, cfg.PublicURL, index))
 }

@@ -7,9 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/hubsec/trustlayer/internal/files"
 	"github.com/hubsec/trustlayer/internal/files/filesddb"
+	"github.com/hubsec/trustlayer/internal/files/filesgit"
 	"github.com/hubsec/trustlayer/internal/files/fileshttp"
 	"github.com/hubsec/trustlayer/internal/gitref/gitrefddb"
 	"github.com/hubsec/trustlayer/internal/lfs"
@@ -65,7 +69,25 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		PublicURL: cfg.PublicURL,
 		Log:       log,
 	}
-	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs, Objects: objects,
+	// The commit API: commits signed with the service's SSH key, pushed
+	// through the gateway with the caller's credential.
+	var git files.Git
+	if key := cfg.Env["TRUSTLAYER_SERVICE_SIGNING_KEY"]; key != "" {
+		f, err := os.CreateTemp("", "service-signing-key-*")
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteString(strings.TrimSpace(key) + "\n"); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		git = &filesgit.Committer{BaseURL: cfg.PublicURL, KeyFile: f.Name(), Name: "trustlayer", Email: "noreply@trustlayer.invalid", Timeout: 5 * time.Minute}
+	} else {
+		log.Warn("TRUSTLAYER_SERVICE_SIGNING_KEY unset: the commit API answers 503")
+	}
+	index := &files.Service{Git: git, Verifier: svc, PublicURL: cfg.PublicURL, Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs, Objects: objects, LFS: lfsddb.Files{Table: table},
 		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log}
 	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
 }

@@ -61,6 +61,8 @@ func (s *Stack) FunctionEnv() []string {
 		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
 		"AWS_REGION=" + Region,
 		"LOG_LEVEL=" + s.opts.LogLevel,
+		"TRUSTLAYER_SERVICE_SIGNING_KEY=" + s.signingKey,
+		"TRUSTLAYER_SERVICE_SIGNING_PUBKEY=" + s.signingPub,
 	}
 }
 

@@ -104,7 +104,11 @@ type Stack struct {
 	// trustHop signs the gateway's requests to the git and inference
 	// backends, which verify them; its secret is new for every stack.
 	trustHop *trusthop.Key
-	sup      *supervisor
+	// signingKey and signingPub are the service's SSH commit-signing key
+	// (private, OpenSSH format) and its public line, generated into the
+	// data dir on first start.
+	signingKey, signingPub string
+	sup                    *supervisor
 	// closeCh ends the scheduler's loops.
 	closeCh   chan struct{}
 	closeOnce sync.Once
@@ -158,6 +162,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 func (s *Stack) start(ctx context.Context) error {
 	var err error
 	if s.tools, err = FindTools(s.opts.RepoRoot, s.opts.Out); err != nil {
+		return err
+	}
+	if s.signingKey, s.signingPub, err = serviceSigningKey(ctx, s.opts.DataDir); err != nil {
 		return err
 	}
 	tmpl, err := samtemplate.Load(filepath.Join(s.opts.RepoRoot, "template.yaml"))
@@ -359,7 +366,8 @@ func (s *Stack) TestEnv() []string {
 	}
 	for _, kv := range s.FunctionEnv() {
 		if strings.HasPrefix(kv, "LOG_LEVEL=") || strings.HasPrefix(kv, "TRUSTLAYER_MAILER=") ||
-			strings.HasPrefix(kv, "TRUSTLAYER_SCANNER_FUNCTION=") || strings.HasPrefix(kv, "TRUSTLAYER_PUBLIC_URL=") {
+			strings.HasPrefix(kv, "TRUSTLAYER_SCANNER_FUNCTION=") || strings.HasPrefix(kv, "TRUSTLAYER_PUBLIC_URL=") ||
+			strings.HasPrefix(kv, "TRUSTLAYER_SERVICE_SIGNING_KEY=") {
 			continue
 		}
 		env = append(env, kv)
@@ -473,4 +481,25 @@ func (s *Stack) Close() {
 		}(procs[i])
 	}
 	wg.Wait()
+}
+
+// serviceSigningKey returns the stack's commit-signing key, generated
+// with ssh-keygen (ed25519) into dataDir on first use.
+func serviceSigningKey(ctx context.Context, dataDir string) (key, pub string, err error) {
+	path := filepath.Join(dataDir, "service-signing-key")
+	if _, err := os.Stat(path); err != nil {
+		out, err := exec.CommandContext(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "trustlayer-service", "-f", path).CombinedOutput()
+		if err != nil {
+			return "", "", fmt.Errorf("generate the service signing key: %v: %s", err, out)
+		}
+	}
+	k, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", err
+	}
+	p, err := os.ReadFile(path + ".pub")
+	if err != nil {
+		return "", "", err
+	}
+	return string(k), strings.TrimSpace(string(p)), nil
 }

@@ -130,6 +130,13 @@ func buildTable() []Route {
 			repo("GET", api+"/tree/{revision}", access.RepoRead),
 			repo("POST", api+"/preupload/{revision}", access.RepoWrite),
 			repo("GET", api+"/tree/{revision}/{path+}", access.RepoRead),
+			repo("POST", api+"/paths-info/{revision}", access.RepoRead),
+			repo("POST", api+"/commit/{revision}", access.RepoWrite),
+			// Downloads (the uploads function; GET and HEAD).
+			repo("GET", t.prefix+"/{namespace}/{name}/resolve/{revision}/{path+}", access.RepoRead),
+			repo("HEAD", t.prefix+"/{namespace}/{name}/resolve/{revision}/{path+}", access.RepoRead),
+			repo("GET", t.prefix+"/{namespace}/{name}/raw/{revision}/{path+}", access.RepoRead),
+			repo("HEAD", t.prefix+"/{namespace}/{name}/raw/{revision}/{path+}", access.RepoRead),
 			repo("POST", api+"/commits/verify", access.RepoWrite),
 			repo("GET", api+"/commits/{sha}/verification", access.RepoRead),
 			repo("GET", api+"/commits/{rev}", access.RepoRead),

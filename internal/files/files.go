@@ -10,11 +10,13 @@ package files
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/gitref"
+	"github.com/hubsec/trustlayer/internal/lfs"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
@@ -49,6 +51,8 @@ type Store interface {
 	CommitIndexed(ctx context.Context, repoID, commit string) (bool, error)
 	// PutCommit stores the files of commit, then marks it indexed.
 	PutCommit(ctx context.Context, repoID, commit string, files []Entry, at time.Time) error
+	// File reads one file of commit by its exact path.
+	File(ctx context.Context, repoID, commit, path string) (Entry, bool, error)
 	// Files lists commit's files whose path starts with prefix, by path.
 	Files(ctx context.Context, repoID, commit, prefix string) ([]Entry, error)
 }
@@ -57,6 +61,16 @@ type Store interface {
 type Objects interface {
 	Stat(ctx context.Context, key string) (scan.ObjectInfo, bool, error)
 	PresignPut(ctx context.Context, key, repoID string, size int64, expires time.Duration) (string, map[string]string, error)
+	PresignGet(ctx context.Context, key, version string, expires time.Duration) (string, map[string]string, error)
+	// Range streams n bytes of a version from off (n < 0: to the end).
+	Range(ctx context.Context, bucket, key, version string, off, n int64) (io.ReadCloser, error)
+}
+
+// LFSFiles reads the LFS objects recorded in repositories (lfsddb.Files):
+// an LFS file of the index is served from the object version its
+// upload's verify recorded.
+type LFSFiles interface {
+	File(ctx context.Context, repoID, oid string) (lfs.File, bool, error)
 }
 
 // Results reads the newest scan result of any version of a key
@@ -78,18 +92,23 @@ type Roles interface {
 
 // Service is the file index.
 type Service struct {
-	Store    Store
-	Refs     gitref.Store
-	Repos    Repos
-	Roles    Roles
-	Objects  Objects
-	Results  Results
-	Scans    scan.Store
-	Queue    scan.Queue
-	Settings scan.Settings
-	Bucket   string
-	Log      *slog.Logger
-	Now      func() time.Time
+	Store   Store
+	Refs    gitref.Store
+	Repos   Repos
+	Roles   Roles
+	Objects Objects
+	LFS     LFSFiles // for Resolve
+	// For Commit: the git server, the LFS verify, the base URL of pages.
+	Git       Git
+	Verifier  Verifier
+	PublicURL string
+	Results   Results
+	Scans     scan.Store
+	Queue     scan.Queue
+	Settings  scan.Settings
+	Bucket    string
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 func (s *Service) now() time.Time {

@@ -104,7 +104,7 @@ func (s *Service) Tree(ctx context.Context, in TreeInput) ([]TreeEntry, error) {
 			}
 		}
 		if len(all) == 0 {
-			return nil, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision)
+			return nil, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision).WithCode(apperr.CodeEntryNotFound)
 		}
 		prefix = ""
 	}
@@ -242,19 +242,24 @@ func (s *Service) resolve(ctx context.Context, r repo.Repo, rev string) (string,
 		return "", err
 	}
 	if !ok {
-		return "", apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName())
+		return "", apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName()).WithCode(apperr.CodeRevisionNotFound)
 	}
 	return id, nil
 }
 
 // authorize loads the repository and decides repo.read for the caller.
 func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string) (repo.Repo, error) {
+	return s.authorizeAction(ctx, c, access.RepoRead, typ, ns, name)
+}
+
+// authorizeAction loads the repository and decides action for the caller.
+func (s *Service) authorizeAction(ctx context.Context, c access.Caller, action access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
 	r, err := s.Repos.Get(ctx, typ, ns, name)
 	if errors.Is(err, store.ErrNotFound) {
 		if c.Kind == access.KindAnonymous {
-			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin)
+			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin).WithCode(apperr.CodeRepoNotFound)
 		}
-		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound)
+		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
 	}
 	if err != nil {
 		return repo.Repo{}, fmt.Errorf("read repo %s/%s: %w", ns, name, err)
@@ -267,7 +272,7 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.Rep
 		}
 		roles[r.Namespace] = role
 	}
-	if d := access.Decide(c.Principal(roles), access.RepoRead, r.Resource()); !d.Allow {
+	if d := access.Decide(c.Principal(roles), action, r.Resource()); !d.Allow {
 		return repo.Repo{}, d.Err()
 	}
 	return r, nil

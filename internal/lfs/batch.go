@@ -154,7 +154,12 @@ func (s *Service) upload(ctx context.Context, in BatchInput, r repo.Repo, o Obje
 			return resp, err
 		}
 	}
-	if multipart && o.Size > s.chunkSize(o.Size) {
+	// A client that offers multipart gets it at any size (one part for a
+	// small object): the Hugging Face clients send a basic upload's PUT
+	// without the action's headers, so the signed repository-id header of
+	// a presigned PUT would fail; a multipart upload binds the repository
+	// when it is created, server-side.
+	if multipart {
 		return s.uploadMultipart(ctx, r, o, key, resp)
 	}
 	href, hdr, err := s.Objects.PresignPut(ctx, key, r.ID, o.Size, URLExpiry)
@@ -202,7 +207,7 @@ func (s *Service) download(ctx context.Context, r repo.Repo, o ObjectRequest, de
 	if err != nil {
 		return resp, err
 	}
-	if e := servable(res, RetryAfter); e != nil {
+	if e := servable(res); e != nil {
 		resp.Error = e
 		return resp, nil
 	}

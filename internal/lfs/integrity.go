@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
@@ -54,53 +53,26 @@ func (s *Service) checkContent(ctx context.Context, key, oid string, info scan.O
 }
 
 // RetryAfter is what a download of a file still pending asks the client
-// to wait before it tries again.
-const RetryAfter = 5 * time.Second
-
-// verdictPoll is how often a download waiting for a verdict reads it.
-const verdictPoll = 250 * time.Millisecond
+// to wait before it tries again (the policy's, package scan).
+const RetryAfter = scan.RetryAfter
 
 // verdict waits until deadline for a final scan status of f, queueing a
-// scan when f has none. It returns the result as last read.
+// scan when f has none (scan.AwaitVerdict).
 func (s *Service) verdict(ctx context.Context, f File, deadline time.Time) (scan.Result, error) {
-	queued := false
-	for {
-		res, ok, err := s.Scans.Result(ctx, s.Bucket, f.Key, f.VersionID)
-		if err != nil {
-			return scan.Result{}, err
-		}
-		if !ok {
-			res = scan.Result{Status: scan.StatusPending}
-			if !queued {
-				queued = true
-				if _, err := scan.QueueMissing(ctx, s.Scans, s.Queue, s.Settings, []scan.ObjectRef{f.Ref(s.Bucket)}, s.now()); err != nil {
-					// The sweeper queues it later; the caller retries.
-					s.Log.WarnContext(ctx, "queue scan", "key", f.Key, "err", err)
-				}
-			}
-		}
-		if res.Status != scan.StatusPending || !s.now().Add(verdictPoll).Before(deadline) {
-			return res, nil
-		}
-		select {
-		case <-ctx.Done():
-			return res, nil
-		case <-time.After(verdictPoll):
-		}
-	}
+	return scan.AwaitVerdict(ctx, s.Scans, s.Queue, s.Settings, f.Ref(s.Bucket), deadline, s.now, s.Log)
 }
 
 // servable turns a verdict into a per-object refusal, or nil when the
-// verdict is ok: only judged-safe bytes are served.
-func servable(res scan.Result, retryAfter time.Duration) *ObjectError {
-	switch res.Status {
-	case scan.StatusOK:
+// verdict is ok: the one policy of package scan (scan.Refusal), in the
+// batch API's per-object shape.
+func servable(res scan.Result) *ObjectError {
+	e := scan.Refusal(res)
+	if e == nil {
 		return nil
-	case scan.StatusInfected:
-		return &ObjectError{Code: 403, Message: "Download refused: this file is infected (" + res.Reason + ")"}
-	case scan.StatusError:
-		return &ObjectError{Code: 403, Message: "Download refused: this file could not be scanned (" + res.Reason + ")"}
 	}
-	return &ObjectError{Code: 409, Message: "This file is still being scanned; retry in " +
-		strconv.Itoa(int(retryAfter.Seconds())) + " seconds"}
+	code := 403
+	if e.Kind == apperr.Exist {
+		code = 409
+	}
+	return &ObjectError{Code: code, Message: e.Msg}
 }

@@ -139,6 +139,11 @@ func TestMultipartUpload(t *testing.T) {
 	if o := tc.batch(t, int64(len(data)), "basic"); o.Actions["upload"].Header["chunk_size"] != "" {
 		t.Fatal("multipart offered to a client that did not ask for it")
 	}
+	// Small objects too, in one part, when the client offers multipart.
+	small := testCase{svc, c, sum([]byte("small"))}
+	if o := small.batch(t, 5, "basic", "multipart"); o.Actions["upload"].Header["00001"] == "" || o.Actions["upload"].Header["00002"] != "" {
+		t.Fatalf("small object with multipart offered: %+v, want one part", o.Actions["upload"])
+	}
 	o := tc.batch(t, int64(len(data)), "basic", "multipart")
 	up := o.Actions["upload"]
 	if up == nil || up.Header["chunk_size"] != strconv.Itoa(lfs.MinChunkSize) || up.Header["00003"] == "" || up.Header["00004"] != "" {

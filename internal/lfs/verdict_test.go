@@ -54,7 +54,7 @@ func TestVerdictGatesDownloads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := servable(res, RetryAfter)
+		e := servable(res)
 		switch {
 		case tt.code == 0 && e != nil:
 			t.Errorf("%s: refused %+v, want served", tt.name, e)

@@ -103,9 +103,9 @@ type Result struct {
 // setReason sets Reason, Status and Verified together.
 func (r *Result) setReason(reason Reason) {
 	r.Reason = reason
-	r.Verified = reason == ReasonValid
+	r.Verified = reason == ReasonValid || reason == ReasonSignedByService
 	switch reason {
-	case ReasonValid:
+	case ReasonValid, ReasonSignedByService:
 		r.Status = StatusVerified
 	case ReasonUnsigned:
 		r.Status = StatusUnsigned

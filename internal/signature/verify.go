@@ -94,6 +94,9 @@ type emailOwner struct {
 // accountID: no_user, other_user, unverified_email, then valid (the caller
 // applies bad_email for OpenPGP).
 func (c *checker) accountReason(accountID string) (Reason, error) {
+	if accountID == ServiceAccount {
+		return ReasonSignedByService, nil
+	}
 	if c.owner == nil {
 		o := &emailOwner{}
 		if c.email != "" {

@@ -91,6 +91,27 @@ func (s Store) PutCommit(ctx context.Context, repoID, commit string, fs []files.
 	return nil
 }
 
+// File implements files.Store.
+func (s Store) File(ctx context.Context, repoID, commit, path string) (files.Entry, bool, error) {
+	var it fileItem
+	err := s.Get(ctx, filesPK(repoID, commit), "P#"+path, &it)
+	if errors.Is(err, ddb.ErrNoItem) {
+		return files.Entry{}, false, nil
+	}
+	if err != nil {
+		return files.Entry{}, false, fmt.Errorf("read file: %w", err)
+	}
+	return entry(it), true, nil
+}
+
+func entry(it fileItem) files.Entry {
+	e := files.Entry{Path: it.Path, Mode: it.Mode, Size: it.Size, BlobID: it.BlobID, SHA256: it.SHA256}
+	if it.LFSOID != "" {
+		e.LFS = &files.LFSPointer{OID: it.LFSOID, Size: it.LFSSize}
+	}
+	return e
+}
+
 // Files implements files.Store.
 func (s Store) Files(ctx context.Context, repoID, commit, prefix string) ([]files.Entry, error) {
 	items, err := s.Query(ctx, &dynamodb.QueryInput{
@@ -102,11 +123,5 @@ func (s Store) Files(ctx context.Context, repoID, commit, prefix string) ([]file
 	if err != nil {
 		return nil, fmt.Errorf("list files: %w", err)
 	}
-	return ddb.DecodeAll(items, func(it fileItem) files.Entry {
-		e := files.Entry{Path: it.Path, Mode: it.Mode, Size: it.Size, BlobID: it.BlobID, SHA256: it.SHA256}
-		if it.LFSOID != "" {
-			e.LFS = &files.LFSPointer{OID: it.LFSOID, Size: it.LFSSize}
-		}
-		return e
-	})
+	return ddb.DecodeAll(items, entry)
 }

@@ -30,7 +30,14 @@ func Register(mux *http.ServeMux, s *files.Service, log *slog.Logger) {
 		typ := t.typ
 		mux.HandleFunc("GET "+t.api+"/{namespace}/{name}/tree/{revision}", func(w http.ResponseWriter, r *http.Request) { h.tree(w, r, typ) })
 		mux.HandleFunc("GET "+t.api+"/{namespace}/{name}/tree/{revision}/{path...}", func(w http.ResponseWriter, r *http.Request) { h.tree(w, r, typ) })
+		mux.HandleFunc("POST "+t.api+"/{namespace}/{name}/paths-info/{revision}", func(w http.ResponseWriter, r *http.Request) { h.pathsInfo(w, r, typ) })
+		mux.HandleFunc("POST "+t.api+"/{namespace}/{name}/commit/{revision}", func(w http.ResponseWriter, r *http.Request) { h.commit(w, r, typ) })
 	}
+	// Downloads: /[datasets/|spaces/]{ns}/{name}/resolve|raw/{rev}/{path...}.
+	// A pattern with a wildcard first segment would conflict with the
+	// /api/ patterns in ServeMux, so one catch-all GET (and HEAD) parses
+	// them as the authorizer's route table does (literal prefixes first).
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { h.download(w, r) })
 	mux.HandleFunc("POST "+githook.PostReceivePath, githookhttp.Only(h.postReceive, httpapi.NotFound(log)))
 }
 

@@ -24,6 +24,7 @@ const (
 	RateLimited                 // too many requests (429)
 	Unavailable                 // a dependency is down; try again (503)
 	MediaType                   // the body's Content-Type is not one the endpoint reads (415)
+	Precondition                // a precondition the request states no longer holds, e.g. a stale parent commit (412)
 )
 
 // String names k in a short sentence fit for a client, used when an error
@@ -48,6 +49,8 @@ func (k Kind) String() string {
 		return "Service Unavailable"
 	case MediaType:
 		return "Unsupported Media Type"
+	case Precondition:
+		return "Precondition Failed"
 	}
 	return "Internal Server Error"
 }

@@ -40,6 +40,8 @@ func Status(k apperr.Kind) int {
 		return http.StatusServiceUnavailable
 	case apperr.MediaType:
 		return http.StatusUnsupportedMediaType
+	case apperr.Precondition:
+		return http.StatusPreconditionFailed
 	default:
 		return http.StatusInternalServerError
 	}

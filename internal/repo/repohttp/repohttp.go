@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
+	"github.com/hubsec/trustlayer/internal/files"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/platform/httpapi"
 	"github.com/hubsec/trustlayer/internal/principal"
@@ -23,6 +25,7 @@ type api struct {
 	svc       *repo.Service
 	log       *slog.Logger
 	publicURL string
+	index     *files.Service // the file index, for the repo info; may be nil
 }
 
 // routeTypes maps the Hub's plural path segment to a repository type.
@@ -33,7 +36,13 @@ var routeTypes = map[string]access.RepoType{
 // Handler returns the repos function's handler, behind principal.Middleware.
 // publicURL is the base of the repository URLs it answers with.
 func Handler(svc *repo.Service, log *slog.Logger, publicURL string) http.Handler {
-	a := &api{svc: svc, log: log, publicURL: strings.TrimRight(publicURL, "/")}
+	return HandlerWithFiles(svc, log, publicURL, nil)
+}
+
+// HandlerWithFiles is Handler whose repo info carries sha, siblings and
+// securityRepoStatus from the file index (nil: sha null, no siblings).
+func HandlerWithFiles(svc *repo.Service, log *slog.Logger, publicURL string, index *files.Service) http.Handler {
+	a := &api{svc: svc, log: log, publicURL: strings.TrimRight(publicURL, "/"), index: index}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/repos/create", a.create)
 	mux.HandleFunc("DELETE /api/repos/delete", a.delete)
@@ -245,30 +254,31 @@ func (a *api) move(w http.ResponseWriter, r *http.Request) {
 // infoJSON is the repo info the Hub clients read (ModelInfo, DatasetInfo,
 // SpaceInfo), with the fields this hub knows.
 type infoJSON struct {
-	ID                    string     `json:"id"`
-	ModelID               string     `json:"modelId,omitempty"`
-	MongoID               string     `json:"_id"`
-	Author                string     `json:"author"`
-	Private               bool       `json:"private"`
-	Disabled              bool       `json:"disabled"`
-	Gated                 bool       `json:"gated"`
-	SHA                   *string    `json:"sha"`
-	CreatedAt             time.Time  `json:"createdAt"`
-	LastModified          *time.Time `json:"lastModified,omitempty"`
-	Tags                  []string   `json:"tags"`
-	Siblings              []any      `json:"siblings"`
-	CardData              any        `json:"cardData"`
-	SDK                   string     `json:"sdk,omitempty"`
-	Downloads             int        `json:"downloads"`
-	Likes                 int        `json:"likes"`
-	RequireSignedCommits  bool       `json:"requireSignedCommits"`
-	SignedCommitsRequired bool       `json:"signedCommitsRequired"`
-	AllowSecretsInPushes  bool       `json:"allowSecretsInPushes"`
+	ID                    string              `json:"id"`
+	ModelID               string              `json:"modelId,omitempty"`
+	MongoID               string              `json:"_id"`
+	Author                string              `json:"author"`
+	Private               bool                `json:"private"`
+	Disabled              bool                `json:"disabled"`
+	Gated                 bool                `json:"gated"`
+	SHA                   *string             `json:"sha"`
+	SecurityRepoStatus    *files.RepoSecurity `json:"securityRepoStatus,omitempty"`
+	CreatedAt             time.Time           `json:"createdAt"`
+	LastModified          *time.Time          `json:"lastModified,omitempty"`
+	Tags                  []string            `json:"tags"`
+	Siblings              []files.Sibling     `json:"siblings"`
+	CardData              any                 `json:"cardData"`
+	SDK                   string              `json:"sdk,omitempty"`
+	Downloads             int                 `json:"downloads"`
+	Likes                 int                 `json:"likes"`
+	RequireSignedCommits  bool                `json:"requireSignedCommits"`
+	SignedCommitsRequired bool                `json:"signedCommitsRequired"`
+	AllowSecretsInPushes  bool                `json:"allowSecretsInPushes"`
 }
 
 func info(r repo.Repo) infoJSON {
 	out := infoJSON{ID: r.FullName(), MongoID: r.ID, Author: r.Namespace, Private: r.Private, CreatedAt: r.CreatedAt,
-		Tags: []string{}, Siblings: []any{}, SDK: r.SDK,
+		Tags: []string{}, Siblings: []files.Sibling{}, SDK: r.SDK,
 		RequireSignedCommits: r.RequireSignedCommits, SignedCommitsRequired: r.SignedCommitsRequired(),
 		AllowSecretsInPushes: r.AllowSecretsInPushes}
 	if r.Type == access.RepoModel {
@@ -288,8 +298,38 @@ func (a *api) info(typ access.RepoType) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		httpapi.JSON(w, http.StatusOK, info(out))
+		j := info(out)
+		if a.index != nil {
+			q := r.URL.Query()
+			expand := map[string]bool{}
+			for _, e := range q["expand[]"] {
+				expand[e] = true
+			}
+			for _, e := range q["expand"] {
+				expand[e] = true
+			}
+			metadata := queryTrue(q.Get("blobs")) || queryTrue(q.Get("files_metadata"))
+			security := queryTrue(q.Get("securityStatus")) || expand["securityRepoStatus"]
+			snap, found, err := a.index.SnapshotOf(r.Context(), out, r.PathValue("revision"), metadata, security)
+			if err != nil {
+				a.fail(w, r, err)
+				return
+			}
+			if found {
+				sha := snap.SHA
+				j.SHA = &sha
+			}
+			j.Siblings, j.SecurityRepoStatus = snap.Siblings, snap.Security
+		}
+		httpapi.JSON(w, http.StatusOK, j)
 	}
+}
+
+// queryTrue reads a boolean query value as the clients send it (true,
+// True, 1).
+func queryTrue(v string) bool {
+	b, err := strconv.ParseBool(v)
+	return err == nil && b
 }
 
 func (a *api) settings(typ access.RepoType) http.HandlerFunc {
