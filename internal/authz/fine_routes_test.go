@@ -26,9 +26,10 @@ func fineNeed(t *testing.T, r Route, service string) access.Permission {
 	case strings.HasSuffix(p, "/git-upload-pack"), strings.HasSuffix(p, "/info/lfs/objects/batch"),
 		strings.HasSuffix(p, "/tree/{revision}"), strings.HasSuffix(p, "/verification"),
 		strings.HasSuffix(p, "/tree/{revision}/{path+}"), strings.HasSuffix(p, "/revision/{revision}"),
-		strings.HasSuffix(p, "/auth-check"), r.Method == "GET" && strings.HasSuffix(p, "/commits/{rev}"):
+		strings.HasSuffix(p, "/auth-check"), r.Method == "GET" && strings.HasSuffix(p, "/commits/{rev}"),
+		strings.HasSuffix(p, "/paths-info/{revision}"), strings.Contains(p, "/resolve/{revision}/"), strings.Contains(p, "/raw/{revision}/"):
 		return access.PermRepoContentRead
-	case strings.HasSuffix(p, "/git-receive-pack"), strings.HasSuffix(p, "/info/lfs/verify"), strings.HasSuffix(p, "/preupload/{revision}"),
+	case strings.HasSuffix(p, "/git-receive-pack"), strings.HasSuffix(p, "/info/lfs/verify"), strings.HasSuffix(p, "/preupload/{revision}"), strings.HasSuffix(p, "/commit/{revision}"),
 		strings.HasSuffix(p, "/commits/verify"), r.Method == "PUT" && strings.HasSuffix(p, "/{name}/settings"):
 		return access.PermRepoWrite
 	case r.Need == NeedRepo && r.Method == "GET" && strings.HasSuffix(p, "/{namespace}/{name}"):
