@@ -105,10 +105,18 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		fromCookie = secret != ""
 	}
 	for k, v := range params {
-		if GreedyParams[k] {
-			continue // a file path: cleanPath has refused dot segments and escapes
+		if GreedyParams[k] || RevisionParams[k] {
+			// File paths and revisions may be percent-encoded (a space, or
+			// refs%2Fpr%2F1), as the Hub's clients send them: judged here
+			// as the function reads them, decoded.
+			dec, ok := decodeSegments(v)
+			if !ok {
+				return out.denied(deny(apperr.Invalid, "Malformed "+k+" in path"))
+			}
+			params[k] = dec
+			continue
 		}
-		if !validParam(k, v) {
+		if strings.Contains(v, "%") || !validParam(k, v) {
 			return out.denied(deny(apperr.Invalid, "Malformed "+k+" in path"))
 		}
 	}
@@ -361,11 +369,42 @@ func cleanPath(p string) bool {
 		}
 	}
 	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c == 0x7f || c == '%' || c == '\\' {
+		c := p[i]
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return false
+		}
+		if c == '%' && (i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2])) {
 			return false
 		}
 	}
 	return true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// RevisionParams names the path parameters that hold a revision: a branch
+// or tag name may hold '/', which clients send encoded (refs%2Fpr%2F1).
+var RevisionParams = map[string]bool{"revision": true, "rev": true}
+
+// decodeSegments percent-decodes a revision or file path and checks what
+// it names, decoded: no empty, "." or ".." segment, no control character
+// or backslash, and nothing encoded twice.
+func decodeSegments(v string) (string, bool) {
+	dec, err := url.PathUnescape(v)
+	if err != nil || dec == "" || len(dec) > MaxPathLen || strings.Contains(dec, "%") {
+		return "", false
+	}
+	for _, seg := range strings.Split(dec, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", false
+		}
+	}
+	for i := 0; i < len(dec); i++ {
+		if c := dec[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "", false
+		}
+	}
+	return dec, true
 }
 
 // validParam checks a path parameter: names of users, orgs and repos use

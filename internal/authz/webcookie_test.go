@@ -116,9 +116,22 @@ func TestGreedyWebPathParam(t *testing.T) {
 		t.Error("a greedy parameter matched nothing")
 	}
 	f := newFixture(t)
-	for _, path := range []string{"/alice/m/blob/main/dir/../x", "/alice/m/blob/main/a%2Fb", "/alice/m/blob/main/a//b"} {
+	for _, path := range []string{"/alice/m/blob/main/dir/../x", "/alice/m/blob/main/a//b", "/alice/m/blob/main/dir/%2e%2e/x",
+		"/alice/m/blob/main/a%2F%2Fb", "/alice/m/blob/main/a%252Fb", "/alice/m/blob/main/a%zzb", "/%61lice/m/blob/main/x",
+		"/alice/m/blob/..%2Fmain/x", "/alice/m/blob/main/a%00b"} {
 		if out := f.a.Decide(context.Background(), Request{Method: "GET", Path: path, Header: http.Header{}}); out.Allow {
 			t.Errorf("%s: allowed", path)
+		}
+	}
+	// Revisions and file paths arrive percent-encoded from the Hub's
+	// clients (a branch with '/', a file name with a space): judged decoded.
+	for path, want := range map[string][2]string{
+		"/alice/m/blob/refs%2Fpr%2F1/my%20file.txt": {"refs/pr/1", "my file.txt"},
+		"/alice/m/blob/main/dir%2Fsub/a.bin":        {"main", "dir/sub/a.bin"},
+	} {
+		out := f.a.Decide(context.Background(), Request{Method: "GET", Path: path, Header: http.Header{}})
+		if !out.Allow || out.Params["rev"] != want[0] || out.Params["path"] != want[1] {
+			t.Errorf("%s: allowed %v with %v, want rev %q and path %q", path, out.Allow, out.Params, want[0], want[1])
 		}
 	}
 }

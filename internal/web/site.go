@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -150,10 +151,20 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	_, p, ok := authz.Match([]authz.Route{*rt}, r.Method, r.URL.Path)
+	// Matched on the escaped path, as the authorizer matches it, so an
+	// encoded '/' in a revision stays in its segment; then decoded.
+	_, p, ok := authz.Match([]authz.Route{*rt}, r.Method, r.URL.EscapedPath())
 	if !ok {
 		s.notFound(w, r)
 		return
+	}
+	for k, v := range p {
+		dec, err := url.PathUnescape(v)
+		if err != nil {
+			s.notFound(w, r)
+			return
+		}
+		p[k] = dec
 	}
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
