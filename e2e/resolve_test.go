@@ -83,6 +83,7 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 	s.push(t, a, map[string][]byte{
 		"config.json":       cfg,
 		"sub/dir/notes.txt": []byte("nested\n"),
+		"my notes (v2).txt": []byte("spaced\n"),
 		"weights.bin":       weights, // LFS
 		"eicar.txt":         []byte(scantest.EICAR),
 	})
@@ -115,6 +116,12 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 	r = fetch(t, "GET", base+"/resolve/"+head+"/sub/dir/notes.txt", bearer)
 	if r.status != 200 || string(r.body) != "nested\n" {
 		t.Errorf("nested path at the commit id: %d %q", r.status, r.body)
+	}
+	// Names the clients percent-encode: a space and parentheses in the
+	// file name.
+	r = fetch(t, "GET", base+"/resolve/main/"+url.PathEscape("my notes (v2).txt"), bearer)
+	if r.status != 200 || string(r.body) != "spaced\n" {
+		t.Errorf("encoded file name: %d %q", r.status, r.body)
 	}
 
 	// An LFS file: 302 to an absolute presigned URL of its bytes.
@@ -206,8 +213,8 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 			}
 		}
 		st := s.call(t, "GET", s.gateway+"/api/models/"+a.user+"/"+a.repo+p+"?blobs=True&securityStatus=True", bearer, nil, &info)
-		if st != 200 || info.SHA == nil || *info.SHA != head || len(info.Siblings) != 5 {
-			t.Fatalf("repo info%s: %d sha %v, %d siblings, want %s and 5", p, st, info.SHA, len(info.Siblings), head)
+		if st != 200 || info.SHA == nil || *info.SHA != head || len(info.Siblings) != 6 {
+			t.Fatalf("repo info%s: %d sha %v, %d siblings, want %s and 6", p, st, info.SHA, len(info.Siblings), head)
 		}
 		for _, sb := range info.Siblings {
 			switch sb.RFilename {
