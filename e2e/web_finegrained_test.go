@@ -53,7 +53,8 @@ func mailsTo(t *testing.T, addr string) int {
 // scoped to one private repository with repo.content.read and an expiry;
 // it is shown once, reads that repository and gets the same 404 as a
 // stranger on another private one; the list shows its permissions and
-// expiry. The Emails page resends a code to an unverified address.
+// expiry. The Emails page and the verify page resend a code to an
+// unverified address, and the newest code verifies it.
 func TestWebFineGrainedToken(t *testing.T) {
 	h := newHub(t)
 	b := newBrowser(t, 1100, 800)
@@ -121,7 +122,17 @@ func TestWebFineGrainedToken(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	b.shot("emails")
+	// The verify page resends too, to anyone, answering alike.
 	b.open("/email/verify")
+	b.fill("email", extra)
+	before = mailsTo(t, extra)
+	b.press("Resend code", "")
+	b.mustSee("resent from the verify page", "a new code is on its way")
+	for deadline = time.Now().Add(10 * time.Second); mailsTo(t, extra) <= before; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Resend code mailed nothing to %s", extra)
+		}
+	}
 	b.fill("email", extra)
 	b.fill("code", readCode(t, extra))
 	b.press("Verify", "")

@@ -102,6 +102,17 @@ func (s *Site) verifyForm(w http.ResponseWriter, r *http.Request, _ params) {
 
 func (s *Site) verify(w http.ResponseWriter, r *http.Request, _ params) {
 	addr := strings.TrimSpace(r.PostFormValue("email"))
+	if r.PostFormValue("resend") != "" {
+		// The same answer whether or not the address awaits a code, as
+		// POST /api/emails/resend: the page reveals no account.
+		if err := s.svc.Identity.ResendCode(r.Context(), addr, principal.From(r.Context()).SourceIP); err != nil {
+			s.formError(w, r, "verify", "Verify your email", accountForm{Email: addr}, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "verify", "Verify your email", accountForm{Email: addr},
+			"If "+addr+" awaits verification, a new code is on its way; earlier codes no longer work.")
+		return
+	}
 	err := s.svc.Identity.VerifyEmail(r.Context(), addr, strings.TrimSpace(r.PostFormValue("code")), principal.From(r.Context()).SourceIP)
 	if err != nil {
 		s.formError(w, r, "verify", "Verify your email", accountForm{Email: addr}, err)
