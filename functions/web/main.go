@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/hubsec/trustlayer/internal/authz"
 	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/commitverify/commitverifyddb"
 	"github.com/hubsec/trustlayer/internal/files"
@@ -56,8 +57,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs,
 		Objects: s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket), Results: scans, Scans: scans,
 		Queue: lambdaqueue.New(awsCfg, cfg.ScannerFunction), Settings: settings, Bucket: cfg.Bucket, Log: log}
+	ident := &identity.Service{Store: users, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper),
+		Entities: authz.Entities{Users: users, Orgs: orgs, Repos: repoStore}, Approvals: users, OrgRoles: orgs}
 	site, err := web.New(web.Services{
-		Identity:   &identity.Service{Store: users, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper)},
+		Identity:   ident,
 		Orgs:       &org.Service{Store: orgs, Users: users, Audit: table, Log: log},
 		OrgRoles:   orgs,
 		Repos:      repos,

@@ -29,6 +29,12 @@ func webRoutes() []Route {
 	add("POST", "/settings/ssh-keys/{id}/delete")
 	add("POST", "/organizations/{org}/settings/members/{username}")
 	add("POST", "/organizations/{org}/settings/members/{username}/remove")
+	add("POST", "/settings/emails/resend")
+	add("GET", "/organizations/{org}/settings/tokens")
+	add("POST", "/organizations/{org}/settings/tokens")
+	add("POST", "/organizations/{org}/settings/tokens/{id}/approve")
+	add("POST", "/organizations/{org}/settings/tokens/{id}/deny")
+	add("POST", "/organizations/{org}/settings/tokens/revoke")
 	add("GET", "/static/{file}")
 	add("GET", "/{namespace}")
 	for _, t := range repoTypes {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/authz"
@@ -42,8 +43,14 @@ func (s *Site) handlers() map[string]handlerFunc {
 		"POST /organizations/{org}/settings/members":            s.invite,
 		"POST /organizations/{org}/settings/members/{username}": s.setRole,
 		"POST /organizations/{org}/settings/members/{username}/remove": s.removeMember,
-		"GET /static/{file}": s.static,
-		"GET /{namespace}":   s.namespace,
+		"POST /settings/emails/resend":                                 s.resendEmail,
+		"GET /organizations/{org}/settings/tokens":                     s.orgTokens,
+		"POST /organizations/{org}/settings/tokens":                    s.saveOrgPolicy,
+		"POST /organizations/{org}/settings/tokens/{id}/approve":       s.resolveOrgToken(true),
+		"POST /organizations/{org}/settings/tokens/{id}/deny":          s.resolveOrgToken(false),
+		"POST /organizations/{org}/settings/tokens/revoke":             s.revokeOrgToken,
+		"GET /static/{file}":                                           s.static,
+		"GET /{namespace}":                                             s.namespace,
 	}
 	for _, prefix := range []string{"", "/datasets", "/spaces"} {
 		typ, _ := authz.WebRepoType(prefix)
@@ -95,6 +102,17 @@ func (s *Site) verifyForm(w http.ResponseWriter, r *http.Request, _ params) {
 
 func (s *Site) verify(w http.ResponseWriter, r *http.Request, _ params) {
 	addr := strings.TrimSpace(r.PostFormValue("email"))
+	if r.PostFormValue("resend") != "" {
+		// The same answer whether or not the address awaits a code, as
+		// POST /api/emails/resend: the page reveals no account.
+		if err := s.svc.Identity.ResendCode(r.Context(), addr, principal.From(r.Context()).SourceIP); err != nil {
+			s.formError(w, r, "verify", "Verify your email", accountForm{Email: addr}, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "verify", "Verify your email", accountForm{Email: addr},
+			"If "+addr+" awaits verification, a new code is on its way; earlier codes no longer work.")
+		return
+	}
 	err := s.svc.Identity.VerifyEmail(r.Context(), addr, strings.TrimSpace(r.PostFormValue("code")), principal.From(r.Context()).SourceIP)
 	if err != nil {
 		s.formError(w, r, "verify", "Verify your email", accountForm{Email: addr}, err)
@@ -173,6 +191,43 @@ func (s *Site) addEmail(w http.ResponseWriter, r *http.Request, _ params) {
 		return
 	}
 	s.showEmails(w, r, c, "We sent a verification code to "+em.Address+": enter it on the Verify email page.", nil)
+}
+
+// resendEmail mails a new code to one of the caller's unverified
+// addresses. The service answers alike whatever the address (it needs no
+// credential), so the page checks the address is the caller's first.
+func (s *Site) resendEmail(w http.ResponseWriter, r *http.Request, _ params) {
+	c, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	addr := strings.TrimSpace(r.PostFormValue("email"))
+	list, err := s.svc.Identity.Emails(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var mine *identity.Email
+	for i := range list {
+		if strings.EqualFold(list[i].Address, addr) {
+			mine = &list[i]
+		}
+	}
+	switch {
+	case mine == nil:
+		err = apperr.E(apperr.NotExist, "%q is not one of your emails", addr)
+	case mine.Verified:
+		err = apperr.E(apperr.Invalid, "%s is already verified", mine.Address)
+	case mine.Lapsed(time.Now()):
+		err = apperr.E(apperr.Invalid, "%s was not verified in time and is no longer held for you: add it again", mine.Address)
+	default:
+		err = s.svc.Identity.ResendCode(r.Context(), mine.Address, c.SourceIP)
+	}
+	if err != nil {
+		s.showEmails(w, r, c, "", err)
+		return
+	}
+	s.showEmails(w, r, c, "We sent a new verification code to "+mine.Address+": enter it on the Verify email page.", nil)
 }
 
 func (s *Site) auditLog(w http.ResponseWriter, r *http.Request, _ params) {

@@ -108,7 +108,8 @@ func newSite(svc Services, cfg Config) (*Site, error) {
 	}
 	s := &Site{svc: svc, cfg: cfg, pages: map[string]*template.Template{}, routes: map[string]*authz.Route{}}
 	funcs := template.FuncMap{"when": when, "size": humanSize, "join": strings.Join, "short": shortID, "title": commitTitle,
-		"repoPath": repoPath, "gpgStatus": gpgStatus,
+		"repoPath": repoPath, "gpgStatus": gpgStatus, "inc": func(i int) int { return i + 1 },
+		"entityTypes": entityTypes, "scopedPermissions": scopedPermissions, "policies": tokenPolicies,
 		"roles": func() []access.OrgRole { return []access.OrgRole{access.RoleRead, access.RoleWrite, access.RoleAdmin} }}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

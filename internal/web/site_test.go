@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/authz"
 	"github.com/hubsec/trustlayer/internal/commitverify"
 	"github.com/hubsec/trustlayer/internal/identity"
@@ -28,14 +29,17 @@ func TestEveryPageRenders(t *testing.T) {
 	rp := repo.Repo{Namespace: "alice", Name: "m"}
 	rec := commitverify.Record{Result: signature.Result{ObjectID: strings.Repeat("a", 40), Verified: true, VerifiedAt: time.Now()}}
 	tests := map[string]any{
-		"error":        nil,
-		"join":         accountForm{},
-		"verify":       accountForm{Email: "a@example.com"},
-		"login":        accountForm{},
-		"emails":       emailsData{Emails: []identity.Email{{Address: "a@example.com"}}},
-		"audit":        nil,
-		"tokens":       tokensData{Tokens: []identity.Token{{ID: "t1", Name: "laptop", Role: "read"}}, Role: "read"},
-		"reveal":       revealData{Secret: "hf_x", Action: "created"},
+		"error":  nil,
+		"join":   accountForm{},
+		"verify": accountForm{Email: "a@example.com"},
+		"login":  accountForm{},
+		"emails": emailsData{Emails: []identity.Email{{Address: "a@example.com"}}},
+		"audit":  nil,
+		"tokens": tokensData{Tokens: []tokenRow{{Token: identity.Token{ID: "t1", Name: "laptop", Role: "read"}},
+			{Token: identity.Token{ID: "t2", Name: "ci", Role: "fineGrained"}, Scopes: []string{"model alice/m: repo.content.read"}, Global: []string{"inference.serverless.write"}, Pending: []string{"acme"}, Expired: true}},
+			Role: "fineGrained", Scopes: emptyScopes()},
+		"reveal":       revealData{Secret: "hf_x", Action: "created", Token: identity.Token{Grant: &access.Grant{Pending: []string{"acme"}}}},
+		"orgtokens":    orgTokensData{Org: "acme", Policy: access.PolicyRequireApproval, Pending: []identity.Approval{{TokenID: "t2", Username: "bob", TokenName: "ci"}}},
 		"manage":       manageData{Confirm: true},
 		"gpg":          gpgData{Keys: []keyring.GPGKey{{ID: "k", Key: signingkey.GPGKey{KeyID: "AB", Emails: []signingkey.Email{{Email: "a@example.com"}}}}}},
 		"ssh":          sshData{Keys: []keyring.SSHKey{{ID: "k"}}, AccountID: "u1"},

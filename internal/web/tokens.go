@@ -2,17 +2,20 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
+	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/identity"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
 	"github.com/hubsec/trustlayer/internal/token"
 )
 
 type tokensData struct {
-	Tokens []identity.Token
-	Name   string
-	Role   string
+	Tokens    []tokenRow
+	Name      string
+	Role      string
+	Scopes    []scopeForm
+	Inference bool
+	Expires   string // YYYY-MM-DD, as typed
 }
 
 // revealData is the page that shows a secret, once.
@@ -27,12 +30,26 @@ func (s *Site) tokens(w http.ResponseWriter, r *http.Request, _ params) {
 	if !ok {
 		return
 	}
+	s.showTokens(w, r, c, tokensData{Role: "read", Scopes: emptyScopes()}, nil)
+}
+
+// showTokens shows the token list with the New token form filled as d,
+// and the error of a refused form.
+func (s *Site) showTokens(w http.ResponseWriter, r *http.Request, c access.Caller, d tokensData, formErr error) {
 	list, err := s.svc.Identity.ListTokens(r.Context(), c)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "tokens", "Access Tokens", tokensData{Tokens: list, Role: "read"}, "")
+	if d.Tokens, err = s.tokenRows(r.Context(), list); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if formErr != nil {
+		s.formError(w, r, "tokens", "Access Tokens", d, formErr)
+		return
+	}
+	s.render(w, r, http.StatusOK, "tokens", "Access Tokens", d, "")
 }
 
 func (s *Site) newToken(w http.ResponseWriter, r *http.Request, _ params) {
@@ -40,15 +57,14 @@ func (s *Site) newToken(w http.ResponseWriter, r *http.Request, _ params) {
 	if !ok {
 		return
 	}
-	in := identity.CreateTokenInput{Name: strings.TrimSpace(r.PostFormValue("name")), Role: r.PostFormValue("role")}
+	in, d, err := tokenForm(r)
+	if err != nil {
+		s.showTokens(w, r, c, d, err)
+		return
+	}
 	t, secret, err := s.svc.Identity.CreateToken(r.Context(), c, in)
 	if err != nil {
-		list, lerr := s.svc.Identity.ListTokens(r.Context(), c)
-		if lerr != nil {
-			s.fail(w, r, lerr)
-			return
-		}
-		s.formError(w, r, "tokens", "Access Tokens", tokensData{Tokens: list, Name: in.Name, Role: in.Role}, err)
+		s.showTokens(w, r, c, d, err)
 		return
 	}
 	s.reveal(w, r, t, secret, "created")
