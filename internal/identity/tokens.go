@@ -243,9 +243,9 @@ func (s *Service) RevokeLeaked(ctx context.Context, credentials []string, source
 		}
 		switch k {
 		case token.KindUser:
-			err = s.revokeLeakedToken(ctx, cred, sourceIP)
+			_, err = s.revokeUserToken(ctx, cred, Leak{SourceIP: sourceIP})
 		case token.KindSession:
-			err = s.revokeLeakedSession(ctx, cred, sourceIP)
+			_, err = s.revokeSession(ctx, cred, Leak{SourceIP: sourceIP})
 		case token.KindOrg:
 			if s.OrgTokens != nil {
 				err = s.OrgTokens.RevokeLeakedToken(ctx, token.Hash(cred), sourceIP)
@@ -262,61 +262,6 @@ func (s *Service) RevokeLeaked(ctx context.Context, credentials []string, source
 		}
 	}
 	return nil
-}
-
-func (s *Service) revokeLeakedToken(ctx context.Context, cred, sourceIP string) error {
-	t, err := s.Store.TokenByHash(ctx, token.Hash(cred))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	ev := s.event("user:"+t.UserID, EventTokenLeaked, "", sourceIP, map[string]string{"tokenId": t.ID, "name": t.Name})
-	if _, err := s.Store.DeleteToken(ctx, t, ev); err != nil {
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
-			return nil
-		}
-		return err
-	}
-	s.tokens.drop(t.UserID, t.ID)
-	s.notifyLeak(ctx, t)
-	return nil
-}
-
-// revokeLeakedSession ends a session whose secret was reported: a session
-// secret in the wild is as good as the password.
-func (s *Service) revokeLeakedSession(ctx context.Context, cred, sourceIP string) error {
-	hash := token.Hash(cred)
-	sess, err := s.Store.SessionByHash(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := s.Store.DeleteSession(ctx, hash); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	s.audit(ctx, "user:"+sess.UserID, EventSessionLeaked, "", sourceIP, nil)
-	return nil
-}
-
-func (s *Service) notifyLeak(ctx context.Context, t Token) {
-	emails, err := s.Store.EmailsOfUser(ctx, t.UserID)
-	if err != nil {
-		return
-	}
-	for _, e := range emails {
-		if !e.Primary {
-			continue
-		}
-		body := fmt.Sprintf("Hello %s,\n\nYour access token %q (%s) was reported as leaked and has been revoked. "+
-			"Create a new one in your settings if you still need it.\n", t.Username, t.Name, t.Hint)
-		if err := s.Mailer.Send(ctx, e.Address, "An access token of yours was revoked", body); err != nil && s.Log != nil {
-			s.Log.ErrorContext(ctx, "leak notice not sent", "tokenId", t.ID, "err", err)
-		}
-	}
 }
 
 // Authenticate resolves a user token or session secret to a caller. It
