@@ -57,7 +57,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	queue := lambdaqueue.New(awsCfg, cfg.ScannerFunction)
 	svc := &lfs.Service{
 		Repos:     repos,
-		Roles:     orgs,
 		Files:     lfsddb.Files{Table: table},
 		Objects:   objects,
 		Multipart: objects,
@@ -87,7 +86,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	} else {
 		log.Warn("TRUSTLAYER_SERVICE_SIGNING_KEY unset: the commit API answers 503")
 	}
-	index := &files.Service{Git: git, Verifier: svc, PublicURL: cfg.PublicURL, Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Roles: orgs, Objects: objects, LFS: lfsddb.Files{Table: table},
+	index := &files.Service{Git: git, Verifier: svc, PublicURL: cfg.PublicURL, Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Objects: objects, LFS: lfsddb.Files{Table: table},
 		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log}
 	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
 }

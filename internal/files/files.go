@@ -82,12 +82,8 @@ type Results interface {
 
 // Repos reads repositories (*repo.Service).
 type Repos interface {
+	Authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error)
 	Get(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error)
-}
-
-// Roles reads a user's role in an organization (orgddb.Store).
-type Roles interface {
-	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
 }
 
 // Service is the file index.
@@ -95,7 +91,6 @@ type Service struct {
 	Store   Store
 	Refs    gitref.Store
 	Repos   Repos
-	Roles   Roles
 	Objects Objects
 	LFS     LFSFiles // for Resolve
 	// For Commit: the git server, the LFS verify, the base URL of pages.

@@ -33,16 +33,25 @@ import (
 
 type oneRepo struct{ r repo.Repo }
 
+// Authorize decides as repo.Service does, for a caller with no
+// organization role.
+func (o oneRepo) Authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
+	r, err := o.Get(ctx, typ, ns, name)
+	if err != nil {
+		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
+	}
+	if d := access.Decide(c.Principal(nil), a, r.Resource()); !d.Allow {
+		return repo.Repo{}, d.Err()
+	}
+	return r, nil
+}
+
 func (o oneRepo) Get(_ context.Context, typ access.RepoType, ns, name string) (repo.Repo, error) {
 	if typ == o.r.Type && ns == o.r.Namespace && name == o.r.Name {
 		return o.r, nil
 	}
 	return repo.Repo{}, store.ErrNotFound
 }
-
-type noRoles struct{}
-
-func (noRoles) OrgRole(context.Context, string, string) (access.OrgRole, error) { return "", nil }
 
 func hexRand(n int) string {
 	b := make([]byte, n)
@@ -75,7 +84,7 @@ func TestResolveServesOnlyJudgedSafeBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	settings.DownloadWait = 700 * time.Millisecond
-	svc := &files.Service{Store: filesddb.Store{Table: tb}, Refs: gitrefddb.Store{Table: tb}, Repos: oneRepo{r}, Roles: noRoles{},
+	svc := &files.Service{Store: filesddb.Store{Table: tb}, Refs: gitrefddb.Store{Table: tb}, Repos: oneRepo{r},
 		Objects: objects, LFS: lfsFiles, Results: scans, Scans: scans, Settings: settings, Bucket: bucket,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 

@@ -2,7 +2,6 @@ package files
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/gitref"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
-	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
@@ -254,26 +252,5 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.Rep
 
 // authorizeAction loads the repository and decides action for the caller.
 func (s *Service) authorizeAction(ctx context.Context, c access.Caller, action access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
-	r, err := s.Repos.Get(ctx, typ, ns, name)
-	if errors.Is(err, store.ErrNotFound) {
-		if c.Kind == access.KindAnonymous {
-			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin).WithCode(apperr.CodeRepoNotFound)
-		}
-		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
-	}
-	if err != nil {
-		return repo.Repo{}, fmt.Errorf("read repo %s/%s: %w", ns, name, err)
-	}
-	roles := map[string]access.OrgRole{}
-	if r.Owner == access.OwnerOrg && c.IsUser() {
-		role, err := s.Roles.OrgRole(ctx, r.Namespace, c.Username)
-		if err != nil {
-			return repo.Repo{}, fmt.Errorf("read role in %s: %w", r.Namespace, err)
-		}
-		roles[r.Namespace] = role
-	}
-	if d := access.Decide(c.Principal(roles), action, r.Resource()); !d.Allow {
-		return repo.Repo{}, d.Err()
-	}
-	return r, nil
+	return s.Repos.Authorize(ctx, c, action, typ, ns, name)
 }

@@ -11,15 +11,12 @@ package lfs
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/hubsec/trustlayer/internal/access"
 	"github.com/hubsec/trustlayer/internal/platform/apperr"
-	"github.com/hubsec/trustlayer/internal/platform/store"
 	"github.com/hubsec/trustlayer/internal/repo"
 	"github.com/hubsec/trustlayer/internal/scan"
 )
@@ -82,18 +79,13 @@ type Objects interface {
 // Repos reads repositories and organization roles (*repo.Service and
 // repoddb.Store).
 type Repos interface {
+	Authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error)
 	Get(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error)
-}
-
-// Roles reads a user's role in an organization now.
-type Roles interface {
-	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
 }
 
 // Service holds the LFS API's dependencies.
 type Service struct {
 	Repos     Repos
-	Roles     Roles
 	Files     Files
 	Objects   Objects
 	Multipart Multipart
@@ -119,29 +111,7 @@ func (s *Service) now() time.Time {
 // authorize loads the repository and decides a for the caller, loading
 // the caller's role in the owner organization now.
 func (s *Service) authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
-	r, err := s.Repos.Get(ctx, typ, ns, name)
-	if errors.Is(err, store.ErrNotFound) {
-		if c.Kind == access.KindAnonymous {
-			return repo.Repo{}, apperr.E(apperr.Unauthenticated, "%s", access.ReasonLogin).WithCode(apperr.CodeRepoNotFound)
-		}
-		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
-	}
-	if err != nil {
-		return repo.Repo{}, fmt.Errorf("read repo %s/%s: %w", ns, name, err)
-	}
-	roles := map[string]access.OrgRole{}
-	if r.Owner == access.OwnerOrg && c.IsUser() {
-		role, err := s.Roles.OrgRole(ctx, r.Namespace, c.Username)
-		if err != nil {
-			return repo.Repo{}, fmt.Errorf("read role in %s: %w", r.Namespace, err)
-		}
-		roles[r.Namespace] = role
-	}
-	res := r.Resource()
-	if d := access.Decide(c.Principal(roles), a, res); !d.Allow {
-		return repo.Repo{}, d.Err()
-	}
-	return r, nil
+	return s.Repos.Authorize(ctx, c, a, typ, ns, name)
 }
 
 // checkObject validates an object of a request.

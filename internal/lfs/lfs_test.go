@@ -60,7 +60,7 @@ func newWorld(t *testing.T) world {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	repos := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Log: log}
-	svc := &lfs.Service{Repos: repos, Roles: orgddb.Store{Table: table}, Files: lfsddb.Files{Table: table},
+	svc := &lfs.Service{Repos: repos, Files: lfsddb.Files{Table: table},
 		Objects: s3objects.New(awsconfig.S3(cfg), bucket), Scans: scanddb.Store{Table: table}, Queue: queue{},
 		Settings: scan.Settings{Timeout: time.Minute, Grace: time.Minute}, Bucket: bucket, PublicURL: "http://hub.test", Log: log}
 	return world{t: t, lfs: svc, repos: repos, owner: access.Caller{Kind: access.KindSession, UserID: u.ID, Username: name}}

@@ -30,16 +30,25 @@ import (
 // oneRepo is the repository store of these tests: one user repository.
 type oneRepo struct{ r repo.Repo }
 
+// Authorize decides as repo.Service does, for a caller with no
+// organization role.
+func (o oneRepo) Authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
+	r, err := o.Get(ctx, typ, ns, name)
+	if err != nil {
+		return repo.Repo{}, apperr.E(apperr.NotExist, "%s", access.ReasonNotFound).WithCode(apperr.CodeRepoNotFound)
+	}
+	if d := access.Decide(c.Principal(nil), a, r.Resource()); !d.Allow {
+		return repo.Repo{}, d.Err()
+	}
+	return r, nil
+}
+
 func (o oneRepo) Get(_ context.Context, typ access.RepoType, ns, name string) (repo.Repo, error) {
 	if typ == o.r.Type && strings.EqualFold(ns, o.r.Namespace) && strings.EqualFold(name, o.r.Name) {
 		return o.r, nil
 	}
 	return repo.Repo{}, store.ErrNotFound
 }
-
-type noRoles struct{}
-
-func (noRoles) OrgRole(context.Context, string, string) (access.OrgRole, error) { return "", nil }
 
 func randBytes(n int) []byte {
 	b := make([]byte, n)
@@ -66,7 +75,7 @@ func newService(t *testing.T) (*lfs.Service, access.Caller) {
 	objects := s3objects.New(awsconfig.S3(cfg), bucket)
 	user := "mp" + hex.EncodeToString(randBytes(4))
 	r := repo.Repo{ID: hex.EncodeToString(randBytes(12)), Type: access.RepoModel, Namespace: user, Name: "big", Owner: access.OwnerUser, OwnerID: "u1"}
-	svc := &lfs.Service{Repos: oneRepo{r}, Roles: noRoles{}, Files: lfsddb.Files{Table: tb}, Objects: objects, Multipart: objects,
+	svc := &lfs.Service{Repos: oneRepo{r}, Files: lfsddb.Files{Table: tb}, Objects: objects, Multipart: objects,
 		ChunkSize: lfs.MinChunkSize, Scans: scanddb.Store{Table: tb}, Bucket: bucket, PublicURL: "https://hub.example",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return svc, access.Caller{Kind: access.KindUserToken, Role: access.TokenWrite, UserID: "u1", Username: user}

@@ -280,6 +280,18 @@ func (s *Service) Get(ctx context.Context, typ access.RepoType, ns, name string)
 	return s.withOrgPolicy(ctx, r)
 }
 
+// Authorize loads the repository a request names and decides a on it for
+// c now, with c's current organization role: a missing repository, or one
+// c may not see, answers as not found (RepoNotFound), like the authorizer.
+// Every function that acts on a repository asks here.
+func (s *Service) Authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (Repo, error) {
+	r, _, err := s.load(ctx, c, a, typ, ns, name)
+	if err != nil {
+		return Repo{}, err
+	}
+	return s.withOrgPolicy(ctx, r)
+}
+
 func (s *Service) withOrgPolicy(ctx context.Context, r Repo) (Repo, error) {
 	if r.Owner != access.OwnerOrg {
 		return r, nil
