@@ -123,6 +123,11 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 	if r.status != 200 || string(r.body) != "spaced\n" {
 		t.Errorf("encoded file name: %d %q", r.status, r.body)
 	}
+	// A full ref name, its '/' encoded as the clients send it.
+	r = fetch(t, "GET", base+"/resolve/refs%2Fheads%2Fmain/sub/dir/notes.txt", bearer)
+	if r.status != 200 || string(r.body) != "nested\n" {
+		t.Errorf("encoded revision refs%%2Fheads%%2Fmain: %d %q", r.status, r.body)
+	}
 
 	// An LFS file: 302 to an absolute presigned URL of its bytes.
 	r = fetch(t, "HEAD", base+"/resolve/main/weights.bin", bearer)

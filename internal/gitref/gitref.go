@@ -35,7 +35,13 @@ func Resolve(ctx context.Context, s Store, repoID, rev string, known func(contex
 	if rev == "" {
 		return "", false, nil
 	}
-	for _, name := range []string{"refs/heads/" + rev, "refs/tags/" + rev} {
+	names := []string{"refs/heads/" + rev, "refs/tags/" + rev}
+	if strings.HasPrefix(rev, "refs/") {
+		// A full ref name, as the Hub's clients send refs/pr/1 or
+		// refs/heads/main.
+		names = append([]string{rev}, names...)
+	}
+	for _, name := range names {
 		ref, ok, err := s.Ref(ctx, repoID, name)
 		if err != nil {
 			return "", false, err

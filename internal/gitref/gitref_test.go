@@ -1,0 +1,44 @@
+package gitref
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+type refs map[string]string
+
+func (r refs) PutRef(context.Context, string, Ref) error       { return nil }
+func (r refs) DeleteRef(context.Context, string, string) error { return nil }
+func (r refs) Ref(_ context.Context, _ string, name string) (Ref, bool, error) {
+	c, ok := r[name]
+	return Ref{Name: name, Commit: c}, ok, nil
+}
+
+// TestResolve: a branch (with or without '/'), a tag, a full ref name and
+// a known commit id resolve; anything else does not.
+func TestResolve(t *testing.T) {
+	main, feat, tag, pr := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40), strings.Repeat("d", 40)
+	s := refs{"refs/heads/main": main, "refs/heads/feature/x": feat, "refs/tags/v1": tag, "refs/pr/1": pr}
+	known := func(_ context.Context, id string) (bool, error) { return id == strings.Repeat("e", 40), nil }
+	tests := []struct {
+		rev, want string
+		ok        bool
+	}{
+		{"main", main, true},
+		{"feature/x", feat, true},
+		{"v1", tag, true},
+		{"refs/heads/main", main, true},
+		{"refs/pr/1", pr, true},
+		{strings.Repeat("E", 40), strings.Repeat("e", 40), true},
+		{strings.Repeat("f", 40), "", false},
+		{"refs/heads/nope", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok, err := Resolve(context.Background(), s, "r1", tt.rev, known)
+		if err != nil || ok != tt.ok || got != tt.want {
+			t.Errorf("Resolve(%q) = %q, %v, %v; want %q, %v", tt.rev, got, ok, err, tt.want, tt.ok)
+		}
+	}
+}
