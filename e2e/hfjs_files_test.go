@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
 	"github.com/hubsec/trustlayer/internal/scan/scantest"
 )
 
@@ -21,14 +20,7 @@ import (
 // waits for the scan), an anonymous download is refused, and an EICAR
 // file is never downloadable (403 with the reason).
 func TestHuggingFaceJSFiles(t *testing.T) {
-	node := testenv.RequireTool(t, "node")
-	dir := testenv.RequireEnv(t, "TRUSTLAYER_HFJS_DIR")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@huggingface", "hub")); err != nil {
-		if testenv.Strict() {
-			t.Fatalf("@huggingface/hub is not installed in %s (infra/tools.sh installs it)", dir)
-		}
-		t.Skipf("@huggingface/hub not installed in %s", dir)
-	}
+	node, dir := hfjs(t)
 	h := newHub(t)
 	u := h.signup("hfjsfiles")
 	tok, _ := h.token(u, "write")

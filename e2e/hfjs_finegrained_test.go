@@ -8,22 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
 )
 
 // TestHuggingFaceJSFineGrainedWhoAmI: @huggingface/hub's whoAmI returns a
 // fine-grained token's block (role, scoped entities with _id, type and
 // name, permissions, canReadGatedRepos) and its expiry.
 func TestHuggingFaceJSFineGrainedWhoAmI(t *testing.T) {
-	node := testenv.RequireTool(t, "node")
-	dir := testenv.RequireEnv(t, "TRUSTLAYER_HFJS_DIR")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@huggingface", "hub")); err != nil {
-		if testenv.Strict() {
-			t.Fatalf("@huggingface/hub is not installed in %s (infra/tools.sh installs it)", dir)
-		}
-		t.Skipf("@huggingface/hub not installed in %s", dir)
-	}
+	node, dir := hfjs(t)
 	h := newHub(t)
 	u := h.signup("hfjs-fg")
 	name := uniqueName("js-fg")

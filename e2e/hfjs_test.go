@@ -18,14 +18,7 @@ import (
 // and deleteRepo must work as they do against the Hub, and a bad token must
 // surface as the client's 401 error.
 func TestHuggingFaceJSClient(t *testing.T) {
-	node := testenv.RequireTool(t, "node")
-	dir := testenv.RequireEnv(t, "TRUSTLAYER_HFJS_DIR")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@huggingface", "hub")); err != nil {
-		if testenv.Strict() {
-			t.Fatalf("@huggingface/hub is not installed in %s (infra/tools.sh installs it)", dir)
-		}
-		t.Skipf("@huggingface/hub not installed in %s", dir)
-	}
+	node, dir := hfjs(t)
 	h := newHub(t)
 	u := h.signup("hfjs")
 	tok, _ := h.token(u, "write")
@@ -77,4 +70,19 @@ func TestHuggingFaceJSClient(t *testing.T) {
 	if !strings.HasPrefix(got.BadTokenError, "401") || !strings.Contains(got.BadTokenError, "Invalid credentials in Authorization header") {
 		t.Errorf("bad token: got %q, want the client's 401 with the Hub's message", got.BadTokenError)
 	}
+}
+
+// hfjs returns node and the folder where infra/tools.sh installed the real
+// @huggingface/hub client; under make test a missing one fails the test.
+func hfjs(t *testing.T) (node, dir string) {
+	t.Helper()
+	node = testenv.RequireTool(t, "node")
+	dir = testenv.RequireEnv(t, "TRUSTLAYER_HFJS_DIR")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@huggingface", "hub")); err != nil {
+		if testenv.Strict() {
+			t.Fatalf("@huggingface/hub is not installed in %s (infra/tools.sh installs it)", dir)
+		}
+		t.Skipf("@huggingface/hub not installed in %s", dir)
+	}
+	return node, dir
 }

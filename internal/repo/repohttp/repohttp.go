@@ -123,22 +123,12 @@ func (b createBody) input() (repo.CreateInput, error) {
 	if b.SDK != nil {
 		in.SDK = *b.SDK
 	}
-	if b.Private != nil {
-		in.Private = *b.Private
+	private, err := privateOf(b.Private, b.Visibility)
+	if err != nil {
+		return in, err
 	}
-	if b.Visibility != nil {
-		var vp bool
-		switch *b.Visibility {
-		case "private":
-			vp = true
-		case "public":
-		default:
-			return in, apperr.E(apperr.Invalid, "visibility must be \"public\" or \"private\"")
-		}
-		if b.Private != nil && *b.Private != vp {
-			return in, apperr.E(apperr.Invalid, "private and visibility disagree; send one of them")
-		}
-		in.Private = vp
+	if private != nil {
+		in.Private = *private
 	}
 	if b.ResourceGroupID != nil && *b.ResourceGroupID != "" {
 		return in, apperr.E(apperr.Invalid, "resourceGroupId is not supported on this hub")
@@ -365,22 +355,33 @@ type settingsBody struct {
 }
 
 func (b settingsBody) change() (repo.SettingsChange, error) {
-	ch := repo.SettingsChange{Private: b.Private, RequireSignedCommits: b.RequireSignedCommits, AllowSecretsInPushes: b.AllowSecretsInPushes}
-	if b.Visibility != nil {
-		var vp bool
-		switch *b.Visibility {
-		case "private":
-			vp = true
-		case "public":
-		default:
-			return ch, apperr.E(apperr.Invalid, "visibility must be \"public\" or \"private\"")
-		}
-		if b.Private != nil && *b.Private != vp {
-			return ch, apperr.E(apperr.Invalid, "private and visibility disagree; send one of them")
-		}
-		ch.Private = &vp
+	ch := repo.SettingsChange{RequireSignedCommits: b.RequireSignedCommits, AllowSecretsInPushes: b.AllowSecretsInPushes}
+	private, err := privateOf(b.Private, b.Visibility)
+	if err != nil {
+		return ch, err
 	}
+	ch.Private = private
 	return ch, nil
+}
+
+// privateOf reads a body's visibility, sent as private (huggingface_hub) or
+// visibility "public"/"private" (huggingface.js): nil when neither is sent.
+func privateOf(private *bool, visibility *string) (*bool, error) {
+	if visibility == nil {
+		return private, nil
+	}
+	var vp bool
+	switch *visibility {
+	case "private":
+		vp = true
+	case "public":
+	default:
+		return nil, apperr.E(apperr.Invalid, "visibility must be \"public\" or \"private\"")
+	}
+	if private != nil && *private != vp {
+		return nil, apperr.E(apperr.Invalid, "private and visibility disagree; send one of them")
+	}
+	return &vp, nil
 }
 
 func deref(p *string) string {
