@@ -19,9 +19,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/hubsec/trustlayer/internal/githook"
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
-	"github.com/hubsec/trustlayer/internal/signature"
+	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/signature"
 )
 
 // BenchmarkPushHooks pushes the same n new signed commits into a

@@ -13,8 +13,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/hubsec/trustlayer/internal/authz"
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/authz"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
 // browser drives a real headless Chromium (Debian's chromium) with

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
 // TestTokenExpiry: a token expiring within a week earns its owner one mail

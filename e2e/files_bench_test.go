@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
-	"github.com/hubsec/trustlayer/internal/scan"
+	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/scan"
 )
 
 // benchHTTP sends one request and returns status, headers and body.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
 // scope is one scope of a fine-grained token request.

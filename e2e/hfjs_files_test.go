@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/scan/scantest"
+	"github.com/hubsec/trustlayer/shared/scan/scantest"
 )
 
 // TestHuggingFaceJSFiles drives the real huggingface.js client's file

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
 // TestHuggingFaceJSClient points the real huggingface.js client

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
 // hubClient talks to the local gateway.

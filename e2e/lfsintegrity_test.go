@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/scan"
+	"github.com/hubsec/trustlayer/shared/scan"
 )
 
 // batchUpload asks the batch API to upload one object and returns its

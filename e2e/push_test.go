@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/gitobject/gittest"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
 // signer is a user with a GPG key uploaded to their account, a write

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/scan/scantest"
+	"github.com/hubsec/trustlayer/shared/scan/scantest"
 )
 
 // shell runs a command line with bash in dir, isolated from the user's

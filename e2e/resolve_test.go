@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/scan/scantest"
+	"github.com/hubsec/trustlayer/shared/scan/scantest"
 )
 
 // noRedirect is an HTTP client that shows redirects instead of following.

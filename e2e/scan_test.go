@@ -24,12 +24,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
-	"github.com/hubsec/trustlayer/internal/scan"
-	"github.com/hubsec/trustlayer/internal/scan/s3objects"
-	"github.com/hubsec/trustlayer/internal/scan/scanner"
-	"github.com/hubsec/trustlayer/internal/scan/scantest"
+	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/scan"
+	"github.com/hubsec/trustlayer/shared/scan/s3objects"
+	"github.com/hubsec/trustlayer/shared/scan/scanner"
+	"github.com/hubsec/trustlayer/shared/scan/scantest"
 )
 
 // stack is the running local stack.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
-	"github.com/hubsec/trustlayer/internal/token"
+	"github.com/hubsec/trustlayer/shared/gitobject/gittest"
+	"github.com/hubsec/trustlayer/shared/token"
 )
 
 // commitFile writes path with content in r and commits it with msg.

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/scan/scantest"
+	"github.com/hubsec/trustlayer/shared/scan/scantest"
 )
 
 func (s stack) tree(t *testing.T, a account, rest string) (int, []treeEntry) {

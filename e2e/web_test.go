@@ -16,9 +16,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/hubsec/trustlayer/internal/authz"
-	"github.com/hubsec/trustlayer/internal/gitobject/gittest"
-	"github.com/hubsec/trustlayer/internal/scan/scantest"
+	"github.com/hubsec/trustlayer/shared/authz"
+	"github.com/hubsec/trustlayer/shared/gitobject/gittest"
+	"github.com/hubsec/trustlayer/shared/scan/scantest"
 )
 
 var tokenPattern = regexp.MustCompile(`^hf_[A-Za-z0-9]{30,}$`)

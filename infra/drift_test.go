@@ -12,7 +12,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
-	table "github.com/hubsec/trustlayer/internal/platform/ddb"
+	table "github.com/hubsec/trustlayer/shared/platform/ddb"
 )
 
 func loadTemplate(t *testing.T) *samtemplate.Template {
@@ -89,7 +89,7 @@ func TestTemplateTableMatchesShape(t *testing.T) {
 	}
 	p := tables[0].Properties
 	if got, want := shapeFromCFN(p), shapeFromCode(); !reflect.DeepEqual(got, want) {
-		t.Errorf("template.yaml Table drifted from internal/platform/ddb.Shape:\n got  %+v\n want %+v", got, want)
+		t.Errorf("template.yaml Table drifted from shared/platform/ddb.Shape:\n got  %+v\n want %+v", got, want)
 	}
 	ttl := samtemplate.Map(p["TimeToLiveSpecification"])
 	if samtemplate.String(ttl["AttributeName"]) != table.Shape.TTLAttribute || ttl["Enabled"] != true {
@@ -116,7 +116,7 @@ func TestLocalstackMatchesShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, want := shapeFromCFN(p), shapeFromCode(); !reflect.DeepEqual(got, want) {
-		t.Errorf("localstack/ready.d/table.json drifted from internal/platform/ddb.Shape:\n got  %+v\n want %+v", got, want)
+		t.Errorf("localstack/ready.d/table.json drifted from shared/platform/ddb.Shape:\n got  %+v\n want %+v", got, want)
 	}
 	if p["BillingMode"] != "PAY_PER_REQUEST" || p["TableName"] != "trustlayer" {
 		t.Errorf("table.json: BillingMode %v TableName %v", p["BillingMode"], p["TableName"])

@@ -3,17 +3,46 @@ package infra
 import (
 	"os/exec"
 	"path"
+	"sort"
 	"strings"
 	"testing"
 )
 
+// The shared Go code lives in shared/ (the design card's layout), not in
+// internal/, so the compiler no longer keeps its layers apart: these tests
+// do. Nothing outside this module imports it; inside it:
+//
+//   - a store shared/<domain>/<domain>ddb imports only its own domain, the
+//     platform and libraries;
+//   - a domain package shared/<domain> imports no AWS package: AWS lives
+//     in its adapter sub-packages (store, Lambda face, S3, Lambda queue)
+//     and the platform;
+//   - a function links only the domains it serves (functionDomains below).
 const module = "github.com/hubsec/trustlayer/"
 
 // libraries are the packages without I/O that any package may import: the
 // policy and the parsers, not domains.
 var libraries = map[string]bool{
-	"internal/access": true, "internal/token": true, "internal/gitobject": true, "internal/signingkey": true,
-	"internal/signature": true, "internal/pickle": true, "internal/modelfile": true, "internal/clamd": true,
+	"shared/access": true, "shared/token": true, "shared/gitobject": true, "shared/signingkey": true,
+	"shared/signature": true, "shared/pickle": true, "shared/modelfile": true, "shared/clamd": true,
+}
+
+// functionDomains lists, for each function, the domains it may link. A new
+// dependency on another domain fails the test until it is named here, so a
+// function's reach is a reviewed decision, not an accident of imports.
+var functionDomains = map[string][]string{
+	"accounts":    {"authz", "identity", "org", "principal", "repo"},
+	"authorizer":  {"authz", "identity", "org", "principal", "repo"},
+	"commits":     {"commitverify", "githook", "gitref", "identity", "keyring", "org", "principal", "repo"},
+	"health":      {"health"},
+	"orgs":        {"identity", "org", "principal"},
+	"repos":       {"files", "gitref", "identity", "lfs", "org", "principal", "repo", "scan"},
+	"scanner":     {"identity", "org", "repo", "scan"},
+	"signingkeys": {"identity", "keyring", "principal"},
+	"sweeper":     {"identity", "repo", "scan"},
+	"tokens":      {"authz", "identity", "org", "principal", "repo"},
+	"uploads":     {"files", "githook", "gitref", "identity", "lfs", "org", "principal", "repo", "scan"},
+	"web":         {"authz", "commitverify", "files", "gitref", "identity", "keyring", "lfs", "org", "principal", "repo", "scan", "web"},
 }
 
 func goList(t *testing.T, args ...string) []string {
@@ -25,25 +54,92 @@ func goList(t *testing.T, args ...string) []string {
 	return strings.Fields(string(out))
 }
 
-// TestStoresImportOnlyTheirDomain holds the layout rule: a store package
-// internal/<domain>/<domain>ddb imports only its own domain, the platform
+func sharedPackages(t *testing.T) []string {
+	var rels []string
+	for _, pkg := range goList(t, "../shared/...") {
+		rels = append(rels, strings.TrimPrefix(pkg, module))
+	}
+	return rels
+}
+
+// domainOf is the domain a shared package belongs to ("" for the platform
+// and libraries).
+func domainOf(rel string) string {
+	parts := strings.Split(rel, "/")
+	if len(parts) < 2 || parts[0] != "shared" || parts[1] == "platform" || libraries["shared/"+parts[1]] {
+		return ""
+	}
+	return parts[1]
+}
+
+// TestStoresImportOnlyTheirDomain: a store package
+// shared/<domain>/<domain>ddb imports only its own domain, the platform
 // and libraries.
 func TestStoresImportOnlyTheirDomain(t *testing.T) {
-	for _, pkg := range goList(t, "../internal/...") {
-		rel := strings.TrimPrefix(pkg, module)
-		if !strings.HasSuffix(rel, "ddb") || !strings.HasPrefix(rel, "internal/") || strings.HasPrefix(rel, "internal/platform/") {
+	for _, rel := range sharedPackages(t) {
+		if !strings.HasSuffix(rel, "ddb") || domainOf(rel) == "" {
 			continue
 		}
 		domain := path.Dir(rel)
-		for _, imp := range goList(t, "-f", `{{join .Imports " "}}`, pkg) {
+		for _, imp := range goList(t, "-f", `{{join .Imports " "}}`, module+rel) {
 			if !strings.HasPrefix(imp, module) {
 				continue
 			}
 			dep := strings.TrimPrefix(imp, module)
-			if dep == domain || strings.HasPrefix(dep, "internal/platform/") || libraries[dep] {
+			if dep == domain || strings.HasPrefix(dep, "shared/platform/") || libraries[dep] {
 				continue
 			}
 			t.Errorf("%s imports %s: a store imports only its own domain (%s), the platform and libraries", rel, dep, domain)
+		}
+	}
+}
+
+// TestDomainsImportNoAWS: a domain package shared/<domain> imports no AWS
+// package, so its rules run and test without AWS. AWS lives in its
+// adapters: the store (…ddb), the Lambda face (…lambda) and the other
+// sub-packages that talk to one AWS service (s3objects, lambdaqueue).
+func TestDomainsImportNoAWS(t *testing.T) {
+	for _, rel := range sharedPackages(t) {
+		if domainOf(rel) == "" || strings.Count(rel, "/") != 1 {
+			continue
+		}
+		for _, imp := range goList(t, "-f", `{{join .Imports " "}}`, module+rel) {
+			if strings.HasPrefix(imp, "github.com/aws/") {
+				t.Errorf("%s imports %s: a domain imports no AWS package (move it to an adapter sub-package)", rel, imp)
+			}
+		}
+	}
+}
+
+// TestFunctionsLinkOnlyTheDomainsTheyServe: each function links only the
+// domains functionDomains gives it (a store or HTTP face counts as its
+// domain).
+func TestFunctionsLinkOnlyTheDomainsTheyServe(t *testing.T) {
+	fns := goList(t, "../functions/...")
+	if len(fns) != len(functionDomains) {
+		t.Errorf("functions/ has %d functions, functionDomains names %d: name every function's domains", len(fns), len(functionDomains))
+	}
+	for _, fn := range fns {
+		name := path.Base(fn)
+		allowed := map[string]bool{}
+		for _, d := range functionDomains[name] {
+			allowed[d] = true
+		}
+		linked := map[string]bool{}
+		for _, d := range goList(t, "-deps", fn) {
+			if dom := domainOf(strings.TrimPrefix(d, module)); dom != "" && strings.HasPrefix(d, module) {
+				linked[dom] = true
+			}
+		}
+		var extra []string
+		for d := range linked {
+			if !allowed[d] {
+				extra = append(extra, d)
+			}
+		}
+		sort.Strings(extra)
+		if len(extra) > 0 {
+			t.Errorf("function %s links domains %v that functionDomains does not give it", name, extra)
 		}
 	}
 }
@@ -53,8 +149,8 @@ func TestStoresImportOnlyTheirDomain(t *testing.T) {
 // nor clamd; only the scanner function links the scan engines.
 func TestFunctionsLinkOnlyWhatTheyServe(t *testing.T) {
 	heavy := []string{"github.com/ProtonMail/go-crypto/openpgp", "github.com/ulikunitz/xz", "github.com/pierrec/lz4/v4",
-		"github.com/bodgit/sevenzip", module + "internal/clamd", module + "internal/modelfile"}
-	engines := map[string]bool{"internal/clamd": true, "internal/modelfile": true}
+		"github.com/bodgit/sevenzip", module + "shared/clamd", module + "shared/modelfile"}
+	engines := map[string]bool{"shared/clamd": true, "shared/modelfile": true}
 	for _, fn := range goList(t, "../functions/...") {
 		name := path.Base(fn)
 		deps := map[string]bool{}

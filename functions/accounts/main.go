@@ -6,17 +6,17 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/authz"
-	"github.com/hubsec/trustlayer/internal/identity"
-	"github.com/hubsec/trustlayer/internal/identity/identityddb"
-	"github.com/hubsec/trustlayer/internal/identity/identityhttp"
-	"github.com/hubsec/trustlayer/internal/org/orgddb"
-	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	"github.com/hubsec/trustlayer/internal/platform/config"
-	"github.com/hubsec/trustlayer/internal/platform/ddb"
-	"github.com/hubsec/trustlayer/internal/platform/mail"
-	"github.com/hubsec/trustlayer/internal/platform/serve"
-	"github.com/hubsec/trustlayer/internal/repo/repoddb"
+	"github.com/hubsec/trustlayer/shared/authz"
+	"github.com/hubsec/trustlayer/shared/identity"
+	"github.com/hubsec/trustlayer/shared/identity/identityddb"
+	"github.com/hubsec/trustlayer/shared/identity/identityhttp"
+	"github.com/hubsec/trustlayer/shared/org/orgddb"
+	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/config"
+	"github.com/hubsec/trustlayer/shared/platform/ddb"
+	"github.com/hubsec/trustlayer/shared/platform/mail"
+	"github.com/hubsec/trustlayer/shared/platform/serve"
+	"github.com/hubsec/trustlayer/shared/repo/repoddb"
 )
 
 func main() {

@@ -9,10 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/hubsec/trustlayer/internal/health"
-	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	"github.com/hubsec/trustlayer/internal/platform/config"
-	"github.com/hubsec/trustlayer/internal/platform/serve"
+	"github.com/hubsec/trustlayer/shared/health"
+	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/config"
+	"github.com/hubsec/trustlayer/shared/platform/serve"
 )
 
 func main() {

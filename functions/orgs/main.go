@@ -6,14 +6,14 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/identity/identityddb"
-	"github.com/hubsec/trustlayer/internal/org"
-	"github.com/hubsec/trustlayer/internal/org/orgddb"
-	"github.com/hubsec/trustlayer/internal/org/orghttp"
-	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	"github.com/hubsec/trustlayer/internal/platform/config"
-	"github.com/hubsec/trustlayer/internal/platform/ddb"
-	"github.com/hubsec/trustlayer/internal/platform/serve"
+	"github.com/hubsec/trustlayer/shared/identity/identityddb"
+	"github.com/hubsec/trustlayer/shared/org"
+	"github.com/hubsec/trustlayer/shared/org/orgddb"
+	"github.com/hubsec/trustlayer/shared/org/orghttp"
+	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/config"
+	"github.com/hubsec/trustlayer/shared/platform/ddb"
+	"github.com/hubsec/trustlayer/shared/platform/serve"
 )
 
 func main() {

@@ -7,14 +7,14 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/hubsec/trustlayer/internal/identity/identityddb"
-	"github.com/hubsec/trustlayer/internal/keyring"
-	"github.com/hubsec/trustlayer/internal/keyring/keyringddb"
-	"github.com/hubsec/trustlayer/internal/keyring/keyringhttp"
-	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	"github.com/hubsec/trustlayer/internal/platform/config"
-	"github.com/hubsec/trustlayer/internal/platform/ddb"
-	"github.com/hubsec/trustlayer/internal/platform/serve"
+	"github.com/hubsec/trustlayer/shared/identity/identityddb"
+	"github.com/hubsec/trustlayer/shared/keyring"
+	"github.com/hubsec/trustlayer/shared/keyring/keyringddb"
+	"github.com/hubsec/trustlayer/shared/keyring/keyringhttp"
+	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/config"
+	"github.com/hubsec/trustlayer/shared/platform/ddb"
+	"github.com/hubsec/trustlayer/shared/platform/serve"
 )
 
 func main() {

@@ -11,16 +11,16 @@ import (
 
 	"encoding/json"
 
-	"github.com/hubsec/trustlayer/internal/identity"
-	"github.com/hubsec/trustlayer/internal/identity/identityddb"
-	"github.com/hubsec/trustlayer/internal/platform/awsconfig"
-	"github.com/hubsec/trustlayer/internal/platform/config"
-	"github.com/hubsec/trustlayer/internal/platform/ddb"
-	"github.com/hubsec/trustlayer/internal/platform/mail"
-	"github.com/hubsec/trustlayer/internal/platform/serve"
-	"github.com/hubsec/trustlayer/internal/scan"
-	"github.com/hubsec/trustlayer/internal/scan/lambdaqueue"
-	"github.com/hubsec/trustlayer/internal/scan/scanddb"
+	"github.com/hubsec/trustlayer/shared/identity"
+	"github.com/hubsec/trustlayer/shared/identity/identityddb"
+	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/config"
+	"github.com/hubsec/trustlayer/shared/platform/ddb"
+	"github.com/hubsec/trustlayer/shared/platform/mail"
+	"github.com/hubsec/trustlayer/shared/platform/serve"
+	"github.com/hubsec/trustlayer/shared/scan"
+	"github.com/hubsec/trustlayer/shared/scan/lambdaqueue"
+	"github.com/hubsec/trustlayer/shared/scan/scanddb"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
-	"github.com/hubsec/trustlayer/internal/platform/serve"
+	"github.com/hubsec/trustlayer/shared/platform/serve"
 )
 
 // functionFolders lists functions/* folders that hold a main.go.

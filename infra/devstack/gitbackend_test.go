@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/platform/trusthop"
+	"github.com/hubsec/trustlayer/shared/platform/trusthop"
 )
 
 // TestGitBackendChecksFirst: the git backend refuses what the gateway did

@@ -26,9 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	table "github.com/hubsec/trustlayer/internal/platform/ddb"
-	"github.com/hubsec/trustlayer/internal/platform/httpapi"
-	"github.com/hubsec/trustlayer/internal/platform/trusthop"
+	table "github.com/hubsec/trustlayer/shared/platform/ddb"
+	"github.com/hubsec/trustlayer/shared/platform/httpapi"
+	"github.com/hubsec/trustlayer/shared/platform/trusthop"
 )
 
 // Local credentials: versitygw's root account; DynamoDB Local takes any.

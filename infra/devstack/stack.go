@@ -27,7 +27,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
-	"github.com/hubsec/trustlayer/internal/platform/trusthop"
+	"github.com/hubsec/trustlayer/shared/platform/trusthop"
 )
 
 // Ports of the stack's services; 0 picks a free port.

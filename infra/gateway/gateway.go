@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/infra/samtemplate"
-	"github.com/hubsec/trustlayer/internal/platform/trusthop"
+	"github.com/hubsec/trustlayer/shared/platform/trusthop"
 )
 
 // Defaults used in ARNs and request contexts.

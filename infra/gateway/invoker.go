@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/platform/serve"
+	"github.com/hubsec/trustlayer/shared/platform/serve"
 )
 
 // Invoker runs one function with a raw Lambda event and returns its raw
@@ -49,7 +49,7 @@ func (e *FunctionError) Error() string {
 const maxInvokeResponse = 6 << 20
 
 // HTTPInvoker invokes a function process through the Lambda invoke path it
-// serves (internal/serve off Lambda, or the Runtime Interface Emulator).
+// serves (shared/serve off Lambda, or the Runtime Interface Emulator).
 type HTTPInvoker struct {
 	URL    string // http://127.0.0.1:PORT/2015-03-31/functions/function/invocations
 	Client *http.Client

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/hubsec/trustlayer/infra/samtemplate"
-	"github.com/hubsec/trustlayer/internal/platform/trusthop"
+	"github.com/hubsec/trustlayer/shared/platform/trusthop"
 )
 
 // TestProxiedRequestsAreSigned: with a TrustHop key, what the gateway

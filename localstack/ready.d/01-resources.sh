@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # LocalStack ready hook: the table (shape from table.json, which a Go test
-# keeps equal to internal/table.Shape) and the uploads bucket with versioning.
+# keeps equal to shared/table.Shape) and the uploads bucket with versioning.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 TABLE="${TRUSTLAYER_TABLE:-trustlayer}"

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/shared/githook"
 )
 
 // readUpdates parses the hook's standard input: "<old> <new> <ref>" lines.

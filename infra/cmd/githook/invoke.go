@@ -13,7 +13,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/shared/githook"
 )
 
 // commits calls the commits function.

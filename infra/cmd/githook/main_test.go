@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubsec/trustlayer/internal/githook"
-	"github.com/hubsec/trustlayer/internal/platform/testenv"
+	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
 func TestRepoFromDir(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hubsec/trustlayer/internal/githook"
+	"github.com/hubsec/trustlayer/shared/githook"
 )
 
 // lfsPointerMax is the largest blob read as a possible LFS pointer.

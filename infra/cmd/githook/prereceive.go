@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/hubsec/trustlayer/internal/githook"
-	"github.com/hubsec/trustlayer/internal/token"
+	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/token"
 )
 
 // errRefused is a refusal already explained on standard error.

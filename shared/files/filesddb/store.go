@@ -1,0 +1,127 @@
+// Package filesddb stores the file index of package files.
+//
+// Items:
+//   - a file of a commit's tree: pk FILES#<repoId>#<commit>, sk P#<path>;
+//   - the commit's "indexed" mark, written after its files: same pk,
+//     sk #INDEXED (it sorts before every P#);
+//
+// Refs are package gitref's (gitrefddb).
+//
+// No item has a TTL: the index follows the repository's history.
+package filesddb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hubsec/trustlayer/shared/files"
+	"github.com/hubsec/trustlayer/shared/platform/ddb"
+)
+
+// Store implements files.Store.
+type Store struct{ ddb.Table }
+
+var _ files.Store = Store{}
+
+// maxListed bounds one listing.
+const maxListed = 200000
+
+const indexedSK = "#INDEXED"
+
+func filesPK(repoID, commit string) string { return "FILES#" + repoID + "#" + commit }
+
+type fileItem struct {
+	PK      string `dynamodbav:"pk"`
+	SK      string `dynamodbav:"sk"`
+	Path    string `dynamodbav:"path"`
+	Mode    string `dynamodbav:"mode"`
+	Size    int64  `dynamodbav:"size"`
+	BlobID  string `dynamodbav:"blobId"`
+	SHA256  string `dynamodbav:"sha256,omitempty"`
+	LFSOID  string `dynamodbav:"lfsOid,omitempty"`
+	LFSSize int64  `dynamodbav:"lfsSize,omitempty"`
+}
+
+type markItem struct {
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"`
+	Files     int       `dynamodbav:"files"`
+	IndexedAt time.Time `dynamodbav:"indexedAt"`
+}
+
+// CommitIndexed implements files.Store.
+func (s Store) CommitIndexed(ctx context.Context, repoID, commit string) (bool, error) {
+	var m markItem
+	err := s.Get(ctx, filesPK(repoID, commit), indexedSK, &m)
+	if errors.Is(err, ddb.ErrNoItem) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// PutCommit implements files.Store: the files in transactions of 100
+// puts, then the mark, so a commit is never marked with files missing.
+func (s Store) PutCommit(ctx context.Context, repoID, commit string, fs []files.Entry, at time.Time) error {
+	pk := filesPK(repoID, commit)
+	var batch []types.TransactWriteItem
+	for i, f := range fs {
+		it := fileItem{PK: pk, SK: "P#" + f.Path, Path: f.Path, Mode: f.Mode, Size: f.Size, BlobID: f.BlobID, SHA256: f.SHA256}
+		if f.LFS != nil {
+			it.LFSOID, it.LFSSize = f.LFS.OID, f.LFS.Size
+		}
+		batch = append(batch, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(it)}})
+		if len(batch) == 100 || i == len(fs)-1 {
+			if err := s.Transact(ctx, batch); err != nil {
+				return fmt.Errorf("write files: %w", err)
+			}
+			batch = batch[:0]
+		}
+	}
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name),
+		Item: ddb.Marshal(markItem{PK: pk, SK: indexedSK, Files: len(fs), IndexedAt: at})})
+	if err != nil {
+		return fmt.Errorf("mark commit indexed: %w", err)
+	}
+	return nil
+}
+
+// File implements files.Store.
+func (s Store) File(ctx context.Context, repoID, commit, path string) (files.Entry, bool, error) {
+	var it fileItem
+	err := s.Get(ctx, filesPK(repoID, commit), "P#"+path, &it)
+	if errors.Is(err, ddb.ErrNoItem) {
+		return files.Entry{}, false, nil
+	}
+	if err != nil {
+		return files.Entry{}, false, fmt.Errorf("read file: %w", err)
+	}
+	return entry(it), true, nil
+}
+
+func entry(it fileItem) files.Entry {
+	e := files.Entry{Path: it.Path, Mode: it.Mode, Size: it.Size, BlobID: it.BlobID, SHA256: it.SHA256}
+	if it.LFSOID != "" {
+		e.LFS = &files.LFSPointer{OID: it.LFSOID, Size: it.LFSSize}
+	}
+	return e
+}
+
+// Files implements files.Store.
+func (s Store) Files(ctx context.Context, repoID, commit, prefix string) ([]files.Entry, error) {
+	items, err := s.Query(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": ddb.S(filesPK(repoID, commit)), ":p": ddb.S("P#" + prefix),
+		},
+	}, maxListed)
+	if err != nil {
+		return nil, fmt.Errorf("list files: %w", err)
+	}
+	return ddb.DecodeAll(items, entry)
+}

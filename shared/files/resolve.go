@@ -1,0 +1,178 @@
+package files
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hubsec/trustlayer/shared/access"
+	"github.com/hubsec/trustlayer/shared/platform/apperr"
+	"github.com/hubsec/trustlayer/shared/repo"
+	"github.com/hubsec/trustlayer/shared/scan"
+)
+
+// InlineMax is the largest regular file the resolve endpoint answers in
+// its own body; larger ones (and every LFS file) are redirected to a
+// presigned URL. A Lambda response carries 6 MB, and binary bodies are
+// base64-encoded on the way.
+const InlineMax = 4 << 20
+
+// DownloadExpiry is how long the presigned URL of a resolve redirect is
+// valid: the client follows it at once.
+const DownloadExpiry = 10 * time.Minute
+
+// ResolveInput is a download (resolve) or raw call.
+type ResolveInput struct {
+	Caller    access.Caller
+	Type      access.RepoType
+	Namespace string
+	Name      string
+	Revision  string // branch, tag or full commit id
+	Path      string
+	// Raw: the file as git stores it (an LFS file's pointer), as the
+	// Hub's /raw/ route answers; no scan applies to a pointer.
+	Raw bool
+}
+
+// Download is what a resolve call serves.
+type Download struct {
+	Commit string
+	Path   string
+	BlobID string
+	ETag   string // the git blob id, or an LFS file's SHA-256
+	Size   int64  // bytes of the content served
+	LFS    bool
+	// Pointer is the body of a raw call on an LFS file.
+	Pointer []byte
+	// The uploads-bucket object version holding the bytes.
+	Key, VersionID string
+}
+
+// Inline reports whether d is answered in the response body rather than
+// redirected.
+func (d Download) Inline() bool { return d.Pointer != nil || (!d.LFS && d.Size <= InlineMax) }
+
+// Resolve finds a file at a revision and decides whether its bytes may be
+// served: only an ok verdict is (scan.Refusal), a pending one is waited
+// for up to Settings.DownloadWait.
+func (s *Service) Resolve(ctx context.Context, in ResolveInput) (Download, error) {
+	r, err := s.authorize(ctx, in.Caller, in.Type, in.Namespace, in.Name)
+	if err != nil {
+		return Download{}, err
+	}
+	commit, err := s.resolve(ctx, r, in.Revision)
+	if err != nil {
+		return Download{}, err
+	}
+	p := in.Path
+	if p == "" || len(p) > MaxPathLen || strings.HasPrefix(p, "/") {
+		return Download{}, entryNotFound(p, in.Revision)
+	}
+	e, ok, err := s.Store.File(ctx, r.ID, commit, p)
+	if err != nil {
+		return Download{}, err
+	}
+	if !ok {
+		return Download{}, entryNotFound(p, in.Revision)
+	}
+	d := Download{Commit: commit, Path: e.Path, BlobID: e.BlobID, ETag: e.BlobID, Size: e.Size}
+	if e.LFS != nil && in.Raw {
+		d.Pointer = Pointer(*e.LFS)
+		d.Size = int64(len(d.Pointer))
+		return d, nil
+	}
+	deadline := s.now().Add(s.Settings.DownloadWait)
+	var ref scan.ObjectRef
+	if e.LFS != nil {
+		d.LFS, d.ETag, d.Size = true, e.LFS.OID, e.LFS.Size
+		f, ok, err := s.LFS.File(ctx, r.ID, e.LFS.OID)
+		if err != nil {
+			return Download{}, err
+		}
+		if !ok || f.Size != e.LFS.Size {
+			// Pushed as a pointer whose object never reached us.
+			return Download{}, apperr.E(apperr.NotExist, "The LFS object of %s was never uploaded", p).WithCode(apperr.CodeEntryNotFound)
+		}
+		ref = f.Ref(s.Bucket)
+	} else if res, ok, err := s.Results.LatestResult(ctx, s.Bucket, ScanKey(r, e)); err != nil {
+		return Download{}, err
+	} else if ok && res.Status.Final() && res.Object.Size == e.Size {
+		// The copy is content-addressed: a final verdict on any version
+		// of its key judges these bytes, and names a version to serve
+		// (no S3 round trip on the hot path).
+		if e := scan.Refusal(res); e != nil {
+			return Download{}, e
+		}
+		d.Key, d.VersionID = res.Object.Key, res.Object.VersionID
+		return d, nil
+	} else {
+		ref, err = s.blobObject(ctx, r, e, deadline)
+		if err != nil {
+			return Download{}, err
+		}
+		if ref.Key == "" {
+			// The hook's copy has not arrived: as pending.
+			return Download{}, scan.Refusal(scan.Result{Status: scan.StatusPending})
+		}
+	}
+	res, err := scan.AwaitVerdict(ctx, s.Scans, s.Queue, s.Settings, ref, deadline, s.now, s.Log)
+	if err != nil {
+		return Download{}, err
+	}
+	if e := scan.Refusal(res); e != nil {
+		return Download{}, e
+	}
+	d.Key, d.VersionID = ref.Key, ref.VersionID
+	return d, nil
+}
+
+// blobObject finds the uploads-bucket copy of a regular file, which the
+// git server's hook writes just after the push: it waits for it until
+// deadline, and returns a zero ref if it is still missing.
+func (s *Service) blobObject(ctx context.Context, r repo.Repo, e Entry, deadline time.Time) (scan.ObjectRef, error) {
+	key := ScanKey(r, e)
+	for {
+		info, ok, err := s.Objects.Stat(ctx, key)
+		if err != nil {
+			return scan.ObjectRef{}, err
+		}
+		if ok && info.Size == e.Size {
+			return scan.ObjectRef{Bucket: s.Bucket, Key: key, VersionID: info.VersionID, ETag: info.ETag, Size: info.Size}, nil
+		}
+		if !s.now().Add(scan.VerdictPoll).Before(deadline) {
+			return scan.ObjectRef{}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return scan.ObjectRef{}, nil
+		case <-time.After(scan.VerdictPoll):
+		}
+	}
+}
+
+// Open streams the bytes of d (not a pointer) from off; n < 0 to the end.
+func (s *Service) Open(ctx context.Context, d Download, off, n int64) (io.ReadCloser, error) {
+	return s.Objects.Range(ctx, s.Bucket, d.Key, d.VersionID, off, n)
+}
+
+// URL presigns a GET of d's bytes.
+func (s *Service) URL(ctx context.Context, d Download) (string, error) {
+	u, _, err := s.Objects.PresignGet(ctx, d.Key, d.VersionID, DownloadExpiry)
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", d.Key, err)
+	}
+	return u, nil
+}
+
+// Pointer is the git-lfs pointer file of an LFS object, byte for byte as
+// git-lfs writes it.
+func Pointer(p LFSPointer) []byte {
+	return []byte("version https://git-lfs.github.com/spec/v1\noid sha256:" + p.OID + "\nsize " + strconv.FormatInt(p.Size, 10) + "\n")
+}
+
+func entryNotFound(p, rev string) error {
+	return apperr.E(apperr.NotExist, "Entry %q not found at revision %s", p, rev).WithCode(apperr.CodeEntryNotFound)
+}

@@ -1,0 +1,256 @@
+package files
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hubsec/trustlayer/shared/access"
+	"github.com/hubsec/trustlayer/shared/gitref"
+	"github.com/hubsec/trustlayer/shared/platform/apperr"
+	"github.com/hubsec/trustlayer/shared/repo"
+	"github.com/hubsec/trustlayer/shared/scan"
+)
+
+// TreeEntry is one file or folder of the list, in the Hub's shape.
+type TreeEntry struct {
+	Type string   `json:"type"` // "file" or "directory"
+	OID  string   `json:"oid"`  // git blob id ("" for a directory)
+	Size int64    `json:"size"`
+	Path string   `json:"path"`
+	LFS  *LFSJSON `json:"lfs,omitempty"`
+	// With expand, for files:
+	SecurityFileStatus *scan.FileStatus `json:"securityFileStatus,omitempty"`
+	Security           *Security        `json:"security,omitempty"`
+}
+
+// LFSJSON is an LFS file's pointer.
+type LFSJSON struct {
+	OID         string `json:"oid"`
+	Size        int64  `json:"size"`
+	PointerSize int64  `json:"pointerSize"`
+}
+
+// Security is the older per-file block, kept for older clients.
+type Security struct {
+	RepositoryID     string         `json:"repositoryId"`
+	BlobID           string         `json:"blobId"`
+	Name             string         `json:"name"`
+	Safe             bool           `json:"safe"`
+	AVScan           *OldAVScan     `json:"avScan"`
+	PickleImportScan *OldPickleScan `json:"pickleImportScan"`
+	Status           scan.Status    `json:"status"`
+	Reason           string         `json:"reason,omitempty"`
+}
+
+// OldAVScan is the older antivirus block.
+type OldAVScan struct {
+	VirusFound bool     `json:"virusFound"`
+	VirusNames []string `json:"virusNames"`
+}
+
+// OldPickleScan is the older pickle block.
+type OldPickleScan struct {
+	HighestSafetyLevel string              `json:"highestSafetyLevel"`
+	Imports            []scan.PickleImport `json:"imports"`
+}
+
+// TreeInput is a file list call.
+type TreeInput struct {
+	Caller    access.Caller
+	Type      access.RepoType
+	Namespace string
+	Name      string
+	Revision  string // branch, tag or full commit id
+	Path      string // "" for the root
+	Recursive bool
+	Expand    bool
+}
+
+// Tree lists the files (and, unless recursive, the folders) under a path
+// at a revision. With Expand each file carries its scan status, and every
+// file never scanned is queued.
+func (s *Service) Tree(ctx context.Context, in TreeInput) ([]TreeEntry, error) {
+	r, err := s.authorize(ctx, in.Caller, in.Type, in.Namespace, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	commit, err := s.resolve(ctx, r, in.Revision)
+	if err != nil {
+		return nil, err
+	}
+	dir := strings.Trim(in.Path, "/")
+	prefix := ""
+	if dir != "" {
+		prefix = dir + "/"
+	}
+	all, err := s.Store.Files(ctx, r.ID, commit, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if dir != "" && len(all) == 0 {
+		// A file itself, or nothing.
+		one, err := s.Store.Files(ctx, r.ID, commit, dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range one {
+			if e.Path == dir {
+				all = []Entry{e}
+			}
+		}
+		if len(all) == 0 {
+			return nil, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision).WithCode(apperr.CodeEntryNotFound)
+		}
+		prefix = ""
+	}
+	var out []TreeEntry
+	var fileIdx []int
+	var fileEntries []Entry
+	dirs := map[string]int64{}
+	for _, e := range all {
+		rest := strings.TrimPrefix(e.Path, prefix)
+		if !in.Recursive {
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				d := prefix + rest[:i]
+				if _, ok := dirs[d]; !ok {
+					dirs[d] = 0
+					out = append(out, TreeEntry{Type: "directory", Path: d})
+				}
+				continue
+			}
+		}
+		te := TreeEntry{Type: "file", OID: e.BlobID, Size: e.Size, Path: e.Path}
+		if e.LFS != nil {
+			te.Size = e.LFS.Size
+			te.LFS = &LFSJSON{OID: e.LFS.OID, Size: e.LFS.Size, PointerSize: e.Size}
+		}
+		fileIdx = append(fileIdx, len(out))
+		fileEntries = append(fileEntries, e)
+		out = append(out, te)
+	}
+	if in.Expand {
+		if err := s.expand(ctx, r, out, fileIdx, fileEntries); err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	if out == nil {
+		out = []TreeEntry{}
+	}
+	return out, nil
+}
+
+// expand adds each file's scan status and queues what was never scanned.
+func (s *Service) expand(ctx context.Context, r repo.Repo, out []TreeEntry, idx []int, entries []Entry) error {
+	type found struct {
+		res scan.Result
+		ok  bool
+		ref *scan.ObjectRef
+	}
+	got := make([]found, len(entries))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for i, e := range entries {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, e Entry) {
+			defer func() { <-sem; wg.Done() }()
+			key := ScanKey(r, e)
+			res, ok, err := s.Results.LatestResult(ctx, s.Bucket, key)
+			if err == nil && !ok {
+				// Never scanned: queue the object if it is in the bucket.
+				var info scan.ObjectInfo
+				var exists bool
+				info, exists, err = s.Objects.Stat(ctx, key)
+				if err == nil && exists {
+					got[i].ref = &scan.ObjectRef{Bucket: s.Bucket, Key: key, VersionID: info.VersionID, ETag: info.ETag, Size: info.Size}
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("scan status of %s: %w", e.Path, err)
+				}
+				mu.Unlock()
+				return
+			}
+			got[i].res, got[i].ok = res, ok
+		}(i, e)
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	var missing []scan.ObjectRef
+	now := s.now()
+	for i, e := range entries {
+		res, ok := got[i].res, got[i].ok
+		if got[i].ref != nil {
+			missing = append(missing, *got[i].ref)
+			res, ok = scan.Result{Status: scan.StatusPending, Deadline: now.Add(s.Settings.Timeout + s.Settings.Grace)}, true
+		}
+		te := &out[idx[i]]
+		st := scan.HubFileStatus(res, ok)
+		te.SecurityFileStatus = &st
+		te.Security = oldSecurity(r.ID, e, res, ok)
+	}
+	if len(missing) > 0 {
+		if _, err := scan.QueueMissing(ctx, s.Scans, s.Queue, s.Settings, missing, now); err != nil {
+			s.Log.WarnContext(ctx, "queue scans", "repo", r.FullName(), "count", len(missing), "err", err)
+		}
+	}
+	return nil
+}
+
+func oldSecurity(repoID string, e Entry, res scan.Result, ok bool) *Security {
+	st := res.Status
+	if !ok {
+		st = scan.StatusPending
+	}
+	sec := &Security{RepositoryID: repoID, BlobID: e.BlobID, Name: e.Path, Safe: ok && res.Safe(), Status: st, Reason: res.Reason}
+	if ok && res.Status.Final() {
+		names := res.VirusNames()
+		sec.AVScan = &OldAVScan{VirusFound: len(names) > 0, VirusNames: names}
+		if names == nil {
+			sec.AVScan.VirusNames = []string{}
+		}
+		if res.IsPickle() {
+			p := &OldPickleScan{HighestSafetyLevel: res.Highest.String(), Imports: []scan.PickleImport{}}
+			for _, i := range res.Imports {
+				p.Imports = append(p.Imports, scan.PickleImport{Module: i.Module, Name: i.Name, Safety: i.Safety.String()})
+			}
+			sec.PickleImportScan = p
+		}
+	}
+	return sec
+}
+
+// resolve turns a revision into an indexed commit: a branch, a tag, or a
+// full commit id that a push left at a ref tip.
+func (s *Service) resolve(ctx context.Context, r repo.Repo, rev string) (string, error) {
+	id, ok, err := gitref.Resolve(ctx, s.Refs, r.ID, rev, func(ctx context.Context, id string) (bool, error) {
+		return s.Store.CommitIndexed(ctx, r.ID, id)
+	})
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName()).WithCode(apperr.CodeRevisionNotFound)
+	}
+	return id, nil
+}
+
+// authorize loads the repository and decides repo.read for the caller.
+func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string) (repo.Repo, error) {
+	return s.authorizeAction(ctx, c, access.RepoRead, typ, ns, name)
+}
+
+// authorizeAction loads the repository and decides action for the caller.
+func (s *Service) authorizeAction(ctx context.Context, c access.Caller, action access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
+	return s.Repos.Authorize(ctx, c, action, typ, ns, name)
+}

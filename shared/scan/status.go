@@ -1,0 +1,100 @@
+package scan
+
+import (
+	"time"
+
+	"github.com/hubsec/trustlayer/shared/pickle"
+)
+
+// Status is a file version's scan status; it is also the value of the
+// scan-status object tag.
+type Status string
+
+// Statuses.
+const (
+	StatusOK       Status = "ok"       // every engine ran and found nothing
+	StatusInfected Status = "infected" // ClamAV found something, a dangerous import, or a blocklisted hash
+	StatusPending  Status = "pending"  // queued or running; Deadline says when the sweeper gives up on it
+	StatusError    Status = "error"    // an engine failed, timed out or the file exceeded a limit; Reason says which
+)
+
+// Final reports whether s is a verdict (ok or infected) that a new
+// delivery of the same object version must not change.
+func (s Status) Final() bool { return s == StatusOK || s == StatusInfected }
+
+// Engine names used as keys of Result.Engines.
+const (
+	EngineClamAV    = "clamav"
+	EnginePickle    = "pickle"
+	EngineBlocklist = "sha256-blocklist"
+)
+
+// PickleEngineVersion names the pickle analyser's rules; a change of rules
+// bumps it so cached verdicts are not reused.
+const PickleEngineVersion = "modelfile/2"
+
+// Result is the scan result of one object version.
+type Result struct {
+	Object ObjectRef
+	Status Status
+	// Reason explains an error or an infection in one sentence.
+	Reason string
+	SHA256 string // hex, of the whole object; empty until hashed
+
+	Signatures  []string        // ClamAV signature names, and "sha256-blocklist" when blocklisted
+	Imports     []pickle.Import // every pickle import found
+	Highest     pickle.Safety   // worst import
+	PickleKind  string          // what the pickle analyser recognised the file as
+	Blocklisted bool
+
+	Engines     map[string]string // engine -> version (clamd's VERSION line)
+	ClamAVMode  Mode              // full or structure
+	ClamAVBytes int64             // bytes clamd received
+	PickleBytes int64             // bytes fetched from S3 for the pickle analysis
+	CacheHit    bool              // verdict taken from the content cache (bytes re-hashed)
+
+	ScannedAt time.Time
+	Duration  time.Duration
+
+	// Pending bookkeeping.
+	Run string // id of the run that claimed the version ("" when only queued)
+	// Deadline is when the sweeper acts: a pending scan then counts as
+	// stuck, an error is retried. Zero means never (verdicts, errors out
+	// of attempts).
+	Deadline time.Time
+	Attempts int // scan attempts so far, requeues included
+}
+
+// Safe reports the Hub's "safe" flag: the verdict is ok.
+func (r Result) Safe() bool { return r.Status == StatusOK }
+
+// Verdict is what the engines found, before it becomes a status.
+type Verdict struct {
+	AVInfected  bool
+	AVErr       string
+	PickleErr   string
+	Blocklisted bool
+	Highest     pickle.Safety
+	Mismatch    string
+}
+
+// Status derives the status: infected wins over error (something was
+// found, whatever else failed), error wins over ok (an engine that did not
+// run never counts as clean).
+func (v Verdict) Status() (Status, string) {
+	switch {
+	case v.Blocklisted:
+		return StatusInfected, "SHA-256 is on the blocklist"
+	case v.AVInfected:
+		return StatusInfected, "ClamAV found malware"
+	case v.Highest == pickle.Dangerous:
+		return StatusInfected, "pickle imports a dangerous callable"
+	case v.Mismatch != "":
+		return StatusError, v.Mismatch
+	case v.AVErr != "":
+		return StatusError, v.AVErr
+	case v.PickleErr != "":
+		return StatusError, v.PickleErr
+	}
+	return StatusOK, ""
+}

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"context"
+
+	"github.com/hubsec/trustlayer/shared/access"
+	"github.com/hubsec/trustlayer/shared/files"
+	"github.com/hubsec/trustlayer/shared/scan"
+)
+
+// File is one file of a repository page with its scan verdict.
+type File struct {
+	Path    string
+	Size    int64
+	OID     string
+	Status  scan.Status
+	Reason  string
+	Viruses []string
+	Safety  string // the pickle analyser's highest safety level, "" when none ran
+	Imports []scan.PickleImport
+}
+
+// IndexTree lists files through files.Service.Tree: the repository's files
+// by path at a revision, from the push-time file index, each with its
+// scan result; listing with expand queues the files never scanned.
+type IndexTree struct{ Service *files.Service }
+
+var _ Files = IndexTree{}
+
+// Files implements Files.
+func (t IndexTree) Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) ([]File, error) {
+	if rev == "" {
+		rev = "main"
+	}
+	es, err := t.Service.Tree(ctx, files.TreeInput{Caller: c, Type: typ, Namespace: ns, Name: name, Revision: rev, Recursive: true, Expand: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]File, 0, len(es))
+	for _, e := range es {
+		if e.Type != "file" {
+			continue
+		}
+		f := File{Path: e.Path, Size: e.Size, OID: e.OID, Status: scan.StatusPending}
+		if e.LFS != nil {
+			f.OID = e.LFS.OID
+		}
+		if sec := e.Security; sec != nil {
+			f.Status, f.Reason = sec.Status, sec.Reason
+			if av := sec.AVScan; av != nil {
+				f.Viruses = av.VirusNames
+			}
+			if pk := sec.PickleImportScan; pk != nil {
+				f.Safety, f.Imports = pk.HighestSafetyLevel, pk.Imports
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

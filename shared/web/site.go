@@ -1,0 +1,301 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/hubsec/trustlayer/shared/access"
+	"github.com/hubsec/trustlayer/shared/authz"
+	"github.com/hubsec/trustlayer/shared/commitverify"
+	"github.com/hubsec/trustlayer/shared/identity"
+	"github.com/hubsec/trustlayer/shared/keyring"
+	"github.com/hubsec/trustlayer/shared/org"
+	"github.com/hubsec/trustlayer/shared/platform/apperr"
+	"github.com/hubsec/trustlayer/shared/platform/httpapi"
+	"github.com/hubsec/trustlayer/shared/principal"
+	"github.com/hubsec/trustlayer/shared/repo"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/*
+var staticFS embed.FS
+
+// Files lists a repository's files with their scan verdicts, checking the
+// caller may read the repository and queueing scans for files that have
+// none. IndexTree implements it over files.Service.Tree (the by-path file
+// index).
+type Files interface {
+	Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) ([]File, error)
+}
+
+// CommitLog lists the commits reachable from a revision, newest first,
+// each with its verification record (commitverify.Service).
+type CommitLog interface {
+	Commits(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string, offset, limit int) ([]commitverify.Record, bool, error)
+}
+
+// Namespaces finds who owns a namespace and what is in it (repoddb.Store).
+type Namespaces interface {
+	Namespace(ctx context.Context, name string) (repo.Namespace, error)
+	ReposOf(ctx context.Context, ns string) ([]repo.Repo, error)
+}
+
+// OrgRoles reads a user's role in an organization (orgddb.Store).
+type OrgRoles interface {
+	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
+}
+
+// Services are the domain services the pages call.
+type Services struct {
+	Identity   *identity.Service
+	Orgs       *org.Service
+	OrgRoles   OrgRoles
+	Repos      *repo.Service
+	Namespaces Namespaces
+	Keys       *keyring.Service
+	Files      Files
+	Commits    CommitLog
+}
+
+// Config is the site's configuration.
+type Config struct {
+	// SecureCookies sets the Secure attribute (every deployment but local
+	// http).
+	SecureCookies bool
+	Log           *slog.Logger
+}
+
+// Site serves the pages.
+type Site struct {
+	svc    Services
+	cfg    Config
+	pages  map[string]*template.Template
+	routes map[string]*authz.Route // "METHOD /pattern" -> route
+	handle map[string]handlerFunc
+}
+
+// params are a route's path parameters.
+type params map[string]string
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p params)
+
+// New returns the site's handler, wrapped to read the authorizer's context
+// and set the browser security headers.
+func New(svc Services, cfg Config) (http.Handler, error) {
+	s, err := newSite(svc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return headers(principal.Middleware(s, s.denied)), nil
+}
+
+func newSite(svc Services, cfg Config) (*Site, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Site{svc: svc, cfg: cfg, pages: map[string]*template.Template{}, routes: map[string]*authz.Route{}}
+	funcs := template.FuncMap{"when": when, "size": humanSize, "join": strings.Join, "short": shortID, "title": commitTitle,
+		"repoPath": repoPath, "gpgStatus": gpgStatus, "inc": func(i int) int { return i + 1 },
+		"entityTypes": entityTypes, "scopedPermissions": scopedPermissions, "policies": tokenPolicies,
+		"roles": func() []access.OrgRole { return []access.OrgRole{access.RoleRead, access.RoleWrite, access.RoleAdmin} }}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", n, err)
+		}
+		s.pages[base] = t
+	}
+	for i := range authz.Table {
+		if r := &authz.Table[i]; r.Web {
+			s.routes[r.Method+" "+r.Pattern] = r
+		}
+	}
+	s.handle = s.handlers()
+	for k := range s.routes {
+		if s.handle[k] == nil {
+			return nil, fmt.Errorf("web route %s has no handler", k)
+		}
+	}
+	return s, nil
+}
+
+// ServeHTTP dispatches on the route API Gateway (or the local gateway)
+// chose, so the pages and the gateway can never disagree on routing.
+func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key := ""
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+		key = rc.RouteKey
+	}
+	rt := s.routes[key]
+	if rt == nil {
+		s.notFound(w, r)
+		return
+	}
+	// Matched on the escaped path, as the authorizer matches it, so an
+	// encoded '/' in a revision stays in its segment; then decoded.
+	_, p, ok := authz.Match([]authz.Route{*rt}, r.Method, r.URL.EscapedPath())
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	for k, v := range p {
+		dec, err := url.PathUnescape(v)
+		if err != nil {
+			s.notFound(w, r)
+			return
+		}
+		p[k] = dec
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			s.fail(w, r, apperr.E(apperr.Invalid, "The form could not be read"))
+			return
+		}
+		if !checkCSRF(r) {
+			s.fail(w, r, apperr.E(apperr.Permission, "This form was not sent from this site's page, or the page is too old. Go back, reload the page and try again."))
+			return
+		}
+	}
+	s.handle[key](w, r, p)
+}
+
+// headers sets the browser security headers on every answer.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// view is what every page template gets.
+type view struct {
+	Title string
+	User  string // the signed-in user, "" when anonymous
+	CSRF  string
+	Flash string
+	Error string
+	Login bool // show a login prompt (the page needs a session)
+	Data  any
+}
+
+func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, page, title string, data any, flash string) {
+	s.show(w, r, status, page, view{Title: title, Data: data, Flash: flash})
+}
+
+func (s *Site) show(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	c := principal.From(r.Context())
+	v.CSRF = csrfToken(csrfSeed(r))
+	if c.Kind == access.KindSession || c.Kind == access.KindUserToken {
+		v.User = c.Username
+	}
+	if v.CSRF == "" {
+		v.CSRF = csrfToken(s.ensurePreSession(w, r))
+	}
+	s.write(w, status, page, v)
+}
+
+func (s *Site) write(w http.ResponseWriter, status int, page string, v view) {
+	t := s.pages[page]
+	if t == nil {
+		s.cfg.Log.Error("no template", "page", page)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout.html", v); err != nil {
+		s.cfg.Log.Error("render page", "page", page, "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// fail answers an error as a page: the message of a client error, a
+// generic one (logged with the cause) for the rest, and a login prompt
+// for a 401.
+func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpapi.Status(apperr.KindOf(err))
+	if status >= 500 {
+		s.cfg.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	}
+	title := http.StatusText(status)
+	s.show(w, r, status, "error", view{Title: title, Error: apperr.Public(err), Login: status == http.StatusUnauthorized})
+}
+
+// denied answers the authorizer's deferred denials (a malformed
+// Authorization header sent to a page).
+func (s *Site) denied(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
+
+func (s *Site) notFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, apperr.E(apperr.NotExist, "Not Found"))
+}
+
+// caller returns the signed-in user; without one it answers with a login
+// prompt and returns false.
+func (s *Site) caller(w http.ResponseWriter, r *http.Request) (access.Caller, bool) {
+	c := principal.From(r.Context())
+	if c.Kind != access.KindSession {
+		s.fail(w, r, apperr.E(apperr.Unauthenticated, "Log in to see this page"))
+		return c, false
+	}
+	return c, true
+}
+
+// see redirects after a successful POST (303: the browser follows with
+// a GET, and a reload does not repeat the change).
+func see(w http.ResponseWriter, r *http.Request, path string) {
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+func isKind(err error, k apperr.Kind) bool {
+	var ae *apperr.Error
+	return errors.As(err, &ae) && ae.Kind == k
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,108 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hubsec/trustlayer/shared/access"
+	"github.com/hubsec/trustlayer/shared/authz"
+	"github.com/hubsec/trustlayer/shared/commitverify"
+	"github.com/hubsec/trustlayer/shared/identity"
+	"github.com/hubsec/trustlayer/shared/keyring"
+	"github.com/hubsec/trustlayer/shared/org"
+	"github.com/hubsec/trustlayer/shared/repo"
+	"github.com/hubsec/trustlayer/shared/signature"
+	"github.com/hubsec/trustlayer/shared/signingkey"
+)
+
+// TestEveryPageRenders executes each template with the data its handler
+// gives it, so a template error shows here rather than as a 500.
+func TestEveryPageRenders(t *testing.T) {
+	s, err := newSite(Services{}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := repo.Repo{Namespace: "alice", Name: "m"}
+	rec := commitverify.Record{Result: signature.Result{ObjectID: strings.Repeat("a", 40), Verified: true, VerifiedAt: time.Now()}}
+	tests := map[string]any{
+		"error":  nil,
+		"join":   accountForm{},
+		"verify": accountForm{Email: "a@example.com"},
+		"login":  accountForm{},
+		"emails": emailsData{Emails: []identity.Email{{Address: "a@example.com"}}},
+		"audit":  nil,
+		"tokens": tokensData{Tokens: []tokenRow{{Token: identity.Token{ID: "t1", Name: "laptop", Role: "read"}},
+			{Token: identity.Token{ID: "t2", Name: "ci", Role: "fineGrained"}, Scopes: []string{"model alice/m: repo.content.read"}, Global: []string{"inference.serverless.write"}, Pending: []string{"acme"}, Expired: true}},
+			Role: "fineGrained", Scopes: emptyScopes()},
+		"reveal":       revealData{Secret: "hf_x", Action: "created", Token: identity.Token{Grant: &access.Grant{Pending: []string{"acme"}}}},
+		"orgtokens":    orgTokensData{Org: "acme", Policy: access.PolicyRequireApproval, Pending: []identity.Approval{{TokenID: "t2", Username: "bob", TokenName: "ci"}}},
+		"manage":       manageData{Confirm: true},
+		"gpg":          gpgData{Keys: []keyring.GPGKey{{ID: "k", Key: signingkey.GPGKey{KeyID: "AB", Emails: []signingkey.Email{{Email: "a@example.com"}}}}}},
+		"ssh":          sshData{Keys: []keyring.SSHKey{{ID: "k"}}, AccountID: "u1"},
+		"neworg":       orgForm{},
+		"namespace":    nsData{Name: "acme", Org: &org.Org{Name: "acme"}, Repos: []repo.Repo{rp}},
+		"members":      membersData{Org: "acme", Members: []org.Member{{User: "alice", Role: "admin"}}, Admin: true, Me: "alice", LastRule: true},
+		"repo":         repoData{Repo: rp, Path: "/alice/m", Rev: "main", Files: []File{{Path: "a.bin", Status: "infected", Viruses: []string{"Eicar"}}}},
+		"blob":         blobData{Repo: rp, Path: "/alice/m", File: File{Path: "a.bin", Status: "ok"}},
+		"reposettings": settingsData{Repo: rp, Path: "/alice/m"},
+		"commits":      commitsData{Repo: rp, Path: "/alice/m", Records: []commitverify.Record{rec}},
+	}
+	for page := range s.pages {
+		if _, ok := tests[page]; !ok {
+			t.Errorf("template %s is not rendered by this test", page)
+		}
+	}
+	for page, data := range tests {
+		w := httptest.NewRecorder()
+		s.write(w, 200, page, view{Title: page, User: "alice", CSRF: "tok", Data: data})
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `<main>`) {
+			t.Errorf("%s: %d %s", page, w.Code, w.Body.String())
+		}
+		if strings.Contains(w.Body.String(), "<script>") || strings.Contains(w.Body.String(), " style=") || strings.Contains(w.Body.String(), " on") && strings.Contains(w.Body.String(), "onclick") {
+			t.Errorf("%s: inline script or style", page)
+		}
+	}
+}
+
+// TestCSRF: a form post needs the token keyed by its own cookie, and is
+// refused from another origin or announced cross-site.
+func TestCSRF(t *testing.T) {
+	session := "hfs_" + strings.Repeat("a", 34)
+	good := csrfToken(session)
+	post := func(token string, hdr map[string]string) *http.Request {
+		r := httptest.NewRequest("POST", "http://hub.example/settings/tokens", strings.NewReader(url.Values{"csrf": {token}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.AddCookie(&http.Cookie{Name: authz.SessionCookie, Value: session})
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		return r
+	}
+	tests := []struct {
+		name string
+		r    *http.Request
+		want bool
+	}{
+		{"right token", post(good, nil), true},
+		{"right token, same origin", post(good, map[string]string{"Origin": "http://hub.example", "Sec-Fetch-Site": "same-origin"}), true},
+		{"no token", post("", nil), false},
+		{"wrong token", post(csrfToken("hfs_other"), nil), false},
+		{"the session secret itself", post(session, nil), false},
+		{"other origin", post(good, map[string]string{"Origin": "http://evil.example"}), false},
+		{"cross-site fetch", post(good, map[string]string{"Sec-Fetch-Site": "cross-site"}), false},
+	}
+	for _, tt := range tests {
+		if got := checkCSRF(tt.r); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	noCookie := httptest.NewRequest("POST", "http://hub.example/login", strings.NewReader("csrf="+csrfToken("")))
+	noCookie.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if checkCSRF(noCookie) {
+		t.Error("a post with no cookie at all passed")
+	}
+}
