@@ -75,7 +75,7 @@ func (s *Stack) startDynamoDB(ctx context.Context) error {
 		// reads, which only produces warnings; the data is on loopback.
 		o.DisableValidateResponseChecksum = true
 	})
-	if err := waitFor(p, 90*time.Second, func() error {
+	if err := waitFor(p, readyTimeout, func() error {
 		c, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		_, err := db.ListTables(c, &dynamodb.ListTablesInput{})
@@ -113,7 +113,7 @@ func (s *Stack) startS3(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := waitFor(p, 60*time.Second, dialCheck(s.addr(s.Ports.S3))); err != nil {
+	if err := waitFor(p, readyTimeout, dialCheck(s.addr(s.Ports.S3))); err != nil {
 		return err
 	}
 	cfg, err := awsCfg(ctx)
@@ -220,7 +220,7 @@ func (c *clamd) Start(ctx context.Context) error {
 		return err
 	}
 	c.proc, c.stopped = p, false
-	if err := waitFor(p, 120*time.Second, func() error { return clamdPing(c.s.addr(c.s.Ports.Clamd)) }); err != nil {
+	if err := waitFor(p, readyTimeout, func() error { return clamdPing(c.s.addr(c.s.Ports.Clamd)) }); err != nil {
 		return err
 	}
 	onPurpose := func() bool {
@@ -358,3 +358,10 @@ func inferenceEcho(key *trusthop.Key) http.Handler {
 	})
 	return mux
 }
+
+// readyTimeout bounds how long a service may take to answer after it
+// starts. It returns as soon as the service answers, so a generous bound
+// costs nothing on a quiet machine and keeps a loaded one (a 2-core
+// machine building and fuzzing beside the stack, where DynamoDB Local's
+// JVM has been seen to need over 90 s) from failing the run.
+const readyTimeout = 5 * time.Minute

@@ -225,7 +225,7 @@ func TestFaces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			simple := res.(events.APIGatewayV2CustomAuthorizerSimpleResponse)
+			simple := res.(HTTPAPISimpleResponse)
 			gotHTTP := 403
 			if simple.IsAuthorized {
 				_, deny := principal.FromContext(simple.Context)
@@ -253,11 +253,11 @@ func TestFaces(t *testing.T) {
 						t.Errorf("REST face: got %v, want Unauthorized", err)
 					}
 				case tt.want == 200:
-					if err != nil || res.(events.APIGatewayCustomAuthorizerResponse).PolicyDocument.Statement[0].Effect != "Allow" {
+					if err != nil || res.(RESTResponse).PolicyDocument.Statement[0].Effect != "Allow" {
 						t.Errorf("REST face: got %+v %v, want Allow", res, err)
 					}
 				default:
-					if err != nil || res.(events.APIGatewayCustomAuthorizerResponse).PolicyDocument.Statement[0].Effect != "Deny" {
+					if err != nil || res.(RESTResponse).PolicyDocument.Statement[0].Effect != "Deny" {
 						t.Errorf("REST face: got %+v %v, want Deny", res, err)
 					}
 				}

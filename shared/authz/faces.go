@@ -10,8 +10,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/hubsec/trustlayer/shared/platform/apperr"
 	"github.com/hubsec/trustlayer/shared/platform/httpapi"
 	"github.com/hubsec/trustlayer/shared/principal"
@@ -45,19 +43,19 @@ func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any,
 	}
 	switch {
 	case probe.Version == "2.0":
-		var ev events.APIGatewayV2CustomAuthorizerV2Request
+		var ev HTTPAPIRequest
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return nil, fmt.Errorf("decode HTTP API authorizer event: %w", err)
 		}
 		return a.HTTPAPI(ctx, ev)
 	case probe.Type == "TOKEN":
-		var ev events.APIGatewayCustomAuthorizerRequest
+		var ev RESTTokenRequest
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return nil, fmt.Errorf("decode TOKEN authorizer event: %w", err)
 		}
 		return a.RESTToken(ctx, ev)
 	case probe.Type == "REQUEST" && probe.MethodArn != "":
-		var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+		var ev RESTRequestRequest
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			return nil, fmt.Errorf("decode REQUEST authorizer event: %w", err)
 		}
@@ -73,7 +71,7 @@ func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any,
 //
 // An outage on a route with no function of ours behind it (git) is
 // ErrUnavailable, never a 403.
-func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+func (a *Authorizer) HTTPAPI(ctx context.Context, ev HTTPAPIRequest) (HTTPAPISimpleResponse, error) {
 	h := http.Header{}
 	for k, v := range ev.Headers {
 		h.Set(k, v)
@@ -90,7 +88,7 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 		Header: h, SourceIP: ev.RequestContext.HTTP.SourceIP})
 	a.logDecision(ctx, "http-api", ev.RequestContext.HTTP.Method, path, out)
 	if out.Allow {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, nil)}, nil
+		return HTTPAPISimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, nil)}, nil
 	}
 	route := out.Route
 	if route == nil {
@@ -105,16 +103,16 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 	// this context by the integration, never from the client) and answers
 	// the 401 challenge itself.
 	if out.Deny.Kind == apperr.Unavailable && (route == nil || route.Proxy) {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, ErrUnavailable
+		return HTTPAPISimpleResponse{}, ErrUnavailable
 	}
 	// A 403 is deferred too, so that its reason (which permission is
 	// missing, on what) reaches the caller in the body and X-Error-Message;
 	// the gateway's own 403 can only say "Forbidden". The git server
 	// answers it the same way (it admits only decision=allow).
 	if route == nil || (route.Proxy && out.Deny.Kind != apperr.Unauthenticated && out.Deny.Kind != apperr.Permission) {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
+		return HTTPAPISimpleResponse{IsAuthorized: false}, nil
 	}
-	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}, nil
+	return HTTPAPISimpleResponse{IsAuthorized: true, Context: principal.Context(out.Caller, out.Deny)}, nil
 }
 
 // methodFromArn splits "arn:aws:execute-api:region:acct:api/stage/METHOD/path".
@@ -135,10 +133,10 @@ func methodFromArn(arn string) (method, path string, ok bool) {
 }
 
 // RESTToken answers a REST API TOKEN authorizer.
-func (a *Authorizer) RESTToken(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (a *Authorizer) RESTToken(ctx context.Context, ev RESTTokenRequest) (RESTResponse, error) {
 	method, path, ok := methodFromArn(ev.MethodArn)
 	if !ok {
-		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+		return RESTResponse{}, ErrUnauthorized
 	}
 	h := http.Header{}
 	h.Set("Authorization", ev.AuthorizationToken)
@@ -146,7 +144,7 @@ func (a *Authorizer) RESTToken(ctx context.Context, ev events.APIGatewayCustomAu
 }
 
 // RESTRequest answers a REST API REQUEST authorizer.
-func (a *Authorizer) RESTRequest(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (a *Authorizer) RESTRequest(ctx context.Context, ev RESTRequestRequest) (RESTResponse, error) {
 	h := http.Header{}
 	for k, v := range ev.Headers {
 		h.Set(k, v)
@@ -171,14 +169,14 @@ func (a *Authorizer) RESTRequest(ctx context.Context, ev events.APIGatewayCustom
 		Header: h, SourceIP: ev.RequestContext.Identity.SourceIP})
 }
 
-func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (RESTResponse, error) {
 	out := a.Decide(ctx, req)
 	a.logDecision(ctx, face, req.Method, req.Path, out)
 	if !out.Allow && out.Deny.Kind == apperr.Unauthenticated {
-		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+		return RESTResponse{}, ErrUnauthorized
 	}
 	if !out.Allow && out.Deny.Kind == apperr.Unavailable {
-		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
+		return RESTResponse{}, ErrUnavailable
 	}
 	effect := "Deny"
 	var ctxMap map[string]any
@@ -197,9 +195,9 @@ func (a *Authorizer) rest(ctx context.Context, face, arn string, req Request) (e
 	if id == "" {
 		id = "anonymous"
 	}
-	return events.APIGatewayCustomAuthorizerResponse{
+	return RESTResponse{
 		PrincipalID: id,
-		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: []events.IAMPolicyStatement{
+		PolicyDocument: RESTPolicy{Version: "2012-10-17", Statement: []IAMStatement{
 			{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: []string{arn}},
 		}},
 		Context: ctxMap,

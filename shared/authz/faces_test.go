@@ -189,7 +189,7 @@ func TestOutageIsNeverADenial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	simple := res.(events.APIGatewayV2CustomAuthorizerSimpleResponse)
+	simple := res.(HTTPAPISimpleResponse)
 	if _, deny := principal.FromContext(simple.Context); !simple.IsAuthorized || deny == nil || deny.Kind != apperr.Unavailable {
 		t.Errorf("HTTP API face, function route: got %+v, want a deferred 503", simple)
 	}
@@ -210,8 +210,51 @@ func TestRESTRequestRepeatedService(t *testing.T) {
 		QueryStringParameters:           map[string]string{"service": "git-upload-pack"},
 		MultiValueQueryStringParameters: map[string][]string{"service": {"git-receive-pack", "git-upload-pack"}},
 		MethodArn:                       "arn:aws:execute-api:us-east-1:1:api/prod/GET" + path}
-	res, err := f.a.RESTRequest(context.Background(), rq)
-	if err != nil || res.PolicyDocument.Statement[0].Effect != "Deny" {
+	raw, _ := json.Marshal(rq)
+	out, err := f.a.HandleEvent(context.Background(), raw)
+	res, _ := out.(RESTResponse)
+	if err != nil || len(res.PolicyDocument.Statement) != 1 || res.PolicyDocument.Statement[0].Effect != "Deny" {
 		t.Fatalf("repeated service: got %+v %v, want Deny", res, err)
+	}
+}
+
+// TestLambdaShapesMatchAWS: the event and answer shapes declared in
+// lambdaevents.go read what aws-lambda-go writes and write what it reads.
+func TestLambdaShapesMatchAWS(t *testing.T) {
+	in := events.APIGatewayV2CustomAuthorizerV2Request{Version: "2.0", RawPath: "/p", RawQueryString: "a=b",
+		Cookies: []string{"c=d"}, Headers: map[string]string{"h": "v"}}
+	in.RequestContext.HTTP.Method, in.RequestContext.HTTP.Path, in.RequestContext.HTTP.SourceIP = "GET", "/p", "1.2.3.4"
+	raw, _ := json.Marshal(in)
+	var ours HTTPAPIRequest
+	if err := json.Unmarshal(raw, &ours); err != nil || ours.RawPath != "/p" || ours.RawQueryString != "a=b" || ours.Cookies[0] != "c=d" ||
+		ours.Headers["h"] != "v" || ours.RequestContext.HTTP.Method != "GET" || ours.RequestContext.HTTP.SourceIP != "1.2.3.4" {
+		t.Errorf("HTTP API event: %+v, %v", ours, err)
+	}
+	rq := events.APIGatewayCustomAuthorizerRequestTypeRequest{Type: "REQUEST", MethodArn: "arn", Path: "/p", HTTPMethod: "POST",
+		MultiValueQueryStringParameters: map[string][]string{"s": {"1", "2"}}}
+	rq.RequestContext.Identity.SourceIP = "5.6.7.8"
+	raw, _ = json.Marshal(rq)
+	var ourRQ RESTRequestRequest
+	if err := json.Unmarshal(raw, &ourRQ); err != nil || ourRQ.HTTPMethod != "POST" || ourRQ.RequestContext.Identity.SourceIP != "5.6.7.8" || len(ourRQ.MultiValueQueryStringParameters["s"]) != 2 {
+		t.Errorf("REST REQUEST event: %+v, %v", ourRQ, err)
+	}
+	answer := RESTResponse{PrincipalID: "alice", Context: map[string]any{"k": "v"}, PolicyDocument: RESTPolicy{Version: "2012-10-17",
+		Statement: []IAMStatement{{Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{"arn"}}}}}
+	raw, _ = json.Marshal(answer)
+	var theirs events.APIGatewayCustomAuthorizerResponse
+	if err := json.Unmarshal(raw, &theirs); err != nil || theirs.PrincipalID != "alice" || theirs.PolicyDocument.Version != "2012-10-17" ||
+		len(theirs.PolicyDocument.Statement) != 1 || theirs.PolicyDocument.Statement[0].Effect != "Allow" || theirs.Context["k"] != "v" {
+		t.Errorf("REST answer as aws-lambda-go reads it: %+v, %v (%s)", theirs, err, raw)
+	}
+	theirRaw, _ := json.Marshal(events.APIGatewayCustomAuthorizerResponse{PrincipalID: "alice", Context: map[string]any{"k": "v"},
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: []events.IAMPolicyStatement{
+			{Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{"arn"}}}}})
+	if string(theirRaw) != string(raw) {
+		t.Errorf("REST answer JSON differs:\n ours   %s\n theirs %s", raw, theirRaw)
+	}
+	simple, _ := json.Marshal(HTTPAPISimpleResponse{IsAuthorized: true, Context: map[string]any{"k": "v"}})
+	theirSimple, _ := json.Marshal(events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: map[string]any{"k": "v"}})
+	if string(simple) != string(theirSimple) {
+		t.Errorf("simple answer JSON differs: %s vs %s", simple, theirSimple)
 	}
 }

@@ -95,14 +95,14 @@ func TestHandleEventReadsEventCookies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := out.(events.APIGatewayV2CustomAuthorizerSimpleResponse)
+	resp := out.(HTTPAPISimpleResponse)
 	if !resp.IsAuthorized || resp.Context["kind"] != "session" || resp.Context["user"] != "alice" {
 		t.Fatalf("got %+v, want the session of the cookie", resp)
 	}
 	ev.RawPath = "/api/settings/tokens"
 	raw, _ = json.Marshal(ev)
 	out, _ = f.a.HandleEvent(context.Background(), raw)
-	if resp := out.(events.APIGatewayV2CustomAuthorizerSimpleResponse); resp.Context["decision"] != "deny" || resp.Context["status"] != "401" {
+	if resp := out.(HTTPAPISimpleResponse); resp.Context["decision"] != "deny" || resp.Context["status"] != "401" {
 		t.Fatalf("API route with only the cookie: got %+v, want a 401 denial", resp)
 	}
 }
