@@ -18,6 +18,7 @@ require (
 	github.com/bodgit/sevenzip v1.6.5
 	github.com/hiddeco/sshsig v0.2.0
 	golang.org/x/crypto v0.59.0
+	google.golang.org/protobuf v1.36.11
 	gopkg.in/yaml.v3 v3.0.1
 )
 

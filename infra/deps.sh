@@ -12,7 +12,7 @@ say() { printf 'deps.sh: %s\n' "$*"; }
 
 # Packages checked by name (dpkg), then toolchains the README lists as
 # prerequisites, installed from Debian only when their command is absent.
-want=(clamav clamav-daemon git-lfs gnupg openssh-client p7zip-full chromium)
+want=(clamav clamav-daemon git-lfs gnupg openssh-client p7zip-full chromium python3-onnx python3-h5py)
 missing=()
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -23,7 +23,12 @@ else
 	# Not Debian: check the commands those packages provide instead.
 	declare -A provides=([clamav]=clamscan [clamav-daemon]=clamd [git-lfs]=git-lfs [gnupg]=gpg
 		[openssh-client]=ssh-keygen [p7zip-full]=7z [chromium]=chromium)
+	declare -A pymodule=([python3-onnx]=onnx [python3-h5py]=h5py)
 	for p in "${want[@]}"; do
+		if [ -n "${pymodule[$p]:-}" ]; then
+			python3 -c "import ${pymodule[$p]}" >/dev/null 2>&1 || missing+=("$p")
+			continue
+		fi
 		c=${provides[$p]}
 		command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || missing+=("$p")
 	done

@@ -25,6 +25,7 @@ const module = "github.com/hubsec/trustlayer/"
 var libraries = map[string]bool{
 	"shared/access": true, "shared/token": true, "shared/gitobject": true, "shared/signingkey": true,
 	"shared/signature": true, "shared/pickle": true, "shared/modelfile": true, "shared/clamd": true,
+	"shared/modelformat": true,
 }
 
 // functionDomains lists, for each function, the domains it may link. A new
