@@ -3,12 +3,14 @@ package devstack
 import (
 	"io"
 	"log/slog"
+	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hubsec/trustlayer/shared/platform/trusthop"
@@ -91,5 +93,59 @@ func TestInferenceEchoVerifiesHop(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"calledBy":"alice"`) {
 		t.Errorf("signed: got %d %s, want 200 naming alice", w.Code, w.Body)
+	}
+}
+
+// TestGitBackendTakesChunkedPush: a plain git push whose pack is larger
+// than git's http.postBuffer (1 MiB) arrives chunked; the backend feeds it
+// to git http-backend (CGI, which has no chunked input) and the ref moves.
+func TestGitBackendTakesChunkedPush(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git not on PATH (apt-get install -y git)")
+	}
+	key, _ := trusthop.New([]byte(strings.Repeat("c", trusthop.MinSecret)))
+	root := t.TempDir()
+	h := newGitBackend(root, git, key, slog.New(slog.NewTextHandler(io.Discard, nil)), []string{"GIT_CONFIG_NOSYSTEM=1"})
+	var chunked atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked" {
+			chunked.Store(true)
+		}
+		// What the gateway adds after the authorizer allowed the push.
+		r.Header.Set("X-Trust-Decision", "allow")
+		r.Header.Set("X-Trust-User", "alice")
+		key.Sign(r.Header, r.Method, trusthop.PathQuery(r))
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	work := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(git, args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME="+work, "GIT_TERMINAL_PROMPT=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("init", "-q", "-b", "main")
+	data := make([]byte, 3<<20)
+	rand.New(rand.NewSource(1)).Read(data) // incompressible: a 3 MiB pack
+	if err := os.WriteFile(filepath.Join(work, "weights.raw"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("add", "-A")
+	run("-c", "user.name=a", "-c", "user.email=a@example.com", "commit", "-q", "-m", "big")
+	head := run("rev-parse", "HEAD")
+	run("push", "-q", srv.URL+"/alice/big.git", "main")
+	if !chunked.Load() {
+		t.Fatalf("git did not send the push chunked; the test proves nothing")
+	}
+	out, err := exec.Command(git, "--git-dir", filepath.Join(root, "alice", "big.git"), "rev-parse", "main").Output()
+	if got := strings.TrimSpace(string(out)); err != nil || got != head {
+		t.Fatalf("server main = %q (%v), want %s", got, err, head)
 	}
 }

@@ -334,6 +334,15 @@ func newGitBackend(root, git string, key *trusthop.Key, log *slog.Logger, extraE
 		}
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = "/" + repo + m[3]
+		if len(r2.TransferEncoding) > 0 {
+			// A chunked body (git sends a pack larger than
+			// http.postBuffer so): net/http has already de-chunked it,
+			// and CGI has no chunked input, so it reaches git
+			// http-backend as standard input to its end with no
+			// CONTENT_LENGTH, which git reads to end of file.
+			r2.TransferEncoding = nil
+			r2.ContentLength = -1
+		}
 		h := &cgi.Handler{Path: git, Args: []string{"http-backend"}, Dir: root, Env: env, Stderr: os.Stderr}
 		h.ServeHTTP(w, r2)
 	})

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -31,11 +30,18 @@ func (g *Gateway) HubAPI() http.Handler {
 
 func (g *Gateway) serveHub(w http.ResponseWriter, r *http.Request) {
 	e := entry(r)
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
 	rt, params := g.hub.find(r.Method, r.URL.EscapedPath())
+	// An HTTP_PROXY integration (the git server) gets the body streamed,
+	// of any size and chunked or not: it stands for the path git takes on
+	// AWS, an ALB in front of the git server (docs/git-server.md), which
+	// has no 10 MB cap. A function's event carries at most MaxBody.
+	var body []byte
+	if rt == nil || rt.Integration == nil {
+		var ok bool
+		if body, ok = readBody(w, r); !ok {
+			return
+		}
+	}
 	if rt == nil {
 		errorJSON(w, http.StatusNotFound, "Not Found")
 		return
@@ -65,7 +71,7 @@ func (g *Gateway) serveHub(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if rt.Integration != nil {
-		g.proxyHTTP(w, r, body, rt, params, authCtx, requestID)
+		g.proxyHTTP(w, r, rt, params, authCtx, requestID)
 		return
 	}
 	rc.Authorizer = nil
@@ -275,7 +281,7 @@ func writeV2Response(w http.ResponseWriter, out []byte) error {
 
 // proxyHTTP forwards a request to an HTTP_PROXY integration (the git
 // server), applying its request parameter mappings.
-func (g *Gateway) proxyHTTP(w http.ResponseWriter, r *http.Request, body []byte, rt *route, params map[string]string, authCtx map[string]any, requestID string) {
+func (g *Gateway) proxyHTTP(w http.ResponseWriter, r *http.Request, rt *route, params map[string]string, authCtx map[string]any, requestID string) {
 	in := rt.Integration
 	target, err := url.Parse(g.cfg.Template.Sub(in.URI, g.cfg.Parameters))
 	if err != nil || target.Host == "" {
@@ -341,8 +347,12 @@ func (g *Gateway) proxyHTTP(w http.ResponseWriter, r *http.Request, body []byte,
 			pr.Out.URL.RawQuery = r.URL.RawQuery
 			pr.Out.Header = header
 			pr.Out.Host = target.Host
-			pr.Out.Body = io.NopCloser(bytes.NewReader(body))
-			pr.Out.ContentLength = int64(len(body))
+			// The body streams through as it came: with its length, or
+			// chunked (ContentLength -1) when the client did not say it.
+			pr.Out.ContentLength = r.ContentLength
+			if r.ContentLength == 0 {
+				pr.Out.Body = http.NoBody
+			}
 			g.signHop(pr.Out)
 		},
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
