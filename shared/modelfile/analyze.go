@@ -33,19 +33,26 @@ const (
 	KindNumpy       Kind = "npy"
 	Kind7z          Kind = "7z"
 	KindSafetensors Kind = "safetensors"
-	KindTar         Kind = "tar" // legacy torch.save checkpoint (pre-0.4 tar)
+	KindTar         Kind = "tar"        // legacy torch.save checkpoint (pre-0.4 tar)
+	KindCompressed  Kind = "compressed" // gzip, bz2, xz, lzma or zlib around a pickle (joblib, pandas)
 	KindOther       Kind = "other"
 )
 
 // Options bound the work Analyze does. Zero fields take the defaults.
 type Options struct {
-	MaxDepth      int   // nesting of archives inside archives (default 3)
-	MaxMembers    int   // archive members visited in total (default 10000)
-	MaxDirBytes   int64 // zip central directory size (default 64 MiB)
-	MaxInflate    int64 // bytes held in memory to open a compressed nested archive (default 64 MiB)
-	MaxHeader     int64 // safetensors and npy header size (default 100 MiB, the Hub's safetensors limit)
-	SniffBytes    int   // bytes peeked to recognise a member (default 256)
-	PickleOptions pickle.Options
+	MaxDepth    int   // nesting of archives inside archives (default 3)
+	MaxMembers  int   // archive members visited in total (default 10000)
+	MaxDirBytes int64 // zip central directory size (default 64 MiB)
+	MaxInflate  int64 // bytes held in memory to open a compressed nested archive (default 64 MiB)
+	MaxHeader   int64 // safetensors and npy header size (default 100 MiB, the Hub's safetensors limit)
+	SniffBytes  int   // bytes peeked to recognise a member (default 256)
+	// MaxDecompressed caps the bytes a compressed pickle may inflate to
+	// (default 4 GiB); MaxRatio caps decompressed/compressed (default 1100,
+	// above zlib's 1032 for the most compressible input) once past 1 MiB.
+	// Past either the file is error with that reason.
+	MaxDecompressed int64
+	MaxRatio        int64
+	PickleOptions   pickle.Options
 }
 
 func (o Options) withDefaults() Options {
@@ -64,6 +71,12 @@ func (o Options) withDefaults() Options {
 	if o.MaxHeader <= 0 {
 		o.MaxHeader = 100 << 20
 	}
+	if o.MaxDecompressed <= 0 {
+		o.MaxDecompressed = 4 << 30
+	}
+	if o.MaxRatio <= 0 {
+		o.MaxRatio = 1100
+	}
 	if o.SniffBytes <= 0 {
 		o.SniffBytes = 256
 	}
@@ -79,6 +92,9 @@ type Member struct {
 	Kind    Kind            `json:"kind"` // pickle, or npy for an object array
 	Imports []pickle.Import `json:"imports"`
 	Highest pickle.Safety   `json:"highest"`
+	// Findings are dangerous constructs that are not imports (a frame
+	// divergence: two loaders would read two different pickles).
+	Findings []string `json:"findings,omitempty"`
 	// Error is the parse error that ended the scan of this pickle, if any.
 	Error string `json:"error,omitempty"`
 }
@@ -172,6 +188,13 @@ func (a *analyzer) analyze(r io.ReaderAt, size int64, name, prefix string, depth
 		a.npy(r, size, full)
 		return kind
 	}
+	if c := compression(head); c != "" && depth == 0 {
+		// joblib.load and pandas.read_pickle decompress these before
+		// unpickling; pickle.load would not, so the raw bytes are also
+		// walked below.
+		a.compressed(r, size, full, c)
+		kind = KindCompressed
+	}
 	if looksLikeTar(r, size) {
 		// torch.load tries a file as a legacy tar checkpoint first.
 		a.tar(r, size, full, depth)
@@ -183,7 +206,7 @@ func (a *analyzer) analyze(r io.ReaderAt, size int64, name, prefix string, depth
 			a.problem("%s: %v", full, err)
 		}
 	}
-	if a.pickleAt(head, size, func() io.Reader { return io.NewSectionReader(r, 0, size) }, full) && kind == KindOther {
+	if a.pickleAt(head, size, func() io.Reader { return io.NewSectionReader(r, 0, size) }, full) && (kind == KindOther || kind == KindCompressed) {
 		kind = KindPickle
 	}
 	return kind
@@ -217,9 +240,21 @@ func detect(head []byte, size int64) Kind {
 }
 
 // legacyTorchMagic is how torch.save's pre-1.6 format starts: the pickled
-// magic number 0x1950a86a20f9469cfc6c. Such a file is five pickles (magic,
-// protocol version, sys info, the object, storage keys) then raw tensors.
-var legacyTorchMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e")
+// magic number 0x1950a86a20f9469cfc6c (LONG1 of 10 bytes), after PROTO and,
+// from protocol 4, a FRAME. Such a file is five pickles (magic, protocol
+// version, sys info, the object, storage keys) then raw tensors, which
+// torch reads with f.read, not as pickles.
+var legacyTorchMagic = []byte("\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e")
+
+func isLegacyTorch(head []byte) bool {
+	switch {
+	case len(head) >= 2 && head[0] == 0x80 && head[1] < 4:
+		return bytes.HasPrefix(head[2:], legacyTorchMagic)
+	case len(head) >= 11 && head[0] == 0x80 && head[2] == 0x95:
+		return bytes.HasPrefix(head[11:], legacyTorchMagic)
+	}
+	return false
+}
 
 // scanPickleKind scans one pickle stream and reports whether it was a
 // pickle (see pickle.Result.NotPickle). What was found before a parse error
@@ -227,14 +262,14 @@ var legacyTorchMagic = []byte("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\
 func (a *analyzer) scanPickleKind(r io.Reader, memberPath string, kind Kind) bool {
 	opts := a.opts.PickleOptions
 	br := bufio.NewReader(r)
-	if head, _ := br.Peek(len(legacyTorchMagic)); bytes.Equal(head, legacyTorchMagic) {
+	if head, _ := br.Peek(11 + len(legacyTorchMagic)); isLegacyTorch(head) {
 		opts.MaxPickles = 5
 	}
 	res := pickle.Scan(br, opts)
 	if res.NotPickle() {
 		return false
 	}
-	m := Member{Path: memberPath, Kind: kind, Imports: res.Imports, Highest: res.Highest}
+	m := Member{Path: memberPath, Kind: kind, Imports: res.Imports, Highest: res.Highest, Findings: res.Findings}
 	if m.Imports == nil {
 		m.Imports = []pickle.Import{}
 	}
@@ -250,4 +285,22 @@ func (a *analyzer) scanPickleKind(r io.Reader, memberPath string, kind Kind) boo
 	}
 	a.report.Members = append(a.report.Members, m)
 	return true
+}
+
+// Finding names what makes the report dangerous, for a verdict's reason:
+// the first dangerous import ("posix.system in archive/data.pkl") or the
+// first dangerous construct (a frame divergence). It is "" when nothing
+// dangerous was found.
+func (r Report) Finding() string {
+	for _, m := range r.Members {
+		for _, f := range m.Findings {
+			return f + " in " + m.Path
+		}
+		for _, i := range m.Imports {
+			if i.Safety == pickle.Dangerous {
+				return "dangerous import " + i.Module + "." + i.Name + " in " + m.Path
+			}
+		}
+	}
+	return ""
 }

@@ -36,6 +36,23 @@ func (a *analyzer) zip(r io.ReaderAt, size int64, name, archivePath string, dept
 		}
 	}
 	for _, e := range entries {
+		if kind == KindPyTorchZip && !torchUnpickles(e.name) {
+			// torch.load unpickles only data.pkl (and torch.jit.load
+			// constants.pkl); tensor storages and the other records are
+			// never read as pickles, so they are not judged as ones. Their
+			// place in the archive still counts for the coverage check.
+			off, err := dataOffset(r, e)
+			if err != nil {
+				a.problem("%s: %v", join(archivePath, e.name), err)
+				complete = false
+				continue
+			}
+			spans = append(spans, spanOf(e, off))
+			if err := a.checkTorchRecord(r, e, off); err != nil {
+				a.problem("%s: %v", join(archivePath, e.name), err)
+			}
+			continue
+		}
 		if strings.HasSuffix(e.name, "/") && e.size == 0 {
 			off, err := dataOffset(r, e)
 			if err != nil {
@@ -195,4 +212,49 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, fmt.Errorf("read: %w", err)
 	}
 	return c.r.Read(p)
+}
+
+// torchUnpickles reports whether torch.load (or torch.jit.load, which
+// torch.load hands a TorchScript archive to) unpickles the zip record name:
+// <archive>/data.pkl and <archive>/constants.pkl.
+func torchUnpickles(name string) bool {
+	base := name[strings.LastIndexByte(name, '/')+1:]
+	return base == "data.pkl" || base == "constants.pkl"
+}
+
+// checkTorchRecord checks the small records torch reads as text have the
+// shape torch writes: byteorder "little" or "big", version a decimal
+// number. Anything else is a file no torch wrote.
+func (a *analyzer) checkTorchRecord(r io.ReaderAt, e zipEntry, off int64) error {
+	base := e.name[strings.LastIndexByte(e.name, '/')+1:]
+	if base != "byteorder" && base != "version" {
+		return nil
+	}
+	if e.method != 0 || e.compressed > 32 {
+		return fmt.Errorf("%s record of %d bytes (method %d), not what torch writes", base, e.compressed, e.method)
+	}
+	b, err := readAtMost(r, off, int64(e.compressed))
+	if err != nil {
+		return err
+	}
+	text := strings.TrimRight(string(b), "\n")
+	ok := text != ""
+	if base == "byteorder" {
+		ok = text == "little" || text == "big"
+	} else {
+		for _, c := range text {
+			ok = ok && c >= '0' && c <= '9'
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%s record %q is not what torch writes", base, truncateText(text))
+	}
+	return nil
+}
+
+func truncateText(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
 }

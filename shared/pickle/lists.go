@@ -117,6 +117,16 @@ var denyRules = []Rule{
 
 	// Whole modules (ours, beyond picklescan).
 	{"_posixsubprocess", anyName, "fork_exec"},
+	{"_interpreters", anyName, "subinterpreters: run_string, exec, call run code (3.13+)"},
+	{"_xxsubinterpreters", anyName, "subinterpreters: run_string runs code (3.8-3.12)"},
+	{"_xxinterpchannels", anyName, "subinterpreter channels"},
+	{"_interpchannels", anyName, "subinterpreter channels"},
+	{"_interpqueues", anyName, "subinterpreter queues"},
+	{"concurrent.interpreters", anyName, "subinterpreters (3.14+): exec, call"},
+	{"interpreters", anyName, "PyPI backport of concurrent.interpreters"},
+	{"_xxtestfuzz", anyName, "test-only native module"},
+	{"_testcapi", anyName, "raw C API access"},
+	{"_testinternalcapi", anyName, "raw interpreter internals"},
 	{"_winapi", anyName, "CreateProcess"},
 	{"_ctypes", anyName, "ctypes internals"},
 	{"_socket", anyName, "network access"},

@@ -54,6 +54,9 @@ type Result struct {
 	Pickles int
 	// Bytes is how many bytes of the stream were consumed.
 	Bytes int64
+	// Findings are dangerous constructs that are not imports, such as a
+	// frame divergence; any finding makes Highest Dangerous.
+	Findings []string
 	// Truncated reports that Imports hit Options.MaxImports.
 	Truncated bool
 	// Err is the parse or read error that ended the scan, nil if the stream
@@ -103,7 +106,7 @@ func (r Result) Dangerous() []Import {
 }
 
 func (w *walker) result() Result {
-	res := Result{Imports: w.imports, Highest: w.highest, Pickles: w.pickles, Bytes: w.pos, Truncated: w.truncated}
+	res := Result{Imports: w.imports, Highest: w.highest, Pickles: w.pickles, Bytes: w.pos, Truncated: w.truncated, Findings: w.findings}
 	if w.err != nil {
 		res.Err = w.err
 	}
@@ -125,6 +128,9 @@ func (w *walker) run() {
 		}
 		w.pickles++
 		w.hist = [2]sym{unknownSym, unknownSym}
+		if w.pickles > 1 {
+			w.vm.newPickle()
+		}
 		if err := w.one(); err != nil {
 			w.err = err
 			return

@@ -33,21 +33,40 @@ type walker struct {
 	fresh   *memo  // memo reset per pickle (new Unpickler), nil in the first
 	pickles int
 
+	vm    *vm // the value stack (vm.go)
+	depth int // nesting of joblib object-array pickles
+	// frameEnd is where the current FRAME ends (-1: none).
+	frameEnd int64
+	// array is what joblib reads after the opcode just applied.
+	array *arrayRead
+
 	seen      map[[2]string]bool
 	imports   []Import
 	highest   Safety
 	truncated bool
+	findings  []string
 	err       error
 }
 
+// finding records a dangerous construct that is not an import.
+func (w *walker) finding(msg string) {
+	w.highest = Dangerous
+	if len(w.findings) < 16 {
+		w.findings = append(w.findings, msg)
+	}
+}
+
 func newWalker(r *bufio.Reader, opts Options, strict bool, size int64) *walker {
-	return &walker{r: r, opts: opts, strict: strict, size: size, memo: newMemo(), seen: map[[2]string]bool{}}
+	return &walker{r: r, opts: opts, strict: strict, size: size, memo: newMemo(), seen: map[[2]string]bool{}, vm: newVM(), frameEnd: -1}
 }
 
 func (w *walker) push(v sym) { w.hist[0], w.hist[1] = w.hist[1], v }
 
-func (w *walker) addImport(module, name string) {
-	s := Rate(module, name)
+func (w *walker) addImport(module, name string) { w.addImportRated(module, name, Rate(module, name)) }
+
+// addImportRated records an import with a rating decided by its use (a
+// call judged by its constant arguments).
+func (w *walker) addImportRated(module, name string, s Safety) {
 	if s > w.highest {
 		w.highest = s
 	}
@@ -85,6 +104,14 @@ func (w *walker) one() error {
 		}
 		if err := w.step(off, code, info); err != nil {
 			return err
+		}
+		w.checkFrame(off, info)
+		if w.array != nil {
+			a := w.array
+			w.array = nil
+			if err := w.joblibArray(off, a); err != nil {
+				return err
+			}
 		}
 		if info.class == clsStop {
 			return nil
@@ -134,13 +161,29 @@ func (w *walker) step(off int64, code byte, info opInfo) error {
 		if !longMod && !importable(m) {
 			return w.fail(off, info.name, fmt.Sprintf("module %q cannot be imported, the unpickler stops here", truncate(m)), nil)
 		}
-		if longMod || !utf8.ValidString(m) {
+		if !longName && !utf8.ValidString(n) {
+			// The C unpickler decodes both lines as strict UTF-8 before it
+			// imports anything.
+			return w.fail(off, info.name, "name is not UTF-8, the unpickler stops here", nil)
+		}
+		if longMod {
 			m = Unknown
 		}
-		if longName || !utf8.ValidString(n) {
+		if longName {
 			n = Unknown
 		}
-		w.addImport(m, n)
+		if info.class == clsGlobal && !longMod && !longName {
+			if !w.vglobal(m, n) {
+				w.addImport(m, n)
+			}
+		} else {
+			w.addImport(m, n)
+			if info.class == clsGlobal {
+				w.vpush(opaqueVal)
+			} else {
+				w.vstep(info, nil, nil)
+			}
+		}
 		w.push(unknownSym)
 		return nil
 	default:
@@ -169,9 +212,12 @@ func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
 	switch info.class {
 	case clsString:
 		if kept != nil && *kept {
-			w.push(strSym(string(arg)))
+			s := string(arg)
+			w.push(strSym(s))
+			w.vstring(&s)
 		} else {
 			w.push(unknownSym)
+			w.vstring(nil)
 		}
 	case clsQuoted:
 		s, ok := unquoteString(arg)
@@ -180,24 +226,31 @@ func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
 				return w.fail(off, info.name, "argument must be quoted", nil)
 			}
 			w.push(unknownSym)
+			w.vstring(nil)
 			return nil
 		}
 		if arg == nil {
 			w.push(unknownSym)
+			w.vstring(nil)
 		} else {
 			w.push(strSym(s))
+			w.vstring(&s)
 		}
 	case clsRawUnicode:
 		if arg == nil {
 			w.push(unknownSym)
+			w.vstring(nil)
 		} else {
-			w.push(strSym(rawUnicodeDecode(arg)))
+			s := rawUnicodeDecode(arg)
+			w.push(strSym(s))
+			w.vstring(&s)
 		}
 	case clsNumberLine:
 		if w.strict && !numericText(arg) {
 			return w.fail(off, info.name, "not a number", nil)
 		}
 		w.push(unknownSym)
+		w.vstep(info, arg, kept)
 	case clsGet:
 		k, ok := memoKey(info, arg)
 		if !ok {
@@ -205,8 +258,10 @@ func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
 				return w.fail(off, info.name, "bad memo key", nil)
 			}
 			w.push(unknownSym)
+			w.vmemoGet(0, false)
 			return nil
 		}
+		w.vmemoGet(k, true)
 		v := w.memo.get(k)
 		if w.fresh != nil {
 			v = union(v, w.fresh.get(k))
@@ -224,13 +279,26 @@ func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
 		if w.fresh != nil {
 			w.fresh.put(k, w.hist[1], &w.opts)
 		}
+		w.vmemoPut(k)
 	case clsMemoize:
+		w.vmemoize()
 		w.memo.memoize(w.hist[1], &w.opts)
 		if w.fresh != nil {
 			w.fresh.memoize(w.hist[1], &w.opts)
 		}
 	case clsFrame:
 		// Framing only groups opcodes; it never changes the stack.
+		if w.frameEnd > off {
+			w.finding(fmt.Sprintf("frame divergence: FRAME at offset %d inside the frame ending at %d (loaders disagree on what follows)", off, w.frameEnd))
+		}
+		var n uint64
+		for i := len(arg) - 1; i >= 0; i-- {
+			n = n<<8 | uint64(arg[i])
+		}
+		if n > math.MaxInt64/2 {
+			n = math.MaxInt64 / 2
+		}
+		w.frameEnd = w.pos + int64(n)
 	case clsProto:
 		if arg[0] > HighestProtocol {
 			return w.fail(off, info.name, fmt.Sprintf("unsupported protocol %d", arg[0]), nil)
@@ -239,9 +307,19 @@ func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
 		if m := w.hist[0]; !m.unknown && len(m.vals) > 0 && !slices.ContainsFunc(m.vals, importable) {
 			return w.fail(off, info.name, fmt.Sprintf("module %q cannot be imported, the unpickler stops here", truncate(m.vals[0])), nil)
 		}
-		for _, m := range w.hist[0].candidates() {
-			for _, n := range w.hist[1].candidates() {
-				w.addImport(m, n)
+		name := w.vpop(false)
+		mod := w.vpop(false)
+		ms, ns := w.hist[0].candidates(), w.hist[1].candidates()
+		exact := len(ms) == 1 && len(ns) == 1 && ms[0] != Unknown && ns[0] != Unknown &&
+			mod.kind == vStr && name.kind == vStr && mod.s == ms[0] && name.s == ns[0]
+		if !exact || !w.vglobal(ms[0], ns[0]) {
+			for _, m := range ms {
+				for _, n := range ns {
+					w.addImport(m, n)
+				}
+			}
+			if !exact {
+				w.vpush(opaqueVal)
 			}
 		}
 		w.push(unknownSym)
@@ -254,11 +332,42 @@ func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
 		}
 		w.addImport("copyreg", "_extension_registry["+strconv.FormatUint(code, 10)+"]")
 		w.push(unknownSym)
+		w.vpush(opaqueVal)
 	case clsStop:
+		w.vstep(info, arg, kept)
 	default:
 		w.push(unknownSym)
+		w.vstep(info, arg, kept)
 	}
 	return nil
+}
+
+// vmemoize stores the top of the value stack as MEMOIZE does: at
+// len(memo), which is the count of this pickle's entries for a new
+// Unpickler and of every entry for the same one.
+func (w *walker) vmemoize() {
+	if w.vm.lost {
+		return
+	}
+	n, total := w.vm.genCount, len(w.vm.memo)
+	w.vmemoPut(uint64(n))
+	if total != n && !w.vm.lost {
+		w.vmemoPut(uint64(total))
+	}
+}
+
+// checkFrame flags an opcode that starts inside a frame and ends past it.
+// No pickler writes one; the C unpickler reading a file without peek (as
+// torch does) drops the buffered part and reads the argument afresh after
+// the frame, pickle.loads reads straight through, and the pure-Python
+// unpickler fails: three loaders, three different pickles.
+func (w *walker) checkFrame(off int64, info opInfo) {
+	if w.frameEnd < 0 || off >= w.frameEnd {
+		return
+	}
+	if w.pos > w.frameEnd && info.class != clsFrame {
+		w.finding(fmt.Sprintf("frame divergence: %s at offset %d crosses the frame end at %d (loaders disagree on what follows)", info.name, off, w.frameEnd))
+	}
 }
 
 func memoKey(info opInfo, arg []byte) (uint64, bool) {

@@ -31,7 +31,7 @@ const (
 
 // PickleEngineVersion names the pickle analyser's rules; a change of rules
 // bumps it so cached verdicts are not reused.
-const PickleEngineVersion = "modelfile/2"
+const PickleEngineVersion = "modelfile/3"
 
 // Result is the scan result of one object version.
 type Result struct {
@@ -75,7 +75,11 @@ type Verdict struct {
 	PickleErr   string
 	Blocklisted bool
 	Highest     pickle.Safety
-	Mismatch    string
+	// PickleFinding names what made the pickle analysis dangerous
+	// ("dangerous import posix.system in archive/data.pkl", a frame
+	// divergence), for the reason.
+	PickleFinding string
+	Mismatch      string
 }
 
 // Status derives the status: infected wins over error (something was
@@ -87,6 +91,8 @@ func (v Verdict) Status() (Status, string) {
 		return StatusInfected, "SHA-256 is on the blocklist"
 	case v.AVInfected:
 		return StatusInfected, "ClamAV found malware"
+	case v.Highest == pickle.Dangerous && v.PickleFinding != "":
+		return StatusInfected, "pickle analysis found a " + v.PickleFinding
 	case v.Highest == pickle.Dangerous:
 		return StatusInfected, "pickle imports a dangerous callable"
 	case v.Mismatch != "":

@@ -252,6 +252,7 @@ func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 	res.PickleKind = string(po.rep.Kind)
 	res.Imports, res.Highest = po.rep.Imports(), po.rep.Highest
 	v.Highest = po.rep.Highest
+	v.PickleFinding = po.rep.Finding()
 	switch {
 	case po.err != nil:
 		v.PickleErr = "pickle analysis could not read the object"
