@@ -1,6 +1,9 @@
 package scan
 
-import "github.com/hubsec/trustlayer/shared/pickle"
+import (
+	"github.com/hubsec/trustlayer/shared/modelformat"
+	"github.com/hubsec/trustlayer/shared/pickle"
+)
 
 // The Hub's per-file security status (the shape huggingface_hub reads as
 // securityFileStatus), derived from our stored result in this one place.
@@ -21,6 +24,24 @@ type FileStatus struct {
 	Status           string            `json:"status"`
 	AVScan           *AVStatus         `json:"avScan"`
 	PickleImportScan *PickleScanStatus `json:"pickleImportScan"`
+	// ModelFormatScan is the model-format readers' block (ONNX, Keras,
+	// SavedModel, GGUF, TorchScript), null when no finding was made.
+	ModelFormatScan *FormatScanStatus `json:"modelFormatScan"`
+}
+
+// FormatScanStatus lists the model-format findings: status unsafe when
+// one is dangerous, caution otherwise.
+type FormatScanStatus struct {
+	Status   string          `json:"status"`
+	Findings []FormatFinding `json:"findings"`
+}
+
+// FormatFinding is one finding with its engine (onnx, keras, savedmodel,
+// gguf, torchscript), severity (caution, dangerous) and reason.
+type FormatFinding struct {
+	Engine   string `json:"engine"`
+	Severity string `json:"severity"`
+	Reason   string `json:"reason"`
 }
 
 // AVStatus is the antivirus block.
@@ -108,6 +129,18 @@ func HubFileStatus(r Result, found bool) FileStatus {
 		}
 		out.PickleImportScan = p
 	}
+	formatCaution := false
+	if len(r.Findings) > 0 {
+		fs := &FormatScanStatus{Status: HubCaution, Findings: []FormatFinding{}}
+		for _, f := range r.Findings {
+			fs.Findings = append(fs.Findings, FormatFinding{Engine: f.Engine, Severity: f.Severity.String(), Reason: f.Reason})
+			if f.Severity == modelformat.Dangerous {
+				fs.Status = HubUnsafe
+			}
+		}
+		formatCaution = fs.Status == HubCaution
+		out.ModelFormatScan = fs
+	}
 	switch {
 	case r.Status == StatusInfected:
 		out.Status = HubUnsafe
@@ -115,7 +148,7 @@ func HubFileStatus(r Result, found bool) FileStatus {
 		out.Status = HubError
 	case r.Highest == pickle.Suspicious:
 		out.Status = HubSuspicious
-	case av.Status == HubCaution:
+	case av.Status == HubCaution || formatCaution:
 		out.Status = HubCaution
 	default:
 		out.Status = HubSafe

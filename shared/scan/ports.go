@@ -51,6 +51,7 @@ type CacheEntry struct {
 	ClamAVVersion string // clamd VERSION line when scanned (signature db included)
 	Mode          Mode
 	PickleVersion string
+	FormatVersion string // modelformat.Version of the format readers' findings
 	ScannedAt     time.Time
 }
 

@@ -3,6 +3,7 @@ package scan
 import (
 	"time"
 
+	"github.com/hubsec/trustlayer/shared/modelformat"
 	"github.com/hubsec/trustlayer/shared/pickle"
 )
 
@@ -27,6 +28,7 @@ const (
 	EngineClamAV    = "clamav"
 	EnginePickle    = "pickle"
 	EngineBlocklist = "sha256-blocklist"
+	EngineFormats   = "modelformat"
 )
 
 // PickleEngineVersion names the pickle analyser's rules; a change of rules
@@ -46,6 +48,9 @@ type Result struct {
 	Highest     pickle.Safety   // worst import
 	PickleKind  string          // what the pickle analyser recognised the file as
 	Blocklisted bool
+	// Findings of the model-format readers (ONNX, Keras, SavedModel,
+	// GGUF, TorchScript), each with its engine, severity and reason.
+	Findings []modelformat.Finding
 
 	Engines     map[string]string // engine -> version (clamd's VERSION line)
 	ClamAVMode  Mode              // full or structure
@@ -80,6 +85,10 @@ type Verdict struct {
 	// divergence), for the reason.
 	PickleFinding string
 	Mismatch      string
+	// FormatDangerous is the reason of the first dangerous model-format
+	// finding ("" when none); FormatErr a format reader's problem.
+	FormatDangerous string
+	FormatErr       string
 }
 
 // Status derives the status: infected wins over error (something was
@@ -95,12 +104,16 @@ func (v Verdict) Status() (Status, string) {
 		return StatusInfected, "pickle analysis found a " + v.PickleFinding
 	case v.Highest == pickle.Dangerous:
 		return StatusInfected, "pickle imports a dangerous callable"
+	case v.FormatDangerous != "":
+		return StatusInfected, v.FormatDangerous
 	case v.Mismatch != "":
 		return StatusError, v.Mismatch
 	case v.AVErr != "":
 		return StatusError, v.AVErr
 	case v.PickleErr != "":
 		return StatusError, v.PickleErr
+	case v.FormatErr != "":
+		return StatusError, v.FormatErr
 	}
 	return StatusOK, ""
 }

@@ -18,6 +18,9 @@ type File struct {
 	Viruses []string
 	Safety  string // the pickle analyser's highest safety level, "" when none ran
 	Imports []scan.PickleImport
+	// Findings of the model-format readers (ONNX, Keras, SavedModel,
+	// GGUF, TorchScript) with engine, severity and reason.
+	Findings []scan.FormatFinding
 }
 
 // IndexTree lists files through files.Service.Tree: the repository's files
@@ -53,6 +56,9 @@ func (t IndexTree) Files(ctx context.Context, c access.Caller, typ access.RepoTy
 			if pk := sec.PickleImportScan; pk != nil {
 				f.Safety, f.Imports = pk.HighestSafetyLevel, pk.Imports
 			}
+		}
+		if st := e.SecurityFileStatus; st != nil && st.ModelFormatScan != nil {
+			f.Findings = st.ModelFormatScan.Findings
 		}
 		out = append(out, f)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/hubsec/trustlayer/shared/modelformat"
 	"github.com/hubsec/trustlayer/shared/pickle"
 	"github.com/hubsec/trustlayer/shared/platform/ddb"
 	"github.com/hubsec/trustlayer/shared/scan"
@@ -59,6 +60,7 @@ type scanItem struct {
 	Highest     string            `dynamodbav:"highest,omitempty"`
 	PickleKind  string            `dynamodbav:"pickleKind,omitempty"`
 	Blocklisted bool              `dynamodbav:"blocklisted,omitempty"`
+	Findings    []findingItem     `dynamodbav:"findings,omitempty"`
 	Engines     map[string]string `dynamodbav:"engines,omitempty"`
 	ClamAVMode  string            `dynamodbav:"clamavMode,omitempty"`
 	ClamAVBytes int64             `dynamodbav:"clamavBytes"`
@@ -90,6 +92,30 @@ func dueSK(t time.Time, ref scan.ObjectRef) string {
 	return fmtTime(t) + "#" + ref.Bucket + "/" + ref.Key + "#" + ref.Version()
 }
 
+// findingItem is one model-format finding.
+type findingItem struct {
+	Engine   string `dynamodbav:"engine"`
+	Severity string `dynamodbav:"severity"`
+	Reason   string `dynamodbav:"reason"`
+}
+
+func toFindings(in []modelformat.Finding) []findingItem {
+	var out []findingItem
+	for _, f := range in {
+		out = append(out, findingItem{Engine: f.Engine, Severity: f.Severity.String(), Reason: f.Reason})
+	}
+	return out
+}
+
+func fromFindings(in []findingItem) []modelformat.Finding {
+	var out []modelformat.Finding
+	for _, f := range in {
+		sev, _ := modelformat.ParseSeverity(f.Severity)
+		out = append(out, modelformat.Finding{Engine: f.Engine, Severity: sev, Reason: f.Reason})
+	}
+	return out
+}
+
 func toImports(in []pickle.Import) []importItem {
 	out := make([]importItem, 0, len(in))
 	for _, i := range in {
@@ -111,7 +137,7 @@ func toScanItem(r scan.Result) scanItem {
 	it := scanItem{PK: scanPK(r.Object.Bucket, r.Object.Key), SK: scanSK(r.Object.Version()),
 		Bucket: r.Object.Bucket, Key: r.Object.Key, Version: r.Object.Version(), ETag: r.Object.ETag, Size: r.Object.Size,
 		Status: string(r.Status), Reason: r.Reason, SHA256: r.SHA256, Signatures: r.Signatures, Imports: toImports(r.Imports),
-		Highest: r.Highest.String(), PickleKind: r.PickleKind, Blocklisted: r.Blocklisted, Engines: r.Engines,
+		Highest: r.Highest.String(), PickleKind: r.PickleKind, Blocklisted: r.Blocklisted, Findings: toFindings(r.Findings), Engines: r.Engines,
 		ClamAVMode: string(r.ClamAVMode), ClamAVBytes: r.ClamAVBytes, PickleBytes: r.PickleBytes, CacheHit: r.CacheHit,
 		ScannedAt: fmtTime(r.ScannedAt), DurationMS: r.Duration.Milliseconds(), Run: r.Run, Deadline: fmtTime(r.Deadline), Attempts: r.Attempts}
 	if !r.Deadline.IsZero() {
@@ -130,7 +156,7 @@ func (it scanItem) domain() scan.Result {
 		Object: scan.ObjectRef{Bucket: it.Bucket, Key: it.Key, VersionID: version, ETag: it.ETag, Size: it.Size},
 		Status: scan.Status(it.Status), Reason: it.Reason, SHA256: it.SHA256, Signatures: it.Signatures,
 		Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Blocklisted: it.Blocklisted,
-		Engines: it.Engines, ClamAVMode: scan.Mode(it.ClamAVMode), ClamAVBytes: it.ClamAVBytes, PickleBytes: it.PickleBytes,
+		Findings: fromFindings(it.Findings), Engines: it.Engines, ClamAVMode: scan.Mode(it.ClamAVMode), ClamAVBytes: it.ClamAVBytes, PickleBytes: it.PickleBytes,
 		CacheHit: it.CacheHit, ScannedAt: parseTime(it.ScannedAt), Duration: time.Duration(it.DurationMS) * time.Millisecond,
 		Run: it.Run, Deadline: parseTime(it.Deadline), Attempts: it.Attempts,
 	}
@@ -225,18 +251,20 @@ func (s Store) Queue(ctx context.Context, ref scan.ObjectRef, now, deadline time
 }
 
 type cacheItem struct {
-	PK            string       `dynamodbav:"pk"`
-	SK            string       `dynamodbav:"sk"`
-	Status        string       `dynamodbav:"status"`
-	Reason        string       `dynamodbav:"reason,omitempty"`
-	Signatures    []string     `dynamodbav:"signatures,omitempty"`
-	Imports       []importItem `dynamodbav:"imports,omitempty"`
-	Highest       string       `dynamodbav:"highest"`
-	PickleKind    string       `dynamodbav:"pickleKind,omitempty"`
-	ClamAVVersion string       `dynamodbav:"clamavVersion"`
-	Mode          string       `dynamodbav:"clamavMode"`
-	PickleVersion string       `dynamodbav:"pickleVersion"`
-	ScannedAt     string       `dynamodbav:"scannedAt"`
+	PK            string        `dynamodbav:"pk"`
+	SK            string        `dynamodbav:"sk"`
+	Status        string        `dynamodbav:"status"`
+	Reason        string        `dynamodbav:"reason,omitempty"`
+	Signatures    []string      `dynamodbav:"signatures,omitempty"`
+	Imports       []importItem  `dynamodbav:"imports,omitempty"`
+	Highest       string        `dynamodbav:"highest"`
+	PickleKind    string        `dynamodbav:"pickleKind,omitempty"`
+	ClamAVVersion string        `dynamodbav:"clamavVersion"`
+	Mode          string        `dynamodbav:"clamavMode"`
+	PickleVersion string        `dynamodbav:"pickleVersion"`
+	Findings      []findingItem `dynamodbav:"findings,omitempty"`
+	FormatVersion string        `dynamodbav:"formatVersion,omitempty"`
+	ScannedAt     string        `dynamodbav:"scannedAt"`
 }
 
 func cachePK(sha string) string { return "SHA256#" + strings.ToLower(sha) }
@@ -253,8 +281,9 @@ func (s Store) Cached(ctx context.Context, sha string) (scan.CacheEntry, bool, e
 	}
 	highest, _ := pickle.ParseSafety(it.Highest)
 	return scan.CacheEntry{SHA256: strings.ToLower(sha), Status: scan.Status(it.Status), Reason: it.Reason, Signatures: it.Signatures,
-		Result:        scan.Result{Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind},
-		ClamAVVersion: it.ClamAVVersion, Mode: scan.Mode(it.Mode), PickleVersion: it.PickleVersion, ScannedAt: parseTime(it.ScannedAt)}, true, nil
+		Result:        scan.Result{Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Findings: fromFindings(it.Findings)},
+		ClamAVVersion: it.ClamAVVersion, Mode: scan.Mode(it.Mode), PickleVersion: it.PickleVersion, FormatVersion: it.FormatVersion,
+		ScannedAt: parseTime(it.ScannedAt)}, true, nil
 }
 
 // PutCache implements scan.Store.
@@ -262,7 +291,8 @@ func (s Store) PutCache(ctx context.Context, e scan.CacheEntry) error {
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: ddb.Marshal(cacheItem{
 		PK: cachePK(e.SHA256), SK: cacheSK, Status: string(e.Status), Reason: e.Reason, Signatures: e.Signatures,
 		Imports: toImports(e.Result.Imports), Highest: e.Result.Highest.String(), PickleKind: e.Result.PickleKind,
-		ClamAVVersion: e.ClamAVVersion, Mode: string(e.Mode), PickleVersion: e.PickleVersion, ScannedAt: fmtTime(e.ScannedAt)})})
+		ClamAVVersion: e.ClamAVVersion, Mode: string(e.Mode), PickleVersion: e.PickleVersion, ScannedAt: fmtTime(e.ScannedAt),
+		Findings: toFindings(e.Result.Findings), FormatVersion: e.FormatVersion})})
 	if err != nil {
 		return fmt.Errorf("put content cache: %w", err)
 	}

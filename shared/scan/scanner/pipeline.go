@@ -14,6 +14,7 @@ import (
 
 	"github.com/hubsec/trustlayer/shared/clamd"
 	"github.com/hubsec/trustlayer/shared/modelfile"
+	"github.com/hubsec/trustlayer/shared/modelformat"
 	"github.com/hubsec/trustlayer/shared/pickle"
 	"github.com/hubsec/trustlayer/shared/platform/audit"
 	"github.com/hubsec/trustlayer/shared/scan"
@@ -226,6 +227,11 @@ func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 			// The blocklist is applied afresh by finish, never from the cache.
 			res.Signatures = withoutBlocklist(hit.Signatures)
 			v = scan.Verdict{AVInfected: len(res.Signatures) > 0, Highest: hit.Highest}
+			for _, f := range hit.Findings {
+				if f.Severity == modelformat.Dangerous && v.FormatDangerous == "" {
+					v.FormatDangerous = f.Engine + ": " + f.Reason
+				}
+			}
 			return s.finish(res, v, parts, isLFS, start)
 		}
 	}
@@ -241,6 +247,7 @@ func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 		rep, err := modelfile.Analyze(ctx, ra, ref.Size, path.Base(ref.Key), modelfile.Options{})
 		pc <- pickleOut{rep, ra.Fetched(), err}
 	}()
+	fc := s.startFormats(ctx, ref)
 
 	sha, avErr := s.antivirus(ctx, ref, avVerErr, &res)
 	v.AVErr = avErr
@@ -260,16 +267,17 @@ func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 	case len(po.rep.Problems) > 0:
 		v.PickleErr = "pickle analysis incomplete: " + po.rep.Problems[0]
 	}
+	s.applyFormats(ctx, ref, &res, &v, <-fc)
 	if sha == "" && v.AVErr == "" {
 		v.AVErr = "could not hash the object"
 	}
 	res = s.finish(res, v, parts, isLFS, start)
 	// Cache what the engines found; a scan.Verdict due to the blocklist alone is
 	// not cached (the blocklist can change, and is cheap to re-apply).
-	onlyBlocklist := res.Blocklisted && !v.AVInfected && v.Highest != pickle.Dangerous
+	onlyBlocklist := res.Blocklisted && !v.AVInfected && v.Highest != pickle.Dangerous && v.FormatDangerous == ""
 	if res.Status.Final() && res.SHA256 != "" && v.Mismatch == "" && !onlyBlocklist {
 		e := scan.CacheEntry{SHA256: res.SHA256, Status: res.Status, Reason: res.Reason, Signatures: withoutBlocklist(res.Signatures),
-			Result: res, ClamAVVersion: res.Engines[scan.EngineClamAV], Mode: res.ClamAVMode, PickleVersion: scan.PickleEngineVersion, ScannedAt: res.ScannedAt}
+			Result: res, ClamAVVersion: res.Engines[scan.EngineClamAV], Mode: res.ClamAVMode, PickleVersion: scan.PickleEngineVersion, FormatVersion: modelformat.Version, ScannedAt: res.ScannedAt}
 		if err := s.Store.PutCache(ctx, e); err != nil {
 			s.Log.WarnContext(ctx, "content cache", "sha256", res.SHA256, "err", err)
 		}
@@ -329,7 +337,7 @@ func (s *Scanner) fromCache(ctx context.Context, ref scan.ObjectRef, oid, avVers
 	}
 	usable := e.Status == scan.StatusInfected ||
 		(e.Status == scan.StatusOK && e.ClamAVVersion == avVersion && e.PickleVersion == scan.PickleEngineVersion &&
-			(e.Mode == scan.ModeFull || e.Mode == s.Settings.Mode))
+			e.FormatVersion == modelformat.Version && (e.Mode == scan.ModeFull || e.Mode == s.Settings.Mode))
 	if !usable {
 		return scan.Result{}, false
 	}
@@ -341,6 +349,7 @@ func (s *Scanner) fromCache(ctx context.Context, ref scan.ObjectRef, oid, avVers
 	res.SHA256, res.CacheHit = sha, true
 	res.Signatures = e.Signatures
 	res.Imports, res.Highest, res.PickleKind = e.Result.Imports, e.Result.Highest, e.Result.PickleKind
+	res.Findings = e.Result.Findings
 	res.ClamAVMode, res.ClamAVBytes, res.PickleBytes = e.Mode, 0, 0
 	if e.ClamAVVersion != "" {
 		res.Engines[scan.EngineClamAV] = e.ClamAVVersion
