@@ -165,5 +165,28 @@ func TestFunctionsLinkOnlyWhatTheyServe(t *testing.T) {
 				t.Errorf("function %s links %s", name, h)
 			}
 		}
+		// sigstore-go (~550 packages) verifies keyless model signatures:
+		// only the function that verifies them at push links it.
+		if deps[sigstoreGo] && !sigstoreFunctions[name] {
+			t.Errorf("function %s links %s: only %v may", name, sigstoreGo, sigstoreFunctions)
+		}
+	}
+}
+
+// sigstoreGo is the heavy Sigstore verifier, linked only through
+// shared/modelsig/modelsigstore.
+const sigstoreGo = "github.com/sigstore/sigstore-go/pkg/verify"
+
+// sigstoreFunctions may link sigstoreGo.
+var sigstoreFunctions = map[string]bool{"uploads": true}
+
+// TestModelSigDomainLinksNoSigstore: the model-signature domain (read by
+// the pages and the API) judges trust with the standard library alone;
+// sigstore-go stays in modelsigstore.
+func TestModelSigDomainLinksNoSigstore(t *testing.T) {
+	for _, d := range goList(t, "-deps", "../shared/modelsig") {
+		if strings.HasPrefix(d, "github.com/sigstore/") {
+			t.Fatalf("shared/modelsig links %s", d)
+		}
 	}
 }
