@@ -411,11 +411,7 @@ func (s *Scanner) antivirus(ctx context.Context, ref scan.ObjectRef, verErr erro
 	}
 	res.ClamAVMode = scan.ModeFull
 	if ref.Size > s.Settings.MaxAVBytes {
-		sha, err := s.hashAll(ctx, ref, nil)
-		if err != nil {
-			sha = ""
-		}
-		return sha, fmt.Sprintf("file is %d bytes, over the %d bytes ClamAV can scan: not scanned by ClamAV", ref.Size, s.Settings.MaxAVBytes)
+		return s.antivirusWindows(ctx, ref, res)
 	}
 	body, err := s.Objects.Range(ctx, ref.Bucket, ref.Key, ref.VersionID, 0, -1)
 	if err != nil {
@@ -459,9 +455,9 @@ func (s *Scanner) antivirusStructure(ctx context.Context, ref scan.ObjectRef, re
 	}()
 	res.ClamAVMode = scan.ModeStructure
 	var reason string
-	for _, st := range plan.streams {
+	for _, st := range windowed(plan.streams, s.Settings.MaxAVBytes) {
 		if st.bytes() > s.Settings.MaxAVBytes {
-			reason = fmt.Sprintf("member %s is over the %d bytes ClamAV can scan", st.name, s.Settings.MaxAVBytes)
+			reason = fmt.Sprintf("deflated member %s inflates past the %d bytes ClamAV can scan in one stream", st.name, s.Settings.MaxAVBytes)
 			break
 		}
 		verdict, err := s.scanStream(ctx, ref, st)
@@ -508,4 +504,81 @@ func (s *Scanner) scanStream(ctx context.Context, ref scan.ObjectRef, st avStrea
 	v, err := s.AV.Scan(ctx, r)
 	pr.CloseWithError(io.ErrClosedPipe)
 	return v, err
+}
+
+// windowOverlap is how much consecutive ClamAV windows of a large file
+// share: 1 MiB, or a quarter of the window when that is smaller. A
+// signature up to that long is seen whole in some window wherever it lies.
+func windowOverlap(window int64) int64 { return min(1<<20, window/4) }
+
+// antivirusWindows scans an object larger than one clamd stream
+// (MaxAVBytes, clamd's StreamMaxLength) as consecutive windows of
+// MaxAVBytes that overlap by windowOverlap, each its own INSTREAM, and
+// hashes every byte once on the way. Size alone never makes a verdict.
+func (s *Scanner) antivirusWindows(ctx context.Context, ref scan.ObjectRef, res *scan.Result) (string, string) {
+	w := s.Settings.MaxAVBytes
+	step := w - windowOverlap(w)
+	h := sha256.New()
+	hashed := int64(0) // the object's bytes [0, hashed) are in h
+	reason := ""
+	for start := int64(0); start < ref.Size && reason == "" && len(res.Signatures) == 0; start += step {
+		n := min(w, ref.Size-start)
+		body, err := s.Objects.Range(ctx, ref.Bucket, ref.Key, ref.VersionID, start, n)
+		if err != nil {
+			return "", "could not read the object"
+		}
+		tail := &skipWriter{skip: hashed - start, w: h}
+		verdict, avErr := s.AV.Scan(ctx, io.TeeReader(body, tail))
+		res.ClamAVBytes += verdict.BytesSent
+		_, err = io.Copy(tail, body) // the rest, if clamd stopped early
+		body.Close()
+		if err != nil {
+			return "", "could not read the object"
+		}
+		hashed = start + n
+		switch {
+		case avErr != nil:
+			s.Log.WarnContext(ctx, "clamd", "object", ref.String(), "window", start, "err", avErr)
+			reason = avReason(avErr)
+		case verdict.Infected:
+			res.Signatures = append(res.Signatures, verdict.Signatures...)
+		}
+		if start+n >= ref.Size {
+			break
+		}
+	}
+	if hashed < ref.Size { // stopped early: hash the rest
+		body, err := s.Objects.Range(ctx, ref.Bucket, ref.Key, ref.VersionID, hashed, ref.Size-hashed)
+		if err != nil {
+			return "", "could not read the object"
+		}
+		_, err = io.Copy(h, body)
+		body.Close()
+		if err != nil {
+			return "", "could not read the object"
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), reason
+}
+
+// skipWriter drops the first skip bytes written to it (the overlap already
+// hashed) and passes the rest to w.
+type skipWriter struct {
+	skip int64
+	w    io.Writer
+}
+
+func (s *skipWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if s.skip > 0 {
+		k := min(int64(len(p)), s.skip)
+		s.skip -= k
+		p = p[k:]
+	}
+	if len(p) > 0 {
+		if _, err := s.w.Write(p); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }

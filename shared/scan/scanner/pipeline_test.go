@@ -290,13 +290,27 @@ func TestBlocklist(t *testing.T) {
 	}
 }
 
-func TestOverAVLimitIsError(t *testing.T) {
+// TestOverAVLimitScannedInWindows: a file larger than one clamd stream is
+// judged in overlapping windows, every byte seen and hashed once; a
+// signature straddling a window end is still found.
+func TestOverAVLimitScannedInWindows(t *testing.T) {
 	e := newEnv(t, scan.ModeFull)
 	e.scanner.Settings.MaxAVBytes = 1000
-	ref, ev := e.put(scantest.Random(5000, 9))
+	clean := scantest.Random(5000, 9)
+	ref, ev := e.put(clean)
 	e.handle(ev)
-	if r := e.result(ref); r.Status != scan.StatusError || !strings.Contains(r.Reason, "ClamAV") {
-		t.Errorf("got %s %q", r.Status, r.Reason)
+	r := e.result(ref)
+	if r.Status != scan.StatusOK || r.SHA256 != oidOf(clean) || r.ClamAVBytes < int64(len(clean)) {
+		t.Errorf("clean: got %s %q sha %s, %d bytes to clamd", r.Status, r.Reason, r.SHA256, r.ClamAVBytes)
+	}
+	for _, at := range []int{980, 1700, 4990 - len(scantest.EICAR)} { // across the first window end, inside, at the end
+		data := scantest.Random(5000, uint64(at))
+		copy(data[at:], scantest.EICAR)
+		ref, ev := e.put(data)
+		e.handle(ev)
+		if r := e.result(ref); r.Status != scan.StatusInfected || r.SHA256 != oidOf(data) {
+			t.Errorf("EICAR at %d: got %s %q sha ok %v", at, r.Status, r.Reason, r.SHA256 == oidOf(data))
+		}
 	}
 }
 

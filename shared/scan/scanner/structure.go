@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -135,4 +136,46 @@ func planZip(r *rangeReaderAt, size int64) (structurePlan, error) {
 		return structurePlan{}, errNotStructured
 	}
 	return plan, nil
+}
+
+// windowed splits every stored stream longer than max into windows of max
+// bytes overlapping by windowOverlap, as the full mode does for a large
+// file. Deflated streams are left whole (their inflated size is unknown).
+func windowed(streams []avStream, max int64) []avStream {
+	var out []avStream
+	for _, st := range streams {
+		total := st.bytes()
+		if st.deflated || total <= max {
+			out = append(out, st)
+			continue
+		}
+		step := max - windowOverlap(max)
+		for start := int64(0); start < total; start += step {
+			out = append(out, avStream{name: fmt.Sprintf("%s (window at %d)", st.name, start), segments: slice(st.segments, start, min(max, total-start))})
+			if start+max >= total {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// slice returns the segments covering n bytes from offset start of the
+// concatenation of segs.
+func slice(segs []segment, start, n int64) []segment {
+	var out []segment
+	for _, g := range segs {
+		if n <= 0 {
+			break
+		}
+		if start >= g.n {
+			start -= g.n
+			continue
+		}
+		k := min(g.n-start, n)
+		out = append(out, segment{g.off + start, k})
+		n -= k
+		start = 0
+	}
+	return out
 }
