@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hubsec/trustlayer/shared/modelformat/formattest"
+)
+
+type formatEntry struct {
+	Path               string `json:"path"`
+	SecurityFileStatus *struct {
+		Status          string `json:"status"`
+		ModelFormatScan *struct {
+			Status   string `json:"status"`
+			Findings []struct {
+				Engine, Severity, Reason string
+			} `json:"findings"`
+		} `json:"modelFormatScan"`
+	} `json:"securityFileStatus"`
+	Security struct {
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	} `json:"security"`
+}
+
+// TestModelFormatsThroughTheStack pushes the model-format corpus (ONNX and
+// HDF5 made by python3-onnx and python3-h5py, .keras, SavedModel, GGUF and
+// TorchScript built to their specs) with git and git-lfs: each file once
+// under lfs/ (an LFS object: S3 key by oid, no name for the scanner) and
+// once under git/ (a regular file the git server's hook copies under its
+// name). The tree API must show each with the verdict, engine and reason.
+func TestModelFormatsThroughTheStack(t *testing.T) {
+	s := needStack(t)
+	a := s.newAccount(t)
+	cases := formattest.Cases(t)
+	files := map[string][]byte{".gitattributes": []byte("lfs/** filter=lfs diff=lfs merge=lfs -text\n")}
+	for _, c := range cases {
+		files["lfs/"+c.Name] = c.Data
+		files["git/"+c.Name] = c.Data
+	}
+	s.push(t, a, files)
+
+	want := map[string]formattest.Case{}
+	for _, c := range cases {
+		want["lfs/"+c.Name], want["git/"+c.Name] = c, c
+	}
+	got := map[string]formatEntry{}
+	for deadline := time.Now().Add(4 * time.Minute); time.Now().Before(deadline) && len(got) < len(want); time.Sleep(time.Second) {
+		var entries []formatEntry
+		st := s.call(t, "GET", fmt.Sprintf("%s/api/models/%s/%s/tree/main?recursive=true&expand=true", s.gateway, a.user, a.repo), "Bearer "+a.token, nil, &entries)
+		if st != http.StatusOK {
+			t.Fatalf("tree: %d", st)
+		}
+		for _, e := range entries {
+			if _, ok := want[e.Path]; ok && e.SecurityFileStatus != nil && e.SecurityFileStatus.Status != "queued" && e.SecurityFileStatus.Status != "unscanned" {
+				got[e.Path] = e
+			}
+		}
+	}
+	for path, c := range want {
+		e, ok := got[path]
+		if !ok {
+			t.Errorf("%s: no verdict in time", path)
+			continue
+		}
+		fs := e.SecurityFileStatus
+		text := e.Security.Reason
+		if fs.ModelFormatScan != nil {
+			for _, f := range fs.ModelFormatScan.Findings {
+				text += " | " + f.Engine + " " + f.Severity + ": " + f.Reason
+			}
+		}
+		switch c.Want {
+		case "dangerous":
+			if fs.Status != "unsafe" || e.Security.Status != "infected" || fs.ModelFormatScan == nil || fs.ModelFormatScan.Status != "unsafe" {
+				t.Errorf("%s: got %s/%s (%s), want unsafe by the model-format engine", path, fs.Status, e.Security.Status, text)
+			}
+		case "caution":
+			if fs.Status != "caution" || e.Security.Status != "ok" || fs.ModelFormatScan == nil || fs.ModelFormatScan.Status != "caution" {
+				t.Errorf("%s: got %s/%s (%s), want caution", path, fs.Status, e.Security.Status, text)
+			}
+		case "error":
+			if fs.Status != "error" {
+				t.Errorf("%s: got %s (%s), want error", path, fs.Status, text)
+			}
+		case "ok":
+			if fs.Status != "safe" || fs.ModelFormatScan != nil {
+				t.Errorf("%s: got %s (%s), want safe with no model-format block", path, fs.Status, text)
+			}
+		}
+		if c.Reason != "" && !strings.Contains(text, c.Reason) {
+			t.Errorf("%s: reason %q lacks %q", path, text, c.Reason)
+		}
+	}
+}
