@@ -1,7 +1,8 @@
 # trustlayer: build, run and test the functions. See README.md.
 #
 # make dev              the whole stack locally (infra/cmd/devstack up), Ctrl-C stops it
-# make test             the same stack on free ports around `go test ./...`
+# make test             the same stack on free ports around `go test ./...` (each package
+#                       may take 40 min: the e2e package runs its tests one after another)
 # make deps             install missing Debian packages (dev, test and bench run it first)
 # make bench            Go benchmarks with the stack (the default -benchtime: store and
 #                       scan benchmarks take over a second per iteration, so they run once)
@@ -29,7 +30,7 @@ dev: deps
 	$(DEVSTACK) up $(DEVSTACK_FLAGS)
 
 test: deps
-	$(DEVSTACK) test -- $(GO) test ./... -count=1 $(TESTFLAGS)
+	$(DEVSTACK) test -- $(GO) test ./... -count=1 -timeout 40m $(TESTFLAGS)
 
 bench: deps
 	$(DEVSTACK) test -- $(GO) test -run '^$$' -bench . -timeout 20m ./...
