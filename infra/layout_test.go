@@ -26,6 +26,7 @@ var libraries = map[string]bool{
 	"shared/access": true, "shared/token": true, "shared/gitobject": true, "shared/signingkey": true,
 	"shared/signature": true, "shared/pickle": true, "shared/modelfile": true, "shared/clamd": true,
 	"shared/modelformat": true,
+	"shared/modelcard": true,
 }
 
 // functionDomains lists, for each function, the domains it may link. A new
@@ -42,7 +43,7 @@ var functionDomains = map[string][]string{
 	"signingkeys": {"identity", "keyring", "principal"},
 	"sweeper":     {"identity", "repo", "scan"},
 	"tokens":      {"authz", "identity", "org", "principal", "repo"},
-	"uploads":     {"files", "githook", "gitref", "identity", "lfs", "org", "principal", "repo", "scan"},
+	"uploads":     {"commitverify", "files", "githook", "gitref", "identity", "lfs", "org", "principal", "repo", "scan"},
 	"web":         {"authz", "commitverify", "files", "gitref", "identity", "keyring", "lfs", "org", "principal", "repo", "scan", "web"},
 }
 

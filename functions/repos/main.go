@@ -33,7 +33,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	svc := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Audit: table, Log: log}
 	// The repo info's sha, siblings and securityRepoStatus come from the
 	// file index (read only: the uploads function writes it).
-	index := &files.Service{Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Results: scanddb.Store{Table: table},
+	index := &files.Service{Store: filesddb.Store{Table: table}, Cards: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Results: scanddb.Store{Table: table},
 		Bucket: cfg.Bucket, Log: log}
 	return serve.HTTP(cfg, log, repohttp.HandlerWithFiles(svc, log, cfg.PublicURL, index))
 }

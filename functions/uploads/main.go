@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hubsec/trustlayer/shared/commitverify/commitverifyddb"
 	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/files/filesddb"
 	"github.com/hubsec/trustlayer/shared/files/filesgit"
@@ -87,6 +88,33 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		log.Warn("TRUSTLAYER_SERVICE_SIGNING_KEY unset: the commit API answers 503")
 	}
 	index := &files.Service{Git: git, Verifier: svc, PublicURL: cfg.PublicURL, Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Objects: objects, LFS: lfsddb.Files{Table: table},
-		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log}
+		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log,
+		Cards: filesddb.Store{Table: table}, Verifications: verifications{commitverifyddb.Store{Table: table}}}
 	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
+}
+
+// verifications reads the signature records the commits function wrote
+// at pre-receive, for the provenance of a card's evaluation results.
+type verifications struct{ store commitverifyddb.Store }
+
+func (v verifications) Verifications(ctx context.Context, repoID string, ids []string) (map[string]files.Verification, error) {
+	recs, err := v.store.Records(ctx, repoID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]files.Verification, len(recs))
+	for id, rec := range recs {
+		fv := files.Verification{Status: string(rec.Status), Reason: string(rec.Reason)}
+		if rec.SignerKeyID != "" || rec.SignerFingerprint != "" {
+			fv.Signer = &files.Signer{Type: string(rec.SignatureType), KeyID: rec.SignerKeyID, Fingerprint: rec.SignerFingerprint}
+			if rec.Verified {
+				fv.Signer.AccountID = rec.AccountID
+				if c := rec.Committer; c != nil {
+					fv.Signer.Name, fv.Signer.Email = c.Name, c.Email
+				}
+			}
+		}
+		out[id] = fv
+	}
+	return out, nil
 }

@@ -27,7 +27,7 @@ func fineNeed(t *testing.T, r Route, service string) access.Permission {
 		strings.HasSuffix(p, "/tree/{revision}"), strings.HasSuffix(p, "/verification"),
 		strings.HasSuffix(p, "/tree/{revision}/{path+}"), strings.HasSuffix(p, "/revision/{revision}"),
 		strings.HasSuffix(p, "/auth-check"), r.Method == "GET" && strings.HasSuffix(p, "/commits/{rev}"),
-		strings.HasSuffix(p, "/paths-info/{revision}"), strings.Contains(p, "/resolve/{revision}/"), strings.Contains(p, "/raw/{revision}/"):
+		strings.HasSuffix(p, "/paths-info/{revision}"), strings.HasSuffix(p, "/eval-results/{revision}"), strings.Contains(p, "/resolve/{revision}/"), strings.Contains(p, "/raw/{revision}/"):
 		return access.PermRepoContentRead
 	case strings.HasSuffix(p, "/git-receive-pack"), strings.HasSuffix(p, "/info/lfs/verify"), strings.HasSuffix(p, "/preupload/{revision}"), strings.HasSuffix(p, "/commit/{revision}"),
 		strings.HasSuffix(p, "/commits/verify"), r.Method == "PUT" && strings.HasSuffix(p, "/{name}/settings"):

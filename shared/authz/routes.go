@@ -148,6 +148,9 @@ func buildTable() []Route {
 			// upload id in its URL is the capability (shared/lfs).
 			pub("POST", t.prefix+"/{namespace}/{repo}/info/lfs/complete/{oid}"),
 		)
+		if t.typ == access.RepoModel {
+			rs = append(rs, repo("GET", api+"/eval-results/{revision}", access.RepoRead))
+		}
 		infoRefs := git("GET", "/info/refs", access.RepoRead)
 		infoRefs.ServiceAction, infoRefs.Proxy = true, true
 		up := git("POST", "/git-upload-pack", access.RepoRead)

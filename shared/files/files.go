@@ -98,12 +98,16 @@ type Service struct {
 	Verifier  Verifier
 	PublicURL string
 	Results   Results
-	Scans     scan.Store
-	Queue     scan.Queue
-	Settings  scan.Settings
-	Bucket    string
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Model cards: stored at push with their metrics' provenance.
+	Cards           CardStore
+	Verifications   Verifications   // at push
+	ModelSignatures ModelSignatures // nil until model signatures exist
+	Scans           scan.Store
+	Queue           scan.Queue
+	Settings        scan.Settings
+	Bucket          string
+	Log             *slog.Logger
+	Now             func() time.Time
 }
 
 func (s *Service) now() time.Time {

@@ -45,6 +45,8 @@ type Snapshot struct {
 	SHA      string
 	Siblings []Sibling
 	Security *RepoSecurity
+	// CardData is README.md's front matter (nil when none or refused).
+	CardData map[string]any
 }
 
 // SnapshotOf reads the files of r (already authorized by the caller) at
@@ -75,6 +77,15 @@ func (s *Service) SnapshotOf(ctx context.Context, r repo.Repo, rev string, metad
 		return out, false, err
 	}
 	out.SHA = commit
+	if s.Cards != nil {
+		card, ok, err := s.Cards.Card(ctx, r.ID, commit)
+		if err != nil {
+			return out, false, err
+		}
+		if ok {
+			out.CardData = card.Data
+		}
+	}
 	for _, e := range all {
 		sb := Sibling{RFilename: e.Path}
 		if metadata {

@@ -28,6 +28,7 @@ type RefTip struct {
 type CommitFiles struct {
 	Commit string  `json:"commit"`
 	Files  []Entry `json:"files"`
+	Readme *ReadmeFile
 }
 
 // Received is what the post-receive hook reports.
@@ -123,6 +124,16 @@ func (s *Service) Receive(ctx context.Context, in Received) ([]Upload, error) {
 			return nil, err
 		}
 		if !indexed {
+			// The card first: an indexed commit has its card.
+			if c.Readme != nil && s.Cards != nil {
+				card, err := s.buildCard(ctx, r.ID, c.Readme)
+				if err != nil {
+					return nil, err
+				}
+				if err := s.Cards.PutCard(ctx, r.ID, c.Commit, card); err != nil {
+					return nil, fmt.Errorf("store the card of %s: %w", c.Commit, err)
+				}
+			}
 			if err := s.Store.PutCommit(ctx, r.ID, c.Commit, c.Files, now); err != nil {
 				return nil, fmt.Errorf("index commit %s: %w", c.Commit, err)
 			}

@@ -3,6 +3,8 @@ package githook
 import (
 	"fmt"
 	"strings"
+
+	"github.com/hubsec/trustlayer/shared/modelcard"
 )
 
 // Paths of the commits function's internal routes.
@@ -174,6 +176,20 @@ type RefTip struct {
 type CommitFiles struct {
 	Commit string      `json:"commit"`
 	Files  []FileEntry `json:"files"`
+	// Readme is the commit's README.md, when it has one (a regular file).
+	Readme *Readme `json:"readme,omitempty"`
+}
+
+// Readme is the start of a commit's README.md and who wrote its front
+// matter: the model card (package modelcard).
+type Readme struct {
+	Head     []byte `json:"head"`     // the first bytes (base64 in JSON)
+	Size     int64  `json:"size"`     // of the whole file
+	Complete bool   `json:"complete"` // Head is all of it
+	// Blame is the commit of each front matter line (Blame[i] for line
+	// i+1), from git blame at this commit; Commits says who and when.
+	Blame   []string                         `json:"blame,omitempty"`
+	Commits map[string]modelcard.BlameCommit `json:"commits,omitempty"`
 }
 
 // PostReceiveRequest is the body of the post-receive report.

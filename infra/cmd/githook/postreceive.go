@@ -57,7 +57,12 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			req.Commits = append(req.Commits, githook.CommitFiles{Commit: tip.Commit, Files: files})
+			rd, err := readmeOf(tip.Commit, files)
+			if err != nil {
+				fmt.Fprintf(stderr, "trustlayer: model card of %s not read: %v\n", tip.Commit, err)
+				rd = nil
+			}
+			req.Commits = append(req.Commits, githook.CommitFiles{Commit: tip.Commit, Files: files, Readme: rd})
 		}
 	}
 	ph.done("post-receive: list and hash the trees")

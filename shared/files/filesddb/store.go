@@ -2,6 +2,8 @@
 //
 // Items:
 //   - a file of a commit's tree: pk FILES#<repoId>#<commit>, sk P#<path>;
+//   - the commit's model card (front matter as JSON, the markdown body,
+//     the eval results with provenance): same pk, sk #CARD;
 //   - the commit's "indexed" mark, written after its files: same pk,
 //     sk #INDEXED (it sorts before every P#);
 //
@@ -12,8 +14,10 @@ package filesddb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,7 +31,10 @@ import (
 // Store implements files.Store.
 type Store struct{ ddb.Table }
 
-var _ files.Store = Store{}
+var (
+	_ files.Store     = Store{}
+	_ files.CardStore = Store{}
+)
 
 // maxListed bounds one listing.
 const maxListed = 200000
@@ -124,4 +131,72 @@ func (s Store) Files(ctx context.Context, repoID, commit, prefix string) ([]file
 		return nil, fmt.Errorf("list files: %w", err)
 	}
 	return ddb.DecodeAll(items, entry)
+}
+
+// cardSK is a commit's model card: same pk as its files.
+const cardSK = "#CARD"
+
+// maxCardItem keeps a card item under DynamoDB's 400 KB: the body gives
+// way first.
+const maxCardItem = 380 << 10
+
+type cardItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Data      string `dynamodbav:"data,omitempty"` // JSON object
+	Error     string `dynamodbav:"error,omitempty"`
+	Body      string `dynamodbav:"body,omitempty"`
+	Truncated bool   `dynamodbav:"truncated,omitempty"`
+	Evals     string `dynamodbav:"evals,omitempty"` // JSON array
+}
+
+// PutCard implements files.CardStore.
+func (s Store) PutCard(ctx context.Context, repoID, commit string, c files.Card) error {
+	it := cardItem{PK: filesPK(repoID, commit), SK: cardSK, Error: c.Error, Body: c.Body, Truncated: c.Truncated}
+	if c.Data != nil {
+		b, err := json.Marshal(c.Data)
+		if err != nil {
+			return fmt.Errorf("encode card data: %w", err)
+		}
+		it.Data = string(b)
+	}
+	if len(c.Evals) > 0 {
+		b, err := json.Marshal(c.Evals)
+		if err != nil {
+			return fmt.Errorf("encode eval results: %w", err)
+		}
+		it.Evals = string(b)
+	}
+	if room := maxCardItem - len(it.Data) - len(it.Evals) - len(it.Error); len(it.Body) > room {
+		it.Body, it.Truncated = strings.ToValidUTF8(it.Body[:max(room, 0)], ""), true
+	}
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: ddb.Marshal(it)})
+	if err != nil {
+		return fmt.Errorf("write card: %w", err)
+	}
+	return nil
+}
+
+// Card implements files.CardStore.
+func (s Store) Card(ctx context.Context, repoID, commit string) (files.Card, bool, error) {
+	var it cardItem
+	err := s.Get(ctx, filesPK(repoID, commit), cardSK, &it)
+	if errors.Is(err, ddb.ErrNoItem) {
+		return files.Card{}, false, nil
+	}
+	if err != nil {
+		return files.Card{}, false, fmt.Errorf("read card: %w", err)
+	}
+	c := files.Card{Error: it.Error, Body: it.Body, Truncated: it.Truncated}
+	if it.Data != "" {
+		if err := json.Unmarshal([]byte(it.Data), &c.Data); err != nil {
+			return files.Card{}, false, fmt.Errorf("decode card data: %w", err)
+		}
+	}
+	if it.Evals != "" {
+		if err := json.Unmarshal([]byte(it.Evals), &c.Evals); err != nil {
+			return files.Card{}, false, fmt.Errorf("decode eval results: %w", err)
+		}
+	}
+	return c, true, nil
 }

@@ -33,6 +33,7 @@ func Register(mux *http.ServeMux, s *files.Service, log *slog.Logger) {
 		mux.HandleFunc("POST "+t.api+"/{namespace}/{name}/paths-info/{revision}", func(w http.ResponseWriter, r *http.Request) { h.pathsInfo(w, r, typ) })
 		mux.HandleFunc("POST "+t.api+"/{namespace}/{name}/commit/{revision}", func(w http.ResponseWriter, r *http.Request) { h.commit(w, r, typ) })
 	}
+	mux.HandleFunc("GET /api/models/{namespace}/{name}/eval-results/{revision}", h.evalResults)
 	// Downloads: /[datasets/|spaces/]{ns}/{name}/resolve|raw/{rev}/{path...}.
 	// A pattern with a wildcard first segment would conflict with the
 	// /api/ patterns in ServeMux, so one catch-all GET (and HEAD) parses
@@ -101,6 +102,9 @@ func (h *handler) postReceive(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range in.Commits {
 		cf := files.CommitFiles{Commit: c.Commit, Files: make([]files.Entry, 0, len(c.Files))}
+		if rd := c.Readme; rd != nil {
+			cf.Readme = &files.ReadmeFile{Head: rd.Head, Size: rd.Size, Complete: rd.Complete, Blame: rd.Blame, Commits: rd.Commits}
+		}
 		for _, f := range c.Files {
 			e := files.Entry{Path: f.Path, Mode: f.Mode, Size: f.Size, BlobID: f.BlobID, SHA256: f.SHA256}
 			if f.LFS != nil {
@@ -118,6 +122,20 @@ func (h *handler) postReceive(w http.ResponseWriter, r *http.Request) {
 	out := githook.PostReceiveResponse{Uploads: []githook.Upload{}}
 	for _, u := range ups {
 		out.Uploads = append(out.Uploads, githook.Upload{SHA256: u.SHA256, Path: u.Path, Size: u.Size, Key: u.Key, Href: u.Href, Header: u.Header})
+	}
+	httpapi.JSON(w, http.StatusOK, out)
+}
+
+// evalResults answers the model-index metrics of README.md at a revision,
+// each with the commit that last changed its lines and its verification.
+func (h *handler) evalResults(w http.ResponseWriter, r *http.Request) {
+	out, err := h.s.EvalResults(r.Context(), principal.From(r.Context()), r.PathValue("namespace"), r.PathValue("name"), r.PathValue("revision"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if out == nil {
+		out = []files.EvalResult{}
 	}
 	httpapi.JSON(w, http.StatusOK, out)
 }

@@ -310,6 +310,9 @@ func (a *api) info(typ access.RepoType) http.HandlerFunc {
 				j.SHA = &sha
 			}
 			j.Siblings, j.SecurityRepoStatus = snap.Siblings, snap.Security
+			if snap.CardData != nil {
+				j.CardData = snap.CardData
+			}
 		}
 		httpapi.JSON(w, http.StatusOK, j)
 	}
