@@ -117,6 +117,22 @@ var denyRules = []Rule{
 
 	// Whole modules (ours, beyond picklescan).
 	{"_posixsubprocess", anyName, "fork_exec"},
+	// From the review of fickling's UNSAFE_IMPORTS (docs/scanning.md).
+	{"_frozen_importlib", anyName, "import machinery"},
+	{"_frozen_importlib_external", anyName, "import machinery: loaders run module files"},
+	{"_imp", anyName, "import machinery: create_dynamic loads native code"},
+	{"pkgutil", anyName, "resolve_name, get_importer, get_data: imports and reads anything"},
+	{"unittest", anyName, "main and loaders import and run modules; mock calls anything"},
+	{"inspect", anyName, "getattr_static and friends reach any attribute"},
+	{"http", anyName, "client connects, server serves, cookiejar writes files"},
+	{"requests", anyName, "network access"},
+	{"distutils", anyName, "spawn runs commands, file_util writes files"},
+	{"pexpect", anyName, "spawns commands"},
+	{"pipes", anyName, "Template runs shell commands"},
+	{"_signal", anyName, "installs callables as handlers"},
+	{"_sqlite3", anyName, "creates files, loads extensions"},
+	{"mmap", anyName, "maps and writes files"},
+	{"__builtins__", anyName, "builtins under another name"},
 	{"_interpreters", anyName, "subinterpreters: run_string, exec, call run code (3.13+)"},
 	{"_xxsubinterpreters", anyName, "subinterpreters: run_string runs code (3.8-3.12)"},
 	{"_xxinterpchannels", anyName, "subinterpreter channels"},
