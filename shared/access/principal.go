@@ -1,5 +1,7 @@
 package access
 
+import "strings"
+
 // PrincipalKind says how a request authenticated.
 type PrincipalKind uint8
 
@@ -136,6 +138,27 @@ type Caller struct {
 	Org      string // org tokens
 	Grant    *Grant // fine-grained tokens
 	SourceIP string
+	// Repo is what the authorizer read, for this request, of the
+	// repository the route names and of the caller's role in its owner
+	// organization; nil when it read none. A function behind the
+	// authorizer decides with it instead of reading them again.
+	Repo *Established
+}
+
+// Established is the authorizer's reading of a request's repository.
+type Established struct {
+	Type  RepoType
+	Facts RepoFacts // Namespace and Name in their canonical spelling
+	// Role is the caller's role in the owning organization ("" for none,
+	// or when the owner is a user).
+	Role OrgRole
+}
+
+// Names reports whether e is the reading of repository typ ns/name (names
+// compared as the store keys them, letter case ignored).
+func (e *Established) Names(typ RepoType, ns, name string) bool {
+	return e != nil && e.Type == typ && e.Facts.Namespace != "" && e.Facts.Name != "" &&
+		strings.ToLower(e.Facts.Namespace) == strings.ToLower(ns) && strings.ToLower(e.Facts.Name) == strings.ToLower(name)
 }
 
 // IsUser reports whether c acts for a user (a session or a user token).

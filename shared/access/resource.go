@@ -114,4 +114,7 @@ type RepoFacts struct {
 	ID      string      // repository id
 	Creator string      // user id of its creator ("" when unknown)
 	Policy  TokenPolicy // owner organization's token policy, when loaded
+	// Namespace and Name are the repository's canonical spelling, when
+	// the source knows it (the stored item does).
+	Namespace, Name string
 }

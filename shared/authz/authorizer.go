@@ -52,6 +52,19 @@ type Authorizer struct {
 
 	mu      sync.Mutex
 	touched map[string]time.Time
+	// policies caches organizations' token policies for PolicyTTL.
+	policies map[string]cachedPolicy
+}
+
+// PolicyTTL bounds how long the authorizer applies an organization's token
+// policy after it changed: the policy is read from its own item (strongly
+// consistent) at most once per PolicyTTL per organization per process.
+// Roles, repositories and tokens are read on every request.
+const PolicyTTL = 5 * time.Second
+
+type cachedPolicy struct {
+	p  access.TokenPolicy
+	at time.Time
 }
 
 // Request is what every face extracts from its event.
@@ -165,6 +178,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	p := access.Principal{Kind: caller.Kind, User: caller.Username, UserID: caller.UserID, Role: caller.Role, Org: caller.Org, Grant: caller.Grant}
 
 	var resource access.Resource
+	var est *access.Established
 	action := route.Action
 	switch route.Need {
 	case NeedPublic:
@@ -214,12 +228,19 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 			rr.f.Policy = policy
 		}
 		resource = access.Repo(ns, name, route.RepoType, rr.f.Private, rr.f.Owner).With(rr.f)
+		if rr.f.Namespace == "" {
+			rr.f.Namespace, rr.f.Name = ns, name
+		}
+		est = &access.Established{Type: route.RepoType, Facts: rr.f, Role: p.Orgs[ns]}
 	}
 	d := access.Decide(p, action, resource)
 	if !d.Allow {
 		return out.denied(d.Err())
 	}
 	out.Allow = true
+	// What was read to decide travels with the caller, so that the
+	// function behind the route need not read it again.
+	out.Caller.Repo = est
 	return out
 }
 
@@ -232,7 +253,9 @@ func (a *Authorizer) loadRole(ctx context.Context, p *access.Principal, org stri
 	var role access.OrgRole
 	var policy access.TokenPolicy
 	var err error
-	if pf, ok := a.Facts.(PolicyFacts); ok && p.Kind == access.KindUserToken {
+	if ps, ok := a.Facts.(TokenPolicySource); ok && p.Kind == access.KindUserToken {
+		role, policy, err = a.roleAndPolicy(ctx, ps, org, p.User)
+	} else if pf, ok := a.Facts.(PolicyFacts); ok && p.Kind == access.KindUserToken {
 		role, policy, err = pf.OrgAccess(ctx, org, p.User)
 	} else {
 		role, err = a.Facts.OrgRole(ctx, org, p.User)
@@ -244,6 +267,44 @@ func (a *Authorizer) loadRole(ctx context.Context, p *access.Principal, org stri
 		p.Orgs = map[string]access.OrgRole{org: role}
 	}
 	return policy, nil
+}
+
+// roleAndPolicy reads user's role in org now and the org's token policy
+// through the cache (PolicyTTL), side by side.
+func (a *Authorizer) roleAndPolicy(ctx context.Context, ps TokenPolicySource, org, user string) (access.OrgRole, access.TokenPolicy, error) {
+	key := strings.ToLower(org)
+	now := time.Now()
+	a.mu.Lock()
+	c, hit := a.policies[key]
+	a.mu.Unlock()
+	if hit && now.Sub(c.at) < PolicyTTL && now.Sub(c.at) >= 0 {
+		role, err := a.Facts.OrgRole(ctx, org, user)
+		return role, c.p, err
+	}
+	type res struct {
+		p   access.TokenPolicy
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		p, err := ps.OrgTokenPolicy(ctx, org)
+		ch <- res{p, err}
+	}()
+	role, err := a.Facts.OrgRole(ctx, org, user)
+	pr := <-ch
+	if err != nil {
+		return "", "", err
+	}
+	if pr.err != nil {
+		return "", "", pr.err
+	}
+	a.mu.Lock()
+	if a.policies == nil || len(a.policies) > 10000 {
+		a.policies = map[string]cachedPolicy{}
+	}
+	a.policies[key] = cachedPolicy{pr.p, now}
+	a.mu.Unlock()
+	return role, pr.p, nil
 }
 
 func (a *Authorizer) unavailable(ctx context.Context, err error) *apperr.Error {

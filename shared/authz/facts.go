@@ -31,6 +31,13 @@ type PolicyFacts interface {
 	OrgAccess(ctx context.Context, org, user string) (access.OrgRole, access.TokenPolicy, error)
 }
 
+// TokenPolicySource is what Facts may also offer: an organization's token
+// policy alone (a small item of its own), which the authorizer caches for
+// PolicyTTL. Preferred to PolicyFacts when offered.
+type TokenPolicySource interface {
+	OrgTokenPolicy(ctx context.Context, org string) (access.TokenPolicy, error)
+}
+
 // OrgFacts is the organizations' part of Facts.
 type OrgFacts interface {
 	OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
@@ -44,7 +51,19 @@ type RepoFactsSource interface {
 
 // JoinFacts returns the Facts of an organization store and a repository
 // store.
-func JoinFacts(orgs OrgFacts, repos RepoFactsSource) Facts { return joined{orgs, repos} }
+func JoinFacts(orgs OrgFacts, repos RepoFactsSource) Facts {
+	if ps, ok := orgs.(TokenPolicySource); ok {
+		return joinedPolicy{joined{orgs, repos}, ps}
+	}
+	return joined{orgs, repos}
+}
+
+// joinedPolicy is joined over an org store that reads token policies on
+// their own.
+type joinedPolicy struct {
+	joined
+	TokenPolicySource
+}
 
 type joined struct {
 	OrgFacts

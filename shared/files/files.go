@@ -83,6 +83,9 @@ type Results interface {
 // Repos reads repositories (*repo.Service).
 type Repos interface {
 	Authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error)
+	// AuthorizeRead decides a read with what the authorizer established
+	// for this request (c.Repo) when it can, reading nothing.
+	AuthorizeRead(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error)
 	Get(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error)
 }
 

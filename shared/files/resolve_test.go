@@ -46,6 +46,12 @@ func (o oneRepo) Authorize(ctx context.Context, c access.Caller, a access.Action
 	return r, nil
 }
 
+// AuthorizeRead reads as Authorize does: these tests carry no
+// authorizer reading.
+func (o oneRepo) AuthorizeRead(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error) {
+	return o.Authorize(ctx, c, a, typ, ns, name)
+}
+
 func (o oneRepo) Get(_ context.Context, typ access.RepoType, ns, name string) (repo.Repo, error) {
 	if typ == o.r.Type && ns == o.r.Namespace && name == o.r.Name {
 		return o.r, nil

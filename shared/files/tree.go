@@ -247,7 +247,7 @@ func (s *Service) resolve(ctx context.Context, r repo.Repo, rev string) (string,
 
 // authorize loads the repository and decides repo.read for the caller.
 func (s *Service) authorize(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string) (repo.Repo, error) {
-	return s.authorizeAction(ctx, c, access.RepoRead, typ, ns, name)
+	return s.Repos.AuthorizeRead(ctx, c, access.RepoRead, typ, ns, name)
 }
 
 // authorizeAction loads the repository and decides action for the caller.

@@ -38,6 +38,17 @@ const (
 	KeyCode     = "errorCode"
 	KeySourceIP = "sourceIp"
 	KeyGrant    = "grant" // a fine-grained token's grant (access.EncodeGrant)
+
+	// What the authorizer read of the route's repository (access.Established).
+	KeyRepoType    = "repoType"
+	KeyRepoNS      = "repoNamespace"
+	KeyRepoName    = "repoName"
+	KeyRepoID      = "repoId"
+	KeyRepoPrivate = "repoPrivate"
+	KeyRepoOwner   = "repoOwner"
+	KeyRepoCreator = "repoCreator"
+	KeyRepoPolicy  = "repoTokenPolicy"
+	KeyOrgRole     = "orgRole"
 )
 
 // Kind names as they travel in the context.
@@ -67,6 +78,18 @@ func Context(c access.Caller, deny *apperr.Error) map[string]any {
 	}
 	if c.Grant != nil {
 		m[KeyGrant] = access.EncodeGrant(c.Grant)
+	}
+	if e := c.Repo; e != nil && deny == nil {
+		owner := "user"
+		if e.Facts.Owner == access.OwnerOrg {
+			owner = "org"
+		}
+		m[KeyRepoType], m[KeyRepoNS], m[KeyRepoName], m[KeyRepoOwner] = string(e.Type), e.Facts.Namespace, e.Facts.Name, owner
+		m[KeyRepoPrivate] = strconv.FormatBool(e.Facts.Private)
+		put(KeyRepoID, e.Facts.ID)
+		put(KeyRepoCreator, e.Facts.Creator)
+		put(KeyRepoPolicy, string(e.Facts.Policy))
+		put(KeyOrgRole, string(e.Role))
 	}
 	if deny != nil {
 		m[KeyDecision] = "deny"
@@ -110,6 +133,9 @@ func FromContext(m map[string]any) (access.Caller, *apperr.Error) {
 	default:
 		c.Kind = access.KindAnonymous
 	}
+	if str(KeyDecision) == "allow" {
+		c.Repo = established(str)
+	}
 	if str(KeyDecision) != "allow" {
 		kind := apperr.Permission
 		switch str(KeyStatus) {
@@ -131,6 +157,31 @@ func FromContext(m map[string]any) (access.Caller, *apperr.Error) {
 		return c, e
 	}
 	return c, nil
+}
+
+// established reads the authorizer's reading of the repository; nil when
+// it is absent or incomplete (the function then reads for itself).
+func established(str func(string) string) *access.Established {
+	typ, ns, name, id := str(KeyRepoType), str(KeyRepoNS), str(KeyRepoName), str(KeyRepoID)
+	if typ == "" || ns == "" || name == "" || id == "" {
+		return nil
+	}
+	var owner access.OwnerKind
+	switch str(KeyRepoOwner) {
+	case "user":
+		owner = access.OwnerUser
+	case "org":
+		owner = access.OwnerOrg
+	default:
+		return nil
+	}
+	private, err := strconv.ParseBool(str(KeyRepoPrivate))
+	if err != nil {
+		return nil
+	}
+	return &access.Established{Type: access.RepoType(typ), Role: access.OrgRole(str(KeyOrgRole)),
+		Facts: access.RepoFacts{Private: private, Owner: owner, ID: id, Creator: str(KeyRepoCreator),
+			Policy: access.TokenPolicy(str(KeyRepoPolicy)), Namespace: ns, Name: name}}
 }
 
 type ctxKey struct{}

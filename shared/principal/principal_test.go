@@ -28,3 +28,31 @@ func TestGrantTravels(t *testing.T) {
 		}
 	}
 }
+
+// TestEstablishedTravels: what the authorizer read of the repository
+// reaches the function on an allowed request, whole or not at all; a
+// deferred denial carries none of it.
+func TestEstablishedTravels(t *testing.T) {
+	e := &access.Established{Type: access.RepoModel, Role: access.RoleWrite, Facts: access.RepoFacts{Private: true, Owner: access.OwnerOrg,
+		ID: "r1", Creator: "u9", Policy: access.PolicyFineGrainedOnly, Namespace: "Acme", Name: "Weights"}}
+	c := access.Caller{Kind: access.KindUserToken, UserID: "u1", Username: "alice", TokenID: "t1", Role: access.TokenRead, Repo: e}
+	got, deny := FromContext(Context(c, nil))
+	if deny != nil || !reflect.DeepEqual(got.Repo, e) {
+		t.Fatalf("got %+v, %v; want %+v", got.Repo, deny, e)
+	}
+	for _, k := range []string{KeyRepoType, KeyRepoNS, KeyRepoName, KeyRepoID, KeyRepoOwner, KeyRepoPrivate} {
+		m := Context(c, nil)
+		delete(m, k)
+		if got, _ := FromContext(m); got.Repo != nil {
+			t.Errorf("without %s: got %+v, want no reading", k, got.Repo)
+		}
+	}
+	m := Context(c, nil)
+	m[KeyRepoOwner] = "someone"
+	if got, _ := FromContext(m); got.Repo != nil {
+		t.Errorf("owner %q: got a reading", m[KeyRepoOwner])
+	}
+	if got, _ := FromContext(Context(c, apperr.E(apperr.NotExist, "no"))); got.Repo != nil {
+		t.Error("a deferred denial carries the reading")
+	}
+}

@@ -65,7 +65,7 @@ func (r Repo) Resource() access.Resource {
 // owner organization's token policy is not r's to know: callers that load
 // it add it).
 func (r Repo) Facts() access.RepoFacts {
-	return access.RepoFacts{Private: r.Private, Owner: r.Owner, ID: r.ID, Creator: r.CreatedBy}
+	return access.RepoFacts{Private: r.Private, Owner: r.Owner, ID: r.ID, Creator: r.CreatedBy, Namespace: r.Namespace, Name: r.Name}
 }
 
 // Namespace is a user or organization name as a place for repositories.

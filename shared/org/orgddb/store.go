@@ -106,6 +106,7 @@ func (s Store) CreateOrg(ctx context.Context, o org.Org, creator org.Member) err
 		s.PutNew(orgItem{PK: orgPK(o.Name), SK: orgProfileSK, ID: o.ID, Name: o.Name, Fullname: o.Fullname,
 			Description: o.Description, AvatarURL: o.AvatarURL, Links: o.Links, CreatedAt: o.CreatedAt, Admins: 1}),
 		s.PutNew(toMemberItem(o, creator)),
+		s.policyPut(o.Name, o.TokenPolicy),
 	}
 	err := s.Transact(ctx, items)
 	if ddb.ConditionFailed(err) {
@@ -171,6 +172,22 @@ func (s Store) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.O
 		return s.OrgByName(ctx, name)
 	}
 	names["#pk"] = "pk"
+	if ch.TokenPolicy != nil {
+		// The policy item changes with the profile, in one transaction.
+		err := s.Transact(ctx, []types.TransactWriteItem{
+			{Update: &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(orgPK(name), orgProfileSK),
+				UpdateExpression: aws.String(expr), ConditionExpression: aws.String("attribute_exists(#pk)"),
+				ExpressionAttributeNames: names, ExpressionAttributeValues: values}},
+			s.policyPut(name, *ch.TokenPolicy),
+		})
+		if ddb.ConditionFailed(err) {
+			return org.Org{}, store.ErrNotFound
+		}
+		if err != nil {
+			return org.Org{}, fmt.Errorf("update org %s: %w", name, err)
+		}
+		return s.OrgByName(ctx, name)
+	}
 	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.Name), Key: ddb.Key(orgPK(name), orgProfileSK),
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("attribute_exists(#pk)"),
