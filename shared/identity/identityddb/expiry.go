@@ -68,6 +68,7 @@ func (s Store) RemoveExpiredToken(ctx context.Context, t identity.Token, ev audi
 			ExpressionAttributeNames:  map[string]string{"#h": "hash"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":h": ddb.S(t.Hash)}}},
 		s.AuditPut(ev),
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), tokenUseSK(t.ID))}},
 	})
 	if ddb.ConditionFailed(err) {
 		return store.ErrConflict

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -384,7 +385,15 @@ func (s Store) TokenByID(ctx context.Context, userID, id string) (identity.Token
 	if err := s.Get(ctx, ddb.UserPK(userID), "TOKEN#"+id, &it); err != nil {
 		return identity.Token{}, ddb.NotFound(err)
 	}
-	return it.domain(userID), nil
+	t := it.domain(userID)
+	used, err := s.tokenUse(ctx, userID, id)
+	if err != nil {
+		return identity.Token{}, err
+	}
+	if used.After(t.LastUsedAt) {
+		t.LastUsedAt = used
+	}
+	return t, nil
 }
 
 // TokensOfUser lists a user's tokens (one partition, consistent).
@@ -394,13 +403,39 @@ func (s Store) TokensOfUser(ctx context.Context, userID string) ([]identity.Toke
 		ConsistentRead:         aws.Bool(true),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: ddb.UserPK(userID)},
-			":p":  &types.AttributeValueMemberS{Value: "TOKEN#"},
+			// TOKEN#<id> (listing) and TOKENUSE#<id> (last use), read
+			// together.
+			":p": &types.AttributeValueMemberS{Value: "TOKEN"},
 		},
 	}, 1000)
 	if err != nil {
 		return nil, err
 	}
-	return ddb.DecodeAll(items, func(it tokenMetaItem) identity.Token { return it.domain(userID) })
+	var metas []map[string]types.AttributeValue
+	used := map[string]time.Time{}
+	for _, m := range items {
+		sk, _ := m["sk"].(*types.AttributeValueMemberS)
+		switch {
+		case sk != nil && strings.HasPrefix(sk.Value, tokenUsePrefix):
+			var u tokenUseItem
+			if err := attributevalue.UnmarshalMap(m, &u); err != nil {
+				return nil, err
+			}
+			used[strings.TrimPrefix(sk.Value, tokenUsePrefix)] = u.LastUsedAt
+		case sk != nil && strings.HasPrefix(sk.Value, "TOKEN#"):
+			metas = append(metas, m)
+		}
+	}
+	out, err := ddb.DecodeAll(metas, func(it tokenMetaItem) identity.Token { return it.domain(userID) })
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if u := used[out[i].ID]; u.After(out[i].LastUsedAt) {
+			out[i].LastUsedAt = u
+		}
+	}
+	return out, nil
 }
 
 // RefreshToken deletes the old lookup item, writes the new one and swaps
@@ -449,6 +484,7 @@ func (s Store) DeleteToken(ctx context.Context, t identity.Token, ev audit.Event
 			ExpressionAttributeNames:            map[string]string{"#h": "hash"},
 			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": ddb.S(t.Hash)}}},
 		s.AuditPut(ev),
+		{Delete: &types.Delete{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), tokenUseSK(t.ID))}},
 	}
 	// Its approval requests go with it (an approved org has none left).
 	for _, a := range approvalItems(t) {
@@ -490,22 +526,53 @@ func tokenNow(err error, meta int, userID string) (identity.Token, error) {
 	return identity.Token{}, err
 }
 
-// TouchToken sets lastUsedAt unless it was set less than interval ago (a
-// conditional update: at most one write per interval whatever the traffic).
+// tokenUseItem records a token's last use apart from its listing item
+// (pk USER#<userId>, sk TOKENUSE#<tokenId>): a use rewrites neither the
+// listing item nor its TOKENEXPIRY index copy. Its ttl (refreshed by each
+// write) removes the record of a token gone long ago.
+type tokenUseItem struct {
+	LastUsedAt time.Time `dynamodbav:"lastUsedAt,unixtime"`
+}
+
+const (
+	tokenUsePrefix = "TOKENUSE#"
+	// tokenUseKept is how long a use record outlives its last write.
+	tokenUseKept = 400 * 24 * time.Hour
+)
+
+func tokenUseSK(id string) string { return tokenUsePrefix + id }
+
+// TouchToken records a use of token id: at most once per interval window
+// across every instance, as the write is conditional on the window stored
+// (lastUsedWindow = unix time / interval); a write that finds its window
+// already recorded is a no-op.
 func (s Store) TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error {
+	w := now.Unix() / int64(interval/time.Second)
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(userID), "TOKEN#"+id),
-		UpdateExpression:    aws.String("SET lastUsedAt = :now"),
-		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :before)"),
+		TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(userID), tokenUseSK(id)),
+		UpdateExpression:         aws.String("SET lastUsedAt = :now, lastUsedWindow = :w, #ttl = :ttl"),
+		ConditionExpression:      aws.String("attribute_not_exists(lastUsedWindow) OR lastUsedWindow < :w"),
+		ExpressionAttributeNames: map[string]string{"#ttl": "ttl"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now":    &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-			":before": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(-interval).Unix(), 10)},
+			":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
+			":w":   &types.AttributeValueMemberN{Value: strconv.FormatInt(w, 10)},
+			":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(tokenUseKept).Unix(), 10)},
 		},
 	})
 	if ddb.ConditionFailed(err) {
 		return nil
 	}
 	return err
+}
+
+// tokenUse reads a token's use record; zero when it has none.
+func (s Store) tokenUse(ctx context.Context, userID, id string) (time.Time, error) {
+	var u tokenUseItem
+	err := s.Get(ctx, ddb.UserPK(userID), tokenUseSK(id), &u)
+	if errors.Is(err, ddb.ErrNoItem) {
+		return time.Time{}, nil
+	}
+	return u.LastUsedAt, err
 }
 
 func window(now time.Time, w time.Duration) string {
