@@ -37,14 +37,16 @@ type Settings struct {
 	MaxAttempts int
 	// DownloadWait is how long a download of a file whose scan is still
 	// pending waits for the verdict before answering 409 with Retry-After
-	// (SCAN_DOWNLOAD_WAIT, default 10s, 0 to answer at once).
+	// (SCAN_DOWNLOAD_WAIT, default 0: answer at once, holding no function
+	// while the scan runs; the client retries after Retry-After).
 	DownloadWait time.Duration
 	Blocklist    Blocklist
 }
 
-// DefaultDownloadWait is Settings.DownloadWait when unset: scans of
-// ordinary files take about a second.
-const DefaultDownloadWait = 10 * time.Second
+// DefaultDownloadWait is Settings.DownloadWait when unset: none. A
+// download that waited would hold a Lambda slot for the scan's duration
+// (100 waiting downloads a second held the account's 1,000 slots).
+const DefaultDownloadWait = 0
 
 // LoadSettings reads the settings from env; timeout is config.ScanTimeout.
 func LoadSettings(env map[string]string, timeout time.Duration) (Settings, error) {
