@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // commitAPI posts NDJSON lines to the commit route and returns the status,
@@ -109,7 +110,13 @@ func TestCommitAPI(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("LFS commit: %d %s", st, msg)
 	}
-	if r := fetch(t, "HEAD", s.gateway+"/"+a.user+"/"+a.repo+"/resolve/main/w.bin", "Bearer "+a.token); r.status != 302 || r.header.Get("X-Repo-Commit") != third {
+	// Until its scan's verdict, the file answers 409 with Retry-After.
+	r := fetch(t, "HEAD", s.gateway+"/"+a.user+"/"+a.repo+"/resolve/main/w.bin", "Bearer "+a.token)
+	for i := 0; r.status == 409 && r.header.Get("Retry-After") != "" && i < 60; i++ {
+		time.Sleep(time.Second)
+		r = fetch(t, "HEAD", s.gateway+"/"+a.user+"/"+a.repo+"/resolve/main/w.bin", "Bearer "+a.token)
+	}
+	if r.status != 302 || r.header.Get("X-Repo-Commit") != third {
 		t.Errorf("resolve w.bin: %d commit %q, want 302 at %s", r.status, r.header.Get("X-Repo-Commit"), third)
 	}
 

@@ -17,7 +17,7 @@ import (
 // calls: uploadFile of a small file and of a 12 MiB binary (LFS) into a
 // private repo, listFiles shows both, fileExists, pathsInfo, downloadFile
 // returns the same bytes (the first download right after the commit
-// waits for the scan), an anonymous download is refused, and an EICAR
+// answers 409 with Retry-After until the scan's verdict; the script retries), an anonymous download is refused, and an EICAR
 // file is never downloadable (403 with the reason).
 func TestHuggingFaceJSFiles(t *testing.T) {
 	node, dir := hfjs(t)

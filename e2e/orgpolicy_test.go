@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hubsec/trustlayer/shared/authz"
 )
 
 // TestOrgTokenPolicies: "fineGrained only" refuses a member's write token
@@ -27,6 +30,9 @@ func TestOrgTokenPolicies(t *testing.T) {
 		if r["tokenPolicy"] != p {
 			t.Fatalf("tokenPolicy: got %v, want %s", r, p)
 		}
+		// The authorizer applies a changed policy within authz.PolicyTTL
+		// (it reads the policy item at most that often per instance).
+		time.Sleep(authz.PolicyTTL + 200*time.Millisecond)
 	}
 	writeTok, _ := h.token(member, "write")
 	h.must(200, h.do("PUT", settings, "Bearer "+writeTok, map[string]any{"private": true}), "write token before the policy")

@@ -19,6 +19,20 @@ const err = async (fn) => {
   }
 };
 
+// A download of a file still being scanned answers 409 with Retry-After
+// at once; a client that wants the bytes retries, as told, until the
+// verdict (at most a minute here).
+const retry409 = async (fn) => {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e.statusCode !== 409 || i >= 60) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+};
+
 await hub.createRepo({ repo, accessToken, hubUrl, private: true });
 const commits = [];
 for (const f of ["config.json", "model.bin"]) {
@@ -30,10 +44,10 @@ for await (const e of hub.listFiles({ repo, accessToken, hubUrl, recursive: true
 const exists = await hub.fileExists({ repo, accessToken, hubUrl, path: "config.json" });
 const missing = await hub.fileExists({ repo, accessToken, hubUrl, path: "missing.txt" });
 for (const f of ["config.json", "model.bin"]) {
-  const b = await hub.downloadFile({ repo, accessToken, hubUrl, path: f });
+  const b = await retry409(() => hub.downloadFile({ repo, accessToken, hubUrl, path: f }));
   fs.writeFileSync(path.join(outDir, f), Buffer.from(await b.arrayBuffer()));
 }
-// After the downloads, which waited for the verdicts.
+// After the downloads, which retried until the verdicts.
 const pathsInfo = (await hub.pathsInfo({ repo, accessToken, hubUrl, paths: ["config.json", "model.bin", "nope"], expand: true }))
   .map((p) => `${p.path}:${p.securityFileStatus?.status ?? ""}`);
 const anonError = await err(async () => {
@@ -42,7 +56,7 @@ const anonError = await err(async () => {
 });
 const eicarUpload = await err(() => hub.uploadFile({ repo, accessToken, hubUrl, file: { path: "eicar.txt", content: blob("eicar.txt") }, useXet: false }));
 const eicarDownload = await err(async () => {
-  const b = await hub.downloadFile({ repo, accessToken, hubUrl, path: "eicar.txt" });
+  const b = await retry409(() => hub.downloadFile({ repo, accessToken, hubUrl, path: "eicar.txt" }));
   await b.arrayBuffer();
 });
 await hub.deleteRepo({ repo, accessToken, hubUrl });
