@@ -46,7 +46,9 @@ func (s *Stack) installHooks(binDir string) error {
 			return fmt.Errorf("install %s hook: %w", h, err)
 		}
 	}
-	conf := fmt.Sprintf("# Written by devstack: the git server's hooks.\n[core]\n\thooksPath = %s\n[trustlayer]\n\tcommitsFunction = CommitsFunction\n\tfilesFunction = UploadsFunction\n\tlambdaEndpoint = %s\n\tprojectRoot = %s\n",
+	// receive.fsckObjects: pushed trees meet git's path rules (.git
+	// variants, .gitmodules) as the commit API's do (invariant 5).
+	conf := fmt.Sprintf("# Written by devstack: the git server's hooks.\n[core]\n\thooksPath = %s\n[receive]\n\tfsckObjects = true\n[trustlayer]\n\tcommitsFunction = CommitsFunction\n\tfilesFunction = UploadsFunction\n\tlambdaEndpoint = %s\n\tprojectRoot = %s\n",
 		dir, s.URL("internal"), s.gitRoot())
 	return os.WriteFile(s.gitSystemConfig(), []byte(conf), 0o644)
 }

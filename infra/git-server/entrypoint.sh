@@ -8,6 +8,10 @@ set -eu
 cat >/etc/gitconfig <<CONF
 [core]
 	hooksPath = /opt/trustlayer/hooks
+[receive]
+	# Pushed objects meet git's own rules (invariant 5, docs/invariants.md):
+	# trees with .git in any spelling, hostile .gitmodules, broken objects.
+	fsckObjects = true
 [trustlayer]
 	commitsFunction = ${TRUSTLAYER_COMMITS_FUNCTION}
 	filesFunction = ${TRUSTLAYER_FILES_FUNCTION}

@@ -96,6 +96,10 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (CommitResult, err
 	if s.Git == nil || s.Verifier == nil {
 		return CommitResult{}, apperr.E(apperr.Unavailable, "Commits through the API are not configured on this server")
 	}
+	if err := gitref.CheckBranch(in.Branch); err != nil {
+		// Invariants 2 and 6: the same rule as the git server's hook.
+		return CommitResult{}, apperr.E(apperr.Invalid, "Commits go to a branch: %s", err.Error())
+	}
 	if !validBranch(in.Branch) {
 		return CommitResult{}, apperr.E(apperr.Invalid, "Commits go to a branch: %q is not a branch name", in.Branch)
 	}
@@ -118,8 +122,9 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (CommitResult, err
 	}
 	seen := map[string]bool{}
 	check := func(p string) error {
-		if !ValidPath(p) {
-			return apperr.E(apperr.Invalid, "Invalid path %q", p)
+		if err := CheckPath(p); err != nil {
+			// Invariant 5: git's own path rules, before git can drop it.
+			return apperr.E(apperr.Invalid, "Invalid path %q: %s", p, err.Error())
 		}
 		if seen[p] {
 			return apperr.E(apperr.Invalid, "Path %q appears twice in the commit", p)
@@ -133,11 +138,19 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (CommitResult, err
 		if err := check(f.Path); err != nil {
 			return CommitResult{}, err
 		}
+		if baseName(f.Path) == ".gitmodules" {
+			if err := CheckGitmodules(f.Content); err != nil {
+				return CommitResult{}, apperr.E(apperr.Invalid, "%s: %s", f.Path, err.Error())
+			}
+		}
 		gc.Files = append(gc.Files, f)
 	}
 	for _, f := range in.LFSFiles {
 		if err := check(f.Path); err != nil {
 			return CommitResult{}, err
+		}
+		if baseName(f.Path) == ".gitmodules" {
+			return CommitResult{}, apperr.E(apperr.Invalid, "%s: .gitmodules must be a regular file, not an LFS file", f.Path)
 		}
 	}
 	for _, p := range in.Deleted {
@@ -193,24 +206,8 @@ func repoPath(r repo.Repo) string {
 	return "/" + r.Namespace + "/" + r.Name
 }
 
-// ValidPath reports whether p may name a file in a commit: relative,
-// no empty, "." or ".." segment, nothing under .git, no control bytes.
-func ValidPath(p string) bool {
-	if p == "" || len(p) > MaxPathLen {
-		return false
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "" || seg == "." || seg == ".." || strings.EqualFold(seg, ".git") {
-			return false
-		}
-	}
-	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
+// ValidPath reports whether p may name a file in a commit (CheckPath).
+func ValidPath(p string) bool { return CheckPath(p) == nil }
 
 // validBranch accepts the branch names git's check-ref-format accepts,
 // kept to a safe alphabet, and refuses commit ids.

@@ -6,6 +6,7 @@ package gitref
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -28,12 +29,22 @@ type Store interface {
 	Ref(ctx context.Context, repoID, name string) (Ref, bool, error)
 }
 
-// Resolve turns a revision into a commit id: a branch, then a tag, then a
-// full commit id (lower-cased) that known(id) accepts. ok is false when
-// nothing matches.
+// Resolve turns a revision into a commit id. A full object id (40 or 64
+// hex digits, any case) always names that commit (invariant 2 in
+// docs/invariants.md): it resolves as the commit, lower-cased, when
+// known(id) accepts it, and never as a branch or tag of that name. Any
+// other revision is a full ref name (refs/heads/main, refs/pr/1), then a
+// branch, then a tag. ok is false when nothing matches.
 func Resolve(ctx context.Context, s Store, repoID, rev string, known func(context.Context, string) (bool, error)) (string, bool, error) {
 	if rev == "" {
 		return "", false, nil
+	}
+	if id := strings.ToLower(rev); ValidID(id) {
+		ok, err := known(ctx, id)
+		if err != nil || !ok {
+			return "", false, err
+		}
+		return id, true, nil
 	}
 	names := []string{"refs/heads/" + rev, "refs/tags/" + rev}
 	if strings.HasPrefix(rev, "refs/") {
@@ -50,14 +61,44 @@ func Resolve(ctx context.Context, s Store, repoID, rev string, known func(contex
 			return ref.Commit, true, nil
 		}
 	}
-	if id := strings.ToLower(rev); ValidID(id) {
-		ok, err := known(ctx, id)
-		if err != nil || !ok {
-			return "", false, err
-		}
-		return id, true, nil
-	}
 	return "", false, nil
+}
+
+// FullID reports whether s is a full object id in any case (40 or 64 hex
+// digits): a name git and the Hub would read as a commit.
+func FullID(s string) bool { return ValidID(strings.ToLower(s)) }
+
+// CheckBranch is the rule for the short name of a branch or tag that a
+// push or a commit creates or moves (invariants 2 and 6): it must mean
+// one thing, so it is neither a full object id (which names a commit),
+// nor HEAD, nor a name beginning refs/ (which Resolve reads as a full ref
+// name). It says why in a sentence for the pusher.
+func CheckBranch(name string) error {
+	switch {
+	case FullID(name):
+		return fmt.Errorf("%q is a full commit id: a branch or tag of that name would hide the commit it names", name)
+	case name == "HEAD":
+		return fmt.Errorf("HEAD is not a branch or tag name")
+	case strings.HasPrefix(name, "refs/"):
+		return fmt.Errorf("%q begins with refs/: give the branch or tag name without it", name)
+	}
+	return nil
+}
+
+// CheckRefUpdate applies CheckBranch to a full ref name a push creates or
+// moves: refs/heads/<branch> and refs/tags/<tag>. Other refs (refs/pr/N,
+// refs/convert/...) are the Hub's own and keep git's rules. Deleting a ref
+// is always allowed, so a bad name made before the rule can be removed.
+func CheckRefUpdate(ref string, deleting bool) error {
+	if deleting {
+		return nil
+	}
+	for _, p := range []string{"refs/heads/", "refs/tags/"} {
+		if short, ok := strings.CutPrefix(ref, p); ok {
+			return CheckBranch(short)
+		}
+	}
+	return nil
 }
 
 // ValidID reports whether id is a full object id in lower-case hex (40 or

@@ -19,7 +19,8 @@ func (r refs) Ref(_ context.Context, _ string, name string) (Ref, bool, error) {
 // a known commit id resolve; anything else does not.
 func TestResolve(t *testing.T) {
 	main, feat, tag, pr := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40), strings.Repeat("d", 40)
-	s := refs{"refs/heads/main": main, "refs/heads/feature/x": feat, "refs/tags/v1": tag, "refs/pr/1": pr}
+	other := strings.Repeat("1", 40)
+	s := refs{"refs/heads/" + strings.Repeat("e", 40): other, "refs/tags/" + strings.Repeat("9", 64): other, "refs/heads/main": main, "refs/heads/feature/x": feat, "refs/tags/v1": tag, "refs/pr/1": pr}
 	known := func(_ context.Context, id string) (bool, error) { return id == strings.Repeat("e", 40), nil }
 	tests := []struct {
 		rev, want string
@@ -32,6 +33,9 @@ func TestResolve(t *testing.T) {
 		{"refs/pr/1", pr, true},
 		{strings.Repeat("E", 40), strings.Repeat("e", 40), true},
 		{strings.Repeat("f", 40), "", false},
+		// A full id names the commit, never a branch or tag named so.
+		{strings.Repeat("e", 40), strings.Repeat("e", 40), true},
+		{strings.Repeat("9", 64), "", false},
 		{"refs/heads/nope", "", false},
 		{"", "", false},
 	}
@@ -39,6 +43,27 @@ func TestResolve(t *testing.T) {
 		got, ok, err := Resolve(context.Background(), s, "r1", tt.rev, known)
 		if err != nil || ok != tt.ok || got != tt.want {
 			t.Errorf("Resolve(%q) = %q, %v, %v; want %q, %v", tt.rev, got, ok, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestCheckBranch: a full id (any case, 40 or 64 digits), HEAD and names
+// beginning refs/ are refused as branch and tag names; deletions and the
+// Hub's own refs pass.
+func TestCheckBranch(t *testing.T) {
+	for _, ref := range []string{"refs/heads/" + strings.Repeat("a", 40), "refs/heads/" + strings.Repeat("A", 40),
+		"refs/tags/" + strings.Repeat("0", 64), "refs/heads/HEAD", "refs/heads/refs/heads/main", "refs/tags/refs/tags/v1"} {
+		if CheckRefUpdate(ref, false) == nil {
+			t.Errorf("%s: allowed", ref)
+		}
+		if CheckRefUpdate(ref, true) != nil {
+			t.Errorf("%s: deletion refused", ref)
+		}
+	}
+	for _, ref := range []string{"refs/heads/main", "refs/heads/" + strings.Repeat("a", 39), "refs/heads/" + strings.Repeat("a", 41),
+		"refs/tags/v1", "refs/pr/1", "refs/heads/feature/HEAD", "refs/heads/heads", "refs/heads/g" + strings.Repeat("a", 39)} {
+		if err := CheckRefUpdate(ref, false); err != nil {
+			t.Errorf("%s: %v", ref, err)
 		}
 	}
 }

@@ -100,3 +100,23 @@ func TestPreReceiveFailsClosed(t *testing.T) {
 		t.Errorf("no pusher: got exit %d, %q; want 1", code, stderr.String())
 	}
 }
+
+// TestPreReceiveRefusesAmbiguousRefNames: a push creating or moving a
+// branch or tag named as a full commit id, HEAD or refs/... is refused
+// before any call (no pusher or configuration needed), naming the ref; a
+// deletion of such a ref, and ordinary names, are not refused by it.
+func TestPreReceiveRefusesAmbiguousRefNames(t *testing.T) {
+	id, zero := strings.Repeat("ab", 20), strings.Repeat("0", 40)
+	for _, ref := range []string{"refs/heads/" + strings.Repeat("c", 40), "refs/tags/" + strings.Repeat("D", 64),
+		"refs/heads/HEAD", "refs/heads/refs/heads/main"} {
+		var stderr bytes.Buffer
+		err := preReceive(t.Context(), strings.NewReader(zero+" "+id+" "+ref+"\n"), &stderr)
+		if err != errRefused || !strings.Contains(stderr.String(), ref) {
+			t.Errorf("%s: %v, %q", ref, err, stderr.String())
+		}
+	}
+	if lines := refNameRefusals([]githook.RefUpdate{{Old: id, New: zero, Ref: "refs/heads/" + strings.Repeat("c", 40)},
+		{Old: zero, New: id, Ref: "refs/heads/main"}, {Old: zero, New: id, Ref: "refs/pr/3"}}); lines != nil {
+		t.Errorf("refused %q", lines)
+	}
+}

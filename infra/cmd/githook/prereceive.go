@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/gitref"
 	"github.com/hubsec/trustlayer/shared/token"
 )
 
@@ -22,6 +23,10 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	updates, err := readUpdates(stdin)
 	if err != nil {
 		return err
+	}
+	if lines := refNameRefusals(updates); lines != nil {
+		writeLines(stderr, lines)
+		return errRefused
 	}
 	pusher := os.Getenv("REMOTE_USER")
 	if pusher == "" {
@@ -81,6 +86,23 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	}
 	writeLines(stderr, githook.NoticeLines(refused))
 	return nil
+}
+
+// refNameRefusals applies the ref-name rule (gitref.CheckRefUpdate,
+// invariants 2 and 6 in docs/invariants.md) to every ref the push creates
+// or moves, before anything else: the lines to print, or nil.
+func refNameRefusals(updates []githook.RefUpdate) []string {
+	var lines []string
+	for _, u := range updates {
+		if err := gitref.CheckRefUpdate(u.Ref, githook.ZeroID(u.New)); err != nil {
+			lines = append(lines, "  "+u.Ref+": "+err.Error())
+		}
+	}
+	if lines == nil {
+		return nil
+	}
+	return append(append([]string{"Your push was rejected: a branch or tag name must mean one thing."}, lines...),
+		"Name the branch or tag otherwise and push again.")
 }
 
 // findSecrets looks for our credentials (checksum-valid, see

@@ -13,7 +13,9 @@ package filesgit
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,13 +71,46 @@ func (r run) git(stdin []byte, args ...string) (string, string, error) {
 	return strings.TrimSpace(out.String()), errb.String(), err
 }
 
-// Commit implements files.Git.
+// errRace is an attempt that lost a race for the branch: its tip moved
+// between our read and our push (non-fast-forward, or the git server
+// could not lock the ref because another push held or moved it).
+var errRace = errors.New("the branch moved during the commit")
+
+// MaxAttempts bounds the attempts of a commit with no stated parent that
+// keeps losing races for its branch.
+const MaxAttempts = 8
+
+// Commit implements files.Git. Concurrency is not an authorization error
+// (invariant 7 in docs/invariants.md): a commit whose push loses a race
+// for the branch is made again on the new tip when the caller stated no
+// parent (the operations apply to whatever the tip is), and answers
+// files.ErrStaleParent (412) when the caller stated one.
 func (c *Committer) Commit(ctx context.Context, gc files.GitCommit) (string, error) {
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
+	for attempt := 1; ; attempt++ {
+		id, err := c.attempt(ctx, gc)
+		if !errors.Is(err, errRace) {
+			return id, err
+		}
+		if gc.Parent != "" || attempt >= MaxAttempts || ctx.Err() != nil {
+			return "", files.ErrStaleParent
+		}
+		// Let the winner's push finish before reading the tip again;
+		// jittered so racing commits spread out.
+		select {
+		case <-ctx.Done():
+			return "", files.ErrStaleParent
+		case <-time.After(time.Duration(attempt*50+rand.IntN(100)) * time.Millisecond):
+		}
+	}
+}
+
+// attempt makes the commit once on the branch's current tip.
+func (c *Committer) attempt(ctx context.Context, gc files.GitCommit) (string, error) {
 	dir, err := os.MkdirTemp("", "commit-*")
 	if err != nil {
 		return "", err
@@ -107,7 +142,7 @@ func (c *Committer) Commit(ctx context.Context, gc files.GitCommit) (string, err
 	tip, _, _ := strings.Cut(out, "\t")
 	tip = strings.TrimSpace(tip)
 	if gc.Parent != "" && gc.Parent != tip {
-		return "", files.ErrStaleParent
+		return "", errRace
 	}
 	if tip != "" {
 		if _, e, err := r.git(nil, "fetch", "-q", "--depth=1", "--no-tags", url, "+"+ref+":"+ref); err != nil {
@@ -118,7 +153,7 @@ func (c *Committer) Commit(ctx context.Context, gc files.GitCommit) (string, err
 			return "", fmt.Errorf("git rev-parse: %w", err)
 		}
 		if got != tip {
-			return "", files.ErrStaleParent
+			return "", errRace
 		}
 		if _, e, err := r.git(nil, "read-tree", tip); err != nil {
 			return "", fmt.Errorf("git read-tree: %v: %s", err, e)
@@ -144,11 +179,13 @@ func (c *Committer) Commit(ctx context.Context, gc files.GitCommit) (string, err
 			}
 		}
 	}
+	added := map[string]string{}
 	for _, f := range gc.Files {
 		blob, e, err := r.git(f.Content, "hash-object", "-w", "--stdin")
 		if err != nil {
 			return "", fmt.Errorf("git hash-object: %v: %s", err, e)
 		}
+		added[f.Path] = blob
 		fmt.Fprintf(&info, "100644 %s\t%s\x00", blob, f.Path)
 	}
 	if _, e, err := r.git(info.Bytes(), "update-index", "-z", "--index-info"); err != nil {
@@ -158,6 +195,12 @@ func (c *Committer) Commit(ctx context.Context, gc files.GitCommit) (string, err
 	if err != nil {
 		return "", apperr.Wrap(apperr.Invalid, fmt.Errorf("%v: %s", err, e), "The operations do not make a valid tree")
 	}
+	// Acknowledged means stored (invariant 5): every added file is in
+	// the tree, at its path, with its bytes; git drops a path it refuses
+	// without failing.
+	if err := checkAdded(r, tree, added); err != nil {
+		return "", err
+	}
 	args := []string{"commit-tree", "-S", tree}
 	if tip != "" {
 		args = append(args, "-p", tip)
@@ -166,10 +209,10 @@ func (c *Committer) Commit(ctx context.Context, gc files.GitCommit) (string, err
 	if err != nil {
 		return "", fmt.Errorf("git commit-tree: %v: %s", err, e)
 	}
-	_, e, err = r.git(nil, "push", "-q", "--porcelain", url, commit+":"+ref)
+	out, e, err = r.git(nil, "push", "-q", "--porcelain", url, commit+":"+ref)
 	if err != nil {
-		if strings.Contains(e, "non-fast-forward") || strings.Contains(e, "fetch first") || strings.Contains(e, "stale info") {
-			return "", files.ErrStaleParent
+		if lostRace(out + "\n" + e) {
+			return "", errRace
 		}
 		if msg := remoteMessage(e); msg != "" {
 			// A hook refused it: the same answer a git push gets.
@@ -178,6 +221,46 @@ func (c *Committer) Commit(ctx context.Context, gc files.GitCommit) (string, err
 		return "", fmt.Errorf("git push: %v: %s", err, redact(e))
 	}
 	return commit, nil
+}
+
+// lostRace reports whether a refused push lost a race for the branch
+// rather than being refused by a rule: git's non-fast-forward answers,
+// and the git server failing to lock or update the ref because another
+// push moved it first ("cannot lock ref ... is at X but expected Y",
+// "reference already exists", "failed to update ref").
+func lostRace(s string) bool {
+	for _, m := range []string{"non-fast-forward", "fetch first", "stale info", "cannot lock ref", "failed to update ref",
+		"failed to lock", "reference already exists", "but expected"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAdded lists tree and answers 400 unless every added path is in it
+// with the blob hashed for it.
+func checkAdded(r run, tree string, added map[string]string) error {
+	if len(added) == 0 {
+		return nil
+	}
+	out, e, err := r.git(nil, "ls-tree", "-r", "-z", "--full-tree", tree)
+	if err != nil {
+		return fmt.Errorf("git ls-tree: %v: %s", err, e)
+	}
+	have := map[string]string{}
+	for _, l := range strings.Split(out, "\x00") {
+		meta, p, ok := strings.Cut(l, "\t")
+		if f := strings.Fields(meta); ok && len(f) == 3 {
+			have[p] = f[2]
+		}
+	}
+	for p, blob := range added {
+		if have[p] != blob {
+			return apperr.E(apperr.Invalid, "git would not store %q: the commit is refused, nothing was written", p)
+		}
+	}
+	return nil
 }
 
 // remoteMessage joins the "remote:" lines of git's stderr.

@@ -3,10 +3,8 @@ package fileshttp
 import (
 	"bytes"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/platform/apperr"
 	"github.com/hubsec/trustlayer/shared/platform/httpapi"
+	"github.com/hubsec/trustlayer/shared/platform/repocontent"
 	"github.com/hubsec/trustlayer/shared/principal"
 	"github.com/hubsec/trustlayer/shared/scan"
 )
@@ -86,6 +85,9 @@ func (h *handler) resolve(w http.ResponseWriter, r *http.Request, typ access.Rep
 		hd.Set("X-Linked-Etag", `"`+d.ETag+`"`)
 	}
 	hd.Set("Accept-Ranges", "bytes")
+	// Repository bytes never run on the hub's origin (invariant 1): the
+	// one rule, on the answer and on the redirect to the bucket alike.
+	repocontent.Set(hd, d.Path)
 	if !d.Inline() {
 		u, err := h.s.URL(r.Context(), d)
 		if err != nil {
@@ -96,11 +98,6 @@ func (h *handler) resolve(w http.ResponseWriter, r *http.Request, typ access.Rep
 		w.WriteHeader(http.StatusFound)
 		return
 	}
-	ct := mime.TypeByExtension(path.Ext(d.Path))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	hd.Set("Content-Type", ct)
 	if r.Method == http.MethodHead {
 		hd.Set("Content-Length", strconv.FormatInt(d.Size, 10))
 		w.WriteHeader(http.StatusOK)

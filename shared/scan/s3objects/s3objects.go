@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/hubsec/trustlayer/shared/platform/repocontent"
 	"github.com/hubsec/trustlayer/shared/scan"
 )
 
@@ -166,10 +167,15 @@ func (o *Objects) PresignPut(ctx context.Context, key, repoID string, size int64
 	return req.URL, signedHeaders(req.SignedHeader), nil
 }
 
-// PresignGet returns a URL to download a version of key.
+// PresignGet returns a URL to download a version of key. Every object of
+// the bucket is repository content: the URL asks the bucket to answer as
+// repocontent.Presigned says (never a renderable type), whatever type the
+// object was stored with.
 func (o *Objects) PresignGet(ctx context.Context, key, ver string, expires time.Duration) (string, map[string]string, error) {
+	ct, cd := repocontent.Presigned()
 	req, err := o.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(key),
-		VersionId: version(ver)}, s3.WithPresignExpires(expires))
+		VersionId: version(ver), ResponseContentType: aws.String(ct), ResponseContentDisposition: aws.String(cd)},
+		s3.WithPresignExpires(expires))
 	if err != nil {
 		return "", nil, fmt.Errorf("presign get: %w", err)
 	}
