@@ -18,6 +18,7 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -197,6 +198,15 @@ func TestHostileFilesRunNoScript(t *testing.T) {
 		return v
 	}
 	// Control: the script, run on the hub's origin, does make a token.
+	// The hub's own pages forbid fetch by their CSP, which a served file
+	// did not have: the control page is loaded with CSP bypassed, then
+	// CSP is enforced again for the rest of the test.
+	setBypass := func(on bool) {
+		if _, err := chromedp.Call(b.ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: on}); err != nil {
+			t.Fatalf("set bypass CSP %v: %v", on, err)
+		}
+	}
+	setBypass(true)
 	b.open("/settings/tokens")
 	b.run("run the script on a hub page", chromedp.Evaluate[chromedp.Void](hostileScript("control")))
 	deadline := time.Now().Add(20 * time.Second)
@@ -206,6 +216,7 @@ func TestHostileFilesRunNoScript(t *testing.T) {
 	if got := tokens(); len(got) != 1 || got[0] != "control" {
 		t.Fatalf("control: the script run on the hub's origin made tokens %v, want [control]: the test cannot tell", got)
 	}
+	setBypass(false)
 	base := "/" + attacker.user + "/" + attacker.repo
 	for _, p := range []string{"resolve/main/evil.html", "raw/main/evil.html", "resolve/main/evil.svg", "raw/main/evil.svg",
 		"resolve/main/evil", "raw/main/evil", "resolve/main/evil.bin"} {
