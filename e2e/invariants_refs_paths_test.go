@@ -30,7 +30,7 @@ func (s stack) clone(t *testing.T, a account) string {
 	return dir
 }
 
-func writeFile(t *testing.T, dir, name, content string) {
+func writeWorkFile(t *testing.T, dir, name, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestRefNamesMeanOneThing(t *testing.T) {
 	s.push(t, a, map[string][]byte{"a.txt": []byte("one\n")})
 	c1 := s.remoteHead(t, a)
 	dir := s.clone(t, a)
-	writeFile(t, dir, "a.txt", "two\n")
+	writeWorkFile(t, dir, "a.txt", "two\n")
 	git(t, dir, "commit", "-q", "-am", "two")
 	for _, ref := range []string{"refs/heads/" + c1, "refs/heads/" + strings.ToUpper(c1), "refs/tags/" + c1,
 		"refs/heads/HEAD", "refs/heads/refs/heads/main", "refs/tags/refs/tags/v1"} {
