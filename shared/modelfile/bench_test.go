@@ -3,14 +3,21 @@ package modelfile
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/hubsec/trustlayer/shared/modelfile/realcorpus"
 )
 
 // BenchmarkAnalyzeCheckpoint analyses a PyTorch-style checkpoint on disk
@@ -99,3 +106,92 @@ func writeCheckpoint(b *testing.B, mib int) string {
 type constReader []byte
 
 func (c constReader) Read(p []byte) (int, error) { return copy(p, c), nil }
+
+// BenchmarkHugeCheckpointVerdict: time to verdict and bytes read for a
+// sparse zip checkpoint of 1 GiB and 10 GiB (TRUSTLAYER_BENCH_GIB, comma
+// separated), beside `sha256sum` of the same file, with the ratio.
+func BenchmarkHugeCheckpointVerdict(b *testing.B) {
+	sizes := []int64{1, 10}
+	if v := os.Getenv("TRUSTLAYER_BENCH_GIB"); v != "" {
+		sizes = nil
+		for _, s := range strings.Split(v, ",") {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	sum, err := exec.LookPath("sha256sum")
+	if err != nil {
+		b.Skip("sha256sum not on PATH")
+	}
+	for _, gib := range sizes {
+		dir := b.TempDir()
+		path := hugeCheckpoint(b, dir, gib<<30)
+		b.Run(fmt.Sprintf("%dGiB", gib), func(b *testing.B) {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			st, _ := f.Stat()
+			start := time.Now()
+			rep, err := Analyze(context.Background(), f, st.Size(), "pytorch_model.bin", Options{})
+			ours := time.Since(start)
+			if status, reason := verdictOf(rep); err != nil || status != "ok" {
+				b.Fatalf("%v %s %s", err, status, reason)
+			}
+			start = time.Now()
+			if out, err := exec.Command(sum, path).CombinedOutput(); err != nil {
+				b.Fatalf("sha256sum: %v %s", err, out)
+			}
+			ref := time.Since(start)
+			b.ReportMetric(float64(rep.BytesRead), "bytes-read")
+			b.ReportMetric(ours.Seconds()/ref.Seconds(), "x-sha256sum")
+			b.Logf("%d GiB checkpoint: verdict in %v reading %d bytes; sha256sum %v (%.0f MB/s); ratio %.6f",
+				gib, ours, rep.BytesRead, ref, float64(st.Size())/ref.Seconds()/1e6, ours.Seconds()/ref.Seconds())
+		})
+	}
+}
+
+// BenchmarkRealCorpus: throughput of the analysis over the real-library
+// corpus (every file, read from disk), with the false-positive and
+// detection rates.
+func BenchmarkRealCorpus(b *testing.B) {
+	files := realcorpus.Generate(b, b.TempDir())
+	var total int64
+	data := make([][]byte, len(files))
+	for i, f := range files {
+		d, err := os.ReadFile(f.File)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data[i] = d
+		total += int64(len(d))
+	}
+	b.SetBytes(total)
+	var fp, benign, caught, bad int
+	for b.Loop() {
+		fp, benign, caught, bad = 0, 0, 0, 0
+		for i, f := range files {
+			rep, err := Analyze(context.Background(), bytes.NewReader(data[i]), int64(len(data[i])), f.File, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			status, _ := verdictOf(rep)
+			if f.Expect == "ok" {
+				benign++
+				if status != "ok" {
+					fp++
+				}
+			} else {
+				bad++
+				if status == "infected" {
+					caught++
+				}
+			}
+		}
+	}
+	b.Logf("%d files, %d bytes: false positives %d/%d, detected %d/%d", len(files), total, fp, benign, caught, bad)
+}
