@@ -43,6 +43,20 @@ func hostileSVG(name string) []byte {
 	return []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script><![CDATA[` + hostileScript(name) + `]]></script></svg>` + "\n")
 }
 
+// waitServed retries a download that answers 409 with Retry-After (the
+// file's scan has no verdict yet) until it answers otherwise, as a client
+// is told to.
+func waitServed(t *testing.T, u string) {
+	t.Helper()
+	for i := 0; i < 90; i++ {
+		r := fetch(t, "HEAD", u, "")
+		if r.status != 409 || r.header.Get("Retry-After") == "" {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 // renderable are the headers no browser renders active content under.
 func wantInert(t *testing.T, what string, h http.Header) {
 	t.Helper()
@@ -94,6 +108,10 @@ func TestRepositoryContentIsInert(t *testing.T) {
 	base := s.gateway + "/" + a.user + "/" + a.repo
 	inline := map[string][]byte{"evil.html": html, "evil.svg": svg, "evil": html, "docs/EVIL.HTM": html, "evil.xhtml": html,
 		"sniff.txt": html, "config.json": []byte(`{"a": 1}` + "\n"), "name%22quote.svg": svg, "api/evil.html": html}
+	for p := range inline {
+		waitServed(t, base+"/resolve/main/"+p)
+	}
+	waitServed(t, base+"/resolve/main/evil.bin")
 	for p, want := range inline {
 		for _, op := range []string{"resolve", "raw"} {
 			u := base + "/" + op + "/main/" + p
@@ -218,6 +236,9 @@ func TestHostileFilesRunNoScript(t *testing.T) {
 	}
 	setBypass(false)
 	base := "/" + attacker.user + "/" + attacker.repo
+	for _, p := range []string{"evil.html", "evil.svg", "evil", "evil.bin"} {
+		waitServed(t, b.base+base+"/resolve/main/"+p)
+	}
 	for _, p := range []string{"resolve/main/evil.html", "raw/main/evil.html", "resolve/main/evil.svg", "raw/main/evil.svg",
 		"resolve/main/evil", "raw/main/evil", "resolve/main/evil.bin"} {
 		b.open("/settings")

@@ -90,6 +90,7 @@ func TestRefNamesMeanOneThing(t *testing.T) {
 	}
 	// A full id names its commit everywhere.
 	base := s.gateway + "/" + a.user + "/" + a.repo
+	waitServed(t, base+"/resolve/"+c1+"/a.txt")
 	for _, op := range []string{"resolve", "raw"} {
 		if r := fetch(t, "GET", base+"/"+op+"/"+c1+"/a.txt", ""); r.status != 200 || string(r.body) != "one\n" || r.header.Get("X-Repo-Commit") != c1 {
 			t.Errorf("%s at %s: %d %q %q", op, c1, r.status, r.body, r.header.Get("X-Repo-Commit"))
