@@ -44,6 +44,8 @@ func webRoutes() []Route {
 		add("POST", base+"/settings")
 		add("GET", base+"/commits/{rev}")
 		add("GET", base+"/blob/{rev}/{"+GreedyPathParam+"+}")
+		add("GET", base+"/tree/{rev}")
+		add("GET", base+"/tree/{rev}/{"+GreedyPathParam+"+}")
 	}
 	return rs
 }

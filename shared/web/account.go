@@ -60,6 +60,8 @@ func (s *Site) handlers() map[string]handlerFunc {
 		h["POST "+base+"/settings"] = s.saveRepoSettings(typ)
 		h["GET "+base+"/commits/{rev}"] = s.commits(typ)
 		h["GET "+base+"/blob/{rev}/{path+}"] = s.blob(typ)
+		h["GET "+base+"/tree/{rev}"] = s.treePage(typ)
+		h["GET "+base+"/tree/{rev}/{path+}"] = s.treePage(typ)
 	}
 	return h
 }

@@ -30,12 +30,13 @@ type IndexTree struct{ Service *files.Service }
 
 var _ Files = IndexTree{}
 
-// Files implements Files.
-func (t IndexTree) Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) ([]File, error) {
+// Files implements Files: every file under path ("" for all; a file's
+// own path for that file alone).
+func (t IndexTree) Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev, path string) ([]File, error) {
 	if rev == "" {
 		rev = "main"
 	}
-	es, err := t.Service.Tree(ctx, files.TreeInput{Caller: c, Type: typ, Namespace: ns, Name: name, Revision: rev, Recursive: true, Expand: true})
+	es, err := t.Service.Tree(ctx, files.TreeInput{Caller: c, Type: typ, Namespace: ns, Name: name, Revision: rev, Path: path, Recursive: true, Expand: true})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hubsec/trustlayer/shared/access"
@@ -11,6 +12,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/platform/apperr"
 	"github.com/hubsec/trustlayer/shared/principal"
 	"github.com/hubsec/trustlayer/shared/repo"
+	"github.com/hubsec/trustlayer/shared/scan"
 )
 
 func (s *Site) principalOf(r *http.Request) access.Principal {
@@ -33,9 +35,27 @@ type repoData struct {
 	Repo     repo.Repo
 	Path     string
 	Rev      string
-	Files    []File
-	Counts   map[string]int
+	Dir      string // the folder shown, "" for the root
+	Crumbs   []crumb
+	Entries  []entry
+	Counts   map[string]int // scan statuses of every file under Dir
+	Total    int
+	Card     RepoCard
+	Evals    []evalRow
 	CanAdmin bool
+}
+
+// entry is one row of a folder: a sub-folder with the scan statuses of
+// the files under it, or a file with its verdict and findings.
+type entry struct {
+	Name, Path string
+	Dir        bool
+	File       File
+	Files      int
+	Infected   int
+	Pending    int
+	Errors     int
+	Findings   []string // a file's findings, shown in the row
 }
 
 func (s *Site) loadRepo(w http.ResponseWriter, r *http.Request, typ access.RepoType, p params) (repo.Repo, bool) {
@@ -47,26 +67,108 @@ func (s *Site) loadRepo(w http.ResponseWriter, r *http.Request, typ access.RepoT
 	return rp, true
 }
 
-// repoPage lists the files with their badges; listing queues a scan for
-// every file that has none, as visiting a repository page does on the Hub.
+// repoPage is the root folder of main with the model card above it.
 func (s *Site) repoPage(typ access.RepoType) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p params) {
-		rp, ok := s.loadRepo(w, r, typ, p)
-		if !ok {
-			return
+		s.folder(w, r, typ, p, "main", "")
+	}
+}
+
+// treePage is one folder at a revision: /{ns}/{name}/tree/{rev}/{path}.
+func (s *Site) treePage(typ access.RepoType) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p params) {
+		s.folder(w, r, typ, p, p["rev"], strings.Trim(p["path"], "/"))
+	}
+}
+
+// folder lists one level of dir, folders first, each folder with how many
+// of its files are infected, pending or in error; listing queues a scan
+// for every file that has none, as visiting a repository page does on the
+// Hub. At the root it shows the model card and its evaluation results.
+func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoType, p params, rev, dir string) {
+	rp, ok := s.loadRepo(w, r, typ, p)
+	if !ok {
+		return
+	}
+	c := principal.From(r.Context())
+	all, err := s.svc.Files.Files(r.Context(), c, typ, rp.Namespace, rp.Name, rev, dir)
+	if err != nil && !(dir == "" && apperr.KindOf(err) == apperr.NotExist) {
+		s.fail(w, r, err)
+		return
+	}
+	if dir != "" && len(all) == 1 && all[0].Path == dir {
+		http.Redirect(w, r, repoPath(rp)+"/blob/"+url.PathEscape(rev)+"/"+escapePath(dir), http.StatusFound)
+		return
+	}
+	d := repoData{Repo: rp, Path: repoPath(rp), Rev: rev, Dir: dir, Crumbs: breadcrumb(dir), Counts: map[string]int{}, Total: len(all)}
+	prefix := ""
+	if dir != "" {
+		prefix = dir + "/"
+	}
+	dirs := map[string]int{}
+	var fileRows []entry
+	for _, f := range all {
+		d.Counts[string(f.Status)]++
+		rest := strings.TrimPrefix(f.Path, prefix)
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			name := rest[:i]
+			k, ok := dirs[name]
+			if !ok {
+				k = len(d.Entries)
+				dirs[name] = k
+				d.Entries = append(d.Entries, entry{Name: name, Path: prefix + name, Dir: true})
+			}
+			e := &d.Entries[k]
+			e.Files++
+			switch f.Status {
+			case scan.StatusInfected:
+				e.Infected++
+			case scan.StatusPending:
+				e.Pending++
+			case scan.StatusError:
+				e.Errors++
+			}
+			continue
 		}
-		files, err := s.svc.Files.Files(r.Context(), principal.From(r.Context()), typ, rp.Namespace, rp.Name, "main")
+		fileRows = append(fileRows, entry{Name: rest, Path: f.Path, File: f, Findings: findings(f)})
+	}
+	sort.Slice(d.Entries, func(i, j int) bool { return d.Entries[i].Name < d.Entries[j].Name })
+	sort.Slice(fileRows, func(i, j int) bool { return fileRows[i].Name < fileRows[j].Name })
+	d.Entries = append(d.Entries, fileRows...)
+	if dir == "" {
+		card, err := s.svc.Files.Card(r.Context(), c, typ, rp.Namespace, rp.Name, rev)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-		d := repoData{Repo: rp, Path: repoPath(rp), Rev: "main", Files: files, Counts: map[string]int{}}
-		for _, f := range files {
-			d.Counts[string(f.Status)]++
-		}
-		s.render(w, r, http.StatusOK, "repo", rp.FullName(), d, "")
+		d.Card, d.Evals = card, evalRows(card.Evals)
 	}
+	title := rp.FullName()
+	if dir != "" {
+		title = dir + " · " + title
+	}
+	s.render(w, r, http.StatusOK, "repo", title, d, "")
+}
+
+// findings is what a file's scan found, short enough for its row: virus
+// names, imports that are not innocuous, or the reason of an error.
+func findings(f File) []string {
+	var out []string
+	for _, v := range f.Viruses {
+		out = append(out, v)
+	}
+	for _, i := range f.Imports {
+		if i.Safety != "" && i.Safety != "innocuous" {
+			out = append(out, i.Module+"."+i.Name+" ("+i.Safety+")")
+		}
+	}
+	if len(out) == 0 && f.Status == scan.StatusError && f.Reason != "" {
+		out = append(out, f.Reason)
+	}
+	if len(out) > 4 {
+		out = append(out[:3], "+"+strconv.Itoa(len(out)-3)+" more")
+	}
+	return out
 }
 
 type blobData struct {
@@ -82,7 +184,7 @@ func (s *Site) blob(typ access.RepoType) handlerFunc {
 		if !ok {
 			return
 		}
-		files, err := s.svc.Files.Files(r.Context(), principal.From(r.Context()), typ, rp.Namespace, rp.Name, p["rev"])
+		files, err := s.svc.Files.Files(r.Context(), principal.From(r.Context()), typ, rp.Namespace, rp.Name, p["rev"], p["path"])
 		if err != nil {
 			s.fail(w, r, err)
 			return

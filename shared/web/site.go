@@ -38,7 +38,9 @@ var staticFS embed.FS
 // none. IndexTree implements it over files.Service.Tree (the by-path file
 // index).
 type Files interface {
-	Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) ([]File, error)
+	Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev, path string) ([]File, error)
+	// Card reads the model card stored at push for rev, rendered.
+	Card(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) (RepoCard, error)
 }
 
 // CommitLog lists the commits reachable from a revision, newest first,
@@ -108,7 +110,7 @@ func newSite(svc Services, cfg Config) (*Site, error) {
 	}
 	s := &Site{svc: svc, cfg: cfg, pages: map[string]*template.Template{}, routes: map[string]*authz.Route{}}
 	funcs := template.FuncMap{"when": when, "size": humanSize, "join": strings.Join, "short": shortID, "title": commitTitle,
-		"repoPath": repoPath, "gpgStatus": gpgStatus, "inc": func(i int) int { return i + 1 },
+		"repoPath": repoPath, "gpgStatus": gpgStatus, "reason": explainReason, "esc": escapePath, "inc": func(i int) int { return i + 1 },
 		"entityTypes": entityTypes, "scopedPermissions": scopedPermissions, "policies": tokenPolicies,
 		"roles": func() []access.OrgRole { return []access.OrgRole{access.RoleRead, access.RoleWrite, access.RoleAdmin} }}
 	names, err := fs.Glob(templateFS, "templates/*.html")

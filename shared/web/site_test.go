@@ -11,8 +11,10 @@ import (
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/authz"
 	"github.com/hubsec/trustlayer/shared/commitverify"
+	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/identity"
 	"github.com/hubsec/trustlayer/shared/keyring"
+	"github.com/hubsec/trustlayer/shared/modelcard"
 	"github.com/hubsec/trustlayer/shared/org"
 	"github.com/hubsec/trustlayer/shared/repo"
 	"github.com/hubsec/trustlayer/shared/signature"
@@ -38,15 +40,17 @@ func TestEveryPageRenders(t *testing.T) {
 		"tokens": tokensData{Tokens: []tokenRow{{Token: identity.Token{ID: "t1", Name: "laptop", Role: "read"}},
 			{Token: identity.Token{ID: "t2", Name: "ci", Role: "fineGrained"}, Scopes: []string{"model alice/m: repo.content.read"}, Global: []string{"inference.serverless.write"}, Pending: []string{"acme"}, Expired: true}},
 			Role: "fineGrained", Scopes: emptyScopes()},
-		"reveal":       revealData{Secret: "hf_x", Action: "created", Token: identity.Token{Grant: &access.Grant{Pending: []string{"acme"}}}},
-		"orgtokens":    orgTokensData{Org: "acme", Policy: access.PolicyRequireApproval, Pending: []identity.Approval{{TokenID: "t2", Username: "bob", TokenName: "ci"}}},
-		"manage":       manageData{Confirm: true},
-		"gpg":          gpgData{Keys: []keyring.GPGKey{{ID: "k", Key: signingkey.GPGKey{KeyID: "AB", Emails: []signingkey.Email{{Email: "a@example.com"}}}}}},
-		"ssh":          sshData{Keys: []keyring.SSHKey{{ID: "k"}}, AccountID: "u1"},
-		"neworg":       orgForm{},
-		"namespace":    nsData{Name: "acme", Org: &org.Org{Name: "acme"}, Repos: []repo.Repo{rp}},
-		"members":      membersData{Org: "acme", Members: []org.Member{{User: "alice", Role: "admin"}}, Admin: true, Me: "alice", LastRule: true},
-		"repo":         repoData{Repo: rp, Path: "/alice/m", Rev: "main", Files: []File{{Path: "a.bin", Status: "infected", Viruses: []string{"Eicar"}}}},
+		"reveal":    revealData{Secret: "hf_x", Action: "created", Token: identity.Token{Grant: &access.Grant{Pending: []string{"acme"}}}},
+		"orgtokens": orgTokensData{Org: "acme", Policy: access.PolicyRequireApproval, Pending: []identity.Approval{{TokenID: "t2", Username: "bob", TokenName: "ci"}}},
+		"manage":    manageData{Confirm: true},
+		"gpg":       gpgData{Keys: []keyring.GPGKey{{ID: "k", Key: signingkey.GPGKey{KeyID: "AB", Emails: []signingkey.Email{{Email: "a@example.com"}}}}}},
+		"ssh":       sshData{Keys: []keyring.SSHKey{{ID: "k"}}, AccountID: "u1"},
+		"neworg":    orgForm{},
+		"namespace": nsData{Name: "acme", Org: &org.Org{Name: "acme"}, Repos: []repo.Repo{rp}},
+		"members":   membersData{Org: "acme", Members: []org.Member{{User: "alice", Role: "admin"}}, Admin: true, Me: "alice", LastRule: true},
+		"repo": repoData{Repo: rp, Path: "/alice/m", Rev: "main", Dir: "a/b", Crumbs: breadcrumb("a/b"),
+			Entries: []entry{{Name: "c", Path: "a/b/c", Dir: true, Files: 3, Infected: 1}, {Name: "x.bin", Path: "a/b/x.bin", File: File{Path: "a/b/x.bin", Status: "infected", Viruses: []string{"Eicar"}}, Findings: []string{"Eicar"}}},
+			Card:    RepoCard{Found: true, HTML: RenderCard("# hi")}, Evals: evalRows([]files.EvalResult{{Metric: modelcard.MetricValue{Type: "acc", Value: 0.5}, Source: files.Source{Commit: "abc", Verification: files.Verification{Status: "unsigned", Reason: "unsigned"}}}})},
 		"blob":         blobData{Repo: rp, Path: "/alice/m", File: File{Path: "a.bin", Status: "ok"}},
 		"reposettings": settingsData{Repo: rp, Path: "/alice/m"},
 		"commits":      commitsData{Repo: rp, Path: "/alice/m", Records: []commitverify.Record{rec}},

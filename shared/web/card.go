@@ -1,0 +1,173 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+
+	"github.com/hubsec/trustlayer/shared/access"
+	"github.com/hubsec/trustlayer/shared/files"
+	"github.com/hubsec/trustlayer/shared/modelcard"
+	"github.com/hubsec/trustlayer/shared/platform/apperr"
+)
+
+// RepoCard is what the repository page shows of README.md: the rendered
+// card and the evaluation results with their sources.
+type RepoCard struct {
+	Found     bool
+	Error     string // why the card's metadata was refused
+	HTML      template.HTML
+	Truncated bool
+	Evals     []files.EvalResult
+}
+
+// Card implements Files: the card stored at push for rev, rendered.
+func (t IndexTree) Card(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) (RepoCard, error) {
+	r, err := t.Service.Repos.Authorize(ctx, c, access.RepoRead, typ, ns, name)
+	if err != nil {
+		return RepoCard{}, err
+	}
+	card, commit, found, err := t.Service.CardAt(ctx, r, rev)
+	if apperr.KindOf(err) == apperr.NotExist {
+		return RepoCard{}, nil // nothing pushed yet
+	}
+	if err != nil || !found {
+		return RepoCard{}, err
+	}
+	evals, err := t.Service.EvalsOf(ctx, r, commit, card)
+	if err != nil {
+		return RepoCard{}, err
+	}
+	return RepoCard{Found: true, Error: card.Error, HTML: RenderCard(card.Body), Truncated: card.Truncated, Evals: evals}, nil
+}
+
+// md renders CommonMark with GitHub's tables and strikethrough; raw HTML
+// is left out (goldmark's default: html.WithUnsafe is not set), and
+// every image becomes a link to it: the page loads no picture from a
+// card (CSP img-src 'self' would block an outside one anyway).
+var md = goldmark.New(
+	goldmark.WithExtensions(extension.Table, extension.Strikethrough),
+	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(linkRewriter{}, 100))),
+)
+
+// linkRewriter marks links rel="noopener" (the sanitiser adds nofollow)
+// and turns images into links showing their alt text.
+type linkRewriter struct{}
+
+func (linkRewriter) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+	var images []*ast.Image
+	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch v := n.(type) {
+		case *ast.Link:
+			v.SetAttributeString("rel", []byte("noopener"))
+		case *ast.Image:
+			images = append(images, v)
+		}
+		return ast.WalkContinue, nil
+	})
+	for _, img := range images {
+		l := ast.NewLink()
+		l.Destination = img.Destination
+		l.SetAttributeString("rel", []byte("noopener"))
+		alt := string(img.Text(reader.Source()))
+		if alt == "" {
+			alt = "image"
+		}
+		l.AppendChild(l, ast.NewString([]byte("[image: "+alt+"]")))
+		img.Parent().ReplaceChild(img.Parent(), img, l)
+	}
+}
+
+// policy is the allow-list: bluemonday's user-content policy (no script,
+// style, event handler or form; URLs only http, https, mailto and
+// relative), every link rel="nofollow noopener", no images.
+var policy = func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^noopener$`)).OnElements("a")
+	p.RequireNoFollowOnLinks(true)
+	p.AllowURLSchemes("http", "https", "mailto")
+	return p
+}()
+
+// RenderCard renders a card's markdown to safe HTML.
+func RenderCard(body string) template.HTML {
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(body), &buf); err != nil {
+		return template.HTML(template.HTMLEscapeString(body))
+	}
+	out := policy.SanitizeBytes(stripImages(buf.Bytes()))
+	return template.HTML(out) // sanitised by the allow-list above
+}
+
+var imgTag = regexp.MustCompile(`(?i)<img\b[^>]*>`)
+
+// stripImages drops any img left (the transformer already turned the
+// markdown ones into links; raw HTML is omitted by the renderer).
+func stripImages(b []byte) []byte { return imgTag.ReplaceAll(b, nil) }
+
+// evalRow is one row of the Evaluation results table.
+type evalRow struct {
+	files.EvalResult
+	Value string
+}
+
+func evalRows(es []files.EvalResult) []evalRow {
+	out := make([]evalRow, len(es))
+	for i, e := range es {
+		out[i] = evalRow{EvalResult: e, Value: modelcard.String(e.Metric.Value)}
+	}
+	return out
+}
+
+// explainReason says why a source is not verified, for people.
+func explainReason(reason string) string {
+	switch reason {
+	case files.ReasonNotRecorded:
+		return "no signature record for this commit"
+	case "unsigned":
+		return "the commit is not signed"
+	}
+	return strings.ReplaceAll(reason, "_", " ")
+}
+
+// splitPath is the breadcrumb of a folder path.
+type crumb struct{ Name, Path string }
+
+func breadcrumb(dir string) []crumb {
+	var out []crumb
+	if dir == "" {
+		return nil
+	}
+	acc := ""
+	for _, seg := range strings.Split(dir, "/") {
+		if acc != "" {
+			acc += "/"
+		}
+		acc += seg
+		out = append(out, crumb{Name: seg, Path: acc})
+	}
+	return out
+}
+
+// escapePath escapes each segment of a file path for a URL.
+func escapePath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
