@@ -30,7 +30,7 @@ const (
 // then 512, 1024, 2048... (a user block before it).
 func findHDF5(s *src) (int64, bool, error) {
 	for off := int64(0); off+8 <= s.size; {
-		b, err := s.at(off, 8)
+		b, err := s.exact(off, 8)
 		if err != nil {
 			return 0, false, err
 		}

@@ -186,6 +186,24 @@ func (s *src) at(off, n int64) ([]byte, error) {
 	return b, nil
 }
 
+// exact reads n bytes at off without filling the cache (probes far apart).
+func (s *src) exact(off, n int64) ([]byte, error) {
+	if off < 0 || n < 0 || off > s.size || n > s.size-off {
+		return nil, fmt.Errorf("the file (%d bytes) ends before the %d bytes at %d its structure declares", s.size, n, off)
+	}
+	if err := s.ctx.Err(); err != nil {
+		return nil, &ioError{err}
+	}
+	b := make([]byte, n)
+	s.mu.Lock()
+	s.read += n
+	s.mu.Unlock()
+	if _, err := s.r.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF) && off+n == s.size) {
+		return nil, &ioError{err}
+	}
+	return b, nil
+}
+
 // ReadAt lets the zip reader read through the same counting source.
 func (s *src) ReadAt(p []byte, off int64) (int, error) {
 	if off >= s.size {
