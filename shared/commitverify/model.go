@@ -81,3 +81,25 @@ type Push struct {
 	RequireSignedCommits bool
 	Decision             signature.Decision
 }
+
+// ServiceSigned reports whether the record is of a commit the service
+// signed for a user (the commit API): verified, but not by the user's key.
+func (r Record) ServiceSigned() bool {
+	return r.Status == signature.StatusVerified && r.Reason == signature.ReasonSignedByService
+}
+
+// Label is how a record is shown everywhere (commit list, record, pages):
+// "Verified", "Verified · committed by the service for bob", "Unverified"
+// or "Unsigned". A service-signed commit never reads as the user's own
+// signature.
+func (r Record) Label() string {
+	switch {
+	case r.ServiceSigned():
+		return "Verified · committed by the service for " + r.SubmittedBy
+	case r.Status == signature.StatusVerified:
+		return "Verified"
+	case r.Status == signature.StatusUnsigned:
+		return "Unsigned"
+	}
+	return "Unverified"
+}

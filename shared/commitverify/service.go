@@ -148,9 +148,9 @@ func (s *Service) verifyAndStore(ctx context.Context, r repo.Repo, by string, ob
 		}
 		for i := range stored {
 			out.Outcomes[i] = Outcome{Record: stored[i], AlreadyRecorded: !created[i]}
-			recorded[i] = stored[i].Result
+			recorded[i] = Judged(stored[i].Result, results[i])
 		}
-		out.Decision = signature.Policy(recorded, out.RequireSignedCommits)
+		out.Decision = signature.Policy(recorded, rules(r))
 		return out, nil
 	}
 	err = forEach(ctx, len(objs), func(i int) error {
@@ -161,14 +161,32 @@ func (s *Service) verifyAndStore(ctx context.Context, r repo.Repo, by string, ob
 			return fmt.Errorf("store record of %s: %w", rec.ObjectID, err)
 		}
 		out.Outcomes[i] = Outcome{Record: stored, AlreadyRecorded: !created}
-		recorded[i] = stored.Result
+		recorded[i] = Judged(stored.Result, results[i])
 		return nil
 	})
 	if err != nil {
 		return Push{}, err
 	}
-	out.Decision = signature.Policy(recorded, out.RequireSignedCommits)
+	out.Decision = signature.Policy(recorded, rules(r))
 	return out, nil
+}
+
+// rules is r's push policy.
+func rules(r repo.Repo) signature.Rules {
+	return signature.Rules{RequireSigned: r.SignedCommitsRequired(), AllowServiceSigned: r.ServiceSignedAllowed()}
+}
+
+// Judged is the verdict the push policy decides on, from an object's
+// stored record and its verification now: the record (first record wins,
+// so a commit recorded unverified stays so), except that a record that
+// passed is judged again when verifying now fails. A key revoked or
+// deleted since the record was made (a stolen key, pre-recording commits
+// on a side branch) no longer carries them onto a ref.
+func Judged(stored, now signature.Result) signature.Result {
+	if stored.Status == signature.StatusVerified && now.Status != signature.StatusVerified {
+		return now
+	}
+	return stored
 }
 
 // verifyAll runs signature.Verify on every object, a few at a time, through

@@ -104,6 +104,7 @@ var reasons = map[string]string{
 	"other_user":             "the committer email belongs to another account than the key",
 	"unverified_email":       "the committer email is not verified",
 	"bad_email":              "the committer email is not valid",
+	"signed_by_service":      "signed by the service for a commit made through the API, not by your key; this repository does not accept service-signed commits (setting allowServiceSignedCommits)",
 }
 
 // Explain returns a short explanation of a verification reason.

@@ -39,7 +39,11 @@ type Org struct {
 	// AllowSecretsInPushes lets pushes holding a live credential through
 	// in every repository of the organization (it is revoked all the same).
 	AllowSecretsInPushes bool
-	Token                TokenInfo // Hash is "" when the organization has no API token
+	// AllowServiceSignedCommits lets commits the service signed for a
+	// user (the commit API) pass requireSignedCommits in every repository
+	// of the organization; off by default.
+	AllowServiceSignedCommits bool
+	Token                     TokenInfo // Hash is "" when the organization has no API token
 }
 
 // TokenInfo is the stored form of an organization API token: never the
@@ -68,13 +72,14 @@ type Membership struct {
 
 // Change is a partial update of an organization: nil fields stay as they are.
 type Change struct {
-	Fullname             *string
-	Description          *string
-	AvatarURL            *string
-	Links                *[]string
-	RequireSignedCommits *bool
-	TokenPolicy          *access.TokenPolicy
-	AllowSecretsInPushes *bool
+	Fullname                  *string
+	Description               *string
+	AvatarURL                 *string
+	Links                     *[]string
+	RequireSignedCommits      *bool
+	TokenPolicy               *access.TokenPolicy
+	AllowSecretsInPushes      *bool
+	AllowServiceSignedCommits *bool
 }
 
 // ErrLastAdmin is returned by the store when a change would leave an

@@ -175,16 +175,18 @@ func (s *Service) UpdateProfile(ctx context.Context, c access.Caller, name strin
 
 // Settings are an organization's security settings.
 type Settings struct {
-	RequireSignedCommits bool               `json:"requireSignedCommits"`
-	TokenPolicy          access.TokenPolicy `json:"tokenPolicy"`
-	AllowSecretsInPushes bool               `json:"allowSecretsInPushes"`
+	RequireSignedCommits      bool               `json:"requireSignedCommits"`
+	TokenPolicy               access.TokenPolicy `json:"tokenPolicy"`
+	AllowSecretsInPushes      bool               `json:"allowSecretsInPushes"`
+	AllowServiceSignedCommits bool               `json:"allowServiceSignedCommits"`
 }
 
 // SettingsInput is the body of PUT /api/organizations/{org}/settings.
 type SettingsInput struct {
-	RequireSignedCommits *bool               `json:"requireSignedCommits"`
-	TokenPolicy          *access.TokenPolicy `json:"tokenPolicy"`
-	AllowSecretsInPushes *bool               `json:"allowSecretsInPushes"`
+	RequireSignedCommits      *bool               `json:"requireSignedCommits"`
+	TokenPolicy               *access.TokenPolicy `json:"tokenPolicy"`
+	AllowSecretsInPushes      *bool               `json:"allowSecretsInPushes"`
+	AllowServiceSignedCommits *bool               `json:"allowServiceSignedCommits"`
 }
 
 func settingsOf(o Org) Settings {
@@ -192,7 +194,8 @@ func settingsOf(o Org) Settings {
 	if p == "" {
 		p = access.PolicyAllowAll
 	}
-	return Settings{RequireSignedCommits: o.RequireSignedCommits, TokenPolicy: p, AllowSecretsInPushes: o.AllowSecretsInPushes}
+	return Settings{RequireSignedCommits: o.RequireSignedCommits, TokenPolicy: p, AllowSecretsInPushes: o.AllowSecretsInPushes,
+		AllowServiceSignedCommits: o.AllowServiceSignedCommits}
 }
 
 // Settings returns the organization's settings (org.read).
@@ -210,21 +213,23 @@ func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, name stri
 	if err != nil {
 		return Settings{}, err
 	}
-	if in.RequireSignedCommits == nil && in.TokenPolicy == nil && in.AllowSecretsInPushes == nil {
-		return Settings{}, apperr.E(apperr.Invalid, "give requireSignedCommits (true or false), tokenPolicy and/or allowSecretsInPushes")
+	if in.RequireSignedCommits == nil && in.TokenPolicy == nil && in.AllowSecretsInPushes == nil && in.AllowServiceSignedCommits == nil {
+		return Settings{}, apperr.E(apperr.Invalid, "give requireSignedCommits (true or false), tokenPolicy, allowSecretsInPushes and/or allowServiceSignedCommits")
 	}
 	if in.TokenPolicy != nil && (*in.TokenPolicy == "" || !in.TokenPolicy.Valid()) {
 		return Settings{}, apperr.E(apperr.Invalid, "tokenPolicy must be %q, %q or %q",
 			access.PolicyAllowAll, access.PolicyFineGrainedOnly, access.PolicyRequireApproval)
 	}
-	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits, TokenPolicy: in.TokenPolicy, AllowSecretsInPushes: in.AllowSecretsInPushes})
+	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits, TokenPolicy: in.TokenPolicy, AllowSecretsInPushes: in.AllowSecretsInPushes,
+		AllowServiceSignedCommits: in.AllowServiceSignedCommits})
 	if err != nil {
 		return Settings{}, fmt.Errorf("update org %s settings: %w", o.Name, err)
 	}
 	before, after := settingsOf(o), settingsOf(out)
 	if before != after {
 		s.audit(ctx, c, o.Name, EventSettingsChanged, map[string]string{"requireSignedCommits": fmt.Sprint(after.RequireSignedCommits),
-			"tokenPolicy": string(after.TokenPolicy), "allowSecretsInPushes": fmt.Sprint(after.AllowSecretsInPushes)})
+			"tokenPolicy": string(after.TokenPolicy), "allowSecretsInPushes": fmt.Sprint(after.AllowSecretsInPushes),
+			"allowServiceSignedCommits": fmt.Sprint(after.AllowServiceSignedCommits)})
 	}
 	return after, nil
 }

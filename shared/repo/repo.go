@@ -29,10 +29,13 @@ type Repo struct {
 	// AllowSecretsInPushes turns off the refusal of pushes that hold a
 	// live credential of ours (it is revoked all the same).
 	AllowSecretsInPushes bool
-	SDK                  string // spaces only
-	CreatedBy            string // user id of its creator ("" for repositories older than the field)
-	CreatedAt            time.Time
-	LastModified         time.Time
+	// AllowServiceSignedCommits lets commits the service signed for a
+	// user (the commit API) pass requireSignedCommits; off by default.
+	AllowServiceSignedCommits bool
+	SDK                       string // spaces only
+	CreatedBy                 string // user id of its creator ("" for repositories older than the field)
+	CreatedAt                 time.Time
+	LastModified              time.Time
 
 	// OrgRequireSignedCommits is the owner organization's setting; only
 	// Service.Get fills it.
@@ -40,6 +43,9 @@ type Repo struct {
 	// OrgAllowSecretsInPushes is the owner organization's setting; only
 	// Service.Get fills it.
 	OrgAllowSecretsInPushes bool
+	// OrgAllowServiceSignedCommits is the owner organization's setting;
+	// only Service.Get fills it.
+	OrgAllowServiceSignedCommits bool
 }
 
 // FullName returns "namespace/name".
@@ -49,6 +55,13 @@ func (r Repo) FullName() string { return r.Namespace + "/" + r.Name }
 // owner organization requires signed commits.
 func (r Repo) SignedCommitsRequired() bool {
 	return r.RequireSignedCommits || r.OrgRequireSignedCommits
+}
+
+// ServiceSignedAllowed reports whether, under requireSignedCommits, a
+// commit the service signed for a user passes (the repository or its
+// organization turned allowServiceSignedCommits on).
+func (r Repo) ServiceSignedAllowed() bool {
+	return r.AllowServiceSignedCommits || r.OrgAllowServiceSignedCommits
 }
 
 // SecretsAllowed reports whether a push holding a live credential is
@@ -89,6 +102,8 @@ type SettingsChange struct {
 	Private              *bool `json:"private"`
 	RequireSignedCommits *bool `json:"requireSignedCommits"`
 	AllowSecretsInPushes *bool `json:"allowSecretsInPushes"`
+	// AllowServiceSignedCommits: see Repo.
+	AllowServiceSignedCommits *bool `json:"allowServiceSignedCommits"`
 }
 
 // Store is what the service needs from storage. Not-found is

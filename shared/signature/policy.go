@@ -19,17 +19,31 @@ type Decision struct {
 	Rejected []Rejection `json:"rejected"`
 }
 
-// Policy decides a push from the verification results of its new objects.
-// With requireSigned (an org or repo setting), every object must be
-// verified and each one that is not is named; without it, everything is
-// allowed and nothing is rejected.
-func Policy(results []Result, requireSigned bool) Decision {
+// Rules is the push policy of a repository (its own setting or its
+// organization's).
+type Rules struct {
+	// RequireSigned: every object must be verified.
+	RequireSigned bool
+	// AllowServiceSigned: under RequireSigned, a commit the service signed
+	// for a user (ReasonSignedByService, the commit API) passes. Off by
+	// default: the service's signature is not the user's, and any writer
+	// without a key could otherwise put content on a branch that requires
+	// signed commits.
+	AllowServiceSigned bool
+}
+
+// Policy decides a push from the verification results of the objects it
+// brings to its refs. With rules.RequireSigned, every object must be
+// verified (a service-signed one only with rules.AllowServiceSigned) and
+// each one that is not is named; without it, everything is allowed and
+// nothing is rejected.
+func Policy(results []Result, rules Rules) Decision {
 	d := Decision{Allowed: true, Rejected: []Rejection{}}
-	if !requireSigned {
+	if !rules.RequireSigned {
 		return d
 	}
 	for _, r := range results {
-		if r.Status != StatusVerified {
+		if r.Status != StatusVerified || (r.Reason == ReasonSignedByService && !rules.AllowServiceSigned) {
 			d.Rejected = append(d.Rejected, Rejection{ObjectID: r.ObjectID, Kind: r.Kind, Status: r.Status, Reason: r.Reason})
 		}
 	}

@@ -11,17 +11,21 @@ func TestPolicy(t *testing.T) {
 	ok := signature.Result{ObjectID: "a1", Kind: signature.Commit, Status: signature.StatusVerified, Reason: signature.ReasonValid}
 	bad := signature.Result{ObjectID: "b2", Kind: signature.Commit, Status: signature.StatusUnverified, Reason: signature.ReasonUnknownKey}
 	unsigned := signature.Result{ObjectID: "c3", Kind: signature.Tag, Status: signature.StatusUnsigned, Reason: signature.ReasonUnsigned}
+	service := signature.Result{ObjectID: "d4", Kind: signature.Commit, Status: signature.StatusVerified, Reason: signature.ReasonSignedByService}
+	req := signature.Rules{RequireSigned: true}
 	tests := []struct {
 		name     string
 		results  []signature.Result
-		require  bool
+		require  signature.Rules
 		allowed  bool
 		rejected []string
 	}{
-		{"not required", []signature.Result{bad, unsigned}, false, true, nil},
-		{"required, all verified", []signature.Result{ok}, true, true, nil},
-		{"required, some not", []signature.Result{ok, bad, unsigned}, true, false, []string{"b2", "c3"}},
-		{"required, empty push", nil, true, true, nil},
+		{"not required", []signature.Result{bad, unsigned, service}, signature.Rules{}, true, nil},
+		{"required, all verified", []signature.Result{ok}, req, true, nil},
+		{"required, some not", []signature.Result{ok, bad, unsigned}, req, false, []string{"b2", "c3"}},
+		{"required, empty push", nil, req, true, nil},
+		{"required, service-signed refused by default", []signature.Result{ok, service}, req, false, []string{"d4"}},
+		{"required, service-signed allowed", []signature.Result{ok, service}, signature.Rules{RequireSigned: true, AllowServiceSigned: true}, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

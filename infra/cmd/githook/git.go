@@ -99,10 +99,10 @@ func currentRepo(cfg map[string]string) (githook.Repo, error) {
 // blobRef is a new blob of the push and one path it has.
 type blobRef struct{ id, path string }
 
-// newObjects lists the commits of the push that no existing ref reaches
-// (git keeps the pushed objects in quarantine, refs not yet moved), every
-// tag object a ref update points at (peeling nested tags), and the new
-// blobs with a path each.
+// newObjects lists the commits each ref update brings to its ref (see
+// rangeCommits; git keeps the pushed objects in quarantine, refs not yet
+// moved), every tag object a ref update points at (peeling nested tags),
+// and the blobs no existing ref reaches, with a path each.
 func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error) {
 	var tips []string
 	for _, u := range updates {
@@ -149,6 +149,18 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error
 			paths[id] = path
 		}
 	}
+	// Every commit each ref update brings to its ref, even one the
+	// repository already holds: the policy judges what reaches a ref.
+	inRange, err := rangeCommits(updates)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range inRange {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
 	var blobs []blobRef
 	if len(all) > 0 {
 		types, err := gitOut(strings.NewReader(strings.Join(all, "\n")+"\n"), "cat-file", "--batch-check=%(objectname) %(objecttype)")
@@ -168,6 +180,49 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error
 	}
 	objs, err := catFile(ids)
 	return objs, blobs, err
+}
+
+// rangeCommits lists the commits each ref update brings to its ref:
+// `<new> --not <old>` for a ref that moves, and for a new ref `<new> --not
+// <the default branch's tip>` (all of <new> when the repository has no
+// default branch yet). Commits already on the default branch are the
+// repository's accepted history; anything else, even long in the
+// repository on another ref, is judged again when it reaches a ref.
+func rangeCommits(updates []githook.RefUpdate) ([]string, error) {
+	base := ""
+	var out []string
+	seen := map[string]bool{}
+	baseRead := false
+	for _, u := range updates {
+		if githook.ZeroID(u.New) {
+			continue
+		}
+		not := u.Old
+		if githook.ZeroID(u.Old) {
+			if !baseRead {
+				baseRead = true
+				if b, err := gitOut(nil, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err == nil {
+					base = strings.TrimSpace(string(b))
+				}
+			}
+			not = base
+		}
+		args := []string{"rev-list", u.New}
+		if not != "" {
+			args = append(args, "--not", not)
+		}
+		list, err := gitOut(nil, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range strings.Fields(string(list)) {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out, nil
 }
 
 func tagTarget(raw []byte) (string, bool) {

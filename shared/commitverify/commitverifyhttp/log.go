@@ -40,6 +40,12 @@ type VerificationJSON struct {
 	Reason        string      `json:"reason"`
 	SignatureType string      `json:"signatureType"`
 	Signer        *SignerJSON `json:"signer,omitempty"`
+	// CommittedByService: the service signed it for CommittedFor (the
+	// commit API); Label says so ("Verified · committed by the service
+	// for bob").
+	CommittedByService bool   `json:"committedByService"`
+	CommittedFor       string `json:"committedFor,omitempty"`
+	Label              string `json:"label"`
 }
 
 // SignerJSON is who signed a verified commit.
@@ -52,7 +58,11 @@ type SignerJSON struct {
 func commitJSON(rec commitverify.Record) CommitJSON {
 	r := rec.Result
 	out := CommitJSON{ID: r.ObjectID, Message: rec.Message, Authors: []AuthorJSON{}, Parents: rec.Parents,
-		Verification: VerificationJSON{Verified: r.Verified, Status: string(r.Status), Reason: string(r.Reason), SignatureType: string(r.SignatureType)}}
+		Verification: VerificationJSON{Verified: r.Verified, Status: string(r.Status), Reason: string(r.Reason), SignatureType: string(r.SignatureType),
+			CommittedByService: rec.ServiceSigned(), Label: rec.Label()}}
+	if rec.ServiceSigned() {
+		out.Verification.CommittedFor = rec.SubmittedBy
+	}
 	out.Title, _, _ = strings.Cut(rec.Message, "\n")
 	if out.Parents == nil {
 		out.Parents = []string{}

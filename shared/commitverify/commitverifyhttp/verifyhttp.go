@@ -124,6 +124,10 @@ type RecordJSON struct {
 	VerifiedAt         time.Time           `json:"verifiedAt"`
 	SubmittedBy        string              `json:"submittedBy,omitempty"`
 	Signature          string              `json:"signature,omitempty"`
+	// CommittedByService: the service signed it for the user that
+	// SubmittedBy names (the commit API); Label is how it is shown.
+	CommittedByService bool   `json:"committedByService"`
+	Label              string `json:"label"`
 	// AlreadyRecorded, in verify answers only: this object had a record
 	// already, returned unchanged (its verifiedAt is the first one's).
 	AlreadyRecorded *bool `json:"alreadyRecorded,omitempty"`
@@ -135,7 +139,8 @@ func recordJSON(rec commitverify.Record) RecordJSON {
 		Verified: r.Verified, Status: string(r.Status), Reason: string(r.Reason), SignatureType: string(r.SignatureType),
 		SignerKeyID: r.SignerKeyID, SignerPrimaryKeyID: r.SignerPrimaryKeyID, SignerFingerprint: r.SignerFingerprint,
 		SignerAccountID: r.AccountID, SignedAt: r.SignedAt, Author: r.Author, Committer: r.Committer,
-		VerifiedAt: r.VerifiedAt, SubmittedBy: rec.SubmittedBy, Signature: r.Signature}
+		VerifiedAt: r.VerifiedAt, SubmittedBy: rec.SubmittedBy, Signature: r.Signature,
+		CommittedByService: rec.ServiceSigned(), Label: rec.Label()}
 }
 
 // PushJSON is the push decision.

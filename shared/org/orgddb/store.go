@@ -39,6 +39,7 @@ type orgItem struct {
 	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
 	TokenPolicy          string    `dynamodbav:"tokenPolicy,omitempty"`
 	AllowSecretsInPushes bool      `dynamodbav:"allowSecretsInPushes,omitempty"`
+	AllowServiceSigned   bool      `dynamodbav:"allowServiceSignedCommits,omitempty"`
 	TokenHash            string    `dynamodbav:"tokenHash,omitempty"`
 	TokenHint            string    `dynamodbav:"tokenHint,omitempty"`
 	TokenCreatedAt       time.Time `dynamodbav:"tokenCreatedAt,omitempty"`
@@ -82,7 +83,8 @@ func orgTokenPK(hash string) string { return "ORGTOKEN#" + hash }
 func (it orgItem) domain() org.Org {
 	return org.Org{ID: it.ID, Name: it.Name, Fullname: it.Fullname, Description: it.Description, AvatarURL: it.AvatarURL,
 		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits, TokenPolicy: access.TokenPolicy(it.TokenPolicy), AllowSecretsInPushes: it.AllowSecretsInPushes,
-		Token: org.TokenInfo{Hash: it.TokenHash, Hint: it.TokenHint, CreatedAt: it.TokenCreatedAt}}
+		AllowServiceSignedCommits: it.AllowServiceSigned,
+		Token:                     org.TokenInfo{Hash: it.TokenHash, Hint: it.TokenHint, CreatedAt: it.TokenCreatedAt}}
 }
 
 func (it memberItem) domain() org.Member {
@@ -167,6 +169,9 @@ func (s Store) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.O
 	}
 	if ch.AllowSecretsInPushes != nil {
 		set("allowSecretsInPushes", &types.AttributeValueMemberBOOL{Value: *ch.AllowSecretsInPushes})
+	}
+	if ch.AllowServiceSignedCommits != nil {
+		set("allowServiceSignedCommits", &types.AttributeValueMemberBOOL{Value: *ch.AllowServiceSignedCommits})
 	}
 	if expr == "" {
 		return s.OrgByName(ctx, name)
@@ -498,4 +503,18 @@ func (s Store) OrgAllowsSecretsInPushes(ctx context.Context, org string) (bool, 
 		return false, ddb.NotFound(err)
 	}
 	return it.Allow, nil
+}
+
+// OrgPushPolicy reads the organization's push settings in one read:
+// requireSignedCommits, allowSecretsInPushes, allowServiceSignedCommits.
+func (s Store) OrgPushPolicy(ctx context.Context, org string) (requireSigned, allowSecrets, allowServiceSigned bool, err error) {
+	var it struct {
+		Require      bool `dynamodbav:"requireSignedCommits"`
+		AllowSecrets bool `dynamodbav:"allowSecretsInPushes"`
+		AllowService bool `dynamodbav:"allowServiceSignedCommits"`
+	}
+	if err := s.Get(ctx, orgPK(org), orgProfileSK, &it); err != nil {
+		return false, false, false, ddb.NotFound(err)
+	}
+	return it.Require, it.AllowSecrets, it.AllowService, nil
 }

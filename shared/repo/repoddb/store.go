@@ -37,6 +37,7 @@ type repoItem struct {
 	Private              bool      `dynamodbav:"private"`
 	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
 	AllowSecretsInPushes bool      `dynamodbav:"allowSecretsInPushes,omitempty"`
+	AllowServiceSigned   bool      `dynamodbav:"allowServiceSignedCommits,omitempty"`
 	SDK                  string    `dynamodbav:"sdk,omitempty"`
 	CreatedBy            string    `dynamodbav:"createdBy,omitempty"`
 	CreatedAt            time.Time `dynamodbav:"createdAt"`
@@ -70,12 +71,12 @@ func toRepoItem(r repo.Repo) repoItem {
 	return repoItem{PK: repoPK(r.Type, r.Namespace, r.Name), SK: repoSK,
 		GSI1PK: "NS#" + ddb.Lower(r.Namespace), GSI1SK: "REPO#" + string(r.Type) + "#" + ddb.Lower(r.Name),
 		ID: r.ID, Type: string(r.Type), Namespace: r.Namespace, Name: r.Name, Owner: ownerName(r.Owner), OwnerID: r.OwnerID,
-		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, AllowSecretsInPushes: r.AllowSecretsInPushes, SDK: r.SDK, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
+		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, AllowSecretsInPushes: r.AllowSecretsInPushes, AllowServiceSigned: r.AllowServiceSignedCommits, SDK: r.SDK, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
 }
 
 func (it repoItem) domain() repo.Repo {
 	return repo.Repo{ID: it.ID, Type: access.RepoType(it.Type), Namespace: it.Namespace, Name: it.Name,
-		Owner: ownerKind(it.Owner), OwnerID: it.OwnerID, Private: it.Private, RequireSignedCommits: it.RequireSignedCommits, AllowSecretsInPushes: it.AllowSecretsInPushes,
+		Owner: ownerKind(it.Owner), OwnerID: it.OwnerID, Private: it.Private, RequireSignedCommits: it.RequireSignedCommits, AllowSecretsInPushes: it.AllowSecretsInPushes, AllowServiceSignedCommits: it.AllowServiceSigned,
 		SDK: it.SDK, CreatedBy: it.CreatedBy, CreatedAt: it.CreatedAt, LastModified: it.LastModified}
 }
 
@@ -231,6 +232,11 @@ func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 		names["#asp"] = "allowSecretsInPushes"
 		values[":asp"] = &types.AttributeValueMemberBOOL{Value: *ch.AllowSecretsInPushes}
 	}
+	if ch.AllowServiceSignedCommits != nil {
+		expr += ", #ass = :ass"
+		names["#ass"] = "allowServiceSignedCommits"
+		values[":ass"] = &types.AttributeValueMemberBOOL{Value: *ch.AllowServiceSignedCommits}
+	}
 	out := r
 	out.LastModified = at.UTC()
 	if ch.Private != nil {
@@ -241,6 +247,9 @@ func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 	}
 	if ch.AllowSecretsInPushes != nil {
 		out.AllowSecretsInPushes = *ch.AllowSecretsInPushes
+	}
+	if ch.AllowServiceSignedCommits != nil {
+		out.AllowServiceSignedCommits = *ch.AllowServiceSignedCommits
 	}
 	err := s.Transact(ctx, []types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK),

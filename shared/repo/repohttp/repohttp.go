@@ -264,13 +264,18 @@ type infoJSON struct {
 	RequireSignedCommits  bool                `json:"requireSignedCommits"`
 	SignedCommitsRequired bool                `json:"signedCommitsRequired"`
 	AllowSecretsInPushes  bool                `json:"allowSecretsInPushes"`
+	// AllowServiceSignedCommits is the repository's own setting;
+	// ServiceSignedCommitsAllowed the effective one (or the org's).
+	AllowServiceSignedCommits   bool `json:"allowServiceSignedCommits"`
+	ServiceSignedCommitsAllowed bool `json:"serviceSignedCommitsAllowed"`
 }
 
 func info(r repo.Repo) infoJSON {
 	out := infoJSON{ID: r.FullName(), MongoID: r.ID, Author: r.Namespace, Private: r.Private, CreatedAt: r.CreatedAt,
 		Tags: []string{}, Siblings: []files.Sibling{}, SDK: r.SDK,
 		RequireSignedCommits: r.RequireSignedCommits, SignedCommitsRequired: r.SignedCommitsRequired(),
-		AllowSecretsInPushes: r.AllowSecretsInPushes}
+		AllowSecretsInPushes: r.AllowSecretsInPushes, AllowServiceSignedCommits: r.AllowServiceSignedCommits,
+		ServiceSignedCommitsAllowed: r.ServiceSignedAllowed()}
 	if r.Type == access.RepoModel {
 		out.ModelID = r.FullName()
 	}
@@ -344,7 +349,8 @@ func (a *api) settings(typ access.RepoType) http.HandlerFunc {
 		}
 		httpapi.JSON(w, http.StatusOK, map[string]any{"private": out.Private,
 			"requireSignedCommits": out.RequireSignedCommits, "signedCommitsRequired": out.SignedCommitsRequired(),
-			"allowSecretsInPushes": out.AllowSecretsInPushes})
+			"allowSecretsInPushes": out.AllowSecretsInPushes, "allowServiceSignedCommits": out.AllowServiceSignedCommits,
+			"serviceSignedCommitsAllowed": out.ServiceSignedAllowed()})
 	}
 }
 
@@ -355,10 +361,12 @@ type settingsBody struct {
 	Visibility           *string `json:"visibility"`
 	RequireSignedCommits *bool   `json:"requireSignedCommits"`
 	AllowSecretsInPushes *bool   `json:"allowSecretsInPushes"`
+	AllowServiceSigned   *bool   `json:"allowServiceSignedCommits"`
 }
 
 func (b settingsBody) change() (repo.SettingsChange, error) {
-	ch := repo.SettingsChange{RequireSignedCommits: b.RequireSignedCommits, AllowSecretsInPushes: b.AllowSecretsInPushes}
+	ch := repo.SettingsChange{RequireSignedCommits: b.RequireSignedCommits, AllowSecretsInPushes: b.AllowSecretsInPushes,
+		AllowServiceSignedCommits: b.AllowServiceSigned}
 	private, err := privateOf(b.Private, b.Visibility)
 	if err != nil {
 		return ch, err
