@@ -93,11 +93,13 @@ func cardRepo(t *testing.T, s signer) (name, signed, unsigned string) {
 	if out, err := s.push(t, r, "/"+s.u.Name+"/"+name+".git", "main"); err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
+	waitIndexed(t, s.h.base, "/api/models/"+s.u.Name+"/"+name, "Bearer "+s.token, "main", signed)
 	writeFile(t, r.Dir, "README.md", cardHead+cardMore+cardBody)
 	unsigned = s.commit(r, false, "card: f1 and loss")
 	if out, err := s.push(t, r, "/"+s.u.Name+"/"+name+".git", "main"); err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
+	waitIndexed(t, s.h.base, "/api/models/"+s.u.Name+"/"+name, "Bearer "+s.token, "main", unsigned)
 	return name, signed, unsigned
 }
 
@@ -193,11 +195,12 @@ func TestHostileCardsNeverFailThePush(t *testing.T) {
 		name := s.createRepo(t, map[string]any{})
 		r := s.g.NewRepo("w", "sha1")
 		writeFile(t, r.Dir, "README.md", card)
-		s.commit(r, true, what)
+		head := s.commit(r, true, what)
 		if out, err := s.push(t, r, "/"+s.u.Name+"/"+name+".git", "main"); err != nil {
 			t.Errorf("%s: push failed: %v\n%s", what, err, out)
 			continue
 		}
+		waitIndexed(t, s.h.base, "/api/models/"+s.u.Name+"/"+name, "Bearer "+s.token, "main", head)
 		api := "/api/models/" + s.u.Name + "/" + name
 		info := s.h.must(200, s.h.do("GET", api, "Bearer "+s.token, nil), what+": model info").json(t)
 		if info["cardData"] != nil || info["sha"] == nil {

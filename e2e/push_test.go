@@ -257,6 +257,8 @@ func TestCommitListWithVerification(t *testing.T) {
 	if out, err := s.push(t, r, "/"+s.u.Name+"/"+name+".git", "main", "refs/tags/v1"); err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
+	waitIndexed(t, s.h.base, "/api/models/"+s.u.Name+"/"+name, "Bearer "+s.token, "v1", ids[1])
+	waitIndexed(t, s.h.base, "/api/models/"+s.u.Name+"/"+name, "Bearer "+s.token, "main", ids[len(ids)-1])
 	api := "/api/models/" + s.u.Name + "/" + name + "/commits/"
 	type commit struct {
 		ID, Title, Message string

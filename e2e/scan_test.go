@@ -149,6 +149,7 @@ func (s stack) push(t *testing.T, a account, files map[string][]byte) {
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "add files")
 	git(t, dir, "push", "-q", a.remote(s), "main")
+	waitIndexed(t, s.gateway, "/api/models/"+a.user+"/"+a.repo, "Bearer "+a.token, "main", strings.TrimSpace(git(t, dir, "rev-parse", "HEAD")))
 }
 
 func oid(b []byte) string {

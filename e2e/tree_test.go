@@ -167,3 +167,30 @@ func (s stack) remoteHead(t *testing.T, a account) string {
 	id, _, _ := strings.Cut(out, "\t")
 	return strings.TrimSpace(id)
 }
+
+// waitIndexed waits until the repository's revision rev is commit in the
+// file index, which the indexer updates after the push has answered (an
+// asynchronous invoke): apiRepo is /api/models/{ns}/{name} (or datasets,
+// spaces).
+func waitIndexed(t testing.TB, base, apiRepo, auth, rev, commit string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		req, _ := http.NewRequest("GET", base+apiRepo+"/revision/"+rev, nil)
+		req.Header.Set("Authorization", auth)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info struct {
+			SHA string `json:"sha"`
+		}
+		json.NewDecoder(res.Body).Decode(&info)
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK && info.SHA == commit {
+			return
+		}
+		last = fmt.Sprintf("%d sha %q", res.StatusCode, info.SHA)
+	}
+	t.Fatalf("%s at %s: not indexed at %s after 90 s (last: %s)", apiRepo, rev, commit, last)
+}

@@ -227,6 +227,7 @@ func TestWebSignedCommitAndScan(t *testing.T) {
 	id := repo.Commit("Web Signer", u.Email, gittest.Signer{Format: "openpgp", Key: fpr}, "train: new weights")
 	unsigned := repo.Commit("Web Signer", u.Email, gittest.Signer{}, "docs: readme")
 	repo.Git("Web Signer", u.Email, gittest.Signer{}, "push", "-q", remoteURL(t, h.base, "hf_user", write, "/"+u.Name+"/"+name+".git"), "main")
+	waitIndexed(t, h.base, "/api/models/"+u.Name+"/"+name, "Bearer "+write, "main", unsigned)
 	b.open("/" + u.Name + "/" + name + "/commits/main")
 	b.mustSee("commits", id[:10], "Verified", unsigned[:10], "Unsigned")
 	b.shot("commits")

@@ -26,7 +26,7 @@ var libraries = map[string]bool{
 	"shared/access": true, "shared/token": true, "shared/gitobject": true, "shared/signingkey": true,
 	"shared/signature": true, "shared/pickle": true, "shared/modelfile": true, "shared/clamd": true,
 	"shared/modelformat": true,
-	"shared/modelcard": true,
+	"shared/modelcard":   true,
 }
 
 // functionDomains lists, for each function, the domains it may link. A new
@@ -41,7 +41,7 @@ var functionDomains = map[string][]string{
 	"repos":       {"files", "gitref", "identity", "lfs", "org", "principal", "repo", "scan"},
 	"scanner":     {"identity", "org", "repo", "scan"},
 	"signingkeys": {"identity", "keyring", "principal"},
-	"sweeper":     {"identity", "repo", "scan"},
+	"sweeper":     {"githook", "identity", "repo", "scan"},
 	"tokens":      {"authz", "identity", "org", "principal", "repo"},
 	"uploads":     {"commitverify", "files", "githook", "gitref", "identity", "lfs", "org", "principal", "repo", "scan"},
 	"web":         {"authz", "commitverify", "files", "gitref", "identity", "keyring", "lfs", "org", "principal", "repo", "scan", "web"},

@@ -1,6 +1,7 @@
 // Command sweeper runs on a schedule: it moves scans stuck in pending past
 // their deadline to error ("scan timed out") and requeues them, and
 // requeues scans that ended in error until their attempts run out; it
+// delivers again the push manifests the indexer has not consumed; it
 // mails the owners of access tokens expiring within a week and removes
 // expired tokens from their owners' lists.
 package main
@@ -8,9 +9,14 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"encoding/json"
 
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/githook/githookaws"
 	"github.com/hubsec/trustlayer/shared/identity"
 	"github.com/hubsec/trustlayer/shared/identity/identityddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
@@ -24,7 +30,7 @@ import (
 )
 
 func main() {
-	serve.Main("sweeper", []config.Need{config.NeedTable, config.NeedScanner, config.NeedMailer}, run)
+	serve.Main("sweeper", []config.Need{config.NeedTable, config.NeedBucket, config.NeedScanner, config.NeedMailer}, run)
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
@@ -45,8 +51,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Settings: settings,
 		Log:      log,
 	}
+	// Push manifests the indexer has not consumed (githook.Manifest): the
+	// sweeper guarantees their delivery.
+	manifests := githookaws.Manifests{Client: awsconfig.S3(awsCfg), Bucket: cfg.Bucket}
+	indexer := githookaws.Indexer{Client: lambda.NewFromConfig(awsCfg), Function: cfg.Env["TRUSTLAYER_FILES_FUNCTION"]}
 	return serve.Event(cfg, log, func(ctx context.Context, _ json.RawMessage) (any, error) {
 		scans, err := w.Sweep(ctx)
+		if err != nil {
+			return nil, err
+		}
+		redelivered, err := githook.Redeliver(ctx, manifests, indexer, time.Now().Add(-githook.RedeliverAfter), log)
 		if err != nil {
 			return nil, err
 		}
@@ -54,6 +68,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"scans": scans, "tokens": expiry}, nil
+		return map[string]any{"scans": scans, "tokens": expiry, "manifests": redelivered}, nil
 	}, nil)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/files/filesddb"
 	"github.com/hubsec/trustlayer/shared/files/filesgit"
 	"github.com/hubsec/trustlayer/shared/files/fileshttp"
+	"github.com/hubsec/trustlayer/shared/githook/githookaws"
 	"github.com/hubsec/trustlayer/shared/gitref/gitrefddb"
 	"github.com/hubsec/trustlayer/shared/lfs"
 	"github.com/hubsec/trustlayer/shared/lfs/lfsddb"
@@ -89,7 +90,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	index := &files.Service{Git: git, Verifier: svc, PublicURL: cfg.PublicURL, Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Objects: objects, LFS: lfsddb.Files{Table: table},
 		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log,
-		Cards: filesddb.Store{Table: table}, Verifications: verifications{commitverifyddb.Store{Table: table}}}
+		Cards: filesddb.Store{Table: table}, Verifications: verifications{commitverifyddb.Store{Table: table}},
+		Manifests: githookaws.Manifests{Client: awsconfig.S3(awsCfg), Bucket: cfg.Bucket}}
 	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
 }
 

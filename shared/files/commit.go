@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/gitref"
@@ -192,7 +193,37 @@ func (s *Service) Commit(ctx context.Context, in CommitInput) (CommitResult, err
 	if err != nil {
 		return CommitResult{}, err
 	}
+	s.awaitIndexed(ctx, r, "refs/heads/"+in.Branch, oid)
 	return CommitResult{CommitURL: s.PublicURL + repoPath(r) + "/commit/" + oid, CommitOID: oid}, nil
+}
+
+// IndexWait bounds how long a commit through the API waits for the file
+// index (asynchronous after the push) to reach its commit, so that the
+// caller can read what it committed at once, as the Hub's clients do.
+const IndexWait = 30 * time.Second
+
+// awaitIndexed waits until ref points at commit in the index, or
+// IndexWait passed (the commit stands either way; it is then only listed
+// a little later).
+func (s *Service) awaitIndexed(ctx context.Context, r repo.Repo, ref, commit string) {
+	deadline := time.Now().Add(IndexWait)
+	for {
+		got, ok, err := s.Refs.Ref(ctx, r.ID, ref)
+		if err == nil && ok && got.Commit == commit {
+			return
+		}
+		if time.Now().After(deadline) {
+			if s.Log != nil {
+				s.Log.WarnContext(ctx, "commit not indexed yet", "repo", r.FullName(), "commit", commit)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // repoPath is the repository's page path: /ns/name, /datasets/ns/name...

@@ -12,6 +12,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hubsec/trustlayer/shared/access"
@@ -66,6 +67,13 @@ type Objects interface {
 	Range(ctx context.Context, bucket, key, version string, off, n int64) (io.ReadCloser, error)
 }
 
+// Manifests are the push manifests the git server leaves in the bucket
+// (githooks3.Manifests).
+type Manifests interface {
+	GetManifest(ctx context.Context, key string) ([]byte, bool, error)
+	DeleteManifest(ctx context.Context, key string) error
+}
+
 // LFSFiles reads the LFS objects recorded in repositories (lfsddb.Files):
 // an LFS file of the index is served from the object version its
 // upload's verify recorded.
@@ -111,6 +119,15 @@ type Service struct {
 	Bucket          string
 	Log             *slog.Logger
 	Now             func() time.Time
+	// Manifests reads and deletes the git server's push manifests
+	// (githook.ManifestPrefix in the uploads bucket).
+	Manifests Manifests
+	// AfterIndex is the per-commit work of the asynchronous indexer (see
+	// AfterIndexFunc): the place where work on each pushed commit plugs in.
+	AfterIndex []AfterIndexFunc
+
+	hotOnce sync.Once
+	hotC    *hotCache
 }
 
 func (s *Service) now() time.Time {

@@ -48,7 +48,7 @@ func (s *Service) PathsInfo(ctx context.Context, in PathsInfoInput) ([]TreeEntry
 			continue
 		}
 		seen[p] = true
-		e, ok, err := s.Store.File(ctx, r.ID, commit, p)
+		e, ok, err := s.file(ctx, r.ID, commit, p)
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +63,7 @@ func (s *Service) PathsInfo(ctx context.Context, in PathsInfoInput) ([]TreeEntry
 			out = append(out, te)
 			continue
 		}
-		under, err := s.Store.Files(ctx, r.ID, commit, p+"/")
+		under, err := s.files(ctx, r.ID, commit, p+"/")
 		if err != nil {
 			return nil, err
 		}

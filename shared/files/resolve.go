@@ -59,20 +59,69 @@ func (d Download) Inline() bool { return d.Pointer != nil || (!d.LFS && d.Size <
 // served: only an ok verdict is (scan.Refusal), a pending one is waited
 // for up to Settings.DownloadWait.
 func (s *Service) Resolve(ctx context.Context, in ResolveInput) (Download, error) {
+	p := in.Path
+	if p == "" || len(p) > MaxPathLen || strings.HasPrefix(p, "/") {
+		p = "" // not a file of any index: EntryNotFound once authorized
+	}
+	// The reads of a download depend on each other (repository -> ref ->
+	// file -> verdict). With the repository id and ref tip this instance
+	// saw last as guesses, and a file entry from the immutable index in
+	// memory, they start together; each guess is checked against the
+	// fresh read of what it guessed, and a wrong one is read again in
+	// order. Nothing read ahead is used before the caller is authorized.
+	hc := s.hot()
+	repoKey := string(in.Type) + "/" + in.Namespace + "/" + in.Name
+	guessID, _ := hc.repoIDs.get(repoKey)
+	var guessCommit string
+	var guessEntry Entry
+	var haveEntry bool
+	if guessID != "" {
+		guessCommit, _ = hc.tips.get([2]string{guessID, in.Revision})
+		if guessCommit != "" && p != "" {
+			guessEntry, haveEntry = hc.entries.get(entryKey{guessID, guessCommit, p})
+		}
+	}
+	var refCh chan refResult
+	if guessID != "" {
+		refCh = make(chan refResult, 1)
+		go func() { refCh <- s.resolveRef(ctx, guessID, in.Revision) }()
+	}
+	var scanCh chan scanResult
+	if haveEntry && guessEntry.LFS == nil && !in.Raw {
+		scanCh = make(chan scanResult, 1)
+		key := ScanKey(repo.Repo{Type: in.Type, Namespace: in.Namespace, Name: in.Name}, guessEntry)
+		go func() {
+			res, ok, err := s.Results.LatestResult(ctx, s.Bucket, key)
+			scanCh <- scanResult{key, res, ok, err}
+		}()
+	}
 	r, err := s.authorize(ctx, in.Caller, in.Type, in.Namespace, in.Name)
 	if err != nil {
 		return Download{}, err
 	}
-	commit, err := s.resolve(ctx, r, in.Revision)
-	if err != nil {
-		return Download{}, err
+	hc.repoIDs.put(repoKey, r.ID)
+	var rr refResult
+	if guessID == r.ID {
+		rr = <-refCh
+	} else {
+		rr = s.resolveRef(ctx, r.ID, in.Revision)
 	}
-	p := in.Path
-	if p == "" || len(p) > MaxPathLen || strings.HasPrefix(p, "/") {
-		return Download{}, entryNotFound(p, in.Revision)
+	if rr.err != nil {
+		return Download{}, rr.err
 	}
-	e, ok, err := s.Store.File(ctx, r.ID, commit, p)
-	if err != nil {
+	if !rr.ok {
+		return Download{}, revisionNotFound(r, in.Revision)
+	}
+	commit := rr.commit
+	hc.tips.put([2]string{r.ID, in.Revision}, commit)
+	if p == "" {
+		return Download{}, entryNotFound(in.Path, in.Revision)
+	}
+	var e Entry
+	var ok bool
+	if haveEntry && guessID == r.ID && guessCommit == commit {
+		e, ok = guessEntry, true
+	} else if e, ok, err = s.file(ctx, r.ID, commit, p); err != nil {
 		return Download{}, err
 	}
 	if !ok {
@@ -97,7 +146,7 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (Download, error
 			return Download{}, apperr.E(apperr.NotExist, "The LFS object of %s was never uploaded", p).WithCode(apperr.CodeEntryNotFound)
 		}
 		ref = f.Ref(s.Bucket)
-	} else if res, ok, err := s.Results.LatestResult(ctx, s.Bucket, ScanKey(r, e)); err != nil {
+	} else if res, ok, err := s.latestResult(ctx, ScanKey(r, e), scanCh); err != nil {
 		return Download{}, err
 	} else if ok && res.Status.Final() && res.Object.Size == e.Size {
 		// The copy is content-addressed: a final verdict on any version
@@ -175,4 +224,15 @@ func Pointer(p LFSPointer) []byte {
 
 func entryNotFound(p, rev string) error {
 	return apperr.E(apperr.NotExist, "Entry %q not found at revision %s", p, rev).WithCode(apperr.CodeEntryNotFound)
+}
+
+// latestResult reads key's newest verdict, or takes the one read ahead
+// when it was read for the same key.
+func (s *Service) latestResult(ctx context.Context, key string, ahead chan scanResult) (scan.Result, bool, error) {
+	if ahead != nil {
+		if got := <-ahead; got.key == key {
+			return got.res, got.ok, got.err
+		}
+	}
+	return s.Results.LatestResult(ctx, s.Bucket, key)
 }

@@ -72,7 +72,7 @@ func (s *Service) SnapshotOf(ctx context.Context, r repo.Repo, rev string, metad
 		}
 		return out, false, err
 	}
-	all, err := s.Store.Files(ctx, r.ID, commit, "")
+	all, err := s.files(ctx, r.ID, commit, "")
 	if err != nil {
 		return out, false, err
 	}

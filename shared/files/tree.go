@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"strings"
@@ -67,57 +68,81 @@ type TreeInput struct {
 	Path      string // "" for the root
 	Recursive bool
 	Expand    bool
+	// Cursor and Limit page the list (TreePage).
+	Cursor string
+	Limit  int
 }
 
 // Tree lists the files (and, unless recursive, the folders) under a path
-// at a revision. With Expand each file carries its scan status, and every
-// file never scanned is queued.
+// at a revision, all of them (see TreePage for pages). With Expand each
+// file carries its scan status, and every file never scanned is queued.
 func (s *Service) Tree(ctx context.Context, in TreeInput) ([]TreeEntry, error) {
+	in.Limit, in.Cursor = 0, ""
+	p, err := s.TreePage(ctx, in)
+	return p.Entries, err
+}
+
+// TreePage is one page of a listing.
+type TreePage struct {
+	Entries []TreeEntry
+	// Next is the cursor of the next page; "" on the last.
+	Next string
+}
+
+// TreePage lists like Tree, by path, at most in.Limit entries (0: all)
+// after in.Cursor (the Next of the page before). Only the page's files
+// are expanded.
+func (s *Service) TreePage(ctx context.Context, in TreeInput) (TreePage, error) {
 	r, err := s.authorize(ctx, in.Caller, in.Type, in.Namespace, in.Name)
 	if err != nil {
-		return nil, err
+		return TreePage{}, err
+	}
+	after := ""
+	if in.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(in.Cursor)
+		if err != nil || len(b) == 0 || len(b) > MaxPathLen {
+			return TreePage{}, apperr.E(apperr.Invalid, "cursor is not one this API gave")
+		}
+		after = string(b)
 	}
 	commit, err := s.resolve(ctx, r, in.Revision)
 	if err != nil {
-		return nil, err
+		return TreePage{}, err
 	}
 	dir := strings.Trim(in.Path, "/")
 	prefix := ""
 	if dir != "" {
 		prefix = dir + "/"
 	}
-	all, err := s.Store.Files(ctx, r.ID, commit, prefix)
+	all, err := s.files(ctx, r.ID, commit, prefix)
 	if err != nil {
-		return nil, err
+		return TreePage{}, err
 	}
 	if dir != "" && len(all) == 0 {
 		// A file itself, or nothing.
-		one, err := s.Store.Files(ctx, r.ID, commit, dir)
+		e, ok, err := s.file(ctx, r.ID, commit, dir)
 		if err != nil {
-			return nil, err
+			return TreePage{}, err
 		}
-		for _, e := range one {
-			if e.Path == dir {
-				all = []Entry{e}
-			}
+		if !ok {
+			return TreePage{}, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision).WithCode(apperr.CodeEntryNotFound)
 		}
-		if len(all) == 0 {
-			return nil, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision).WithCode(apperr.CodeEntryNotFound)
-		}
+		all = []Entry{e}
 		prefix = ""
 	}
 	var out []TreeEntry
-	var fileIdx []int
-	var fileEntries []Entry
-	dirs := map[string]int64{}
-	for _, e := range all {
+	var files []*Entry
+	dirs := map[string]bool{}
+	for i := range all {
+		e := &all[i]
 		rest := strings.TrimPrefix(e.Path, prefix)
 		if !in.Recursive {
 			if i := strings.IndexByte(rest, '/'); i >= 0 {
 				d := prefix + rest[:i]
-				if _, ok := dirs[d]; !ok {
-					dirs[d] = 0
+				if !dirs[d] {
+					dirs[d] = true
 					out = append(out, TreeEntry{Type: "directory", Path: d})
+					files = append(files, nil)
 				}
 				continue
 			}
@@ -127,20 +152,38 @@ func (s *Service) Tree(ctx context.Context, in TreeInput) ([]TreeEntry, error) {
 			te.Size = e.LFS.Size
 			te.LFS = &LFSJSON{OID: e.LFS.OID, Size: e.LFS.Size, PointerSize: e.Size}
 		}
-		fileIdx = append(fileIdx, len(out))
-		fileEntries = append(fileEntries, e)
 		out = append(out, te)
+		files = append(files, e)
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return out[idx[i]].Path < out[idx[j]].Path })
+	start := sort.Search(len(idx), func(i int) bool { return out[idx[i]].Path > after })
+	end := len(idx)
+	if in.Limit > 0 && start+in.Limit < end {
+		end = start + in.Limit
+	}
+	page := TreePage{Entries: make([]TreeEntry, 0, end-start)}
+	var fileIdx []int
+	var fileEntries []Entry
+	for _, i := range idx[start:end] {
+		if files[i] != nil {
+			fileIdx = append(fileIdx, len(page.Entries))
+			fileEntries = append(fileEntries, *files[i])
+		}
+		page.Entries = append(page.Entries, out[i])
+	}
+	if end < len(idx) && len(page.Entries) > 0 {
+		page.Next = base64.RawURLEncoding.EncodeToString([]byte(page.Entries[len(page.Entries)-1].Path))
 	}
 	if in.Expand {
-		if err := s.expand(ctx, r, out, fileIdx, fileEntries); err != nil {
-			return nil, err
+		if err := s.expand(ctx, r, page.Entries, fileIdx, fileEntries); err != nil {
+			return TreePage{}, err
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	if out == nil {
-		out = []TreeEntry{}
-	}
-	return out, nil
+	return page, nil
 }
 
 // expand adds each file's scan status and queues what was never scanned.
@@ -240,9 +283,13 @@ func (s *Service) resolve(ctx context.Context, r repo.Repo, rev string) (string,
 		return "", err
 	}
 	if !ok {
-		return "", apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName()).WithCode(apperr.CodeRevisionNotFound)
+		return "", revisionNotFound(r, rev)
 	}
 	return id, nil
+}
+
+func revisionNotFound(r repo.Repo, rev string) error {
+	return apperr.E(apperr.NotExist, "Revision %q not found in %s", rev, r.FullName()).WithCode(apperr.CodeRevisionNotFound)
 }
 
 // authorize loads the repository and decides repo.read for the caller.

@@ -9,8 +9,7 @@ import (
 
 // Paths of the commits function's internal routes.
 const (
-	PreReceivePath  = "/_git/pre-receive"
-	PostReceivePath = "/_git/post-receive"
+	PreReceivePath = "/_git/pre-receive"
 )
 
 // KindGitServer is the authorizer-context kind of a hook's event.
@@ -156,15 +155,6 @@ type LFSPointer struct {
 	Size int64  `json:"size"`
 }
 
-// FileEntry is one file of a commit's tree.
-type FileEntry struct {
-	Path   string      `json:"path"`
-	Mode   string      `json:"mode"`
-	Size   int64       `json:"size"`
-	BlobID string      `json:"blobId"`
-	SHA256 string      `json:"sha256,omitempty"` // regular files: of the blob's bytes
-	LFS    *LFSPointer `json:"lfs,omitempty"`
-}
 
 // RefTip is a ref update with the commit it now peels to ("" when
 // deleted, or when it points at no commit).
@@ -173,12 +163,28 @@ type RefTip struct {
 	Commit string `json:"commit"`
 }
 
-// CommitFiles is the tree of one commit.
-type CommitFiles struct {
-	Commit string      `json:"commit"`
-	Files  []FileEntry `json:"files"`
-	// Readme is the commit's README.md, when it has one (a regular file).
-	Readme *Readme `json:"readme,omitempty"`
+// ManifestPrefix is where in the uploads bucket post-receive leaves the
+// manifests of pushes for the indexer; the indexer deletes each once it
+// is indexed, and the sweeper redelivers any left older than a few
+// minutes. They are not uploads: the scanner skips them.
+const ManifestPrefix = "_index/"
+
+// ManifestVersion is the version of the Manifest layout.
+const ManifestVersion = 1
+
+// Manifest is what post-receive hands the indexer through the bucket:
+// the ref updates of one push, the commit each now peels to and its root
+// tree, and every tree of those commits, each with its entries (git's
+// own trees, so the indexer keeps a tree once by its id and a push that
+// changes one file adds only the trees on that file's path).
+type Manifest struct {
+	Version  int              `json:"version"`
+	Pusher   string           `json:"pusher"`
+	Repo     Repo             `json:"repo"`
+	PushedAt string           `json:"pushedAt"` // RFC 3339, the git server's clock
+	Refs     []RefTip         `json:"refs"`
+	Commits  []ManifestCommit `json:"commits"`
+	Trees    []Tree           `json:"trees"`
 }
 
 // Readme is the start of a commit's README.md and who wrote its front
@@ -193,27 +199,49 @@ type Readme struct {
 	Commits map[string]modelcard.BlameCommit `json:"commits,omitempty"`
 }
 
-// PostReceiveRequest is the body of the post-receive report.
-type PostReceiveRequest struct {
-	Pusher  string        `json:"pusher"`
-	Repo    Repo          `json:"repo"`
-	Refs    []RefTip      `json:"refs"`
-	Commits []CommitFiles `json:"commits"`
+// ManifestCommit is a pushed ref tip's commit and its root tree.
+type ManifestCommit struct {
+	Commit string `json:"commit"`
+	Tree   string `json:"tree"`
+	// Readme is the commit's README.md, when it has one (a regular file).
+	Readme *Readme `json:"readme,omitempty"`
 }
 
-// Upload asks the hook to PUT one blob to href with header.
-type Upload struct {
-	SHA256 string            `json:"sha256"`
-	Path   string            `json:"path"`
-	Size   int64             `json:"size"`
-	Key    string            `json:"key"`
-	Href   string            `json:"href"`
-	Header map[string]string `json:"header"`
+// Tree is one git tree (a folder) and its entries.
+type Tree struct {
+	ID      string      `json:"id"`
+	Entries []TreeEntry `json:"entries"`
 }
 
-// PostReceiveResponse lists the blobs the uploads bucket lacks.
-type PostReceiveResponse struct {
-	Uploads []Upload `json:"uploads"`
+// TreeEntry is one entry of a tree: a folder (mode 040000, ID its tree)
+// or a file (100644, 100755, 120000) with its size, the SHA-256 of its
+// bytes (regular files) or its LFS pointer.
+type TreeEntry struct {
+	Name   string      `json:"n"`
+	Mode   string      `json:"m"`
+	ID     string      `json:"i"`
+	Size   int64       `json:"s,omitempty"`
+	SHA256 string      `json:"h,omitempty"`
+	LFS    *LFSPointer `json:"l,omitempty"`
+}
+
+// IndexPath is the uploads function's internal route that indexes one
+// manifest (asynchronous invoke by post-receive, redelivered by the
+// sweeper).
+const IndexPath = "/_git/index"
+
+// IndexRequest names the manifest to index.
+type IndexRequest struct {
+	Key string `json:"key"`
+}
+
+// IndexResponse says what indexing a manifest did.
+type IndexResponse struct {
+	Commits     int  `json:"commits"`     // commits newly marked indexed
+	Trees       int  `json:"trees"`       // trees newly stored
+	IndexWrites int  `json:"indexWrites"` // index items written (trees' pages and commit marks)
+	Refs        int  `json:"refs"`        // refs moved or deleted
+	Gone        bool `json:"gone"`        // the manifest was already indexed and deleted
 }
 
 func hasLive(fs []SecretFinding) bool {

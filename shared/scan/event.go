@@ -29,13 +29,18 @@ type s3Event struct {
 	} `json:"Records"`
 }
 
+// ManifestPrefix holds the git server's push manifests for the file
+// index (githook.ManifestPrefix): not uploads, never scanned.
+const ManifestPrefix = "_index/"
+
 // maxKeyBytes is S3's key length limit.
 const maxKeyBytes = 1024
 
 // DecodeEvent returns the objects an S3 event says were created. It accepts
 // AWS's event names (ObjectCreated:Put) and versitygw's (s3:ObjectCreated:Put),
 // URL-decodes keys as S3 encodes them ("+" is a space, %XX a byte), and
-// skips folder placeholders (keys ending in "/") and other event types. An
+// skips folder placeholders (keys ending in "/"), push manifests
+// (ManifestPrefix) and other event types. An
 // event with no Records (versitygw's test event, a schedule event) yields
 // no objects and no error.
 func DecodeEvent(raw []byte) ([]ObjectRef, error) {
@@ -56,7 +61,7 @@ func DecodeEvent(raw []byte) ([]ObjectRef, error) {
 		if key == "" || len(key) > maxKeyBytes || !utf8.ValidString(key) {
 			return nil, fmt.Errorf("record %d: invalid object key", i)
 		}
-		if strings.HasSuffix(key, "/") {
+		if strings.HasSuffix(key, "/") || strings.HasPrefix(key, ManifestPrefix) {
 			continue
 		}
 		if rec.S3.Bucket.Name == "" {

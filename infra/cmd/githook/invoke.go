@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/hubsec/trustlayer/shared/githook"
 )
@@ -22,13 +23,15 @@ type commits struct {
 	function string
 }
 
-// newCommits returns a client of the function named by the setting key
-// (lower case, as git config prints it).
-func newCommits(ctx context.Context, cfg map[string]string, key string) (*commits, error) {
-	fn := cfg[key]
-	if fn == "" {
-		return nil, fmt.Errorf("the git server is not configured: set %s", key)
-	}
+// awsClients are the git server's AWS clients (its IAM role).
+type awsClients struct {
+	lambda *lambda.Client
+	s3     *s3.Client
+}
+
+// newAWS builds the clients; trustlayer.lambdaEndpoint and
+// trustlayer.s3Endpoint point them at the local stack.
+func newAWS(ctx context.Context, cfg map[string]string) (*awsClients, error) {
 	ac, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %v", err)
@@ -36,13 +39,33 @@ func newCommits(ctx context.Context, cfg map[string]string, key string) (*commit
 	if ac.Region == "" {
 		ac.Region = "us-east-1"
 	}
-	c := lambda.NewFromConfig(ac, func(o *lambda.Options) {
+	l := lambda.NewFromConfig(ac, func(o *lambda.Options) {
 		if ep := cfg["trustlayer.lambdaendpoint"]; ep != "" {
 			o.BaseEndpoint = aws.String(ep)
 		}
 		o.RetryMaxAttempts = 2
 	})
-	return &commits{client: c, function: fn}, nil
+	s := s3.NewFromConfig(ac, func(o *s3.Options) {
+		if ep := cfg["trustlayer.s3endpoint"]; ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+			o.UsePathStyle = true
+		}
+	})
+	return &awsClients{lambda: l, s3: s}, nil
+}
+
+// newCommits returns a client of the function named by the setting key
+// (lower case, as git config prints it).
+func newCommits(ctx context.Context, cfg map[string]string, key string) (*commits, error) {
+	fn := cfg[key]
+	if fn == "" {
+		return nil, fmt.Errorf("the git server is not configured: set %s", key)
+	}
+	c, err := newAWS(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &commits{client: c.lambda, function: fn}, nil
 }
 
 // apiError is the JSON error body of our functions.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,5 +119,69 @@ func TestPreReceiveRefusesAmbiguousRefNames(t *testing.T) {
 	if lines := refNameRefusals([]githook.RefUpdate{{Old: id, New: zero, Ref: "refs/heads/" + strings.Repeat("c", 40)},
 		{Old: zero, New: id, Ref: "refs/heads/main"}, {Old: zero, New: id, Ref: "refs/pr/3"}}); lines != nil {
 		t.Errorf("refused %q", lines)
+	}
+}
+
+// TestListTrees: every tree of a commit once by id, with its entries;
+// two folders with the same content are one tree listed once, named by
+// both parents; blob ids once each.
+func TestListTrees(t *testing.T) {
+	testenv.RequireTool(t, "git")
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("init", "-q", "-b", "main")
+	for p, c := range map[string]string{"a/x/f.txt": "same\n", "b/x/f.txt": "same\n", "a/g.txt": "g\n", "top.txt": "top\n"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644)
+	}
+	run("add", "-A")
+	run("commit", "-q", "-m", "c")
+	head := run("rev-parse", "HEAD")
+	t.Chdir(dir)
+	commits, trees, blobs, err := listTrees([]string{head, head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(commits) != 2 || commits[0].Tree != run("rev-parse", "HEAD^{tree}") {
+		t.Fatalf("commits %+v", commits)
+	}
+	byID := map[string]githook.Tree{}
+	for _, tr := range trees {
+		if _, dup := byID[tr.ID]; dup {
+			t.Fatalf("tree %s listed twice", tr.ID)
+		}
+		byID[tr.ID] = tr
+	}
+	// root, a, b, and x once (a/x and b/x are the same tree).
+	if len(trees) != 4 || len(blobs) != 3 {
+		t.Fatalf("got %d trees, %d blobs; want 4 and 3: %+v", len(trees), len(blobs), trees)
+	}
+	for _, name := range []string{"a", "b"} {
+		id := run("rev-parse", "HEAD:"+name)
+		names := []string{}
+		for _, e := range byID[id].Entries {
+			names = append(names, e.Name+":"+e.Mode)
+		}
+		want := "[x:040000]"
+		if name == "a" {
+			want = "[g.txt:100644 x:040000]"
+		}
+		if fmt.Sprint(names) != want {
+			t.Errorf("tree %s: %v, want %s", name, names, want)
+		}
+	}
+	x := byID[run("rev-parse", "HEAD:a/x")]
+	if len(x.Entries) != 1 || x.Entries[0].ID != run("rev-parse", "HEAD:a/x/f.txt") || x.Entries[0].Size != 5 {
+		t.Errorf("tree x: %+v", x.Entries)
 	}
 }

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,16 +20,27 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/githook/githookaws"
+	"github.com/hubsec/trustlayer/shared/scan"
 )
 
 // lfsPointerMax is the largest blob read as a possible LFS pointer.
 const lfsPointerMax = 1024
 
-// postReceive reports the tree of every updated ref's new commit to the
-// uploads function's file index, then copies the regular blobs the
-// uploads bucket lacks there (content-addressed), where the scanner picks
-// them up. The push has already happened: a failure is a warning.
+// postReceive hands the push to the indexer: it writes a manifest of the
+// ref updates and of every tree of the pushed commits (each blob with its
+// SHA-256 or LFS pointer, hashed once per repository: see blobInfos) to
+// the uploads bucket, invokes the uploads function asynchronously on it,
+// and returns; the indexing runs off the pusher's wait, and the sweeper
+// redelivers a manifest the indexer has not consumed. Then a detached
+// process copies the regular blobs the bucket lacks there
+// (content-addressed), where the scanner picks them up. The push has
+// already happened: a failure is a warning.
 func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	updates, err := readUpdates(stdin)
 	if err != nil {
@@ -41,7 +52,9 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		return err
 	}
 	ph := newPhases(cfg, stderr)
-	req := githook.PostReceiveRequest{Pusher: os.Getenv("REMOTE_USER"), Repo: repo}
+	m := githook.Manifest{Version: githook.ManifestVersion, Pusher: os.Getenv("REMOTE_USER"), Repo: repo,
+		PushedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+	var commits []string
 	seen := map[string]bool{}
 	for _, u := range updates {
 		tip := githook.RefTip{RefUpdate: u}
@@ -50,79 +63,330 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 				tip.Commit = strings.TrimSpace(string(out))
 			}
 		}
-		req.Refs = append(req.Refs, tip)
+		m.Refs = append(m.Refs, tip)
 		if tip.Commit != "" && !seen[tip.Commit] {
 			seen[tip.Commit] = true
-			files, err := treeFiles(tip.Commit)
-			if err != nil {
-				return err
-			}
-			rd, err := readmeOf(tip.Commit, files)
-			if err != nil {
-				fmt.Fprintf(stderr, "trustlayer: model card of %s not read: %v\n", tip.Commit, err)
-				rd = nil
-			}
-			req.Commits = append(req.Commits, githook.CommitFiles{Commit: tip.Commit, Files: files, Readme: rd})
+			commits = append(commits, tip.Commit)
 		}
 	}
-	ph.done("post-receive: list and hash the trees")
-	c, err := newCommits(ctx, cfg, "trustlayer.filesfunction")
+	gitDirOut, err := gitOut(nil, "rev-parse", "--absolute-git-dir")
 	if err != nil {
 		return err
 	}
-	var resp githook.PostReceiveResponse
-	if err := c.call(ctx, githook.PostReceivePath, req, &resp); err != nil {
+	gitDir := strings.TrimSpace(string(gitDirOut))
+	var blobs []string
+	m.Commits, m.Trees, blobs, err = listTrees(commits)
+	if err != nil {
 		return err
 	}
-	ph.done(fmt.Sprintf("post-receive: index (%d uploads asked)", len(resp.Uploads)))
-	if len(resp.Uploads) == 0 {
-		return nil
+	infos, err := blobInfos(gitDir, blobs)
+	if err != nil {
+		return err
 	}
-	blobs := map[string]string{} // sha256 -> blob id
-	for _, cf := range req.Commits {
-		for _, f := range cf.Files {
-			if f.SHA256 != "" {
-				blobs[f.SHA256] = f.BlobID
+	for i := range m.Trees {
+		for j := range m.Trees[i].Entries {
+			e := &m.Trees[i].Entries[j]
+			if e.Mode == modeTree {
+				continue
+			}
+			in := infos[e.ID]
+			if in.lfs != nil {
+				e.LFS = in.lfs
+			} else {
+				e.SHA256 = in.sha
 			}
 		}
 	}
-	var jobs []uploadJob
-	for _, up := range resp.Uploads {
-		jobs = append(jobs, uploadJob{BlobID: blobs[up.SHA256], Upload: up})
+	// Each commit's README.md (a regular file at the root): the model
+	// card, read with its front matter's blame.
+	rootOf := map[string]*githook.Tree{}
+	for i := range m.Trees {
+		rootOf[m.Trees[i].ID] = &m.Trees[i]
+	}
+	for i := range m.Commits {
+		c := &m.Commits[i]
+		for _, e := range rootOf[c.Tree].Entries {
+			if e.Name == "README.md" && e.LFS == nil && e.Mode != "120000" && e.Mode != modeTree {
+				rd, err := readmeOf(c.Commit, e.ID, e.Size)
+				if err != nil {
+					fmt.Fprintf(stderr, "trustlayer: model card of %s not read: %v\n", c.Commit, err)
+					rd = nil
+				}
+				c.Readme = rd
+			}
+		}
+	}
+	ph.done(fmt.Sprintf("post-receive: list %d trees, %d blobs", len(m.Trees), len(blobs)))
+	bucket := cfg["trustlayer.bucket"]
+	if bucket == "" {
+		return fmt.Errorf("the git server is not configured: set trustlayer.bucket")
+	}
+	clients, err := newAWS(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	key := manifestKey(repo)
+	store := githookaws.Manifests{Client: clients.s3, Bucket: bucket}
+	if err := store.PutManifest(ctx, key, body); err != nil {
+		return err
+	}
+	ph.done(fmt.Sprintf("post-receive: manifest (%d bytes)", len(body)))
+	fn := cfg["trustlayer.filesfunction"]
+	if fn == "" {
+		return fmt.Errorf("the git server is not configured: set trustlayer.filesFunction")
+	}
+	if err := (githookaws.Indexer{Client: clients.lambda, Function: fn}).Index(ctx, key, m.Pusher); err != nil {
+		// The manifest is stored: the sweeper delivers it later.
+		writeLines(stderr, []string{"warning: the file index of this push is delayed: " + err.Error()})
+	}
+	ph.done("post-receive: index queued")
+	jobs := copyJobs(gitDir, repo, m.Trees)
+	if len(jobs) == 0 {
+		return nil
 	}
 	if cfg["trustlayer.syncuploads"] == "true" {
-		return uploadAll(ctx, jobs)
+		return uploadAll(ctx, clients, bucket, gitDir, jobs)
 	}
 	// The copies run after git has answered the pusher: a detached
 	// process, so that the push does not wait for them.
 	return detach(jobs)
 }
 
+// modeTree is how git ls-tree prints a folder's mode.
+const modeTree = "040000"
+
+// manifestKey names a push's manifest: under the repository, by time,
+// with random bytes so two pushes never share one.
+func manifestKey(r githook.Repo) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s%s/%s/%s/%s-%s.json", githook.ManifestPrefix, r.Type, r.Namespace, r.Name,
+		time.Now().UTC().Format("20060102T150405.000000000"), hex.EncodeToString(b[:]))
+}
+
+// listTrees reads every tree of commits with one `git ls-tree -r -t`
+// each: each commit's root tree, every tree once (by id) with its
+// entries, and the blob ids (submodules are not files, and skipped).
+func listTrees(commits []string) ([]githook.ManifestCommit, []githook.Tree, []string, error) {
+	var out []githook.ManifestCommit
+	var trees []githook.Tree
+	index := map[string]int{} // tree id -> position in trees
+	var blobs []string
+	seenBlob := map[string]bool{}
+	for _, c := range commits {
+		rootOut, err := gitOut(nil, "rev-parse", "--verify", c+"^{tree}")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		root := strings.TrimSpace(string(rootOut))
+		out = append(out, githook.ManifestCommit{Commit: c, Tree: root})
+		if _, ok := index[root]; ok {
+			continue
+		}
+		index[root] = len(trees)
+		trees = append(trees, githook.Tree{ID: root, Entries: []githook.TreeEntry{}})
+		raw, err := gitOut(nil, "ls-tree", "-r", "-t", "-l", "-z", "--full-tree", c)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		dirTree := map[string]int{"": index[root]} // folder path -> tree, when new
+		skip := map[string]bool{}                  // folders of a tree already listed
+		for _, rec := range bytes.Split(raw, []byte{0}) {
+			if len(rec) == 0 {
+				continue
+			}
+			meta, pathB, ok := bytes.Cut(rec, []byte("\t"))
+			f := strings.Fields(string(meta))
+			if !ok || len(f) != 4 {
+				return nil, nil, nil, fmt.Errorf("git ls-tree: unexpected line %q", rec)
+			}
+			path := string(pathB)
+			dir, name := "", path
+			if i := strings.LastIndexByte(path, '/'); i >= 0 {
+				dir, name = path[:i], path[i+1:]
+			}
+			if skip[dir] {
+				if f[1] == "tree" {
+					skip[path] = true
+				}
+				continue
+			}
+			parent, ok := dirTree[dir]
+			if !ok {
+				return nil, nil, nil, fmt.Errorf("git ls-tree: %q comes before its folder", path)
+			}
+			switch f[1] {
+			case "tree":
+				trees[parent].Entries = append(trees[parent].Entries, githook.TreeEntry{Name: name, Mode: modeTree, ID: f[2]})
+				if at, ok := index[f[2]]; ok {
+					_ = at
+					skip[path] = true // listed already (another folder or commit)
+					continue
+				}
+				index[f[2]] = len(trees)
+				dirTree[path] = len(trees)
+				trees = append(trees, githook.Tree{ID: f[2], Entries: []githook.TreeEntry{}})
+			case "blob":
+				size, _ := strconv.ParseInt(f[3], 10, 64)
+				trees[parent].Entries = append(trees[parent].Entries, githook.TreeEntry{Name: name, Mode: f[0], ID: f[2], Size: size})
+				if !seenBlob[f[2]] {
+					seenBlob[f[2]] = true
+					blobs = append(blobs, f[2])
+				}
+			}
+		}
+	}
+	return out, trees, blobs, nil
+}
+
+// blobInfo is what the index needs of a blob: the SHA-256 of its bytes,
+// or its LFS pointer.
+type blobInfo struct {
+	sha string
+	lfs *githook.LFSPointer
+}
+
+// blobCache is the file in the repository's git folder that keeps what
+// blobInfos computed, one "<blob id> sha256 <hex>" or "<blob id> lfs
+// <oid> <size>" line per blob: a cache, derived from git alone, so that a
+// push hashes only the blobs no earlier push hashed. Deleting it costs
+// one rehash.
+const blobCache = "trustlayer-blobs"
+
+// blobInfos returns the info of every blob in ids, reading from git (one
+// `git cat-file --batch`) only those the cache lacks, and adding them.
+func blobInfos(gitDir string, ids []string) (map[string]blobInfo, error) {
+	infos := make(map[string]blobInfo, len(ids))
+	if f, err := os.Open(filepath.Join(gitDir, blobCache)); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fs := strings.Fields(sc.Text())
+			switch {
+			case len(fs) == 3 && fs[1] == "sha256" && len(fs[2]) == 64:
+				infos[fs[0]] = blobInfo{sha: fs[2]}
+			case len(fs) == 4 && fs[1] == "lfs":
+				if n, err := strconv.ParseInt(fs[3], 10, 64); err == nil && len(fs[2]) == 64 {
+					infos[fs[0]] = blobInfo{lfs: &githook.LFSPointer{OID: fs[2], Size: n}}
+				}
+			}
+		}
+		f.Close()
+	}
+	var missing []string
+	for _, id := range ids {
+		if _, ok := infos[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return infos, nil
+	}
+	var lines bytes.Buffer
+	err := catFileEach(missing, func(id string, size int64, r io.Reader) error {
+		h := sha256.New()
+		var head bytes.Buffer
+		w := io.Writer(h)
+		if size <= lfsPointerMax {
+			w = io.MultiWriter(h, &head)
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+		in := blobInfo{sha: hex.EncodeToString(h.Sum(nil)), lfs: parsePointer(head.Bytes())}
+		if in.lfs != nil {
+			in.sha = ""
+			fmt.Fprintf(&lines, "%s lfs %s %d\n", id, in.lfs.OID, in.lfs.Size)
+		} else {
+			fmt.Fprintf(&lines, "%s sha256 %s\n", id, in.sha)
+		}
+		infos[id] = in
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	appendFile(filepath.Join(gitDir, blobCache), lines.Bytes())
+	return infos, nil
+}
+
+// appendFile appends b in one write (concurrent pushes append whole
+// lines); a cache that cannot be written only costs a rehash later.
+func appendFile(path string, b []byte) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	f.Write(b)
+	f.Close()
+}
+
+// copiedCache lists the uploads-bucket keys already copied from this
+// repository, one per line, so that presence needs no request per file.
+const copiedCache = "trustlayer-copied"
+
+// copyJobs lists the regular blobs of trees whose key is not in the
+// copied cache, once per key.
+func copyJobs(gitDir string, r githook.Repo, trees []githook.Tree) []uploadJob {
+	done := map[string]bool{}
+	if b, err := os.ReadFile(filepath.Join(gitDir, copiedCache)); err == nil {
+		for _, k := range strings.Split(string(b), "\n") {
+			done[k] = true
+		}
+	}
+	var jobs []uploadJob
+	for _, t := range trees {
+		for _, e := range t.Entries {
+			if e.Mode == modeTree || e.LFS != nil || e.SHA256 == "" {
+				continue
+			}
+			key := scan.BlobKey(access.RepoType(r.Type), r.Namespace, r.Name, e.SHA256, e.Name)
+			if !done[key] {
+				done[key] = true
+				jobs = append(jobs, uploadJob{BlobID: e.ID, Key: key, Size: e.Size})
+			}
+		}
+	}
+	return jobs
+}
+
 // uploadJob is one blob to copy.
 type uploadJob struct {
-	BlobID string         `json:"blobId"`
-	Upload githook.Upload `json:"upload"`
+	BlobID string `json:"blobId"`
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
 }
 
 // uploadParallel bounds the concurrent copies.
 const uploadParallel = 8
 
-// uploadAll copies every blob, a few at a time.
-func uploadAll(ctx context.Context, jobs []uploadJob) error {
+// uploadAll copies every blob, a few at a time, and adds each key copied
+// to the copied cache.
+func uploadAll(ctx context.Context, c *awsClients, bucket, gitDir string, jobs []uploadJob) error {
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, uploadParallel)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var done bytes.Buffer
 	for i, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := upload(ctx, j.BlobID, j.Upload); err != nil {
-				errs[i] = fmt.Errorf("copy %s for scanning: %v", j.Upload.Path, err)
+			if err := upload(ctx, c, bucket, j); err != nil {
+				errs[i] = fmt.Errorf("copy %s for scanning: %v", j.Key, err)
+				return
 			}
+			mu.Lock()
+			done.WriteString(j.Key + "\n")
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	appendFile(filepath.Join(gitDir, copiedCache), done.Bytes())
 	return errors.Join(errs...)
 }
 
@@ -178,68 +442,19 @@ func uploadBlobs(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if err := json.NewDecoder(stdin).Decode(&jobs); err != nil {
 		return err
 	}
+	cfg := config()
+	c, err := newAWS(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	gitDir, err := gitOut(nil, "rev-parse", "--absolute-git-dir")
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	err := uploadAll(ctx, jobs)
+	err = uploadAll(ctx, c, cfg["trustlayer.bucket"], strings.TrimSpace(string(gitDir)), jobs)
 	fmt.Fprintf(stderr, "%s: copied %d blobs in %s (errors: %v)\n", start.UTC().Format(time.RFC3339), len(jobs), time.Since(start).Round(time.Millisecond), err)
 	return err
-}
-
-// treeFiles lists the files of commit's tree with their SHA-256 (regular
-// blobs) or LFS pointer, reading every blob once.
-func treeFiles(commit string) ([]githook.FileEntry, error) {
-	out, err := gitOut(nil, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
-	if err != nil {
-		return nil, err
-	}
-	var files []githook.FileEntry
-	var ids []string
-	for _, rec := range bytes.Split(out, []byte{0}) {
-		if len(rec) == 0 {
-			continue
-		}
-		meta, path, ok := bytes.Cut(rec, []byte("\t"))
-		f := strings.Fields(string(meta))
-		if !ok || len(f) != 4 || f[1] != "blob" {
-			continue // submodules (commit entries) are not files
-		}
-		size, _ := strconv.ParseInt(f[3], 10, 64)
-		files = append(files, githook.FileEntry{Path: string(path), Mode: f[0], Size: size, BlobID: f[2]})
-		ids = append(ids, f[2])
-	}
-	type info struct {
-		sha string
-		lfs *githook.LFSPointer
-	}
-	infos := map[string]info{}
-	err = catFileEach(ids, func(id string, size int64, r io.Reader) error {
-		if _, ok := infos[id]; ok {
-			_, err := io.Copy(io.Discard, r)
-			return err
-		}
-		h := sha256.New()
-		var head bytes.Buffer
-		w := io.Writer(h)
-		if size <= lfsPointerMax {
-			w = io.MultiWriter(h, &head)
-		}
-		if _, err := io.Copy(w, r); err != nil {
-			return err
-		}
-		infos[id] = info{sha: hex.EncodeToString(h.Sum(nil)), lfs: parsePointer(head.Bytes())}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for i := range files {
-		in := infos[files[i].BlobID]
-		if in.lfs != nil {
-			files[i].LFS = in.lfs
-		} else {
-			files[i].SHA256 = in.sha
-		}
-	}
-	return files, nil
 }
 
 // parsePointer reads a git-lfs pointer file as git-lfs does: the version
@@ -326,42 +541,34 @@ func catFileEach(ids []string, fn func(id string, size int64, r io.Reader) error
 	return readErr
 }
 
-// upload PUTs one blob to its presigned URL.
-func upload(ctx context.Context, blobID string, up githook.Upload) error {
-	if blobID == "" {
-		return errors.New("no blob for this hash")
-	}
-	cmd := exec.CommandContext(ctx, "git", "cat-file", "blob", blobID)
-	body, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer cmd.Wait()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, up.Href, body)
-	if err != nil {
-		return err
-	}
-	req.ContentLength = up.Size
-	for k, v := range up.Header {
-		if strings.EqualFold(k, "Content-Length") {
-			continue
+// upload copies one blob from git into the bucket under its key. The
+// body must be seekable (SigV4 hashes it over plain HTTP): small blobs
+// from memory, larger ones through a temporary file.
+func upload(ctx context.Context, c *awsClients, bucket string, j uploadJob) error {
+	cmd := exec.CommandContext(ctx, "git", "cat-file", "blob", j.BlobID)
+	var body io.ReadSeeker
+	if j.Size <= 16<<20 {
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("git cat-file: %v", err)
 		}
-		req.Header.Set(k, v)
+		body = bytes.NewReader(out)
+	} else {
+		f, err := os.CreateTemp("", "trustlayer-blob-*")
+		if err != nil {
+			return err
+		}
+		os.Remove(f.Name())
+		defer f.Close()
+		cmd.Stdout = f
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("git cat-file: %v", err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		body = f
 	}
-	if up.Size == 0 {
-		req.Body = http.NoBody
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("storage answered %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))
-	}
-	return nil
+	_, err := c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(j.Key), Body: body, ContentLength: aws.Int64(j.Size)})
+	return err
 }

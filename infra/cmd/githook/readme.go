@@ -21,21 +21,12 @@ const readmeSent = modelcard.MaxFrontMatter + 1024 + modelcard.MaxHead
 // root) and blames its front matter lines, for the model card and its
 // evaluation results' provenance. Nil when there is no README.md. A
 // failing blame leaves the lines without a commit; the push goes on.
-func readmeOf(commit string, files []githook.FileEntry) (*githook.Readme, error) {
-	var f *githook.FileEntry
-	for i := range files {
-		if files[i].Path == "README.md" && files[i].LFS == nil && files[i].Mode != "120000" {
-			f = &files[i]
-		}
-	}
-	if f == nil {
-		return nil, nil
-	}
-	head, err := blobHead(f.BlobID, readmeSent)
+func readmeOf(commit, blobID string, size int64) (*githook.Readme, error) {
+	head, err := blobHead(blobID, readmeSent)
 	if err != nil {
 		return nil, err
 	}
-	rd := &githook.Readme{Head: head, Size: f.Size, Complete: int64(len(head)) == f.Size}
+	rd := &githook.Readme{Head: head, Size: size, Complete: int64(len(head)) == size}
 	n := modelcard.FrontMatterLines(head, rd.Complete)
 	if n == 0 {
 		return rd, nil

@@ -1,11 +1,14 @@
 // Package filesddb stores the file index of package files.
 //
 // Items:
-//   - a file of a commit's tree: pk FILES#<repoId>#<commit>, sk P#<path>;
+//   - a git tree, once per repository by its id (see trees.go): pk
+//     TREE#<repoId>#<treeId>, sk P#<page>, its entries;
+//   - the commit's "indexed" mark, written after its trees: pk
+//     FILES#<repoId>#<commit>, sk #INDEXED, naming its root tree;
+//   - (older marks without a tree) a file of a commit's tree: pk
+//     FILES#<repoId>#<commit>, sk P#<path>, read as before;
 //   - the commit's model card (front matter as JSON, the markdown body,
-//     the eval results with provenance): same pk, sk #CARD;
-//   - the commit's "indexed" mark, written after its files: same pk,
-//     sk #INDEXED (it sorts before every P#);
+//     the eval results with provenance): pk FILES#<repoId>#<commit>, sk #CARD;
 //
 // Refs are package gitref's (gitrefddb).
 //
@@ -58,7 +61,9 @@ type fileItem struct {
 type markItem struct {
 	PK        string    `dynamodbav:"pk"`
 	SK        string    `dynamodbav:"sk"`
-	Files     int       `dynamodbav:"files"`
+	Files     int       `dynamodbav:"files,omitempty"`
+	Tree      string    `dynamodbav:"tree,omitempty"`   // the root tree (index by tree)
+	Writes    int       `dynamodbav:"writes,omitempty"` // items written to index it
 	IndexedAt time.Time `dynamodbav:"indexedAt"`
 }
 
@@ -100,6 +105,11 @@ func (s Store) PutCommit(ctx context.Context, repoID, commit string, fs []files.
 
 // File implements files.Store.
 func (s Store) File(ctx context.Context, repoID, commit, path string) (files.Entry, bool, error) {
+	if m, ok, err := s.Mark(ctx, repoID, commit); err != nil || !ok {
+		return files.Entry{}, false, err
+	} else if m.Tree != "" {
+		return s.fileInTree(ctx, repoID, m.Tree, path)
+	}
 	var it fileItem
 	err := s.Get(ctx, filesPK(repoID, commit), "P#"+path, &it)
 	if errors.Is(err, ddb.ErrNoItem) {
@@ -121,6 +131,11 @@ func entry(it fileItem) files.Entry {
 
 // Files implements files.Store.
 func (s Store) Files(ctx context.Context, repoID, commit, prefix string) ([]files.Entry, error) {
+	if m, ok, err := s.Mark(ctx, repoID, commit); err != nil || !ok {
+		return nil, err
+	} else if m.Tree != "" {
+		return s.filesInTree(ctx, repoID, m.Tree, prefix)
+	}
 	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{

@@ -4,9 +4,12 @@
 package fileshttp
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/files"
@@ -17,8 +20,12 @@ import (
 	"github.com/hubsec/trustlayer/shared/principal"
 )
 
-// MaxBody bounds a post-receive report: Lambda's synchronous payload.
-const MaxBody = 6 << 20
+// Page sizes of the tree listing (the Hub's: 1,000 entries, 50 with
+// expand); ?limit= asks for fewer.
+const (
+	DefaultTreeLimit       = 1000
+	DefaultTreeLimitExpand = 50
+)
 
 // Register adds the routes to mux.
 func Register(mux *http.ServeMux, s *files.Service, log *slog.Logger) {
@@ -39,7 +46,7 @@ func Register(mux *http.ServeMux, s *files.Service, log *slog.Logger) {
 	// /api/ patterns in ServeMux, so one catch-all GET (and HEAD) parses
 	// them as the authorizer's route table does (literal prefixes first).
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { h.download(w, r) })
-	mux.HandleFunc("POST "+githook.PostReceivePath, githookhttp.Only(h.postReceive, httpapi.NotFound(log)))
+	mux.HandleFunc("POST "+githook.IndexPath, githookhttp.Only(h.index, httpapi.NotFound(log)))
 }
 
 type handler struct {
@@ -75,55 +82,106 @@ func (h *handler) tree(w http.ResponseWriter, r *http.Request, typ access.RepoTy
 		h.fail(w, r, err)
 		return
 	}
-	out, err := h.s.Tree(r.Context(), files.TreeInput{Caller: principal.From(r.Context()), Type: typ,
+	limit := DefaultTreeLimit
+	if expand {
+		limit = DefaultTreeLimitExpand
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			h.fail(w, r, apperr.E(apperr.Invalid, "limit must be a positive number"))
+			return
+		}
+		limit = min(n, limit)
+	}
+	page, err := h.s.TreePage(r.Context(), files.TreeInput{Caller: principal.From(r.Context()), Type: typ,
 		Namespace: r.PathValue("namespace"), Name: r.PathValue("name"), Revision: r.PathValue("revision"),
-		Path: r.PathValue("path"), Recursive: recursive, Expand: expand})
+		Path: r.PathValue("path"), Recursive: recursive, Expand: expand, Cursor: r.URL.Query().Get("cursor"), Limit: limit})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	httpapi.JSON(w, http.StatusOK, out)
+	if page.Next != "" {
+		// As the Hub pages it, and huggingface_hub's list_repo_tree
+		// follows it: the absolute URL of the next page.
+		q := r.URL.Query()
+		q.Set("cursor", page.Next)
+		w.Header().Set("Link", "<"+strings.TrimSuffix(h.s.PublicURL, "/")+r.URL.EscapedPath()+"?"+q.Encode()+`>; rel="next"`)
+	}
+	httpapi.JSON(w, http.StatusOK, page.Entries)
 }
 
-func (h *handler) postReceive(w http.ResponseWriter, r *http.Request) {
-	var in githook.PostReceiveRequest
-	if err := httpapi.Decode(r, &in, MaxBody); err != nil {
+// index indexes one push's manifest (an asynchronous invoke by the git
+// server's post-receive hook, or the sweeper delivering it again), then
+// deletes it. A manifest already gone was indexed: nothing to do.
+func (h *handler) index(w http.ResponseWriter, r *http.Request) {
+	var in githook.IndexRequest
+	if err := httpapi.Decode(r, &in, 4<<10); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	typ := access.RepoType(in.Repo.Type)
-	if typ != access.RepoModel && typ != access.RepoDataset && typ != access.RepoSpace {
-		h.fail(w, r, apperr.E(apperr.Invalid, "repo.type %q, want model, dataset or space", in.Repo.Type))
+	if !strings.HasPrefix(in.Key, githook.ManifestPrefix) || strings.Contains(in.Key, "..") {
+		h.fail(w, r, apperr.E(apperr.Invalid, "key must be under %s", githook.ManifestPrefix))
 		return
 	}
-	rec := files.Received{Pusher: in.Pusher, Type: typ, Namespace: in.Repo.Namespace, Name: in.Repo.Name}
-	for _, t := range in.Refs {
-		rec.Refs = append(rec.Refs, files.RefTip{Ref: t.Ref, Old: t.Old, New: t.New, Commit: t.Commit})
+	if h.s.Manifests == nil {
+		h.fail(w, r, apperr.E(apperr.Unavailable, "no manifest store"))
+		return
 	}
-	for _, c := range in.Commits {
-		cf := files.CommitFiles{Commit: c.Commit, Files: make([]files.Entry, 0, len(c.Files))}
-		if rd := c.Readme; rd != nil {
-			cf.Readme = &files.ReadmeFile{Head: rd.Head, Size: rd.Size, Complete: rd.Complete, Blame: rd.Blame, Commits: rd.Commits}
-		}
-		for _, f := range c.Files {
-			e := files.Entry{Path: f.Path, Mode: f.Mode, Size: f.Size, BlobID: f.BlobID, SHA256: f.SHA256}
-			if f.LFS != nil {
-				e.LFS = &files.LFSPointer{OID: f.LFS.OID, Size: f.LFS.Size}
-			}
-			cf.Files = append(cf.Files, e)
-		}
-		rec.Commits = append(rec.Commits, cf)
-	}
-	ups, err := h.s.Receive(r.Context(), rec)
+	raw, ok, err := h.s.Manifests.GetManifest(r.Context(), in.Key)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	out := githook.PostReceiveResponse{Uploads: []githook.Upload{}}
-	for _, u := range ups {
-		out.Uploads = append(out.Uploads, githook.Upload{SHA256: u.SHA256, Path: u.Path, Size: u.Size, Key: u.Key, Href: u.Href, Header: u.Header})
+	if !ok {
+		httpapi.JSON(w, http.StatusOK, githook.IndexResponse{Gone: true})
+		return
 	}
-	httpapi.JSON(w, http.StatusOK, out)
+	var m githook.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil || m.Version != githook.ManifestVersion {
+		h.fail(w, r, apperr.E(apperr.Invalid, "manifest %s is not a version %d manifest", in.Key, githook.ManifestVersion))
+		return
+	}
+	at, err := time.Parse(time.RFC3339Nano, m.PushedAt)
+	if err != nil {
+		h.fail(w, r, apperr.E(apperr.Invalid, "manifest pushedAt: %v", err))
+		return
+	}
+	ii := files.IndexInput{Pusher: m.Pusher, Type: access.RepoType(m.Repo.Type), Namespace: m.Repo.Namespace, Name: m.Repo.Name, PushedAt: at.UTC()}
+	for _, t := range m.Refs {
+		ii.Refs = append(ii.Refs, files.RefTip{Ref: t.Ref, Old: t.Old, New: t.New, Commit: t.Commit})
+	}
+	for _, c := range m.Commits {
+		ct := files.CommitTree{Commit: c.Commit, Tree: c.Tree}
+		if rd := c.Readme; rd != nil {
+			ct.Readme = &files.ReadmeFile{Head: rd.Head, Size: rd.Size, Complete: rd.Complete, Blame: rd.Blame, Commits: rd.Commits}
+		}
+		ii.Commits = append(ii.Commits, ct)
+	}
+	ii.Trees = make([]files.Tree, 0, len(m.Trees))
+	for _, t := range m.Trees {
+		ft := files.Tree{ID: t.ID, Nodes: make([]files.Node, len(t.Entries))}
+		for i, e := range t.Entries {
+			n := files.Node{Name: e.Name, Mode: e.Mode, ID: e.ID, Size: e.Size, SHA256: e.SHA256}
+			if e.LFS != nil {
+				n.LFS = &files.LFSPointer{OID: e.LFS.OID, Size: e.LFS.Size}
+			}
+			ft.Nodes[i] = n
+		}
+		ii.Trees = append(ii.Trees, ft)
+	}
+	res, err := h.s.Index(r.Context(), ii)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "index push", "manifest", in.Key, "err", err)
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.s.Manifests.DeleteManifest(r.Context(), in.Key); err != nil {
+		// Indexed: a later delivery finds it indexed and deletes it.
+		h.log.WarnContext(r.Context(), "delete indexed manifest", "manifest", in.Key, "err", err)
+	}
+	h.log.InfoContext(r.Context(), "indexed push", "manifest", in.Key, "commits", res.Commits, "trees", res.Trees, "indexWrites", res.IndexWrites, "refs", res.Refs)
+	httpapi.JSON(w, http.StatusOK, githook.IndexResponse{Commits: res.Commits, Trees: res.Trees, IndexWrites: res.IndexWrites, Refs: res.Refs})
 }
 
 // evalResults answers the model-index metrics of README.md at a revision,

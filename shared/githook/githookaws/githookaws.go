@@ -1,0 +1,132 @@
+// Package githookaws carries the git server's push manifests (package
+// githook) on AWS: the manifest objects in the uploads bucket and the
+// asynchronous invoke of the indexer (the uploads function) that names
+// one. post-receive writes and invokes; the uploads function reads and
+// deletes; the sweeper lists what is left and invokes again.
+package githookaws
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/hubsec/trustlayer/shared/githook"
+)
+
+// Manifests are the manifest objects of one bucket.
+type Manifests struct {
+	Client *s3.Client
+	Bucket string
+}
+
+// PutManifest stores body under key.
+func (m Manifests) PutManifest(ctx context.Context, key string, body []byte) error {
+	_, err := m.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(m.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))), ContentType: aws.String("application/json")})
+	if err != nil {
+		return fmt.Errorf("put manifest %s: %w", key, err)
+	}
+	return nil
+}
+
+// GetManifest reads key; ok false when it is gone.
+func (m Manifests) GetManifest(ctx context.Context, key string) ([]byte, bool, error) {
+	out, err := m.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(m.Bucket), Key: aws.String(key)})
+	var nsk *s3types.NoSuchKey
+	if errors.As(err, &nsk) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("get manifest %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Body, MaxManifest+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read manifest %s: %w", key, err)
+	}
+	if len(b) > MaxManifest {
+		return nil, false, fmt.Errorf("manifest %s is over %d bytes", key, MaxManifest)
+	}
+	return b, true, nil
+}
+
+// MaxManifest bounds a manifest read (a 100,000-file tree is ~15 MB).
+const MaxManifest = 256 << 20
+
+// DeleteManifest removes key.
+func (m Manifests) DeleteManifest(ctx context.Context, key string) error {
+	_, err := m.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(m.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("delete manifest %s: %w", key, err)
+	}
+	return nil
+}
+
+// Stale lists up to max manifests last written before before.
+func (m Manifests) Stale(ctx context.Context, before time.Time, max int) ([]string, error) {
+	var out []string
+	p := s3.NewListObjectsV2Paginator(m.Client, &s3.ListObjectsV2Input{Bucket: aws.String(m.Bucket), Prefix: aws.String(githook.ManifestPrefix)})
+	for p.HasMorePages() && len(out) < max {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list manifests: %w", err)
+		}
+		for _, o := range page.Contents {
+			if o.LastModified != nil && o.LastModified.Before(before) && len(out) < max {
+				out = append(out, aws.ToString(o.Key))
+			}
+		}
+	}
+	return out, nil
+}
+
+// Indexer invokes the uploads function's indexer.
+type Indexer struct {
+	Client   *lambda.Client
+	Function string
+}
+
+// Index invokes the indexer for key asynchronously (InvocationType
+// Event): Lambda queues the event and answers at once.
+func (x Indexer) Index(ctx context.Context, key, user string) error {
+	payload, err := Event(githook.IndexPath, githook.IndexRequest{Key: key}, user)
+	if err != nil {
+		return err
+	}
+	_, err = x.Client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(x.Function),
+		InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
+	if err != nil {
+		return fmt.Errorf("invoke %s: %w", x.Function, err)
+	}
+	return nil
+}
+
+// Event is the Lambda event of a git server's call to path with body (see
+// package githook, "Who may call").
+func Event(path string, body any, user string) ([]byte, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "POST " + path, RawPath: path, Body: string(b),
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey: "POST " + path, Stage: "$default", RequestID: fmt.Sprintf("githook-%d", time.Now().UnixNano()),
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "trustlayer-githook"},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{"kind": githook.KindGitServer, "decision": "allow", "user": user}},
+		},
+	}
+	return json.Marshal(ev)
+}
