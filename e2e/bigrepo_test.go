@@ -101,9 +101,13 @@ func TestBigPushIndexedAndPaged(t *testing.T) {
 			t.Fatal(err)
 		}
 		for f := range perFolder {
-			// 500 distinct blobs, each under one name in every folder:
-			// 500 copies to scan, not 50,000.
-			if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("f%03d.txt", f)), []byte(fmt.Sprintf("file %d\n", f)), 0o644); err != nil {
+			// 599 distinct blobs, most under one name in every folder:
+			// 599 copies to scan, not 50,000.
+			content := fmt.Sprintf("file %d\n", f)
+			if f == 0 {
+				content = fmt.Sprintf("folder %d\n", d) // every folder its own tree
+			}
+			if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("f%03d.txt", f)), []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}

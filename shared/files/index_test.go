@@ -64,6 +64,9 @@ func bigTree(changed string) ([]files.Tree, string) {
 		for f := range 500 {
 			p := fmt.Sprintf("%s/f%03d.txt", dir, f)
 			content := fmt.Sprintf("file %d\n", f)
+			if f == 0 {
+				content = "folder " + dir + "\n" // every folder its own tree
+			}
 			if p == changed {
 				content = "changed\n"
 			}

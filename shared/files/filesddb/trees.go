@@ -328,12 +328,34 @@ func (s Store) filesInTree(ctx context.Context, repoID, root, prefix string) ([]
 		wg    sync.WaitGroup
 	)
 	sem := make(chan struct{}, readParallel)
+	// A folder repeated under several paths (the same tree id) is read
+	// once.
+	type read struct {
+		once  sync.Once
+		nodes []files.Node
+		err   error
+	}
+	var readsMu sync.Mutex
+	reads := map[string]*read{}
+	readTree := func(id string) ([]files.Node, error) {
+		readsMu.Lock()
+		rd := reads[id]
+		if rd == nil {
+			rd = &read{}
+			reads[id] = rd
+		}
+		readsMu.Unlock()
+		rd.once.Do(func() {
+			sem <- struct{}{}
+			rd.nodes, rd.err = s.tree(ctx, repoID, id)
+			<-sem
+		})
+		return rd.nodes, rd.err
+	}
 	var visit func(j job)
 	visit = func(j job) {
 		defer wg.Done()
-		sem <- struct{}{}
-		nodes, err := s.tree(ctx, repoID, j.id)
-		<-sem
+		nodes, err := readTree(j.id)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
