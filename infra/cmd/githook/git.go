@@ -96,8 +96,13 @@ func currentRepo(cfg map[string]string) (githook.Repo, error) {
 	return repoFromDir(absRoot, dir)
 }
 
-// blobRef is a new blob of the push and one path it has.
-type blobRef struct{ id, path string }
+// blobRef is a new blob of the push and one path it has, or a new tree
+// (tree true; path is its folder, "" for the root): its raw entries hold
+// the names of the files in it.
+type blobRef struct {
+	id, path string
+	tree     bool
+}
 
 // newObjects lists the commits each ref update brings to its ref (see
 // rangeCommits; git keeps the pushed objects in quarantine, refs not yet
@@ -171,7 +176,9 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error
 			id, typ, _ := strings.Cut(line, " ")
 			switch {
 			case typ == "blob":
-				blobs = append(blobs, blobRef{id, paths[id]})
+				blobs = append(blobs, blobRef{id: id, path: paths[id]})
+			case typ == "tree":
+				blobs = append(blobs, blobRef{id: id, path: paths[id], tree: true})
 			case typ == "commit" && !seen[id]:
 				seen[id] = true
 				ids = append(ids, id)

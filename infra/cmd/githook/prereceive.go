@@ -43,7 +43,7 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		return err
 	}
 	ph.done(fmt.Sprintf("pre-receive: list %d objects, %d blobs", len(objs), len(blobs)))
-	secrets, err := findSecrets(objs, blobs)
+	secrets, err := findSecrets(updates, objs, blobs)
 	if err != nil {
 		return err
 	}
@@ -106,10 +106,23 @@ func refNameRefusals(updates []githook.RefUpdate) []string {
 }
 
 // findSecrets looks for our credentials (checksum-valid, see
-// token.Finder) in the new blobs and in the commit and tag objects
-// (messages, and any header).
-func findSecrets(objs []githook.Object, blobs []blobRef) ([]githook.Secret, error) {
+// token.Finder) in the new blobs, in the names of files (the entries of
+// the new trees, so a renamed old blob counts too), in the names of the
+// refs pushed, and in the commit and tag objects (messages, and any
+// header). A place that holds the credential is named with it masked.
+func findSecrets(updates []githook.RefUpdate, objs []githook.Object, blobs []blobRef) ([]githook.Secret, error) {
 	var out []githook.Secret
+	for _, u := range updates {
+		f := token.NewFinder()
+		f.Write([]byte(u.Ref))
+		for _, h := range f.Close() {
+			obj := u.New
+			if githook.ZeroID(obj) {
+				obj = u.Old
+			}
+			out = append(out, githook.Secret{Token: h.Token, Path: "name of ref " + token.Redact(u.Ref), Line: 1, Object: obj})
+		}
+	}
 	for _, o := range objs {
 		f := token.NewFinder()
 		f.Write(o.Raw)
@@ -118,9 +131,11 @@ func findSecrets(objs []githook.Object, blobs []blobRef) ([]githook.Secret, erro
 		}
 	}
 	paths := map[string]string{}
+	trees := map[string]bool{}
 	ids := make([]string, 0, len(blobs))
 	for _, b := range blobs {
 		paths[b.id] = b.path
+		trees[b.id] = b.tree
 		ids = append(ids, b.id)
 	}
 	err := catFileEach(ids, func(id string, _ int64, r io.Reader) error {
@@ -129,7 +144,15 @@ func findSecrets(objs []githook.Object, blobs []blobRef) ([]githook.Secret, erro
 			return err
 		}
 		for _, h := range f.Close() {
-			out = append(out, githook.Secret{Token: h.Token, Path: paths[id], Line: h.Line, Object: id})
+			s := githook.Secret{Token: h.Token, Path: token.Redact(paths[id]), Line: h.Line, Object: id}
+			if trees[id] {
+				dir := token.Redact(paths[id])
+				if dir == "" {
+					dir = "/"
+				}
+				s.Path, s.Line = "a file name in folder "+dir, 1
+			}
+			out = append(out, s)
 		}
 		return nil
 	})
