@@ -55,7 +55,13 @@ var nextLink = regexp.MustCompile(`<([^>]+)>;\s*rel="next"`)
 // the number of pages.
 func listAll(t *testing.T, url, auth string) ([]treeEntry, int) {
 	t.Helper()
-	var all []treeEntry
+	return listPages[treeEntry](t, url, auth)
+}
+
+// listPages is listAll for any entry shape (expand=true pages hold 50).
+func listPages[T any](t *testing.T, url, auth string) ([]T, int) {
+	t.Helper()
+	var all []T
 	pages := 0
 	for url != "" {
 		req, _ := http.NewRequest("GET", url, nil)
@@ -64,7 +70,7 @@ func listAll(t *testing.T, url, auth string) ([]treeEntry, int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var page []treeEntry
+		var page []T
 		err = json.NewDecoder(res.Body).Decode(&page)
 		res.Body.Close()
 		if res.StatusCode != 200 || err != nil {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -50,11 +49,8 @@ func TestModelFormatsThroughTheStack(t *testing.T) {
 	}
 	got := map[string]formatEntry{}
 	for deadline := time.Now().Add(4 * time.Minute); time.Now().Before(deadline) && len(got) < len(want); time.Sleep(time.Second) {
-		var entries []formatEntry
-		st := s.call(t, "GET", fmt.Sprintf("%s/api/models/%s/%s/tree/main?recursive=true&expand=true", s.gateway, a.user, a.repo), "Bearer "+a.token, nil, &entries)
-		if st != http.StatusOK {
-			t.Fatalf("tree: %d", st)
-		}
+		// Every page: with expand=true the tree API pages by 50 (Link).
+		entries, _ := listPages[formatEntry](t, fmt.Sprintf("%s/api/models/%s/%s/tree/main?recursive=true&expand=true", s.gateway, a.user, a.repo), "Bearer "+a.token)
 		for _, e := range entries {
 			if _, ok := want[e.Path]; ok && e.SecurityFileStatus != nil && e.SecurityFileStatus.Status != "queued" && e.SecurityFileStatus.Status != "unscanned" {
 				got[e.Path] = e

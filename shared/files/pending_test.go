@@ -105,7 +105,11 @@ func TestPendingDownloadsAnswerAtOnce(t *testing.T) {
 	if w := wrong.Load(); w != 0 {
 		t.Errorf("%d of %d downloads were not answered 409 pending", w, n)
 	}
-	if got := rc.n.Load(); got > 4*n {
-		t.Errorf("%d downloads read %d times (%.1f each), want at most 4 each: a download polled", n, got, float64(got)/n)
+	// A warm download reads a bounded few items (4 here); the first ones of
+	// an instance read a little more while the commit's index is not yet in
+	// the function's memory (200 at once averaged 4.2). One that polled the
+	// verdict every 250 ms for 10 s would read about 40 times.
+	if got := rc.n.Load(); got > 5*n {
+		t.Errorf("%d downloads read %d times (%.1f each), want at most 5 each: a download polled", n, got, float64(got)/n)
 	}
 }
