@@ -155,7 +155,6 @@ type LFSPointer struct {
 	Size int64  `json:"size"`
 }
 
-
 // RefTip is a ref update with the commit it now peels to ("" when
 // deleted, or when it points at no commit).
 type RefTip struct {
