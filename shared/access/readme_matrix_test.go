@@ -54,7 +54,7 @@ func TestReadmeMatrix(t *testing.T) {
 			j = strings.Index(s, end)
 		}
 		if got := strings.TrimSpace(s[i+len(begin) : j]); got != part.want {
-			t.Errorf("README.md's %s table is out of date; run go test ./internal/access -run 'TestPermissionsDoc|TestReadmeMatrix' -update", part.marker)
+			t.Errorf("README.md's %s table is out of date; run go test ./shared/access -run 'TestPermissionsDoc|TestReadmeMatrix' -update", part.marker)
 		}
 	}
 	if *update {
