@@ -131,23 +131,8 @@ func waitVerdicts(b testing.TB, base, ns, name, auth string, paths []string, sta
 func BenchmarkFileAPI(b *testing.B) {
 	h := newHub(b)
 	bucket := testenv.RequireEnv(b, "TRUSTLAYER_BUCKET")
-	u := h.signup("fbench")
-	tok, _ := h.token(u, "write")
-	auth := "Bearer " + tok
-	name := uniqueName("bench")
-	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": name, "type": "model", "private": true}), "create repo")
-
 	// 10 small files in one commit: time from the answer to all verdicts.
-	lines := []map[string]any{header("ten files", "")}
-	var small []string
-	for i := 0; i < 10; i++ {
-		p := fmt.Sprintf("file%02d.json", i)
-		small = append(small, p)
-		lines = append(lines, map[string]any{"key": "file", "value": map[string]any{"path": p,
-			"content": base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf(`{"n": %d}`, i))), "encoding": "base64"}})
-	}
-	benchCommit(b, h.base, u.Name, name, auth, lines...)
-	tSmall := waitVerdicts(b, h.base, u.Name, name, auth, small, time.Now())
+	u, name, auth, tSmall := benchTenFiles(b, h, "fbench")
 
 	// One 100 MiB LFS file.
 	big := make([]byte, 100<<20)
@@ -209,10 +194,19 @@ func BenchmarkFileAPI(b *testing.B) {
 // Run: go test ./e2e -run '^$' -bench ResolveHead.
 func BenchmarkResolveHead(b *testing.B) {
 	h := newHub(b)
-	u := h.signup("rbench")
+	u, name, auth, _ := benchTenFiles(b, h, "rbench")
+	benchResolveVsHealth(b, h.base, u.Name, name, auth, "file03.json")
+}
+
+// benchTenFiles signs up a user with a write token, creates a private
+// model and commits 10 small files (file00.json … file09.json) through the
+// commit API; it returns them and the time from the commit's answer to
+// every file's verdict.
+func benchTenFiles(b *testing.B, h *hubClient, prefix string) (u hubUser, name, auth string, verdicts time.Duration) {
+	u = h.signup(prefix)
 	tok, _ := h.token(u, "write")
-	auth := "Bearer " + tok
-	name := uniqueName("bench")
+	auth = "Bearer " + tok
+	name = uniqueName("bench")
 	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": name, "type": "model", "private": true}), "create repo")
 	lines := []map[string]any{header("ten files", "")}
 	var small []string
@@ -223,8 +217,7 @@ func BenchmarkResolveHead(b *testing.B) {
 			"content": base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf(`{"n": %d}`, i))), "encoding": "base64"}})
 	}
 	benchCommit(b, h.base, u.Name, name, auth, lines...)
-	waitVerdicts(b, h.base, u.Name, name, auth, small, time.Now())
-	benchResolveVsHealth(b, h.base, u.Name, name, auth, "file03.json")
+	return u, name, auth, waitVerdicts(b, h.base, u.Name, name, auth, small, time.Now())
 }
 
 // benchResolveVsHealth times HEAD resolve of path on main beside GET
