@@ -38,12 +38,12 @@ var functionDomains = map[string][]string{
 	"commits":     {"commitverify", "githook", "gitref", "identity", "keyring", "org", "principal", "repo"},
 	"health":      {"health"},
 	"orgs":        {"identity", "org", "principal"},
-	"repos":       {"files", "gitref", "identity", "lfs", "org", "principal", "repo", "scan"},
+	"repos":       {"files", "gitref", "identity", "lfs", "modelsig", "org", "principal", "repo", "scan"},
 	"scanner":     {"identity", "org", "repo", "scan"},
 	"signingkeys": {"identity", "keyring", "principal"},
 	"sweeper":     {"githook", "identity", "repo", "scan"},
 	"tokens":      {"authz", "identity", "org", "principal", "repo"},
-	"uploads":     {"commitverify", "files", "githook", "gitref", "identity", "lfs", "org", "principal", "repo", "scan"},
+	"uploads":     {"commitverify", "files", "githook", "gitref", "identity", "lfs", "modelsig", "org", "principal", "repo", "scan"},
 	"web":         {"authz", "commitverify", "files", "gitref", "identity", "keyring", "lfs", "org", "principal", "repo", "scan", "web"},
 }
 

@@ -4,7 +4,12 @@ package main
 
 import (
 	"context"
+	"github.com/hubsec/trustlayer/shared/modelsig"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsigddb"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsighttp"
+	"github.com/hubsec/trustlayer/shared/org"
 	"log/slog"
+	"net/http"
 
 	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/files/filesddb"
@@ -35,5 +40,16 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// file index (read only: the uploads function writes it).
 	index := &files.Service{Store: filesddb.Store{Table: table}, Cards: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Results: scanddb.Store{Table: table},
 		Bucket: cfg.Bucket, Log: log}
-	return serve.HTTP(cfg, log, repohttp.HandlerWithFiles(svc, log, cfg.PublicURL, index))
+	// Model signatures: status per commit, trusted signers per namespace.
+	sigAPI := &modelsighttp.API{Sigs: &modelsig.Service{Store: modelsigddb.Store{Table: table}, Log: log}, Repos: svc, Index: index,
+		Orgs: &org.Service{Store: orgddb.Store{Table: table}, Audit: table, Log: log}, Log: log}
+	ext := repohttp.Extension{Register: func(mux *http.ServeMux) { modelsighttp.Register(mux, sigAPI) },
+		ModelSignature: func(ctx context.Context, r repo.Repo, commit string) (any, error) {
+			s, err := sigAPI.Summary(ctx, r, commit)
+			if s == nil || err != nil {
+				return nil, err
+			}
+			return s, nil
+		}}
+	return serve.HTTP(cfg, log, repohttp.HandlerWith(svc, log, cfg.PublicURL, index, ext))
 }

@@ -21,6 +21,10 @@ import (
 	"github.com/hubsec/trustlayer/shared/lfs"
 	"github.com/hubsec/trustlayer/shared/lfs/lfsddb"
 	"github.com/hubsec/trustlayer/shared/lfs/lfshttp"
+	"github.com/hubsec/trustlayer/shared/modelsig"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsigddb"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsigfiles"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsigstore"
 	"github.com/hubsec/trustlayer/shared/org/orgddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
 	"github.com/hubsec/trustlayer/shared/platform/config"
@@ -92,6 +96,14 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log,
 		Cards: filesddb.Store{Table: table}, Verifications: verifications{commitverifyddb.Store{Table: table}},
 		Manifests: githookaws.Manifests{Client: awsconfig.S3(awsCfg), Bucket: cfg.Bucket}}
+	// Model signatures (model.sig) are verified as each pushed commit is
+	// indexed; keyless ones offline against the trusted root.
+	keyless, err := modelsigstore.FromEnv()
+	if err != nil {
+		return err
+	}
+	sigs := &modelsig.Service{Store: modelsigddb.Store{Table: table}, Sigstore: keyless, Log: log}
+	index.AfterIndex = append(index.AfterIndex, modelsigfiles.Recorder{Sigs: sigs}.AfterIndex)
 	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
 }
 

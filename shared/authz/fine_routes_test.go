@@ -26,7 +26,7 @@ func fineNeed(t *testing.T, r Route, service string) access.Permission {
 	case strings.HasSuffix(p, "/git-upload-pack"), strings.HasSuffix(p, "/info/lfs/objects/batch"),
 		strings.HasSuffix(p, "/tree/{revision}"), strings.HasSuffix(p, "/verification"),
 		strings.HasSuffix(p, "/tree/{revision}/{path+}"), strings.HasSuffix(p, "/revision/{revision}"),
-		strings.HasSuffix(p, "/auth-check"), r.Method == "GET" && strings.HasSuffix(p, "/commits/{rev}"),
+		strings.HasSuffix(p, "/auth-check"), r.Method == "GET" && strings.HasSuffix(p, "/commits/{rev}"), strings.HasSuffix(p, "/model-signature/{revision}"),
 		strings.HasSuffix(p, "/paths-info/{revision}"), strings.HasSuffix(p, "/eval-results/{revision}"), strings.Contains(p, "/resolve/{revision}/"), strings.Contains(p, "/raw/{revision}/"):
 		return access.PermRepoContentRead
 	case strings.HasSuffix(p, "/git-receive-pack"), strings.HasSuffix(p, "/info/lfs/verify"), strings.HasSuffix(p, "/preupload/{revision}"), strings.HasSuffix(p, "/commit/{revision}"),
@@ -40,7 +40,7 @@ func fineNeed(t *testing.T, r Route, service string) access.Permission {
 		return ""
 	case strings.HasPrefix(p, "/api/organizations/{org}"):
 		switch {
-		case r.Method == "GET" && (strings.HasSuffix(p, "/members") || p == "/api/organizations/{org}/settings" || strings.HasSuffix(p, "/token")),
+		case r.Method == "GET" && (strings.HasSuffix(p, "/members") || p == "/api/organizations/{org}/settings" || strings.HasSuffix(p, "/token") || strings.HasSuffix(p, "/settings/model-signers")),
 			r.Method == "DELETE" && strings.HasSuffix(p, "/members/{username}"):
 			return access.PermOrgRead
 		}

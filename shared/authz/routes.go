@@ -86,6 +86,13 @@ func buildTable() []Route {
 		acct("GET", "/api/settings/ssh-keys", access.AccountSettings),
 		acct("POST", "/api/settings/ssh-keys", access.AccountSettings),
 		acct("DELETE", "/api/settings/ssh-keys/{id}", access.AccountSettings),
+		// Trusted model signers (the function asks for a session).
+		acct("GET", "/api/settings/model-signers", access.AccountSettings),
+		acct("POST", "/api/settings/model-signers", access.AccountSettings),
+		acct("DELETE", "/api/settings/model-signers/{id}", access.AccountSettings),
+		org("GET", "/api/organizations/{org}/settings/model-signers", access.OrgRead),
+		org("POST", "/api/organizations/{org}/settings/model-signers", access.OrgAdmin),
+		org("DELETE", "/api/organizations/{org}/settings/model-signers/{id}", access.OrgAdmin),
 		// Repo create/delete/move name their repos in the body: the authorizer
 		// requires a known caller, the function decides on the body.
 		acct("POST", "/api/repos/create", access.AccountRead),
@@ -124,6 +131,7 @@ func buildTable() []Route {
 			repo("GET", api, access.RepoRead),
 			repo("GET", api+"/revision/{revision}", access.RepoRead),
 			repo("GET", api+"/auth-check", access.RepoRead),
+			repo("GET", api+"/model-signature/{revision}", access.RepoRead),
 			// Lists: anyone; the function shows each caller what it may read.
 			pub("GET", t.apiPrefix),
 			repo("PUT", api+"/settings", access.RepoSettings),

@@ -61,6 +61,8 @@ type IndexedCommit struct {
 	Pusher string
 	// Refs are the refs of the push that now point at Commit.
 	Refs []string
+	// ModelSig is the root model.sig's bytes, when the push sent them.
+	ModelSig []byte
 }
 
 // AfterIndexFunc is per-commit work that runs in the asynchronous indexer
@@ -96,6 +98,8 @@ type RefTip struct {
 type CommitTree struct {
 	Commit, Tree string
 	Readme       *ReadmeFile
+	// ModelSig is the root model.sig's bytes, when the hook sent them.
+	ModelSig []byte
 }
 
 // IndexResult says what Index did.
@@ -179,7 +183,7 @@ func (s *Service) Index(ctx context.Context, in IndexInput) (IndexResult, error)
 		writes = 0
 	}
 	for _, c := range in.Commits {
-		ic := IndexedCommit{Repo: r, Commit: c.Commit, Tree: c.Tree, Pusher: in.Pusher}
+		ic := IndexedCommit{Repo: r, Commit: c.Commit, Tree: c.Tree, Pusher: in.Pusher, ModelSig: c.ModelSig}
 		for _, t := range in.Refs {
 			if t.Commit == c.Commit {
 				ic.Refs = append(ic.Refs, t.Ref)

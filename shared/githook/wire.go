@@ -204,7 +204,14 @@ type ManifestCommit struct {
 	Tree   string `json:"tree"`
 	// Readme is the commit's README.md, when it has one (a regular file).
 	Readme *Readme `json:"readme,omitempty"`
+	// ModelSig is the bytes of a regular model.sig at the root, up to
+	// MaxModelSig (the model signature, issue 21).
+	ModelSig []byte `json:"modelSig,omitempty"`
 }
+
+// MaxModelSig is the largest model.sig a manifest or a pre-receive
+// request carries.
+const MaxModelSig = 1 << 20
 
 // Tree is one git tree (a folder) and its entries.
 type Tree struct {

@@ -43,7 +43,16 @@ type manifest struct {
 
 // statement builds the in-toto statement of files the way the reference
 // tool does (resources sorted by name, root digest over raw digests).
-func statement(t *testing.T, m manifest, files map[string][]byte) []byte {
+func statement(t testing.TB, m manifest, files map[string][]byte) []byte {
+	return statementOf(t, m, files, nil)
+}
+
+// statementDigests is statement for files known by their digests.
+func statementDigests(t testing.TB, m manifest, digests map[string]string) []byte {
+	return statementOf(t, m, nil, digests)
+}
+
+func statementOf(t testing.TB, m manifest, files map[string][]byte, digests map[string]string) []byte {
 	t.Helper()
 	type res struct {
 		Name      string `json:"name"`
@@ -51,6 +60,9 @@ func statement(t *testing.T, m manifest, files map[string][]byte) []byte {
 		Digest    string `json:"digest"`
 	}
 	var rs []res
+	for name, d := range digests {
+		rs = append(rs, res{Name: name, Algorithm: m.hash, Digest: d})
+	}
 	for name, b := range files {
 		if m.method == "shards" {
 			for off := int64(0); off < int64(len(b)); off += m.shard {
@@ -102,7 +114,7 @@ func curveHash(k *ecdsa.PrivateKey) crypto.Hash {
 }
 
 // signDSSE signs the PAE of payload with k (the curve's hash, ASN.1).
-func signDSSE(t *testing.T, k *ecdsa.PrivateKey, payload []byte) []byte {
+func signDSSE(t testing.TB, k *ecdsa.PrivateKey, payload []byte) []byte {
 	t.Helper()
 	h := curveHash(k).New()
 	h.Write(modelsig.PAE(payload))
@@ -113,7 +125,7 @@ func signDSSE(t *testing.T, k *ecdsa.PrivateKey, payload []byte) []byte {
 	return sig
 }
 
-func pubPEM(t *testing.T, k *ecdsa.PrivateKey) string {
+func pubPEM(t testing.TB, k *ecdsa.PrivateKey) string {
 	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +135,7 @@ func pubPEM(t *testing.T, k *ecdsa.PrivateKey) string {
 
 // keyBundle is a key-method model.sig as the reference tool v1.1+ writes
 // it (hint), or as before (rawBytes).
-func keyBundle(t *testing.T, k *ecdsa.PrivateKey, payload []byte, raw bool) []byte {
+func keyBundle(t testing.TB, k *ecdsa.PrivateKey, payload []byte, raw bool) []byte {
 	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
 	pk := map[string]any{"hint": modelsig.KeyFingerprint(der)}
 	if raw {
@@ -132,7 +144,7 @@ func keyBundle(t *testing.T, k *ecdsa.PrivateKey, payload []byte, raw bool) []by
 	return envelope(t, map[string]any{"publicKey": pk, "tlogEntries": []any{}}, payload, signDSSE(t, k, payload))
 }
 
-func envelope(t *testing.T, vm map[string]any, payload, sig []byte) []byte {
+func envelope(t testing.TB, vm map[string]any, payload, sig []byte) []byte {
 	b, err := json.Marshal(map[string]any{
 		"mediaType":            "application/vnd.dev.sigstore.bundle.v0.3+json",
 		"verificationMaterial": vm,

@@ -17,7 +17,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/modelsig"
 )
 
-func genKey(t *testing.T, c elliptic.Curve) *ecdsa.PrivateKey {
+func genKey(t testing.TB, c elliptic.Curve) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(c, rand.Reader)
 	if err != nil {
 		t.Fatal(err)

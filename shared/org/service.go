@@ -137,6 +137,13 @@ func (s *Service) authorize(ctx context.Context, c access.Caller, a access.Actio
 	return o, role, nil
 }
 
+// Authorize checks that c may do a on organization name and answers its
+// canonical name (for other domains' org settings, e.g. model signers).
+func (s *Service) Authorize(ctx context.Context, c access.Caller, a access.Action, name string) (string, error) {
+	o, _, err := s.authorize(ctx, c, a, name)
+	return o.Name, err
+}
+
 // ProfileInput is the body of PUT /api/organizations/{org}.
 type ProfileInput struct {
 	Fullname    *string   `json:"fullname"`

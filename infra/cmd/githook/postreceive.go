@@ -115,6 +115,8 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 				c.Readme = rd
 			}
 		}
+		// The model signature (issue 21): verified by the indexer.
+		c.ModelSig = modelSig(rootOf[c.Tree].Entries)
 	}
 	ph.done(fmt.Sprintf("post-receive: list %d trees, %d blobs", len(m.Trees), len(blobs)))
 	bucket := cfg["trustlayer.bucket"]

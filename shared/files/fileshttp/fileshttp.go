@@ -152,7 +152,7 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 		ii.Refs = append(ii.Refs, files.RefTip{Ref: t.Ref, Old: t.Old, New: t.New, Commit: t.Commit})
 	}
 	for _, c := range m.Commits {
-		ct := files.CommitTree{Commit: c.Commit, Tree: c.Tree}
+		ct := files.CommitTree{Commit: c.Commit, Tree: c.Tree, ModelSig: c.ModelSig}
 		if rd := c.Readme; rd != nil {
 			ct.Readme = &files.ReadmeFile{Head: rd.Head, Size: rd.Size, Complete: rd.Complete, Blame: rd.Blame, Commits: rd.Commits}
 		}

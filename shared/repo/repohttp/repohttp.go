@@ -6,6 +6,7 @@ package repohttp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,16 @@ type api struct {
 	log       *slog.Logger
 	publicURL string
 	index     *files.Service // the file index, for the repo info; may be nil
+	ext       Extension
+}
+
+// Extension is what other domains add to the repos function: routes, and
+// the model signature of repo info (issue 21).
+type Extension struct {
+	Register func(mux *http.ServeMux)
+	// ModelSignature answers the signature summary of a commit (nil:
+	// none recorded).
+	ModelSignature func(ctx context.Context, r repo.Repo, commit string) (any, error)
 }
 
 // routeTypes maps the Hub's plural path segment to a repository type.
@@ -42,8 +53,16 @@ func Handler(svc *repo.Service, log *slog.Logger, publicURL string) http.Handler
 // HandlerWithFiles is Handler whose repo info carries sha, siblings and
 // securityRepoStatus from the file index (nil: sha null, no siblings).
 func HandlerWithFiles(svc *repo.Service, log *slog.Logger, publicURL string, index *files.Service) http.Handler {
-	a := &api{svc: svc, log: log, publicURL: strings.TrimRight(publicURL, "/"), index: index}
+	return HandlerWith(svc, log, publicURL, index, Extension{})
+}
+
+// HandlerWith is HandlerWithFiles with ext's routes and repo info fields.
+func HandlerWith(svc *repo.Service, log *slog.Logger, publicURL string, index *files.Service, ext Extension) http.Handler {
+	a := &api{svc: svc, log: log, publicURL: strings.TrimRight(publicURL, "/"), index: index, ext: ext}
 	mux := http.NewServeMux()
+	if ext.Register != nil {
+		ext.Register(mux)
+	}
 	mux.HandleFunc("POST /api/repos/create", a.create)
 	mux.HandleFunc("DELETE /api/repos/delete", a.delete)
 	mux.HandleFunc("POST /api/repos/move", a.move)
@@ -253,6 +272,7 @@ type infoJSON struct {
 	Gated                 bool                `json:"gated"`
 	SHA                   *string             `json:"sha"`
 	SecurityRepoStatus    *files.RepoSecurity `json:"securityRepoStatus,omitempty"`
+	ModelSignature        any                 `json:"modelSignature,omitempty"`
 	CreatedAt             time.Time           `json:"createdAt"`
 	LastModified          *time.Time          `json:"lastModified,omitempty"`
 	Tags                  []string            `json:"tags"`
@@ -313,6 +333,14 @@ func (a *api) info(typ access.RepoType) http.HandlerFunc {
 			if found {
 				sha := snap.SHA
 				j.SHA = &sha
+				if a.ext.ModelSignature != nil {
+					ms, err := a.ext.ModelSignature(r.Context(), out, sha)
+					if err != nil {
+						a.fail(w, r, err)
+						return
+					}
+					j.ModelSignature = ms
+				}
 			}
 			j.Siblings, j.SecurityRepoStatus = snap.Siblings, snap.Security
 			if snap.CardData != nil {

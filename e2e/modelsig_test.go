@@ -1,0 +1,228 @@
+// End-to-end tests of model signatures (issue 21): a pushed model.sig is
+// verified against the commit's tree by the git server's post-receive
+// path, the status is served by the API, and the namespace's trusted
+// signers decide untrusted or verified when read.
+
+package e2e
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// omsKeyBundle signs files (sha256, files method) with k as the
+// reference tool does: resources sorted, root digest, DSSE PAE, hint.
+func omsKeyBundle(t *testing.T, k *ecdsa.PrivateKey, files map[string][]byte) []byte {
+	t.Helper()
+	type res struct {
+		Name      string `json:"name"`
+		Algorithm string `json:"algorithm"`
+		Digest    string `json:"digest"`
+	}
+	var rs []res
+	for name, b := range files {
+		rs = append(rs, res{Name: name, Algorithm: "sha256", Digest: oid(b)})
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Name < rs[j].Name })
+	root := sha256.New()
+	for _, r := range rs {
+		raw, _ := hex.DecodeString(r.Digest)
+		root.Write(raw)
+	}
+	payload, _ := json.Marshal(map[string]any{
+		"_type":         "https://in-toto.io/Statement/v1",
+		"subject":       []any{map[string]any{"name": "model", "digest": map[string]string{"sha256": hex.EncodeToString(root.Sum(nil))}}},
+		"predicateType": "https://model_signing/signature/v1.0",
+		"predicate": map[string]any{"resources": rs, "serialization": map[string]any{"method": "files", "hash_type": "sha256", "allow_symlinks": false,
+			"ignore_paths": []string{".git", ".gitattributes", ".github", ".gitignore", "model.sig"}}},
+	})
+	const typ = "application/vnd.in-toto+json"
+	pae := fmt.Sprintf("DSSEv1 %d %s %d %s", len(typ), typ, len(payload), payload)
+	// ECDSA's hash follows the curve (the keys here are P-384).
+	sum := sha512.Sum384([]byte(pae))
+	sig, err := ecdsa.SignASN1(rand.Reader, k, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	hint := sha256.Sum256(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	b, _ := json.Marshal(map[string]any{
+		"mediaType":            "application/vnd.dev.sigstore.bundle.v0.3+json",
+		"verificationMaterial": map[string]any{"publicKey": map[string]string{"hint": hex.EncodeToString(hint[:])}, "tlogEntries": []any{}},
+		"dsseEnvelope": map[string]any{"payload": base64.StdEncoding.EncodeToString(payload), "payloadType": typ,
+			"signatures": []any{map[string]string{"sig": base64.StdEncoding.EncodeToString(sig), "keyid": ""}}},
+	})
+	return b
+}
+
+type modelSignature struct {
+	Commit    string `json:"commit"`
+	Status    string `json:"status"`
+	Reason    string `json:"reason"`
+	Method    string `json:"method"`
+	TrustedBy *struct {
+		Type, Name, SignerID string
+	} `json:"trustedBy"`
+	Files struct {
+		Signed, Verified              int
+		Mismatched, Missing, Unsigned []string
+		Ignored                       []string
+	} `json:"files"`
+}
+
+// signatureAt polls the model-signature of rev until it is recorded.
+func (s stack) signatureAt(t *testing.T, a account, rev string) modelSignature {
+	t.Helper()
+	var out modelSignature
+	var st int
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		var raw json.RawMessage
+		st = s.call(t, "GET", fmt.Sprintf("%s/api/models/%s/%s/model-signature/%s", s.gateway, a.user, a.repo, rev), "Bearer "+a.token, nil, &raw)
+		if st == http.StatusOK {
+			if err := json.Unmarshal(raw, &out); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		if st != http.StatusNotFound {
+			t.Fatalf("model-signature: %d %s", st, raw)
+		}
+	}
+	t.Fatalf("model-signature of %s never recorded (%d)", rev, st)
+	return out
+}
+
+// TestModelSignatureAtPush: a directory signed with a key and pushed
+// (an LFS file among it) is untrusted until the owner trusts the key,
+// verified then, untrusted again when the key is removed; a pushed change
+// to one file is a mismatch naming it; an unsigned commit is unsigned.
+func TestModelSignatureAtPush(t *testing.T) {
+	s := needStack(t)
+	h := newHub(t)
+	u := h.signup("msig")
+	tok, _ := h.token(u, "write")
+	a := account{user: u.Name, token: tok, repo: uniqueName("signed")}
+	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": a.repo, "type": "model"}), "create repo")
+
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"config.json": []byte(`{"architectures":["Tiny"]}`),
+		"README.md":   []byte("# tiny\n"),
+		"weights.bin": []byte(strings.Repeat("w", 5000)), // LFS
+	}
+	signed := withFile(files, "model.sig", omsKeyBundle(t, k, files))
+	dir := s.pushDir(t, a, signed)
+	first := strings.TrimSpace(git(t, dir, "rev-parse", "HEAD"))
+
+	got := s.signatureAt(t, a, first)
+	if got.Status != "untrusted" || got.Method != "key" || got.Files.Signed != 3 || got.Files.Verified != 3 || got.TrustedBy != nil {
+		t.Fatalf("before trust: %+v", got)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	// A token is not a session: it cannot change whom the account trusts.
+	if r := h.do("POST", "/api/settings/model-signers", "Bearer "+tok, map[string]any{"type": "key", "publicKey": pemKey}); r.Status != 403 {
+		t.Fatalf("token adding a signer: %d", r.Status)
+	}
+	if r := h.do("POST", "/api/settings/model-signers", u.bearer(), map[string]any{"type": "key", "publicKey": "not a key"}); r.Status != 400 {
+		t.Fatalf("bad key: %d", r.Status)
+	}
+	added := h.must(201, h.do("POST", "/api/settings/model-signers", u.bearer(), map[string]any{"type": "key", "publicKey": pemKey, "name": "release key"}), "add signer").json(t)
+	id := added["id"].(string)
+	if fp, _ := added["keyFingerprint"].(string); len(fp) != 64 {
+		t.Fatalf("added %v", added)
+	}
+	got = s.signatureAt(t, a, "main")
+	if got.Status != "verified" || got.TrustedBy == nil || got.TrustedBy.Type != "user" || got.TrustedBy.Name != a.user || got.TrustedBy.SignerID != id {
+		t.Fatalf("after trust: %+v", got)
+	}
+	info := h.must(200, h.do("GET", "/api/models/"+a.user+"/"+a.repo, "Bearer "+tok, nil), "repo info").json(t)
+	if ms, _ := info["modelSignature"].(map[string]any); ms == nil || ms["status"] != "verified" || ms["method"] != "key" {
+		t.Fatalf("repo info modelSignature: %v", info["modelSignature"])
+	}
+
+	// One file changed after signing.
+	writeFile(t, dir, "config.json", []byte(`{"architectures":["Evil"]}`))
+	git(t, dir, "commit", "-qam", "change config")
+	git(t, dir, "push", "-q", a.remote(s), "main")
+	second := strings.TrimSpace(git(t, dir, "rev-parse", "HEAD"))
+	got = s.signatureAt(t, a, second)
+	if got.Status != "mismatch" || strings.Join(got.Files.Mismatched, ",") != "config.json" || !strings.Contains(got.Reason, "config.json") {
+		t.Fatalf("tampered: %+v", got)
+	}
+
+	h.must(204, h.do("DELETE", "/api/settings/model-signers/"+id, u.bearer(), nil), "remove signer")
+	if got = s.signatureAt(t, a, first); got.Status != "untrusted" {
+		t.Fatalf("after removing the signer: %+v", got)
+	}
+	list := h.must(200, h.do("GET", "/api/settings/model-signers", u.bearer(), nil), "list")
+	if strings.Contains(string(list.Body), id) {
+		t.Fatalf("removed signer still listed: %s", list.Body)
+	}
+
+	// A commit without model.sig is unsigned.
+	git(t, dir, "rm", "-q", "model.sig")
+	git(t, dir, "commit", "-qm", "drop signature")
+	git(t, dir, "push", "-q", a.remote(s), "main")
+	if got = s.signatureAt(t, a, strings.TrimSpace(git(t, dir, "rev-parse", "HEAD"))); got.Status != "unsigned" {
+		t.Fatalf("no model.sig: %+v", got)
+	}
+}
+
+func withFile(m map[string][]byte, name string, b []byte) map[string][]byte {
+	out := map[string][]byte{name: b}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// pushDir is stack.push keeping the clone, for further commits.
+func (s stack) pushDir(t *testing.T, a account, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "config", "user.email", a.user+"@example.com")
+	git(t, dir, "config", "user.name", a.user)
+	git(t, dir, "config", "lfs.locksverify", "false")
+	git(t, dir, "config", a.headerKey(s), a.authHeader())
+	git(t, dir, "lfs", "install", "--local")
+	git(t, dir, "lfs", "track", "*.bin")
+	for name, data := range files {
+		writeFile(t, dir, name, data)
+	}
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "add files")
+	git(t, dir, "push", "-q", a.remote(s), "main")
+	return dir
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
