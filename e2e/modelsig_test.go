@@ -161,7 +161,7 @@ func TestModelSignatureAtPush(t *testing.T) {
 	}
 
 	// One file changed after signing.
-	writeFile(t, dir, "config.json", []byte(`{"architectures":["Evil"]}`))
+	msigWriteFile(t, dir, "config.json", []byte(`{"architectures":["Evil"]}`))
 	git(t, dir, "commit", "-qam", "change config")
 	git(t, dir, "push", "-q", a.remote(s), "main")
 	second := strings.TrimSpace(git(t, dir, "rev-parse", "HEAD"))
@@ -208,7 +208,7 @@ func (s stack) pushDir(t *testing.T, a account, files map[string][]byte) string 
 	git(t, dir, "lfs", "install", "--local")
 	git(t, dir, "lfs", "track", "*.bin")
 	for name, data := range files {
-		writeFile(t, dir, name, data)
+		msigWriteFile(t, dir, name, data)
 	}
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "add files")
@@ -216,7 +216,7 @@ func (s stack) pushDir(t *testing.T, a account, files map[string][]byte) string 
 	return dir
 }
 
-func writeFile(t *testing.T, dir, name string, data []byte) {
+func msigWriteFile(t *testing.T, dir, name string, data []byte) {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
