@@ -48,6 +48,10 @@ type CacheEntry struct {
 	Reason        string
 	Signatures    []string
 	Result        Result // the engines' findings (imports, highest, kind)
+	// PickleFinding names the pickle analysis's dangerous finding
+	// (modelfile.Report.Finding), so a verdict served from the cache
+	// carries the same reason as the scan that wrote it.
+	PickleFinding string
 	ClamAVVersion string // clamd VERSION line when scanned (signature db included)
 	Mode          Mode
 	PickleVersion string

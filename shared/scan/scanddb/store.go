@@ -264,6 +264,7 @@ type cacheItem struct {
 	PickleVersion string        `dynamodbav:"pickleVersion"`
 	Findings      []findingItem `dynamodbav:"findings,omitempty"`
 	FormatVersion string        `dynamodbav:"formatVersion,omitempty"`
+	PickleFinding string        `dynamodbav:"pickleFinding,omitempty"`
 	ScannedAt     string        `dynamodbav:"scannedAt"`
 }
 
@@ -283,7 +284,7 @@ func (s Store) Cached(ctx context.Context, sha string) (scan.CacheEntry, bool, e
 	return scan.CacheEntry{SHA256: strings.ToLower(sha), Status: scan.Status(it.Status), Reason: it.Reason, Signatures: it.Signatures,
 		Result:        scan.Result{Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Findings: fromFindings(it.Findings)},
 		ClamAVVersion: it.ClamAVVersion, Mode: scan.Mode(it.Mode), PickleVersion: it.PickleVersion, FormatVersion: it.FormatVersion,
-		ScannedAt: parseTime(it.ScannedAt)}, true, nil
+		PickleFinding: it.PickleFinding, ScannedAt: parseTime(it.ScannedAt)}, true, nil
 }
 
 // PutCache implements scan.Store.
@@ -292,7 +293,7 @@ func (s Store) PutCache(ctx context.Context, e scan.CacheEntry) error {
 		PK: cachePK(e.SHA256), SK: cacheSK, Status: string(e.Status), Reason: e.Reason, Signatures: e.Signatures,
 		Imports: toImports(e.Result.Imports), Highest: e.Result.Highest.String(), PickleKind: e.Result.PickleKind,
 		ClamAVVersion: e.ClamAVVersion, Mode: string(e.Mode), PickleVersion: e.PickleVersion, ScannedAt: fmtTime(e.ScannedAt),
-		Findings: toFindings(e.Result.Findings), FormatVersion: e.FormatVersion})})
+		Findings: toFindings(e.Result.Findings), FormatVersion: e.FormatVersion, PickleFinding: e.PickleFinding})})
 	if err != nil {
 		return fmt.Errorf("put content cache: %w", err)
 	}

@@ -222,11 +222,11 @@ func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 
 	var v scan.Verdict
 	if isLFS && avVerErr == nil {
-		if hit, ok := s.fromCache(ctx, ref, parts.OID, avVersion, &res); ok {
+		if hit, finding, ok := s.fromCache(ctx, ref, parts.OID, avVersion, &res); ok {
 			res = hit
 			// The blocklist is applied afresh by finish, never from the cache.
 			res.Signatures = withoutBlocklist(hit.Signatures)
-			v = scan.Verdict{AVInfected: len(res.Signatures) > 0, Highest: hit.Highest}
+			v = scan.Verdict{AVInfected: len(res.Signatures) > 0, Highest: hit.Highest, PickleFinding: finding}
 			for _, f := range hit.Findings {
 				if f.Severity == modelformat.Dangerous && v.FormatDangerous == "" {
 					v.FormatDangerous = f.Engine + ": " + f.Reason
@@ -277,7 +277,8 @@ func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 	onlyBlocklist := res.Blocklisted && !v.AVInfected && v.Highest != pickle.Dangerous && v.FormatDangerous == ""
 	if res.Status.Final() && res.SHA256 != "" && v.Mismatch == "" && !onlyBlocklist {
 		e := scan.CacheEntry{SHA256: res.SHA256, Status: res.Status, Reason: res.Reason, Signatures: withoutBlocklist(res.Signatures),
-			Result: res, ClamAVVersion: res.Engines[scan.EngineClamAV], Mode: res.ClamAVMode, PickleVersion: scan.PickleEngineVersion, FormatVersion: modelformat.Version, ScannedAt: res.ScannedAt}
+			Result: res, ClamAVVersion: res.Engines[scan.EngineClamAV], Mode: res.ClamAVMode, PickleVersion: scan.PickleEngineVersion, FormatVersion: modelformat.Version,
+			PickleFinding: v.PickleFinding, ScannedAt: res.ScannedAt}
 		if err := s.Store.PutCache(ctx, e); err != nil {
 			s.Log.WarnContext(ctx, "content cache", "sha256", res.SHA256, "err", err)
 		}
@@ -322,28 +323,41 @@ func appendOnce(list []string, v string) []string {
 	return append(list, v)
 }
 
-// fromCache returns the cached scan.Verdict for the LFS object's claimed hash
-// once the object's bytes are hashed and match it. An infected scan.Verdict is
-// reused whatever the engine versions; an ok scan.Verdict only from the same
-// clamd signatures, pickle rules and a mode that saw at least as much.
-func (s *Scanner) fromCache(ctx context.Context, ref scan.ObjectRef, oid, avVersion string, base *scan.Result) (scan.Result, bool) {
+// fromCache returns the cached verdict for the LFS object's claimed hash
+// (and the pickle finding its reason names) once the object's bytes are
+// hashed and match it. An ok verdict is reused only from the same clamd
+// signatures, pickle and format rules and a mode that saw at least as much.
+// An infected verdict found by ClamAV is reused whatever the versions (a
+// newer signature database does not clear a file); one found by the pickle
+// or format analysis only under the same rules, and with its finding
+// recorded: an entry written by older rules, or before findings were
+// cached, is scanned again, so its reason (and a false positive the rules
+// have since fixed) is not served forever.
+func (s *Scanner) fromCache(ctx context.Context, ref scan.ObjectRef, oid, avVersion string, base *scan.Result) (scan.Result, string, bool) {
 	e, ok, err := s.Store.Cached(ctx, oid)
 	if err != nil {
 		s.Log.WarnContext(ctx, "content cache", "sha256", oid, "err", err)
-		return scan.Result{}, false
+		return scan.Result{}, "", false
 	}
 	if !ok {
-		return scan.Result{}, false
+		return scan.Result{}, "", false
 	}
-	usable := e.Status == scan.StatusInfected ||
-		(e.Status == scan.StatusOK && e.ClamAVVersion == avVersion && e.PickleVersion == scan.PickleEngineVersion &&
-			e.FormatVersion == modelformat.Version && (e.Mode == scan.ModeFull || e.Mode == s.Settings.Mode))
+	sameRules := e.PickleVersion == scan.PickleEngineVersion && e.FormatVersion == modelformat.Version
+	var usable bool
+	switch e.Status {
+	case scan.StatusInfected:
+		byAV := len(withoutBlocklist(e.Signatures)) > 0
+		byPickle := e.Result.Highest == pickle.Dangerous
+		usable = byAV || (sameRules && (!byPickle || e.PickleFinding != ""))
+	case scan.StatusOK:
+		usable = e.ClamAVVersion == avVersion && sameRules && (e.Mode == scan.ModeFull || e.Mode == s.Settings.Mode)
+	}
 	if !usable {
-		return scan.Result{}, false
+		return scan.Result{}, "", false
 	}
 	sha, err := s.hashAll(ctx, ref, nil)
 	if err != nil || sha != oid {
-		return scan.Result{}, false
+		return scan.Result{}, "", false
 	}
 	res := *base
 	res.SHA256, res.CacheHit = sha, true
@@ -354,7 +368,7 @@ func (s *Scanner) fromCache(ctx context.Context, ref scan.ObjectRef, oid, avVers
 	if e.ClamAVVersion != "" {
 		res.Engines[scan.EngineClamAV] = e.ClamAVVersion
 	}
-	return res, true
+	return res, e.PickleFinding, true
 }
 
 // hashAll streams the whole object into a SHA-256, and into w if not nil.

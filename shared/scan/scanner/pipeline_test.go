@@ -264,6 +264,54 @@ func TestContentCache(t *testing.T) {
 	if e.tag(ref2) != "infected" {
 		t.Errorf("cache hit did not tag")
 	}
+	if !strings.Contains(r1.Reason, "dangerous import posix.system in archive/data.pkl") || r2.Reason != r1.Reason {
+		t.Errorf("cached reason %q, scanned reason %q: want the same finding", r2.Reason, r1.Reason)
+	}
+}
+
+// TestContentCacheOlderEntryRescanned: a pickle verdict cached by older
+// rules, or before findings were cached (a generic reason), is not served:
+// the object is scanned again and gets the precise reason. A ClamAV
+// verdict is served whatever the versions.
+func TestContentCacheOlderEntryRescanned(t *testing.T) {
+	e := newEnv(t, scan.ModeFull)
+	ctx := context.Background()
+	data := scantest.TorchZip(t, scantest.MaliciousPickle(t), 1024)
+	generic := scan.CacheEntry{SHA256: oidOf(data), Status: scan.StatusInfected, Reason: "pickle imports a dangerous callable",
+		Result:        scan.Result{Highest: pickle.Dangerous, Imports: []pickle.Import{{Module: "posix", Name: "system", Safety: pickle.Dangerous}}},
+		PickleVersion: scan.PickleEngineVersion, Mode: scan.ModeFull, ScannedAt: time.Now()}
+	for _, c := range []struct {
+		name  string
+		entry func(scan.CacheEntry) scan.CacheEntry
+	}{
+		{"no finding recorded", func(c scan.CacheEntry) scan.CacheEntry { return c }},
+		{"older pickle rules", func(c scan.CacheEntry) scan.CacheEntry {
+			c.PickleVersion, c.PickleFinding = "modelfile/0", "dangerous import posix.system somewhere"
+			return c
+		}},
+	} {
+		if err := e.store.PutCache(ctx, c.entry(generic)); err != nil {
+			t.Fatal(err)
+		}
+		ref, ev := e.putKey(scan.ObjectKey("model", "bob", strings.ReplaceAll(c.name, " ", "-"), oidOf(data)), data)
+		e.handle(ev)
+		r := e.result(ref)
+		if r.CacheHit || r.Status != scan.StatusInfected || !strings.Contains(r.Reason, "posix.system in archive/data.pkl") {
+			t.Errorf("%s: cacheHit %v, %s %q; want a fresh scan naming the finding", c.name, r.CacheHit, r.Status, r.Reason)
+		}
+	}
+	// A ClamAV finding from another signature database is still served.
+	eicar := []byte(`X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`)
+	av := scan.CacheEntry{SHA256: oidOf(eicar), Status: scan.StatusInfected, Reason: "ClamAV found malware",
+		Signatures: []string{"Eicar-Signature"}, ClamAVVersion: "ClamAV 0.1/1/old", PickleVersion: "modelfile/0", Mode: scan.ModeFull, ScannedAt: time.Now()}
+	if err := e.store.PutCache(ctx, av); err != nil {
+		t.Fatal(err)
+	}
+	ref, ev := e.put(eicar)
+	e.handle(ev)
+	if r := e.result(ref); !r.CacheHit || r.Status != scan.StatusInfected {
+		t.Errorf("ClamAV entry: cacheHit %v, %s; want served from the cache", r.CacheHit, r.Status)
+	}
 }
 
 func TestContentNotMatchingOID(t *testing.T) {
