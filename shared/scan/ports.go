@@ -43,11 +43,11 @@ type Claim struct {
 
 // CacheEntry is a verdict on content, keyed by its SHA-256.
 type CacheEntry struct {
-	SHA256        string
-	Status        Status // ok or infected only
-	Reason        string
-	Signatures    []string
-	Result        Result // the engines' findings (imports, highest, kind)
+	SHA256     string
+	Status     Status // ok or infected only
+	Reason     string
+	Signatures []string
+	Result     Result // the engines' findings (imports, highest, kind)
 	// PickleFinding names the pickle analysis's dangerous finding
 	// (modelfile.Report.Finding), so a verdict served from the cache
 	// carries the same reason as the scan that wrote it.
