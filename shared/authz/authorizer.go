@@ -50,10 +50,66 @@ type Authorizer struct {
 	Routes  []Route // Table when nil
 	Timeout time.Duration
 
+	// Now is the clock of the caches (time.Now when nil).
+	Now func() time.Time
+
 	mu      sync.Mutex
 	touched map[string]time.Time
 	// policies caches organizations' token policies for PolicyTTL.
 	policies map[string]cachedPolicy
+	// repos caches repositories' facts for reads, for FactsTTL.
+	repos map[string]cachedFacts
+}
+
+// FactsTTL bounds how long a read (access.RepoRead: downloads, listings,
+// fetches) is decided on a repository's facts as this process last read
+// them: a repository made private, moved, transferred or deleted is
+// refused to readers who lost access within FactsTTL. Only found
+// repositories are kept (a new repository is visible at once), and every
+// other action reads the repository on every request. Roles and tokens
+// are read on every request (a demotion takes effect on the next one).
+const FactsTTL = 5 * time.Second
+
+// MaxCachedFacts bounds the repositories whose facts one process keeps.
+const MaxCachedFacts = 10000
+
+type cachedFacts struct {
+	f  access.RepoFacts
+	at time.Time
+}
+
+func (a *Authorizer) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// repoFacts reads a repository's facts, from the FactsTTL cache when
+// cached is true.
+func (a *Authorizer) repoFacts(ctx context.Context, typ access.RepoType, ns, name string, cached bool) (access.RepoFacts, bool, error) {
+	key := string(typ) + "/" + strings.ToLower(ns) + "/" + strings.ToLower(name)
+	now := a.now()
+	if cached {
+		a.mu.Lock()
+		c, hit := a.repos[key]
+		a.mu.Unlock()
+		if hit && now.Sub(c.at) < FactsTTL && now.Sub(c.at) >= 0 {
+			return c.f, true, nil
+		}
+	}
+	f, found, err := a.Facts.RepoFacts(ctx, typ, ns, name)
+	a.mu.Lock()
+	if err != nil || !found {
+		delete(a.repos, key)
+	} else {
+		if a.repos == nil || len(a.repos) >= MaxCachedFacts {
+			a.repos = map[string]cachedFacts{}
+		}
+		a.repos[key] = cachedFacts{f, now}
+	}
+	a.mu.Unlock()
+	return f, found, err
 }
 
 // PolicyTTL bounds how long the authorizer applies an organization's token
@@ -155,8 +211,9 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 			name = strings.TrimSuffix(params["repo"], ".git")
 		}
 		repoCh = make(chan repoResult, 1)
+		cached := route.Action == access.RepoRead && !route.ServiceAction
 		go func() {
-			f, found, err := a.Facts.RepoFacts(ctx, route.RepoType, ns, name)
+			f, found, err := a.repoFacts(ctx, route.RepoType, ns, name, cached)
 			repoCh <- repoResult{f, found, err}
 		}()
 	}
@@ -273,7 +330,7 @@ func (a *Authorizer) loadRole(ctx context.Context, p *access.Principal, org stri
 // through the cache (PolicyTTL), side by side.
 func (a *Authorizer) roleAndPolicy(ctx context.Context, ps TokenPolicySource, org, user string) (access.OrgRole, access.TokenPolicy, error) {
 	key := strings.ToLower(org)
-	now := time.Now()
+	now := a.now()
 	a.mu.Lock()
 	c, hit := a.policies[key]
 	a.mu.Unlock()

@@ -191,9 +191,15 @@ func TestOrgDownloadReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := &authz.Authorizer{Auth: idsvc, Facts: authz.JoinFacts(orgs, repos), Touch: ids, Log: quiet}
+	// One clock for the authorizer's and the function's caches, moved by
+	// the test to show their bounds.
+	var clockMu sync.Mutex
+	clock := time.Now()
+	clk := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
+	advance := func(d time.Duration) { clockMu.Lock(); clock = clock.Add(d); clockMu.Unlock() }
+	a := &authz.Authorizer{Auth: idsvc, Facts: authz.JoinFacts(orgs, repos), Touch: ids, Log: quiet, Now: clk}
 	repoSvc := &repo.Service{Store: repos, Orgs: orgs, Log: quiet}
-	fsvc := &files.Service{Store: idx, Refs: refs, Repos: repoSvc, Results: scans, Scans: scans, Settings: settings, Bucket: bucket, Log: quiet}
+	fsvc := &files.Service{Store: idx, Refs: refs, Repos: repoSvc, Results: scans, Scans: scans, Settings: settings, Bucket: bucket, Log: quiet, Now: clk}
 
 	// The path spells the names in another letter case than the store.
 	path := "/" + strings.ToLower(o.Name) + "/weights/resolve/main/config.json"
@@ -220,25 +226,49 @@ func TestOrgDownloadReads(t *testing.T) {
 	if err != nil || d.Key != obj.Key || d.VersionID != "v1" {
 		t.Fatalf("first download: %+v %v", d, err)
 	}
+	advance(time.Second)
 	az, fn, d, err := download()
 	if err != nil || d.Key != obj.Key {
 		t.Fatalf("second download: %+v %v", d, err)
 	}
-	t.Logf("first download: authorizer %d reads (%s), function %d (%s)", total(first), show(first), total(firstFn), show(firstFn))
-	t.Logf("next download:  authorizer %d reads (%s), function %d (%s)", total(az), show(az), total(fn), show(fn))
-	if n := total(az); n > 3 {
-		t.Errorf("authorizer read %d items (%s), want at most 3", n, show(az))
+	t.Logf("first download: authorizer %d reads (%s), function %d (%s): %d", total(first), show(first), total(firstFn), show(firstFn), total(first)+total(firstFn))
+	t.Logf("next download:  authorizer %d reads (%s), function %d (%s): %d", total(az), show(az), total(fn), show(fn), total(az)+total(fn))
+	// The whole request, after the first of an instance: the token and
+	// the membership (strongly consistent, every request) and the ref
+	// (every request: a push moves it). The repository's facts, the file
+	// of the immutable index and the final verdict come from memory.
+	if n := total(az) + total(fn); n > 3 {
+		t.Errorf("a download read %d items (authorizer %s, function %s), want at most 3", n, show(az), show(fn))
 	}
-	if az["TOKEN"] != 1 || az["REPO"] != 1 || az["ORG"] != 1 {
-		t.Errorf("authorizer reads %s: want the token, the repository and the membership, each once", show(az))
+	if az["TOKEN"] != 1 || az["ORG"] != 1 || fn["GITREF"] != 1 {
+		t.Errorf("reads %s / %s: want the token and the membership each once, and the ref", show(az), show(fn))
 	}
+	// The first request of an instance also reads the repository, the
+	// policy item, the file and the verdict.
 	if n := total(first); n > 4 || first["ORGPOLICY"]+first["ORG"] > 2 {
 		t.Errorf("first authorizer reads %s: want the token, the repository, the membership and the policy item", show(first))
+	}
+	if n := total(first) + total(firstFn); n > 8 {
+		t.Errorf("first download read %d items, want at most 8 (token, repository, membership, policy; ref, commit mark, file, verdict)", n)
 	}
 	for _, f := range []map[string]int{firstFn, fn} {
 		if n := authReads(f); n != 0 {
 			t.Errorf("function re-read %d authorization items (%s), want 0: it trusts the authorizer's context", n, show(f))
 		}
+	}
+	// The bounds: past FactsTTL the repository is read again, past
+	// VerdictTTL the verdict, and never the file of the immutable index.
+	advance(authz.FactsTTL)
+	late, lateFn, _, err := download()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("download after %s: authorizer %s, function %s", authz.FactsTTL, show(late), show(lateFn))
+	if late["REPO"] != 1 {
+		t.Errorf("after FactsTTL the authorizer read %s, want the repository read again", show(late))
+	}
+	if files.VerdictTTL <= authz.FactsTTL && lateFn["SCAN"] != 1 {
+		t.Errorf("after VerdictTTL the function read %s, want the verdict read again", show(lateFn))
 	}
 	// Reference, same run: the function's own authorization when it does
 	// not trust the context (what it did before): repository, membership
@@ -251,7 +281,10 @@ func TestOrgDownloadReads(t *testing.T) {
 	t.Logf("reference: the function's own repo.Authorize reads %s", show(cnt.take()))
 
 	// A member removed is refused on the next request: the role is read
-	// every time.
+	// every time (the repository's facts are cached, the role is not).
+	if _, _, _, err := download(); err != nil {
+		t.Fatal(err)
+	}
 	if err := orgs.RemoveMember(ctx, o, u.Name, access.RoleRead, "founder"); err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,11 @@ import (
 	"container/list"
 	"context"
 	"sync"
+	"time"
 
 	"github.com/hubsec/trustlayer/shared/gitref"
+	"github.com/hubsec/trustlayer/shared/lfs"
+	"github.com/hubsec/trustlayer/shared/repo"
 	"github.com/hubsec/trustlayer/shared/scan"
 )
 
@@ -23,6 +26,11 @@ const (
 	// of an indexed commit is immutable too), so that the pages of a
 	// large tree are cut from one read of it.
 	HotListed = 200000
+	// VerdictTTL bounds how long a final scan verdict (ok, infected,
+	// error) and an LFS file's recorded object are served from memory: a
+	// verdict a rescan changes takes effect on downloads within VerdictTTL.
+	// Pending verdicts are never kept.
+	VerdictTTL = 5 * time.Second
 )
 
 // lru is a map bounded to max keys, dropping the least recently used;
@@ -94,17 +102,37 @@ func (c *lru[K, V]) len() int {
 // hotCache is what the download path keeps between requests.
 type hotCache struct {
 	entries *lru[entryKey, Entry]   // authoritative: immutable index
-	repoIDs *lru[string, string]    // type/ns/name -> id: a guess
+	repoIDs *lru[string, repo.Repo] // type/ns/name as asked -> id, canonical names: a guess
 	tips    *lru[[2]string, string] // repo id, revision -> commit: a guess
 	lists   *lru[entryKey, []Entry] // repo id, commit, prefix -> files
+	// Final verdicts by bucket key (and version), and LFS objects by repo
+	// id and oid, each for VerdictTTL.
+	verdicts *lru[string, timed[scan.Result]]
+	lfsFiles *lru[[2]string, timed[lfs.File]]
+}
+
+// timed is a value and when it was read.
+type timed[V any] struct {
+	v  V
+	at time.Time
+}
+
+func fresh[V any](c *lru[string, timed[V]], k string, now time.Time) (V, bool) {
+	t, ok := c.get(k)
+	if !ok || now.Sub(t.at) >= VerdictTTL || now.Before(t.at) {
+		var zero V
+		return zero, false
+	}
+	return t.v, true
 }
 
 type entryKey struct{ repoID, commit, path string }
 
 func (s *Service) hot() *hotCache {
 	s.hotOnce.Do(func() {
-		s.hotC = &hotCache{entries: newLRU[entryKey, Entry](HotEntries), repoIDs: newLRU[string, string](HotHints),
-			tips: newLRU[[2]string, string](HotHints), lists: newLRU[entryKey, []Entry](HotListed)}
+		s.hotC = &hotCache{entries: newLRU[entryKey, Entry](HotEntries), repoIDs: newLRU[string, repo.Repo](HotHints),
+			tips: newLRU[[2]string, string](HotHints), lists: newLRU[entryKey, []Entry](HotListed),
+			verdicts: newLRU[string, timed[scan.Result]](HotHints), lfsFiles: newLRU[[2]string, timed[lfs.File]](HotHints)}
 		s.hotC.lists.cost = func(es []Entry) int { return len(es) + 1 }
 	})
 	return s.hotC
@@ -161,4 +189,32 @@ type scanResult struct {
 	res scan.Result
 	ok  bool
 	err error
+}
+
+// cachedVerdict is key's final verdict read within VerdictTTL, if any.
+func (s *Service) cachedVerdict(key string) (scan.Result, bool) {
+	return fresh(s.hot().verdicts, key, s.now())
+}
+
+// keepVerdict remembers res for VerdictTTL when it is final.
+func (s *Service) keepVerdict(key string, res scan.Result, at time.Time) {
+	if res.Status.Final() {
+		s.hot().verdicts.put(key, timed[scan.Result]{res, at})
+	}
+}
+
+// lfsFile reads the LFS object recorded for oid in a repository, from
+// memory within VerdictTTL.
+func (s *Service) lfsFile(ctx context.Context, repoID, oid string) (lfs.File, bool, error) {
+	hc := s.hot()
+	k := [2]string{repoID, oid}
+	now := s.now()
+	if t, ok := hc.lfsFiles.get(k); ok && now.Sub(t.at) < VerdictTTL && !now.Before(t.at) {
+		return t.v, true, nil
+	}
+	f, ok, err := s.LFS.File(ctx, repoID, oid)
+	if err == nil && ok {
+		hc.lfsFiles.put(k, timed[lfs.File]{f, now})
+	}
+	return f, ok, err
 }

@@ -71,7 +71,8 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (Download, error
 	// order. Nothing read ahead is used before the caller is authorized.
 	hc := s.hot()
 	repoKey := string(in.Type) + "/" + in.Namespace + "/" + in.Name
-	guessID, _ := hc.repoIDs.get(repoKey)
+	guessRepo, _ := hc.repoIDs.get(repoKey)
+	guessID := guessRepo.ID
 	var guessCommit string
 	var guessEntry Entry
 	var haveEntry bool
@@ -88,18 +89,20 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (Download, error
 	}
 	var scanCh chan scanResult
 	if haveEntry && guessEntry.LFS == nil && !in.Raw {
-		scanCh = make(chan scanResult, 1)
-		key := ScanKey(repo.Repo{Type: in.Type, Namespace: in.Namespace, Name: in.Name}, guessEntry)
-		go func() {
-			res, ok, err := s.Results.LatestResult(ctx, s.Bucket, key)
-			scanCh <- scanResult{key, res, ok, err}
-		}()
+		key := ScanKey(guessRepo, guessEntry)
+		if _, cached := s.cachedVerdict(key); !cached {
+			scanCh = make(chan scanResult, 1)
+			go func() {
+				res, ok, err := s.Results.LatestResult(ctx, s.Bucket, key)
+				scanCh <- scanResult{key, res, ok, err}
+			}()
+		}
 	}
 	r, err := s.authorize(ctx, in.Caller, in.Type, in.Namespace, in.Name)
 	if err != nil {
 		return Download{}, err
 	}
-	hc.repoIDs.put(repoKey, r.ID)
+	hc.repoIDs.put(repoKey, repo.Repo{ID: r.ID, Type: r.Type, Namespace: r.Namespace, Name: r.Name})
 	var rr refResult
 	if guessID == r.ID {
 		rr = <-refCh
@@ -137,7 +140,7 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (Download, error
 	var ref scan.ObjectRef
 	if e.LFS != nil {
 		d.LFS, d.ETag, d.Size = true, e.LFS.OID, e.LFS.Size
-		f, ok, err := s.LFS.File(ctx, r.ID, e.LFS.OID)
+		f, ok, err := s.lfsFile(ctx, r.ID, e.LFS.OID)
 		if err != nil {
 			return Download{}, err
 		}
@@ -167,9 +170,16 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (Download, error
 			return Download{}, scan.Refusal(scan.Result{Status: scan.StatusPending})
 		}
 	}
-	res, err := scan.AwaitVerdict(ctx, s.Scans, s.Queue, s.Settings, ref, deadline, s.now, s.Log)
-	if err != nil {
-		return Download{}, err
+	// The verdict of this very version, from memory within VerdictTTL.
+	vkey := ref.Key + "\x00" + ref.VersionID
+	res, cached := s.cachedVerdict(vkey)
+	if !cached {
+		at := s.now()
+		var err error
+		if res, err = scan.AwaitVerdict(ctx, s.Scans, s.Queue, s.Settings, ref, deadline, s.now, s.Log); err != nil {
+			return Download{}, err
+		}
+		s.keepVerdict(vkey, res, at)
 	}
 	if e := scan.Refusal(res); e != nil {
 		return Download{}, e
@@ -228,11 +238,23 @@ func entryNotFound(p, rev string) error {
 
 // latestResult reads key's newest verdict, or takes the one read ahead
 // when it was read for the same key.
+// A final verdict read within VerdictTTL is taken from memory.
 func (s *Service) latestResult(ctx context.Context, key string, ahead chan scanResult) (scan.Result, bool, error) {
 	if ahead != nil {
 		if got := <-ahead; got.key == key {
+			if got.err == nil && got.ok {
+				s.keepVerdict(key, got.res, s.now())
+			}
 			return got.res, got.ok, got.err
 		}
 	}
-	return s.Results.LatestResult(ctx, s.Bucket, key)
+	if res, ok := s.cachedVerdict(key); ok {
+		return res, true, nil
+	}
+	at := s.now()
+	res, ok, err := s.Results.LatestResult(ctx, s.Bucket, key)
+	if err == nil && ok {
+		s.keepVerdict(key, res, at)
+	}
+	return res, ok, err
 }
