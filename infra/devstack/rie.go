@@ -325,7 +325,8 @@ const (
 	TargetInitRatioDDB    = 1.2
 	TargetInitRatioDDBWeb = 1.5
 	TargetBinaryMB        = 15.0
-	coldStartRounds       = 10
+	coldStartRounds       = 21
+	coldStartRIERounds    = 3
 )
 
 // ColdStartResult is one function's measurement.
@@ -376,7 +377,7 @@ func ColdStart(ctx context.Context, repoRoot string, out io.Writer) ([]ColdStart
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	var results []ColdStartResult
+	var targets []coldTarget
 	for _, f := range tmpl.Functions() {
 		folder := samtemplate.Folder(f.LogicalID)
 		if !exists(filepath.Join(repoRoot, "functions", folder, "main.go")) {
@@ -385,31 +386,39 @@ func ColdStart(ctx context.Context, repoRoot string, out io.Writer) ([]ColdStart
 		}
 		local, _ := invokeEnv("")
 		env := append(append(append(lambdaEnviron(), functionEnv(tmpl, f.LogicalID)...), local...), "AWS_LAMBDA_FUNCTION_NAME="+f.LogicalID, "LOG_LEVEL=error")
-		res, err := measureColdStart(ctx, repoRoot, rieBin, tmp, folder, f.LogicalID, fixtureFor(tmpl, f), env, out)
-		if err != nil {
+		targets = append(targets, coldTarget{folder: folder, id: f.LogicalID, fixture: fixtureFor(tmpl, f), env: env})
+	}
+	// The references, measured the same way in the same run: an
+	// aws-lambda-go function that does nothing (the floor this machine
+	// puts under any Go function's cold start), and one that loads the AWS
+	// config and builds a DynamoDB client before its first /next, as each
+	// of ours must, with the same local endpoints in its environment.
+	local, _ := invokeEnv("")
+	targets = append(targets,
+		coldTarget{folder: ReferencePackage, id: "reference (empty aws-lambda-go handler)", fixture: "scheduled-event.json",
+			env: append(lambdaEnviron(), "LOG_LEVEL=error")},
+		coldTarget{folder: ReferenceDDBPackage, id: referenceDDB, fixture: "scheduled-event.json",
+			env: append(append(lambdaEnviron(), local...), "LOG_LEVEL=error")})
+	// Build everything first, then measure in rounds that visit every
+	// target once each, so a change in the machine's load during the run
+	// falls on all targets alike instead of on the last ones measured.
+	for i := range targets {
+		if err := targets[i].build(ctx, repoRoot, tmp); err != nil {
 			return nil, err
 		}
-		results = append(results, res)
 	}
-	// The reference, measured the same way in the same run: an aws-lambda-go
-	// function that does nothing, i.e. the floor this machine puts under any
-	// Go function's cold start.
-	ref, err := measureColdStart(ctx, repoRoot, rieBin, tmp, ReferencePackage, "reference (empty aws-lambda-go handler)",
-		"scheduled-event.json", append(lambdaEnviron(), "LOG_LEVEL=error"), out)
-	if err != nil {
-		return nil, err
+	for i := range targets {
+		targets[i].measureRIE(ctx, rieBin, out)
 	}
-	results = append(results, ref)
-	// The second reference: a function that loads the AWS config and
-	// builds a DynamoDB client before its first /next, as each of ours
-	// must, with the same local endpoints in its environment.
-	local, _ := invokeEnv("")
-	ddbRef, err := measureColdStart(ctx, repoRoot, rieBin, tmp, ReferenceDDBPackage, referenceDDB,
-		"scheduled-event.json", append(append(lambdaEnviron(), local...), "LOG_LEVEL=error"), out)
-	if err != nil {
-		return nil, err
+	for round := 0; round < coldStartRounds; round++ {
+		for i := range targets {
+			targets[i].measureRound(ctx)
+		}
 	}
-	results = append(results, ddbRef)
+	results := make([]ColdStartResult, len(targets))
+	for i, t := range targets {
+		results[i] = t.result()
+	}
 	return results, nil
 }
 
@@ -422,67 +431,87 @@ const ReferenceDDBPackage = "./infra/coldstartddb"
 
 const referenceDDB = "reference (aws-lambda-go + AWS config + DynamoDB client)"
 
-func measureColdStart(ctx context.Context, repoRoot, rieBin, tmp, folder, id, fixture string, env []string, out io.Writer) (ColdStartResult, error) {
-	name := filepath.Base(folder)
-	arm, err := BuildBootstrap(ctx, repoRoot, folder, "linux", "arm64", filepath.Join(tmp, "arm64", name), true)
+// coldTarget is one function (or reference) under measurement.
+type coldTarget struct {
+	folder, id, fixture string
+	env                 []string
+	host                string
+	event               []byte
+	res                 ColdStartResult
+	inits, durs         []float64
+	handlerErr          bool
+}
+
+func (t *coldTarget) build(ctx context.Context, repoRoot, tmp string) error {
+	name := filepath.Base(t.folder)
+	arm, err := BuildBootstrap(ctx, repoRoot, t.folder, "linux", "arm64", filepath.Join(tmp, "arm64", name), true)
 	if err != nil {
-		return ColdStartResult{}, err
+		return err
 	}
 	st, err := os.Stat(arm)
 	if err != nil {
-		return ColdStartResult{}, err
+		return err
 	}
-	host, err := BuildBootstrap(ctx, repoRoot, folder, runtime.GOOS, runtime.GOARCH, filepath.Join(tmp, "host", name), true)
-	if err != nil {
-		return ColdStartResult{}, err
+	if t.host, err = BuildBootstrap(ctx, repoRoot, t.folder, runtime.GOOS, runtime.GOARCH, filepath.Join(tmp, "host", name), true); err != nil {
+		return err
 	}
-	event, err := os.ReadFile(filepath.Join(repoRoot, "infra", "events", fixture))
-	if err != nil {
-		return ColdStartResult{}, err
+	if t.event, err = os.ReadFile(filepath.Join(repoRoot, "infra", "events", t.fixture)); err != nil {
+		return err
 	}
-	res := ColdStartResult{Function: id, BinaryBytes: st.Size(), Event: fixture}
-	// RIE's REPORT figures, for comparison (RIE reports a function
-	// error too, so only a missing REPORT line stops this loop).
+	t.res = ColdStartResult{Function: t.id, BinaryBytes: st.Size(), Event: t.fixture}
+	return nil
+}
+
+// measureRIE records RIE's REPORT figures, for comparison (RIE reports a
+// function error too, so only a missing REPORT line stops this loop).
+func (t *coldTarget) measureRIE(ctx context.Context, rieBin string, out io.Writer) {
 	var inits, durs []float64
-	for i := 0; i < coldStartRounds; i++ {
-		r, err := startRIE(rieBin, host, env, nil)
+	for i := 0; i < coldStartRIERounds; i++ {
+		r, err := startRIE(rieBin, t.host, t.env, nil)
 		if err != nil {
-			return ColdStartResult{}, err
+			fmt.Fprintf(out, "%s under RIE: %v\n", t.id, err)
+			return
 		}
-		_, _, err = r.invoke(ctx, event)
+		_, _, err = r.invoke(ctx, t.event)
 		var init, d float64
 		if err == nil {
 			init, d, err = r.waitReport(3 * time.Second)
 		}
 		r.stop()
 		if err != nil {
-			fmt.Fprintf(out, "%s under RIE: %v\n", id, err)
-			inits, durs = nil, nil
-			break
+			fmt.Fprintf(out, "%s under RIE: %v\n", t.id, err)
+			return
 		}
 		inits, durs = append(inits, init), append(durs, d)
 	}
-	res.RIEInitMS, res.RIEInvokeMS = median(inits), median(durs)
-	// Init as Lambda defines it, measured with our Runtime API.
-	var mInits, mDurs []float64
-	handlerErr := false
-	for i := 0; i < coldStartRounds; i++ {
-		initD, invD, err := measureInit(ctx, host, env, event)
-		if err != nil && initD == 0 {
-			res.Err = err.Error()
-			break
-		}
-		// A handler error on the fixture (no services behind the
-		// default endpoints) does not make init less real.
-		handlerErr = handlerErr || err != nil
-		mInits = append(mInits, float64(initD.Microseconds())/1000)
-		mDurs = append(mDurs, float64(invD.Microseconds())/1000)
+	t.res.RIEInitMS, t.res.RIEInvokeMS = median(inits), median(durs)
+}
+
+// measureRound is one fresh start, init as Lambda defines it, measured
+// with our Runtime API.
+func (t *coldTarget) measureRound(ctx context.Context) {
+	if t.res.Err != "" {
+		return
 	}
-	if handlerErr {
-		res.Event += " (handler returned an error)"
+	initD, invD, err := measureInit(ctx, t.host, t.env, t.event)
+	if err != nil && initD == 0 {
+		t.res.Err = err.Error()
+		return
 	}
-	res.InitMS, res.FirstInvokeMS = median(mInits), median(mDurs)
-	return res, nil
+	// A handler error on the fixture (no services behind the default
+	// endpoints) does not make init less real.
+	t.handlerErr = t.handlerErr || err != nil
+	t.inits = append(t.inits, float64(initD.Microseconds())/1000)
+	t.durs = append(t.durs, float64(invD.Microseconds())/1000)
+}
+
+func (t *coldTarget) result() ColdStartResult {
+	r := t.res
+	if t.handlerErr {
+		r.Event += " (handler returned an error)"
+	}
+	r.InitMS, r.FirstInvokeMS = median(t.inits), median(t.durs)
+	return r
 }
 
 func median(v []float64) float64 {
@@ -542,9 +571,9 @@ func ColdStartTable(results []ColdStartResult) string {
 		}
 		fmt.Fprintf(&b, "| %s | %.1f MB | %.2f ms | %s | %s | %.2f ms | %.2f ms | %.2f ms | %s | %s |\n", r.Function, mb, r.InitMS, ratio, ratioDDB, r.FirstInvokeMS, r.RIEInitMS, r.RIEInvokeMS, r.Event, verdict)
 	}
-	fmt.Fprintf(&b, "\nMedians of %d fresh starts each, host-architecture builds with the Lambda flags. Init is measured here as Lambda defines it:\n", coldStartRounds)
+	fmt.Fprintf(&b, "\nMedians of %d fresh starts each, taken in rounds that start every function and reference once, so load changes\nfall on all alike; host-architecture builds with the Lambda flags. Init is measured here as Lambda defines it:\n", coldStartRounds)
 	b.WriteString("from the bootstrap process start to its first Runtime API /next call (a minimal Runtime API served by devstack), and\n")
-	b.WriteString("first invoke from handing over the event to the response. RIE's own figures are shown beside them: this RIE version\n")
+	fmt.Fprintf(&b, "first invoke from handing over the event to the response. RIE's own figures (medians of %d) are shown beside them: this RIE version\n", coldStartRIERounds)
 	b.WriteString("starts the runtime before the first invoke, so its Init Duration misses most of the init and its first Duration absorbs it.\n")
 	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -84,7 +85,7 @@ type Config struct {
 type Site struct {
 	svc    Services
 	cfg    Config
-	pages  map[string]*template.Template
+	pages  map[string]*lazyPage
 	routes map[string]*authz.Route // "METHOD /pattern" -> route
 	handle map[string]handlerFunc
 }
@@ -108,7 +109,7 @@ func newSite(svc Services, cfg Config) (*Site, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Site{svc: svc, cfg: cfg, pages: map[string]*template.Template{}, routes: map[string]*authz.Route{}}
+	s := &Site{svc: svc, cfg: cfg, pages: map[string]*lazyPage{}, routes: map[string]*authz.Route{}}
 	funcs := template.FuncMap{"when": when, "size": humanSize, "join": strings.Join, "short": shortID, "title": commitTitle,
 		"repoPath": repoPath, "gpgStatus": gpgStatus, "reason": explainReason, "esc": escapePath, "inc": func(i int) int { return i + 1 },
 		"entityTypes": entityTypes, "scopedPermissions": scopedPermissions, "policies": tokenPolicies,
@@ -122,11 +123,7 @@ func newSite(svc Services, cfg Config) (*Site, error) {
 		if base == "layout" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", n, err)
-		}
-		s.pages[base] = t
+		s.pages[base] = &lazyPage{file: n, funcs: funcs}
 	}
 	for i := range authz.Table {
 		if r := &authz.Table[i]; r.Web {
@@ -223,10 +220,39 @@ func (s *Site) show(w http.ResponseWriter, r *http.Request, status int, page str
 	s.write(w, status, page, v)
 }
 
+// lazyPage is one page's template, parsed (with the layout) when the page
+// is first rendered rather than at start: an instance's cold start pays
+// for none of the twenty pages, and its first request for one. Every page
+// is parsed and rendered by TestEveryPageRenders, so a broken template
+// fails the tests, not a user's request.
+type lazyPage struct {
+	file  string
+	funcs template.FuncMap
+	once  sync.Once
+	t     *template.Template
+	err   error
+}
+
+func (p *lazyPage) template() (*template.Template, error) {
+	p.once.Do(func() {
+		p.t, p.err = template.New("layout.html").Funcs(p.funcs).ParseFS(templateFS, "templates/layout.html", p.file)
+		if p.err != nil {
+			p.err = fmt.Errorf("parse %s: %w", p.file, p.err)
+		}
+	})
+	return p.t, p.err
+}
+
 func (s *Site) write(w http.ResponseWriter, status int, page string, v view) {
-	t := s.pages[page]
-	if t == nil {
+	lp := s.pages[page]
+	if lp == nil {
 		s.cfg.Log.Error("no template", "page", page)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	t, err := lp.template()
+	if err != nil {
+		s.cfg.Log.Error("template", "page", page, "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
