@@ -29,7 +29,7 @@ import (
 // off (core.hooksPath to an empty folder), in the same iterations, and
 // reports both and the ratio.
 func BenchmarkPushHooks(b *testing.B) {
-	root := testenv.RequireEnv(b, "TRUSTLAYER_GIT_ROOT")
+	testenv.RequireEnv(b, "TRUSTLAYER_GIT_ROOT")
 	s := newSigner(b)
 	for _, n := range []int{1, 200} {
 		b.Run(fmt.Sprintf("commits=%d", n), func(b *testing.B) {
@@ -42,13 +42,14 @@ func BenchmarkPushHooks(b *testing.B) {
 					b.Fatalf("base push: %v\n%s", err, out)
 				}
 			}
-			noHooks := filepath.Join(root, s.u.Name, plain+".git", "no-hooks")
+			plainDir := gitFolder(b, "/api/models/"+s.u.Name+"/"+plain, "Bearer "+s.token)
+			noHooks := filepath.Join(plainDir, "no-hooks")
 			os.MkdirAll(noHooks, 0o755)
-			if out, err := exec.Command("git", "config", "-f", filepath.Join(root, s.u.Name, plain+".git", "config"), "core.hooksPath", noHooks).CombinedOutput(); err != nil {
+			if out, err := exec.Command("git", "config", "-f", filepath.Join(plainDir, "config"), "core.hooksPath", noHooks).CombinedOutput(); err != nil {
 				b.Fatalf("%v %s", err, out)
 			}
 			if os.Getenv("TRUSTLAYER_HOOK_TIMINGS") != "" {
-				exec.Command("git", "config", "-f", filepath.Join(root, s.u.Name, hooked+".git", "config"), "trustlayer.timings", "true").Run()
+				exec.Command("git", "config", "-f", filepath.Join(gitFolder(b, "/api/models/"+s.u.Name+"/"+hooked, "Bearer "+s.token), "config"), "trustlayer.timings", "true").Run()
 			}
 			var withHooks, without time.Duration
 			b.ResetTimer()

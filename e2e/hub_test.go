@@ -187,3 +187,20 @@ func (h *hubClient) forwardAuth(uri, auth string) hubResponse {
 	raw, _ := io.ReadAll(res.Body)
 	return hubResponse{Status: res.StatusCode, Header: res.Header, Body: raw}
 }
+
+// gitFolder is the git server's folder of a repository (by its id, see
+// invariant 12 in docs/invariants.md): apiRepo is "/api/models/ns/name"
+// (or datasets, spaces), auth may read it.
+func gitFolder(t testing.TB, apiRepo, auth string) string {
+	t.Helper()
+	root := testenv.RequireEnv(t, "TRUSTLAYER_GIT_ROOT")
+	h := newHub(t)
+	var info struct {
+		ID string `json:"_id"`
+	}
+	r := h.do("GET", apiRepo, auth, nil)
+	if r.Status != 200 || json.Unmarshal(r.Body, &info) != nil || info.ID == "" {
+		t.Fatalf("%s: %d %s", apiRepo, r.Status, r.Body)
+	}
+	return filepath.Join(root, "_id", info.ID+".git")
+}

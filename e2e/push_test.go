@@ -218,12 +218,11 @@ func TestUnsignedPushAcceptedAndRecorded(t *testing.T) {
 // The repository's own git config points its hook at a closed port (the
 // system configuration points at the stack's Lambda endpoint).
 func TestPushRefusedWhenCommitsFunctionUnreachable(t *testing.T) {
-	root := testenv.RequireEnv(t, "TRUSTLAYER_GIT_ROOT")
 	s := newSigner(t)
 	name := s.createRepo(t, map[string]any{})
 	path := "/" + s.u.Name + "/" + name + ".git"
 	s.remoteHead(t, path, "refs/heads/main") // the git server creates the repository
-	bare := filepath.Join(root, s.u.Name, name+".git")
+	bare := gitFolder(t, "/api/models/"+s.u.Name+"/"+name, "Bearer "+s.token)
 	if out, err := exec.Command("git", "config", "-f", filepath.Join(bare, "config"), "trustlayer.lambdaEndpoint", "http://127.0.0.1:1").CombinedOutput(); err != nil {
 		t.Fatalf("git config: %v %s", err, out)
 	}

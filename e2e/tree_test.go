@@ -60,7 +60,7 @@ func (s stack) waitHub(t *testing.T, a account, path string) treeEntry {
 			}
 		}
 	}
-	log, _ := os.ReadFile(filepath.Join(os.Getenv("TRUSTLAYER_GIT_ROOT"), a.user, a.repo+".git", "trustlayer-uploads.log"))
+	log, _ := os.ReadFile(filepath.Join(gitFolder(t, "/api/models/"+a.user+"/"+a.repo, "Bearer "+a.token), "trustlayer-uploads.log"))
 	t.Fatalf("%s: no verdict; last %+v; the git server's copy log:\n%s", path, last.SecurityFileStatus, log)
 	return last
 }

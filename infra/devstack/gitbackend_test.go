@@ -40,7 +40,7 @@ func TestGitBackendChecksFirst(t *testing.T) {
 		}
 		return r
 	}
-	allow := map[string]string{"X-Trust-Decision": "allow", "X-Trust-User": "alice"}
+	allow := map[string]string{"X-Trust-Decision": "allow", "X-Trust-User": "alice", "X-Trust-Repo-Id": "0123456789abcdef01234567"}
 	stale := request("/alice/stale.git/info/refs?service=git-upload-pack", allow, key)
 	stale.Header.Set(trusthop.HeaderTimestamp, "1000000000") // 2001: outside the skew, and the signature no longer matches either
 	tests := []struct {
@@ -55,6 +55,10 @@ func TestGitBackendChecksFirst(t *testing.T) {
 			map[string]string{"X-Trust-Decision": "deny", "X-Trust-Status": "403"}, key), 403},
 		{"signed deferred 401", "challenged", request("/alice/challenged.git/info/refs?service=git-receive-pack",
 			map[string]string{"X-Trust-Decision": "deny", "X-Trust-Status": "401", "X-Trust-Reason": "login"}, key), 401},
+		{"signed allow naming no repository id", "noid", request("/alice/noid.git/info/refs?service=git-upload-pack",
+			map[string]string{"X-Trust-Decision": "allow", "X-Trust-User": "alice"}, key), 500},
+		{"signed allow naming a bad repository id", "badid", request("/alice/badid.git/info/refs?service=git-upload-pack",
+			map[string]string{"X-Trust-Decision": "allow", "X-Trust-User": "alice", "X-Trust-Repo-Id": "../../x"}, key), 500},
 	}
 	for _, tt := range tests {
 		w := httptest.NewRecorder()
@@ -62,8 +66,8 @@ func TestGitBackendChecksFirst(t *testing.T) {
 		if w.Code != tt.want {
 			t.Errorf("%s: got %d %s, want %d", tt.name, w.Code, w.Body, tt.want)
 		}
-		if _, err := os.Stat(filepath.Join(root, "alice", tt.repo+".git")); err == nil {
-			t.Errorf("%s: refused request created repository alice/%s.git", tt.name, tt.repo)
+		if des, _ := os.ReadDir(root); len(des) != 0 {
+			t.Errorf("%s: refused request created %s", tt.name, des[0].Name())
 		}
 	}
 
@@ -108,6 +112,7 @@ func TestGitBackendTakesChunkedPush(t *testing.T) {
 	root := t.TempDir()
 	h := newGitBackend(root, git, key, slog.New(slog.NewTextHandler(io.Discard, nil)), []string{"GIT_CONFIG_NOSYSTEM=1"})
 	var chunked atomic.Bool
+	repoID := "00112233445566778899aabb"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked" {
 			chunked.Store(true)
@@ -115,6 +120,7 @@ func TestGitBackendTakesChunkedPush(t *testing.T) {
 		// What the gateway adds after the authorizer allowed the push.
 		r.Header.Set("X-Trust-Decision", "allow")
 		r.Header.Set("X-Trust-User", "alice")
+		r.Header.Set("X-Trust-Repo-Id", repoID)
 		key.Sign(r.Header, r.Method, trusthop.PathQuery(r))
 		h.ServeHTTP(w, r)
 	}))
@@ -144,8 +150,18 @@ func TestGitBackendTakesChunkedPush(t *testing.T) {
 	if !chunked.Load() {
 		t.Fatalf("git did not send the push chunked; the test proves nothing")
 	}
-	out, err := exec.Command(git, "--git-dir", filepath.Join(root, "alice", "big.git"), "rev-parse", "main").Output()
+	out, err := exec.Command(git, "--git-dir", filepath.Join(root, "_id", repoID+".git"), "rev-parse", "main").Output()
 	if got := strings.TrimSpace(string(out)); err != nil || got != head {
 		t.Fatalf("server main = %q (%v), want %s", got, err, head)
+	}
+	// The folder is the repository's id's: the same id reached under
+	// another name (after a move) is the same repository; another id
+	// under the first name is a new, empty one.
+	if got := run("ls-remote", srv.URL+"/acme/renamed.git", "refs/heads/main"); !strings.HasPrefix(got, head) {
+		t.Errorf("the same id under a new name: ls-remote main = %q, want %s", got, head)
+	}
+	repoID = "ffeeddccbbaa998877665544"
+	if got := run("ls-remote", srv.URL+"/alice/big.git", "refs/heads/main"); got != "" {
+		t.Errorf("another id under the old name: ls-remote main = %q, want nothing", got)
 	}
 }

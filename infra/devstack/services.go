@@ -265,6 +265,13 @@ func clamdPing(addr string) error {
 // access: {namespace}/{name}.git or {datasets|spaces}/{namespace}/{name}.git.
 var repoPath = regexp.MustCompile(`^/((?:(?:datasets|spaces)/)?[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*?)(\.git)?(/.*)$`)
 
+// repoIDPattern is a repository id (randid: lower-case hex).
+var repoIDPattern = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
+
+// GitRepoFolder is the folder of the repository with id under the git
+// server's root: _id/<id>.git.
+func GitRepoFolder(id string) string { return "_id/" + id + ".git" }
+
 // gitBackend serves git smart HTTP from dataDir with `git http-backend`.
 func (s *Stack) gitBackend() http.Handler {
 	root := s.gitRoot()
@@ -313,8 +320,18 @@ func newGitBackend(root, git string, key *trusthop.Key, log *slog.Logger, extraE
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
-		// Only an allowed request creates its repository.
-		repo := m[1] + ".git"
+		// The repository's folder is named by its id (invariant 12,
+		// docs/invariants.md), which the authorizer established and the
+		// gateway signed: a rename or a transfer keeps its git data, and a
+		// repository created under a freed name starts empty. Only an
+		// allowed request creates its folder.
+		id := r.Header.Get("X-Trust-Repo-Id")
+		if !repoIDPattern.MatchString(id) {
+			log.Error("git backend: the gateway named no repository id", "path", r.URL.Path)
+			http.Error(w, "the gateway named no repository", http.StatusInternalServerError)
+			return
+		}
+		repo := GitRepoFolder(id)
 		dir := filepath.Join(root, filepath.FromSlash(repo))
 		mu.Lock()
 		if _, err := os.Stat(dir); err != nil {
@@ -328,6 +345,8 @@ func newGitBackend(root, git string, key *trusthop.Key, log *slog.Logger, extraE
 		}
 		mu.Unlock()
 		env := append([]string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}, extraEnv...)
+		// The hooks name the repository by the path it was reached at.
+		env = append(env, "TRUSTLAYER_REPO="+m[1])
 		if u := r.Header.Get("X-Trust-User"); u != "" {
 			// git http-backend enables receive-pack for an authenticated user.
 			env = append(env, "REMOTE_USER="+u)

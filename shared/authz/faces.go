@@ -261,7 +261,7 @@ func (a *Authorizer) EnvoyAuth(prefix string) http.Handler {
 // always present: a gateway copying them (Traefik authResponseHeaders, nginx
 // auth_request_set) then replaces any the client sent.
 var TrustHeaders = []string{principal.KeyDecision, principal.KeyKind, principal.KeyUserID, principal.KeyUser,
-	principal.KeyTokenID, principal.KeyRole, principal.KeyOrg}
+	principal.KeyTokenID, principal.KeyRole, principal.KeyOrg, principal.KeyRepoID}
 
 // TrustHeader is the response header that carries context key k
 // (X-Trust-Token-Id for tokenId, as template.yaml names them).

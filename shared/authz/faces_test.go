@@ -103,7 +103,7 @@ func TestForwardAuthSendsEveryTrustHeader(t *testing.T) {
 		if rec.Code != 200 {
 			t.Fatalf("%s: got %d", fa.name, rec.Code)
 		}
-		for _, name := range []string{"X-Trust-Decision", "X-Trust-Kind", "X-Trust-User-Id", "X-Trust-User", "X-Trust-Token-Id", "X-Trust-Role", "X-Trust-Org"} {
+		for _, name := range []string{"X-Trust-Decision", "X-Trust-Kind", "X-Trust-User-Id", "X-Trust-User", "X-Trust-Token-Id", "X-Trust-Role", "X-Trust-Org", "X-Trust-Repo-Id"} {
 			if _, ok := rec.Header()[name]; !ok {
 				t.Errorf("%s: allowed answer has no %s header", fa.name, name)
 			}

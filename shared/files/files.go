@@ -12,6 +12,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,12 @@ type Entry struct {
 	BlobID string      `json:"blobId"`           // git object id of the blob
 	SHA256 string      `json:"sha256,omitempty"` // of the blob's bytes: its scan key
 	LFS    *LFSPointer `json:"lfs,omitempty"`
+	// Key is the uploads-bucket key the file's verdict is under (a regular
+	// file's copy, an LFS object), fixed when its tree was indexed
+	// (invariant 12): the index is keyed by repository id, and so is
+	// this, so a renamed or transferred repository keeps finding its
+	// copies and verdicts. Never taken from a request or a manifest.
+	Key string `json:"-"`
 }
 
 // Store keeps the index (filesddb.Store).
@@ -137,8 +144,13 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// ScanKey is the uploads-bucket key the scanner knows the file by.
+// ScanKey is the uploads-bucket key the scanner knows the file by: the
+// key its index entry keeps (Entry.Key), else (an entry indexed before
+// keys were kept) the one r's current name gives.
 func ScanKey(r repo.Repo, e Entry) string {
+	if e.Key != "" {
+		return e.Key
+	}
 	if e.LFS != nil {
 		return scan.ObjectKey(r.Type, r.Namespace, r.Name, e.LFS.OID)
 	}
@@ -152,4 +164,21 @@ func baseName(p string) string {
 		}
 	}
 	return p
+}
+
+// KeyBase names the repository in the uploads-bucket keys of its files
+// ("<type>/<namespace>/<name>"): the name under which the git server
+// copied a push's blobs and git-lfs uploaded its objects. The index keeps
+// it with every tree it stores (invariant 12).
+func KeyBase(typ access.RepoType, ns, name string) string {
+	return string(typ) + "/" + ns + "/" + name
+}
+
+// keyIn is e's key under base (KeyBase); "" when base is malformed.
+func keyIn(base string, e Entry) string {
+	parts := strings.SplitN(base, "/", 3)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return ""
+	}
+	return ScanKey(repo.Repo{Type: access.RepoType(parts[0]), Namespace: parts[1], Name: parts[2]}, e)
 }

@@ -26,6 +26,12 @@ type Node struct {
 	Size   int64       `json:"s,omitempty"`
 	SHA256 string      `json:"h,omitempty"`
 	LFS    *LFSPointer `json:"l,omitempty"`
+	// Key is an LFS file's key when it is not the one its tree's
+	// KeyBase gives (an object uploaded under the repository's former
+	// name): set by Index from the object's record, never from a manifest.
+	Key string `json:"k,omitempty"`
+	// KeyBase is the tree's (Tree.KeyBase), set when the tree is read.
+	KeyBase string `json:"-"`
 }
 
 // IsTree reports whether n is a folder.
@@ -36,6 +42,9 @@ func (n Node) IsTree() bool { return n.Mode == ModeTree || n.Mode == "40000" }
 type Tree struct {
 	ID    string
 	Nodes []Node
+	// KeyBase is the repository's name in the keys of the tree's files
+	// when the tree was indexed (files.KeyBase), kept with the tree.
+	KeyBase string
 }
 
 // TreeStore keeps the index by tree (filesddb.Store).
@@ -156,7 +165,11 @@ func (s *Service) Index(ctx context.Context, in IndexInput) (IndexResult, error)
 		}
 		put := make([]Tree, 0, len(missing))
 		for _, id := range missing {
-			put = append(put, byID[id])
+			t, err := s.keyed(ctx, r, in, byID[id])
+			if err != nil {
+				return out, err
+			}
+			put = append(put, t)
 		}
 		if writes, err = ts.PutTrees(ctx, r.ID, put); err != nil {
 			return out, fmt.Errorf("store trees: %w", err)
@@ -206,6 +219,30 @@ func (s *Service) Index(ctx context.Context, in IndexInput) (IndexResult, error)
 		out.Refs++
 	}
 	return out, nil
+}
+
+// keyed fixes the uploads-bucket keys of t's files (invariant 12): its
+// KeyBase is the name the push came under (the git server copied its
+// blobs under it); an LFS file whose object was uploaded under another
+// name (before a move) keeps its record's key.
+func (s *Service) keyed(ctx context.Context, r repo.Repo, in IndexInput, t Tree) (Tree, error) {
+	t.KeyBase = KeyBase(in.Type, in.Namespace, in.Name)
+	nodes := make([]Node, len(t.Nodes))
+	for i, n := range t.Nodes {
+		n.Key, n.KeyBase = "", ""
+		if n.LFS != nil && s.LFS != nil && !n.IsTree() {
+			f, ok, err := s.LFS.File(ctx, r.ID, n.LFS.OID)
+			if err != nil {
+				return Tree{}, fmt.Errorf("read LFS object %s: %w", n.LFS.OID, err)
+			}
+			if ok && f.Key != "" && f.Key != keyIn(t.KeyBase, NodeEntry(n.Name, n)) {
+				n.Key = f.Key
+			}
+		}
+		nodes[i] = n
+	}
+	t.Nodes = nodes
+	return t, nil
 }
 
 // checkIndexInput validates a manifest as git would have written it.
@@ -266,7 +303,14 @@ func checkNode(n Node) error {
 
 // NodeEntry is the file n at path.
 func NodeEntry(path string, n Node) Entry {
-	return Entry{Path: path, Mode: n.Mode, Size: n.Size, BlobID: n.ID, SHA256: n.SHA256, LFS: n.LFS}
+	e := Entry{Path: path, Mode: n.Mode, Size: n.Size, BlobID: n.ID, SHA256: n.SHA256, LFS: n.LFS}
+	switch {
+	case n.Key != "":
+		e.Key = n.Key
+	case n.KeyBase != "":
+		e.Key = keyIn(n.KeyBase, e)
+	}
+	return e
 }
 
 func (s *Service) repo(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error) {

@@ -60,7 +60,18 @@ func repoFromDir(root, dir string) (githook.Repo, error) {
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return githook.Repo{}, fmt.Errorf("repository %s is not under %s", dir, root)
 	}
-	parts := strings.Split(filepath.ToSlash(strings.TrimSuffix(rel, ".git")), "/")
+	return repoFromPath(filepath.ToSlash(strings.TrimSuffix(rel, ".git")))
+}
+
+// repoFromPath names the repository from its path: <ns>/<name>,
+// datasets/<ns>/<name> or spaces/<ns>/<name>.
+func repoFromPath(rel string) (githook.Repo, error) {
+	parts := strings.Split(rel, "/")
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." {
+			return githook.Repo{}, fmt.Errorf("cannot name the repository of %q", rel)
+		}
+	}
 	switch {
 	case len(parts) == 2:
 		return githook.Repo{Type: "model", Namespace: parts[0], Name: parts[1]}, nil
@@ -71,6 +82,11 @@ func repoFromDir(root, dir string) (githook.Repo, error) {
 }
 
 func currentRepo(cfg map[string]string) (githook.Repo, error) {
+	// A git server that keeps repositories by id (invariant 12,
+	// docs/invariants.md) says which path the push came in at.
+	if p := os.Getenv("TRUSTLAYER_REPO"); p != "" {
+		return repoFromPath(p)
+	}
 	root := cfg["trustlayer.projectroot"]
 	if root == "" {
 		root = os.Getenv("GIT_PROJECT_ROOT")

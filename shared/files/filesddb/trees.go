@@ -48,6 +48,8 @@ type pageItem struct {
 	SK      string `dynamodbav:"sk"`
 	Entries string `dynamodbav:"e"`
 	Pages   int    `dynamodbav:"pages,omitempty"`
+	// KeyBase: files.Tree.KeyBase, on every page.
+	KeyBase string `dynamodbav:"kb,omitempty"`
 }
 
 // pages splits nodes into the JSON of each page.
@@ -132,7 +134,7 @@ func (s Store) PutTrees(ctx context.Context, repoID string, trees []files.Tree) 
 			return 0, err
 		}
 		for i, p := range ps {
-			it := pageItem{PK: treePK(repoID, t.ID), SK: pageSK(i), Entries: p}
+			it := pageItem{PK: treePK(repoID, t.ID), SK: pageSK(i), Entries: p, KeyBase: t.KeyBase}
 			if i == 0 {
 				it.Pages = len(ps)
 			}
@@ -251,6 +253,9 @@ func (s Store) tree(ctx context.Context, repoID, id string) ([]files.Node, error
 		var ns []files.Node
 		if err := json.Unmarshal([]byte(it.Entries), &ns); err != nil {
 			return nil, fmt.Errorf("tree %s: %w", id, err)
+		}
+		for i := range ns {
+			ns[i].KeyBase = it.KeyBase
 		}
 		out = append(out, ns...)
 	}

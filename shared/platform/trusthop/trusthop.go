@@ -37,7 +37,7 @@ const (
 
 // SignedHeaders are the headers a signature covers, in this order; an
 // absent header is signed as empty.
-var SignedHeaders = []string{"X-Trust-User", "X-Trust-Decision", "X-Trust-Status", "X-Trust-Reason", "X-Trust-Token-Id", "X-Trust-Role"}
+var SignedHeaders = []string{"X-Trust-User", "X-Trust-Decision", "X-Trust-Status", "X-Trust-Reason", "X-Trust-Token-Id", "X-Trust-Role", "X-Trust-Repo-Id"}
 
 // Errors of Verify.
 var (
