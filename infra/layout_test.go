@@ -99,7 +99,7 @@ func TestStoresImportOnlyTheirDomain(t *testing.T) {
 // TestDomainsImportNoAWS: a domain package shared/<domain> imports no AWS
 // package, so its rules run and test without AWS. AWS lives in its
 // adapters: the store (…ddb), the Lambda face (…lambda) and the other
-// sub-packages that talk to one AWS service (s3objects, lambdaqueue).
+// sub-packages that talk to one AWS service (s3objects, sqsqueue).
 func TestDomainsImportNoAWS(t *testing.T) {
 	for _, rel := range sharedPackages(t) {
 		if domainOf(rel) == "" || strings.Count(rel, "/") != 1 {

@@ -1,6 +1,9 @@
-// Command scanner scans every object created in the uploads bucket (S3
-// ObjectCreated events, versitygw's webhook, and scans queued by the
-// uploads function and the sweeper) and stores and tags the verdict.
+// Command scanner scans every object created in the uploads bucket and
+// stores and tags the verdict. It reads the scan queue (SQS): the bucket's
+// ObjectCreated notifications and the scans the uploads function and the
+// sweeper queue; a message that failed stays in the queue
+// (ReportBatchItemFailures) and is dead-lettered after the redrive
+// policy's receive count. Invoked directly, it takes an S3 event.
 package main
 
 import (
@@ -54,6 +57,6 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	log.Info("scanner ready", "clamavMode", settings.Mode, "blocklist", settings.Blocklist.Len())
 	return serve.Event(cfg, log, func(ctx context.Context, raw json.RawMessage) (any, error) {
-		return s.HandleEvent(ctx, raw)
+		return s.HandleQueueEvent(ctx, raw)
 	}, nil)
 }

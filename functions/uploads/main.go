@@ -33,9 +33,9 @@ import (
 	"github.com/hubsec/trustlayer/shared/repo"
 	"github.com/hubsec/trustlayer/shared/repo/repoddb"
 	"github.com/hubsec/trustlayer/shared/scan"
-	"github.com/hubsec/trustlayer/shared/scan/lambdaqueue"
 	"github.com/hubsec/trustlayer/shared/scan/s3objects"
 	"github.com/hubsec/trustlayer/shared/scan/scanddb"
+	"github.com/hubsec/trustlayer/shared/scan/sqsqueue"
 )
 
 func main() {
@@ -60,7 +60,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	repos := &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgs, Log: log}
 	objects := s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket)
 	scans := scanddb.Store{Table: table}
-	queue := lambdaqueue.New(awsCfg, cfg.ScannerFunction)
+	queue := sqsqueue.Queue{Client: sqsqueue.New(awsCfg), URL: cfg.ScanQueue}
 	svc := &lfs.Service{
 		Repos:     repos,
 		Files:     lfsddb.Files{Table: table},

@@ -29,9 +29,9 @@ import (
 	"github.com/hubsec/trustlayer/shared/repo"
 	"github.com/hubsec/trustlayer/shared/repo/repoddb"
 	"github.com/hubsec/trustlayer/shared/scan"
-	"github.com/hubsec/trustlayer/shared/scan/lambdaqueue"
 	"github.com/hubsec/trustlayer/shared/scan/s3objects"
 	"github.com/hubsec/trustlayer/shared/scan/scanddb"
+	"github.com/hubsec/trustlayer/shared/scan/sqsqueue"
 	"github.com/hubsec/trustlayer/shared/web"
 )
 
@@ -56,7 +56,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	scans := scanddb.Store{Table: table}
 	index := &files.Service{Store: filesddb.Store{Table: table}, Cards: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos,
 		Objects: s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket), Results: scans, Scans: scans,
-		Queue: lambdaqueue.New(awsCfg, cfg.ScannerFunction), Settings: settings, Bucket: cfg.Bucket, Log: log}
+		Queue: sqsqueue.Queue{Client: sqsqueue.New(awsCfg), URL: cfg.ScanQueue}, Settings: settings, Bucket: cfg.Bucket, Log: log}
 	ident := &identity.Service{Store: users, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper),
 		Entities: authz.Entities{Users: users, Orgs: orgs, Repos: repoStore}, Approvals: users, OrgRoles: orgs}
 	site, err := web.New(web.Services{

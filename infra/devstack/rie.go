@@ -21,6 +21,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
+	"github.com/hubsec/trustlayer/infra/sqslocal"
 )
 
 // BuildBootstrap builds functions/<folder> as a Lambda bootstrap (static,
@@ -293,7 +294,9 @@ func invokeEnv(dataDir string) ([]string, string) {
 		"TRUSTLAYER_PUBLIC_URL=http://127.0.0.1:"+strconv.Itoa(d.Gateway),
 		"TRUSTLAYER_MAILER=outbox", "TRUSTLAYER_OUTBOX_DIR="+filepath.Join(os.TempDir(), "trustlayer-outbox"),
 		"CLAMD_ADDRESS=tcp://127.0.0.1:"+strconv.Itoa(d.Clamd),
-		"TRUSTLAYER_SCANNER_FUNCTION=ScannerFunction",
+		"TRUSTLAYER_SCAN_QUEUE_URL=http://127.0.0.1:"+strconv.Itoa(d.Internal)+"/"+sqslocal.Account+"/ScanQueue",
+		"TRUSTLAYER_SCAN_DLQ_URL=http://127.0.0.1:"+strconv.Itoa(d.Internal)+"/"+sqslocal.Account+"/ScannerDeadLetterQueue",
+		"AWS_ENDPOINT_URL_SQS=http://127.0.0.1:"+strconv.Itoa(d.Internal),
 		"AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:"+strconv.Itoa(d.DynamoDB),
 		"AWS_ENDPOINT_URL_S3=http://127.0.0.1:"+strconv.Itoa(d.S3),
 		"AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:"+strconv.Itoa(d.Internal),

@@ -27,6 +27,7 @@ import (
 
 	"github.com/hubsec/trustlayer/infra/gateway"
 	"github.com/hubsec/trustlayer/infra/samtemplate"
+	"github.com/hubsec/trustlayer/infra/sqslocal"
 	"github.com/hubsec/trustlayer/shared/platform/trusthop"
 )
 
@@ -109,6 +110,8 @@ type Stack struct {
 	// data dir on first start.
 	signingKey, signingPub string
 	sup                    *supervisor
+	// sqs is the local SQS (template queues), on the internal listener.
+	sqs *sqslocal.Server
 	// closeCh ends the scheduler's loops.
 	closeCh   chan struct{}
 	closeOnce sync.Once
@@ -206,7 +209,17 @@ func (s *Stack) start(ctx context.Context) error {
 		return err
 	}
 	var gw atomicGateway
-	s.serve(listeners["internal"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gw.get().Internal().ServeHTTP(w, r) }))
+	s.sqs = sqslocal.New(s.URL("internal"), Region, queueConfigs(tmpl))
+	s.serve(listeners["internal"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case sqslocal.IsSQS(r):
+			s.sqs.ServeHTTP(w, r)
+		case r.Method == http.MethodPost && r.URL.Path == SQSAdvancePath:
+			s.serveSQSAdvance(w, r)
+		default:
+			gw.get().Internal().ServeHTTP(w, r)
+		}
+	}))
 	s.serve(listeners["gateway"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gw.get().HubAPI().ServeHTTP(w, r) }))
 	s.serve(listeners["inference"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { gw.get().InferenceAPI().ServeHTTP(w, r) }))
 	s.serve(listeners["git"], s.gitBackend())
@@ -222,6 +235,7 @@ func (s *Stack) start(ctx context.Context) error {
 			Log:      s.log,
 			Clamd:    s.clamd,
 			TrustHop: s.trustHop,
+			S3Notify: s.s3Notify(tmpl),
 		})
 	}
 	first, err := newGateway()
@@ -272,6 +286,9 @@ func (s *Stack) start(ctx context.Context) error {
 	s.Gateway = final
 	s.Warnings = append(s.Warnings, final.Warnings()...)
 	if err := s.startSchedules(tmpl.Functions(), invokers); err != nil {
+		return err
+	}
+	if err := s.startQueueSources(tmpl, invokers); err != nil {
 		return err
 	}
 	return s.writeState()
@@ -366,7 +383,7 @@ func (s *Stack) TestEnv() []string {
 	}
 	for _, kv := range s.FunctionEnv() {
 		if strings.HasPrefix(kv, "LOG_LEVEL=") || strings.HasPrefix(kv, "TRUSTLAYER_MAILER=") ||
-			strings.HasPrefix(kv, "TRUSTLAYER_SCANNER_FUNCTION=") || strings.HasPrefix(kv, "TRUSTLAYER_PUBLIC_URL=") ||
+			strings.HasPrefix(kv, "TRUSTLAYER_PUBLIC_URL=") ||
 			strings.HasPrefix(kv, "TRUSTLAYER_SERVICE_SIGNING_KEY=") {
 			continue
 		}
@@ -383,7 +400,7 @@ func (s *Stack) Banner() string {
 	row("gateway (HubApi)", s.URL("gateway"))
 	row("web pages", s.URL("gateway")+"/join  (sign up; then /login, /settings/tokens, /{namespace}/{name})")
 	row("inference API", s.URL("inference")+"  (InferenceApi at the root, POST /models/{namespace}/{name})")
-	row("internal", s.URL("internal")+"  (Lambda Invoke API, S3 webhook /_s3/events, /_devstack/clamd/{stop,start})")
+	row("internal", s.URL("internal")+"  (Lambda Invoke API, SQS, S3 webhook /_s3/events, /_devstack/clamd/{stop,start}, "+SQSAdvancePath+")")
 	row("DynamoDB Local", s.URL("dynamodb")+"  table "+s.opts.Table)
 	row("S3 (versitygw)", s.URL("s3")+"  bucket "+s.opts.Bucket+"  keys "+AccessKey+"/"+SecretKey)
 	row("clamd", "tcp://"+s.addr(s.Ports.Clamd))

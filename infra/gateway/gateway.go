@@ -71,6 +71,9 @@ type Config struct {
 	// here after the authorizer. Client-sent signature headers are always
 	// removed.
 	TrustHop *trusthop.Key
+	// S3Notify, when set, receives every record of the S3 webhook (the
+	// bucket notifications that go to queues, not to functions).
+	S3Notify func(records []json.RawMessage)
 }
 
 // Gateway routes requests as API Gateway would. Build it with New.

@@ -187,6 +187,12 @@ func (g *Gateway) serveS3Events(w http.ResponseWriter, r *http.Request) {
 		g.cfg.Log.Info("S3 notification without records (test event)")
 		return
 	}
+	if g.cfg.S3Notify != nil {
+		g.cfg.S3Notify(doc.Records)
+		if len(g.s3Functions) == 0 {
+			return
+		}
+	}
 	if len(g.s3Functions) == 0 {
 		g.cfg.Log.Warn("S3 notification dropped: no function in template.yaml has an S3 event", "records", len(doc.Records))
 		return

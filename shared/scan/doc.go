@@ -7,6 +7,6 @@
 // file is infected.
 //
 // Storage, S3 and Lambda are ports (Store, Objects, Queue) implemented by
-// adapters: scanddb.Store, scan/s3objects and scan/lambdaqueue. This
+// adapters: scanddb.Store, scan/s3objects and scan/sqsqueue. This
 // package imports no AWS package.
 package scan

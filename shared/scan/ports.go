@@ -92,7 +92,7 @@ type Store interface {
 	GiveUp(ctx context.Context, r Result) error
 }
 
-// Queue sends scans to the scanner function (scan/lambdaqueue).
+// Queue sends scans to the scanner function (scan/sqsqueue: the scan queue).
 type Queue interface {
 	Enqueue(ctx context.Context, refs []ObjectRef) error
 }

@@ -35,9 +35,9 @@ type Config struct {
 	OutboxDir string // TRUSTLAYER_OUTBOX_DIR, with Mailer "outbox"
 	MailFrom  string // TRUSTLAYER_MAIL_FROM, with Mailer "ses"
 
-	ClamdAddress    string        // CLAMD_ADDRESS: "tcp://host:port" or "unix:///path"
-	ScanTimeout     time.Duration // SCAN_TIMEOUT
-	ScannerFunction string        // TRUSTLAYER_SCANNER_FUNCTION: name or ARN invoked to queue scans
+	ClamdAddress string        // CLAMD_ADDRESS: "tcp://host:port" or "unix:///path"
+	ScanTimeout  time.Duration // SCAN_TIMEOUT
+	ScanQueue    string        // TRUSTLAYER_SCAN_QUEUE_URL: the scan queue (SQS) scans are sent to
 
 	Env map[string]string // the raw environment, for adapters with settings of their own
 }
@@ -96,7 +96,7 @@ func Load(function string, environ []string, needs ...Need) (*Config, error) {
 	c.OutboxDir = env["TRUSTLAYER_OUTBOX_DIR"]
 	c.MailFrom = env["TRUSTLAYER_MAIL_FROM"]
 	c.ClamdAddress = env["CLAMD_ADDRESS"]
-	c.ScannerFunction = env["TRUSTLAYER_SCANNER_FUNCTION"]
+	c.ScanQueue = env["TRUSTLAYER_SCAN_QUEUE_URL"]
 	c.ScanTimeout = 10 * time.Minute
 	if v := env["SCAN_TIMEOUT"]; v != "" {
 		d, err := time.ParseDuration(v)
@@ -134,8 +134,8 @@ func Load(function string, environ []string, needs ...Need) (*Config, error) {
 				bad("CLAMD_ADDRESS", err.Error())
 			}
 		case NeedScanner:
-			if c.ScannerFunction == "" {
-				bad("TRUSTLAYER_SCANNER_FUNCTION", "is not set: name the scanner function that queued scans are sent to")
+			if c.ScanQueue == "" {
+				bad("TRUSTLAYER_SCAN_QUEUE_URL", "is not set: give the URL of the scan queue (SQS) that scans are sent to")
 			}
 		case NeedPublicURL:
 			if err := checkURL(c.PublicURL); err != nil {

@@ -75,6 +75,30 @@ type ObjectSummary struct {
 	Skipped string      `json:"skipped,omitempty"` // why nothing was scanned (duplicate delivery, gone)
 }
 
+// HandleQueueEvent handles what the scanner function receives: an SQS
+// event from the scan queue (each message an S3 event notification, from
+// the bucket or from a sender of scan.Queue), answered with the messages
+// that failed, which stay in the queue; or, invoked directly, an S3 event
+// (HandleEvent).
+func (s *Scanner) HandleQueueEvent(ctx context.Context, raw []byte) (any, error) {
+	msgs, ok := scan.DecodeQueueEvent(raw)
+	if !ok {
+		return s.HandleEvent(ctx, raw)
+	}
+	resp := scan.BatchResponse{BatchItemFailures: []scan.BatchItemFailure{}}
+	for _, m := range msgs {
+		sum, err := s.HandleEvent(ctx, []byte(m.Body))
+		if err != nil {
+			s.Log.WarnContext(ctx, "scan message failed; it stays in the queue", "message", m.MessageID,
+				"receiveCount", m.Attributes["ApproximateReceiveCount"], "err", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, scan.BatchItemFailure{ItemIdentifier: m.MessageID})
+			continue
+		}
+		s.Log.DebugContext(ctx, "scan message done", "message", m.MessageID, "objects", len(sum.Objects))
+	}
+	return resp, nil
+}
+
 // HandleEvent scans every object an S3 event names. It returns an error
 // (so Lambda retries, then dead-letters) only when something other than
 // the file itself failed: the table, S3 or the tag write.
@@ -144,7 +168,7 @@ func (s *Scanner) ScanObject(ctx context.Context, ref scan.ObjectRef) (ObjectSum
 		return sum, ctx.Err() // the invocation ended; the sweeper will requeue
 	}
 	res.Run, res.Attempts = run, claim.Attempts
-	if res.Status == scan.StatusError && res.Attempts < s.Settings.MaxAttempts {
+	if scan.Retries(res, s.Settings) {
 		res.Deadline = res.ScannedAt // the sweeper retries it on its next round
 	}
 	if err := s.Store.Complete(ctx, res); errors.Is(err, scan.ErrLostClaim) {
@@ -396,7 +420,7 @@ func avReason(err error) string {
 	case clamd.KindSizeLimit:
 		return "file exceeds clamd's StreamMaxLength: not scanned by ClamAV"
 	case clamd.KindUnreachable:
-		return "ClamAV (clamd) is unreachable"
+		return scan.ReasonClamdUnreachable
 	case clamd.KindTimeout:
 		return "ClamAV (clamd) timed out"
 	case clamd.KindClamd:

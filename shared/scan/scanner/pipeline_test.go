@@ -433,3 +433,69 @@ func TestSweeperTimesOutStuckPending(t *testing.T) {
 		t.Errorf("got %s %q", r.Status, r.Reason)
 	}
 }
+
+// TestClamdOutageDrainsAfterReturn: clamd is away for longer than
+// MaxAttempts sweeps; every file stays error ("unreachable") and is retried
+// on each sweep, never given up on; once clamd is back, one sweep run
+// drains every due scan in pages of Batch (several passes in the run) and
+// every file ends ok. Real clamd, DynamoDB Local and the S3 server; the
+// queue records what the sweeper sends (sqsqueue carries it on AWS and in
+// the local stack, tested in e2e).
+func TestClamdOutageDrainsAfterReturn(t *testing.T) {
+	e := newEnv(t, scan.ModeFull)
+	ctx := context.Background()
+	e.clamd.Stop()
+	var refs []scan.ObjectRef
+	for i := range 7 {
+		ref, ev := e.put(scantest.Safetensors(100 + i))
+		e.handle(ev)
+		refs = append(refs, ref)
+	}
+	q := &queue{}
+	var clock time.Time
+	sw := &scan.Sweeper{Store: e.store, Queue: q, Settings: e.scanner.Settings, Log: e.scanner.Log,
+		Batch: 2, Now: func() time.Time { return clock }}
+	for round := 1; round <= e.scanner.Settings.MaxAttempts+2; round++ {
+		clock, q.refs = time.Now().Add(time.Second), nil
+		sum, err := sw.Sweep(ctx)
+		if err != nil || sum.Requeued != len(refs) || sum.GaveUp != 0 {
+			t.Fatalf("outage sweep %d: %+v %v (want all %d requeued, none given up)", round, sum, err, len(refs))
+		}
+		e.handle(scan.EncodeEvent(q.refs))
+		for _, ref := range refs {
+			if r := e.result(ref); r.Status != scan.StatusError || r.Reason != scan.ReasonClamdUnreachable || r.Attempts != round+1 {
+				t.Fatalf("outage sweep %d: %s is %s %q after %d attempts", round, ref.Key, r.Status, r.Reason, r.Attempts)
+			}
+		}
+	}
+	e.clamd.Restart()
+	clock, q.refs = time.Now().Add(time.Second), nil
+	sum, err := sw.Sweep(ctx)
+	if err != nil || sum.Requeued != len(refs) || sum.Passes < 4 || sum.Incomplete {
+		t.Fatalf("sweep after clamd returned: %+v %v (want all %d requeued in one run of >= 4 passes of 2)", sum, err, len(refs))
+	}
+	e.handle(scan.EncodeEvent(q.refs))
+	for _, ref := range refs {
+		if r := e.result(ref); r.Status != scan.StatusOK {
+			t.Errorf("after clamd returned %s is %s %q", ref.Key, r.Status, r.Reason)
+		}
+	}
+	// Nothing is left due.
+	clock, q.refs = time.Now().Add(time.Second), nil
+	if sum, err := sw.Sweep(ctx); err != nil || sum.Requeued != 0 {
+		t.Errorf("a last sweep found work: %+v %v", sum, err)
+	}
+}
+
+// TestFileErrorsStillGiveUp: an error about the file (not an outage) is
+// retried MaxAttempts times, then given up.
+func TestFileErrorsStillGiveUp(t *testing.T) {
+	r := scan.Result{Status: scan.StatusError, Reason: "ClamAV (clamd) timed out", Attempts: 3}
+	if scan.Retries(r, scan.Settings{MaxAttempts: 3}) {
+		t.Error("a file error past MaxAttempts is retried")
+	}
+	r.Reason = scan.ReasonClamdUnreachable
+	if !scan.Retries(r, scan.Settings{MaxAttempts: 3}) {
+		t.Error("an outage past MaxAttempts is given up")
+	}
+}
