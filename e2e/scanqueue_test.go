@@ -52,7 +52,7 @@ func TestScanMessageDeadLetteredThenRequeued(t *testing.T) {
 	// message if it is there.
 	findDead := func() (types.Message, bool) {
 		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlqURL), MaxNumberOfMessages: 10,
-			MessageAttributeNames: []string{"All"},
+			MessageAttributeNames:       []string{"All"},
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll}})
 		if err != nil {
 			t.Fatal(err)
