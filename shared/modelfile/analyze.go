@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/hubsec/trustlayer/shared/pickle"
 )
@@ -150,6 +151,7 @@ type analyzer struct {
 	ctx     context.Context
 	report  Report
 	members int
+	seen    Member // the joblib reading, beside which pickle.load's is reported
 }
 
 func (a *analyzer) problem(format string, args ...any) {
@@ -221,7 +223,17 @@ func (a *analyzer) pickleAt(head []byte, size int64, open func() io.Reader, full
 	if !pickle.Probe(head, size) {
 		return false
 	}
-	return a.scanPickleKind(open(), full, KindPickle)
+	first := len(a.report.Members)
+	ok, arrays := a.scanPickleKindArrays(open(), full, KindPickle, false)
+	if ok && arrays > 0 && len(a.report.Members) > first {
+		a.seen = a.report.Members[first]
+		// A joblib file loaded with plain pickle.load: its raw array
+		// bytes are read as opcodes. That reading is analysed too; what it
+		// finds counts, its parse error does not (pickle.load of an honest
+		// joblib file fails at the first array byte that is no opcode).
+		a.scanPickleKindArrays(open(), full+" (read by pickle.load)", KindPickle, true)
+	}
+	return ok
 }
 
 // detect recognises a file from its first bytes: the formats whose magic
@@ -260,18 +272,50 @@ func isLegacyTorch(head []byte) bool {
 // pickle (see pickle.Result.NotPickle). What was found before a parse error
 // counts; the error itself is a problem.
 func (a *analyzer) scanPickleKind(r io.Reader, memberPath string, kind Kind) bool {
+	ok, _ := a.scanPickleKindArrays(r, memberPath, kind, false)
+	return ok
+}
+
+// scanPickleKindArrays is scanPickleKind that also returns how many joblib
+// arrays the reading skipped. plainLoad reads the stream as pickle.load
+// does (arrays as opcodes): only what it finds is reported (a member when
+// it finds a suspicious or dangerous import or a finding), never its
+// parse error or truncation.
+func (a *analyzer) scanPickleKindArrays(r io.Reader, memberPath string, kind Kind, plainLoad bool) (bool, int) {
 	opts := a.opts.PickleOptions
+	opts.PlainLoad = plainLoad
 	br := bufio.NewReader(r)
 	if head, _ := br.Peek(11 + len(legacyTorchMagic)); isLegacyTorch(head) {
 		opts.MaxPickles = 5
 	}
 	res := pickle.Scan(br, opts)
 	if res.NotPickle() {
-		return false
+		return false, 0
 	}
 	m := Member{Path: memberPath, Kind: kind, Imports: res.Imports, Highest: res.Highest, Findings: res.Findings}
 	if m.Imports == nil {
 		m.Imports = []pickle.Import{}
+	}
+	if plainLoad {
+		// Only what the joblib reading did not already report.
+		m.Imports, m.Highest, m.Findings = nil, pickle.Innocuous, nil
+		for _, imp := range res.Imports {
+			if !slices.Contains(a.seen.Imports, imp) {
+				m.Imports = append(m.Imports, imp)
+				m.Highest = max(m.Highest, imp.Safety)
+			}
+		}
+		for _, f := range res.Findings {
+			if !slices.Contains(a.seen.Findings, f) {
+				m.Findings = append(m.Findings, f)
+				m.Highest = pickle.Dangerous
+			}
+		}
+		if len(m.Imports) > 0 || len(m.Findings) > 0 {
+			a.report.Highest = max(a.report.Highest, m.Highest)
+			a.report.Members = append(a.report.Members, m)
+		}
+		return true, 0
 	}
 	if res.Err != nil {
 		m.Error = res.Err.Error()
@@ -284,7 +328,7 @@ func (a *analyzer) scanPickleKind(r io.Reader, memberPath string, kind Kind) boo
 		a.report.Highest = res.Highest
 	}
 	a.report.Members = append(a.report.Members, m)
-	return true
+	return true, res.JoblibArrays
 }
 
 // Finding names what makes the report dangerous, for a verdict's reason:

@@ -25,6 +25,11 @@ type Options struct {
 	// of the stream unread (0: scan to the end). Legacy torch.save files are
 	// five pickles followed by raw tensor bytes.
 	MaxPickles int
+	// PlainLoad reads the stream as pickle.load reads it: the raw array
+	// bytes joblib writes after a NumpyArrayWrapper's BUILD are not
+	// skipped, they are read as the opcodes pickle.load would take them
+	// for (a joblib file loaded without joblib).
+	PlainLoad bool
 }
 
 func (o Options) withDefaults() Options {
@@ -59,6 +64,9 @@ type Result struct {
 	Findings []string
 	// Truncated reports that Imports hit Options.MaxImports.
 	Truncated bool
+	// JoblibArrays counts the joblib arrays skipped as joblib.load reads
+	// them (0 under PlainLoad).
+	JoblibArrays int
 	// Err is the parse or read error that ended the scan, nil if the stream
 	// ended cleanly after a STOP. Imports found before it are still listed.
 	Err error
@@ -106,7 +114,8 @@ func (r Result) Dangerous() []Import {
 }
 
 func (w *walker) result() Result {
-	res := Result{Imports: w.imports, Highest: w.highest, Pickles: w.pickles, Bytes: w.pos, Truncated: w.truncated, Findings: w.findings}
+	res := Result{Imports: w.imports, Highest: w.highest, Pickles: w.pickles, Bytes: w.pos, Truncated: w.truncated, Findings: w.findings,
+		JoblibArrays: w.arrays}
 	if w.err != nil {
 		res.Err = w.err
 	}

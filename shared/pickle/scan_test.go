@@ -29,6 +29,14 @@ func TestScanEdgeCases(t *testing.T) {
 			want: []Import{{Unknown, Unknown, Dangerous}}, highest: Dangerous},
 		{name: "bytes are not names", data: []byte("\x80\x04C\x02osC\x06system\x93."),
 			want: []Import{{Unknown, Unknown, Dangerous}}, highest: Dangerous},
+		// load_stack_global refuses operands that are not exact str
+		// before importing: an int, None, a tuple (raw array bytes read as
+		// opcodes, picklescan's type-confusion sample).
+		{name: "stack global of an int", data: []byte("\x80\x04J*\x00\x00\x00\x8c\x02os\x93."), wantErr: true},
+		{name: "stack global of None", data: []byte("\x80\x04\x8c\x02osN\x93."), wantErr: true},
+		{name: "stack global of a tuple", data: []byte("\x80\x04)\x8c\x06system\x93."), wantErr: true},
+		{name: "stack global after a call", data: []byte("\x80\x04cbuiltins\nstr\n\x8c\x02os\x85R\x8c\x06system\x93."),
+			want: []Import{{"builtins", "str", Innocuous}, {Unknown, "system", Dangerous}}, highest: Dangerous},
 		{name: "frame between names", data: []byte("\x80\x04\x8c\x0bcollections\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x0bOrderedDict\x93."),
 			want: []Import{{"collections", "OrderedDict", Innocuous}}},
 		{name: "negative BINSTRING length", data: []byte("T\xff\xff\xff\xff"), wantErr: true},

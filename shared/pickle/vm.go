@@ -332,7 +332,7 @@ func (w *walker) vstep(info opInfo, arg []byte, kept *bool) *arrayRead {
 		w.vuse(obj)
 		if obj.kind == vCall && obj != opaqueVal {
 			obj.state = state
-			if a := joblibArray(obj); a != nil {
+			if a := joblibArray(obj); a != nil && !w.opts.PlainLoad {
 				w.array = a
 				return a
 			}
@@ -469,6 +469,20 @@ type arrayRead struct {
 var joblibWrappers = map[[2]string]bool{
 	{"joblib.numpy_pickle", "NumpyArrayWrapper"}:                   true,
 	{"sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper"}: true,
+}
+
+// notStr reports that v is known not to be an exact str, which
+// STACK_GLOBAL requires of both operands (PyUnicode_CheckExact in
+// _pickle.c's load_stack_global): a number, None, a bool, a container, or
+// a joblib array wrapper object.
+func notStr(v *value) bool {
+	switch v.kind {
+	case vInt, vNone, vBool, vTuple, vList, vDict:
+		return true
+	case vCall:
+		return v.fn != nil && v.fn.kind == vGlobal && joblibWrappers[[2]string{v.fn.s, v.fn.name}]
+	}
+	return false
 }
 
 // joblibArray returns what joblib reads after obj's BUILD when obj is a

@@ -38,7 +38,8 @@ type walker struct {
 	// frameEnd is where the current FRAME ends (-1: none).
 	frameEnd int64
 	// array is what joblib reads after the opcode just applied.
-	array *arrayRead
+	array  *arrayRead
+	arrays int // joblib arrays followed
 
 	seen      map[[2]string]bool
 	imports   []Import
@@ -109,6 +110,7 @@ func (w *walker) one() error {
 		if w.array != nil {
 			a := w.array
 			w.array = nil
+			w.arrays++
 			if err := w.joblibArray(off, a); err != nil {
 				return err
 			}
@@ -309,6 +311,11 @@ func (w *walker) apply(off int64, info opInfo, arg []byte, kept *bool) error {
 		}
 		name := w.vpop(false)
 		mod := w.vpop(false)
+		if notStr(mod) || notStr(name) {
+			// load_stack_global: "STACK_GLOBAL requires str", before any
+			// import (raw bytes read as opcodes, a type confusion).
+			return w.fail(off, info.name, "an operand is not a str, the unpickler stops here", nil)
+		}
 		ms, ns := w.hist[0].candidates(), w.hist[1].candidates()
 		exact := len(ms) == 1 && len(ns) == 1 && ms[0] != Unknown && ns[0] != Unknown &&
 			mod.kind == vStr && name.kind == vStr && mod.s == ms[0] && name.s == ns[0]

@@ -219,6 +219,27 @@ def estimators():
 COMPRESSIONS = [None, 3, ("zlib", 3), ("gzip", 3), ("bz2", 3), ("xz", 3), ("lzma", 3)]
 
 
+class old_joblib_layout:
+    """joblib.dump writes arrays as joblib < 1.2 did: no alignment byte."""
+
+    def __enter__(self):
+        from joblib import numpy_pickle as npk
+        self.npk, self.init = npk, npk.NumpyArrayWrapper.__init__
+
+        def init(w, *a, **k):
+            self.init(w, *a, **k)
+            w.__dict__.pop("numpy_array_alignment_bytes", None)
+        npk.NumpyArrayWrapper.__init__ = init
+
+    def __exit__(self, *exc):
+        self.npk.NumpyArrayWrapper.__init__ = self.init
+
+
+def opcode_array():
+    """A uint8 array whose bytes are a stack-neutral call of os.system."""
+    return np.frombuffer(b"cposix\nsystem\n(S'echo pwned'\ntR0", dtype=np.uint8).copy()
+
+
 def cname(c):
     if c is None:
         return "raw"
@@ -243,6 +264,20 @@ def benign_sklearn(out):
               ["f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "?", "c8", "c16", "U5", "S3", "M8[s]", "m8[ms]"]}
     joblib.dump(arrays, path(out, "arrays.joblib"))
     add(out, "arrays.joblib", "joblib", "ok")
+    # joblib < 1.2's layout (no alignment byte before an array's bytes),
+    # which joblib.load still reads: random arrays of every dtype, whose
+    # bytes pickle.load would read as opcodes (the second reading).
+    rng = np.random.default_rng(19)
+    with old_joblib_layout():
+        for i, d in enumerate(["u1", "i2", "i4", "i8", "f2", "f4", "f8", "c8", "?", "u8"] * 3):
+            a = rng.integers(0, 256, int(rng.integers(1, 200)) * np.dtype(d).itemsize, dtype=np.uint8).view(d)
+            joblib.dump({"w": a, "b": a[::2].copy()}, path(out, f"old-layout-{i}.joblib"))
+            add(out, f"old-layout-{i}.joblib", "joblib", "ok")
+    # Opcodes in an array, in today's layout: joblib.load reads them as
+    # array bytes, pickle.load stops at the alignment byte before them
+    # (0x01-0x10 are no opcodes): neither loader runs them.
+    joblib.dump({"w": opcode_array()}, path(out, "opcodes-in-array.joblib"))
+    add(out, "opcodes-in-array.joblib", "joblib", "ok")
     joblib.dump(np.array(["x", 1, None], dtype=object), path(out, "objarray.joblib"))
     add(out, "objarray.joblib", "joblib", "ok")
     joblib.dump([np.zeros((0,)), np.ones(()), np.asfortranarray(np.ones((3, 4)))], path(out, "edge-arrays.joblib"))
@@ -446,6 +481,11 @@ def malicious(out):
         fn = f"evil-{cname(c)}.joblib"
         joblib.dump(bundle, path(out, fn), compress=c if c is not None else 0)
         add(out, fn, "joblib", "infected", "posix.system")
+    # joblib < 1.2 layout: an array whose bytes are opcodes. joblib.load
+    # reads them as the array; pickle.load of the same file runs them.
+    with old_joblib_layout():
+        joblib.dump({"w": opcode_array()}, path(out, "evil-plain-load.joblib"))
+    add(out, "evil-plain-load.joblib", "joblib", "infected", "posix.system")
     # joblib: a payload hidden in an object array's nested pickle.
     joblib.dump({"a": np.array([system, 1], dtype=object)}, path(out, "evil-objarray.joblib"))
     add(out, "evil-objarray.joblib", "joblib", "infected", "posix.system")
