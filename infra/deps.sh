@@ -14,7 +14,7 @@ say() { printf 'deps.sh: %s\n' "$*"; }
 # prerequisites, installed from Debian only when their command is absent.
 want=(clamav clamav-daemon git-lfs gnupg openssh-client p7zip-full chromium python3-onnx python3-h5py)
 # The real-library model corpus (shared/modelfile/testdata/realcorpus.py).
-want+=(python3-torch python3-numpy python3-sklearn python3-joblib python3-pandas python3-dill python3-cloudpickle)
+want+=(python3-torch python3-numpy python3-sklearn python3-joblib python3-pandas python3-dill python3-cloudpickle python3-lz4)
 missing=()
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -26,7 +26,7 @@ else
 	declare -A provides=([clamav]=clamscan [clamav-daemon]=clamd [git-lfs]=git-lfs [gnupg]=gpg
 		[openssh-client]=ssh-keygen [p7zip-full]=7z [chromium]=chromium)
 	declare -A pymodule=([python3-onnx]=onnx [python3-h5py]=h5py [python3-torch]=torch [python3-numpy]=numpy
-		[python3-sklearn]=sklearn [python3-joblib]=joblib [python3-pandas]=pandas [python3-dill]=dill [python3-cloudpickle]=cloudpickle)
+		[python3-sklearn]=sklearn [python3-joblib]=joblib [python3-pandas]=pandas [python3-dill]=dill [python3-cloudpickle]=cloudpickle [python3-lz4]=lz4)
 	for p in "${want[@]}"; do
 		if [ -n "${pymodule[$p]:-}" ]; then
 			python3 -c "import ${pymodule[$p]}" >/dev/null 2>&1 || missing+=("$p")

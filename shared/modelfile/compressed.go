@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"io"
 
+	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
 )
@@ -30,8 +31,33 @@ func compression(head []byte) string {
 		return "lzma"
 	case len(head) >= 2 && head[0] == 0x78 && (uint16(head[0])<<8|uint16(head[1]))%31 == 0:
 		return "zlib"
+	case bytes.HasPrefix(head, []byte{0x04, 0x22, 0x4d, 0x18}):
+		return "lz4" // joblib's lz4 (lz4.frame), when the lz4 package is installed
+	case zfOffset(head) > 0:
+		return "zf"
 	}
 	return ""
+}
+
+// zfOffset is where the zlib stream of a joblib < 0.10 "ZF" file starts
+// (numpy_pickle_compat.read_zfile, which joblib.load still uses for a file
+// beginning with "ZF"): after "ZF" and the data length in hex, padded to
+// 19 characters, and an optional space; 0 if head is not one. The length
+// field is not trusted: joblib checks it only against the inflated size,
+// so the stream is analysed whatever it says (stricter, never looser).
+func zfOffset(head []byte) int {
+	const header = 2 + 19
+	if !bytes.HasPrefix(head, []byte("ZF")) || len(head) < header+2 {
+		return 0
+	}
+	off := header
+	if head[off] == ' ' {
+		off++
+	}
+	if len(head) >= off+2 && head[off] == 0x78 && (uint16(head[off])<<8|uint16(head[off+1]))%31 == 0 {
+		return off
+	}
+	return 0
 }
 
 var errInflateCap = errors.New("decompressed size over the limit")
@@ -83,6 +109,14 @@ func (a *analyzer) compressed(r io.ReaderAt, size int64, full, method string) {
 		dec, err = lzma.NewReader(src)
 	case "zlib":
 		dec, err = zlib.NewReader(src)
+	case "zf":
+		head := make([]byte, min(size, 64))
+		if _, err = r.ReadAt(head, 0); err == nil {
+			off := int64(zfOffset(head))
+			dec, err = zlib.NewReader(&ctxReader{ctx: a.ctx, r: io.NewSectionReader(r, off, size-off)})
+		}
+	case "lz4":
+		dec = lz4.NewReader(src)
 	}
 	if err != nil {
 		a.problem("%s: %s: %v", full, method, err)

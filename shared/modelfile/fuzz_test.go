@@ -2,8 +2,13 @@ package modelfile
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
+	"fmt"
 	"testing"
+
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
 
 	"github.com/hubsec/trustlayer/shared/pickle"
 )
@@ -21,6 +26,24 @@ func FuzzAnalyzeZip(f *testing.F) {
 	f.Add(toZip64(f, stored))
 	f.Add([]byte("PK\x05\x06" + string(make([]byte, 18))))
 	f.Add([]byte("\x93NUMPY\x01\x00\x10\x00{'descr': '|O'}\n" + string(fuzzPickle)))
+	// The compressed readers: joblib's ZF, lz4 and xz (whose block header
+	// boundDictionary rewrites).
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	_, _ = zw.Write(fuzzPickle)
+	_ = zw.Close()
+	f.Add(append([]byte(fmt.Sprintf("ZF%-19s", fmt.Sprintf("%#x", len(fuzzPickle)))), z.Bytes()...))
+	var l bytes.Buffer
+	lw := lz4.NewWriter(&l)
+	_, _ = lw.Write(fuzzPickle)
+	_ = lw.Close()
+	f.Add(l.Bytes())
+	var x bytes.Buffer
+	if xw, err := (xz.WriterConfig{DictCap: 64 << 20}).NewWriter(&x); err == nil {
+		_, _ = xw.Write(fuzzPickle)
+		_ = xw.Close()
+		f.Add(x.Bytes())
+	}
 	opts := Options{MaxMembers: 16, MaxInflate: 1 << 20, MaxHeader: 1 << 16, MaxDepth: 3}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rep, err := Analyze(context.Background(), bytes.NewReader(data), int64(len(data)), "f.zip", opts)

@@ -216,7 +216,7 @@ def estimators():
     return est
 
 
-COMPRESSIONS = [None, 3, ("zlib", 3), ("gzip", 3), ("bz2", 3), ("xz", 3), ("lzma", 3)]
+COMPRESSIONS = [None, 3, ("zlib", 3), ("gzip", 3), ("bz2", 3), ("xz", 3), ("lzma", 3), ("lz4", 3)]
 
 
 class old_joblib_layout:
@@ -273,6 +273,14 @@ def benign_sklearn(out):
             a = rng.integers(0, 256, int(rng.integers(1, 200)) * np.dtype(d).itemsize, dtype=np.uint8).view(d)
             joblib.dump({"w": a, "b": a[::2].copy()}, path(out, f"old-layout-{i}.joblib"))
             add(out, f"old-layout-{i}.joblib", "joblib", "ok")
+    # joblib < 0.10's "ZF" zlib files, which joblib.load still reads
+    # (numpy_pickle_compat), written with joblib's own write_zfile.
+    from joblib.numpy_pickle_compat import write_zfile
+    for i, obj in enumerate([{"coef": [1.0, 2.0], "classes": ["a", "b"]}, list(range(1000)), estimators()["forest"]]):
+        with open(path(out, f"zfile-{i}.joblib"), "wb") as f:
+            write_zfile(f, pickle.dumps(obj, protocol=2))
+        assert joblib.load(path(out, f"zfile-{i}.joblib")) is not None
+        add(out, f"zfile-{i}.joblib", "joblib-zf", "ok")
     # Opcodes in an array, in today's layout: joblib.load reads them as
     # array bytes, pickle.load stops at the alignment byte before them
     # (0x01-0x10 are no opcodes): neither loader runs them.
@@ -486,6 +494,11 @@ def malicious(out):
     with old_joblib_layout():
         joblib.dump({"w": opcode_array()}, path(out, "evil-plain-load.joblib"))
     add(out, "evil-plain-load.joblib", "joblib", "infected", "posix.system")
+    # joblib's "ZF" format (joblib < 0.10, still loaded by joblib.load).
+    from joblib.numpy_pickle_compat import write_zfile
+    with open(path(out, "evil-zfile.joblib"), "wb") as f:
+        write_zfile(f, pickle.dumps({"model": [1.0], "hook": system}, protocol=2))
+    add(out, "evil-zfile.joblib", "joblib-zf", "infected", "posix.system")
     # joblib: a payload hidden in an object array's nested pickle.
     joblib.dump({"a": np.array([system, 1], dtype=object)}, path(out, "evil-objarray.joblib"))
     add(out, "evil-objarray.joblib", "joblib", "infected", "posix.system")
