@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -225,4 +226,98 @@ func msigWriteFile(t *testing.T, dir, name string, data []byte) {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRequireSignedModels: with requireSignedModels on, a real git push
+// of a signed directory (an LFS file among it) by a trusted key moves
+// main; the same push after one file changed is refused, the remote:
+// lines naming the status, the file and the model_signing command, and
+// main stays; through the commit API, a commit that adds an unsigned file
+// is refused (403) and one that re-signs what it changes is accepted.
+func TestRequireSignedModels(t *testing.T) {
+	s := needStack(t)
+	h := newHub(t)
+	u := h.signup("msreq")
+	tok, _ := h.token(u, "write")
+	a := account{user: u.Name, token: tok, repo: uniqueName("policy")}
+	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": a.repo, "type": "model"}), "create repo")
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	h.must(201, h.do("POST", "/api/settings/model-signers", u.bearer(), map[string]any{"type": "key", "publicKey": pemKey}), "trust the key")
+	set := h.must(200, h.do("PUT", "/api/models/"+a.user+"/"+a.repo+"/settings", u.bearer(), map[string]any{"requireSignedModels": true}), "require signed models").json(t)
+	if set["requireSignedModels"] != true || set["signedModelsRequired"] != true {
+		t.Fatalf("settings answer: %v", set)
+	}
+
+	files := map[string][]byte{
+		"config.json": []byte(`{"architectures":["Tiny"]}`),
+		"weights.bin": []byte(strings.Repeat("v", 7000)), // LFS
+	}
+	dir := s.pushDir(t, a, withFile(files, "model.sig", omsKeyBundle(t, k, files)))
+	head := strings.TrimSpace(git(t, dir, "rev-parse", "HEAD"))
+	if got := s.remoteMain(t, a); got != head {
+		t.Fatalf("signed push: main is %q, want %s", got, head)
+	}
+	if got := s.signatureAt(t, a, head); got.Status != "verified" {
+		t.Fatalf("signed push recorded %+v", got)
+	}
+
+	// One file changed, model.sig not: refused, main stays.
+	msigWriteFile(t, dir, "config.json", []byte(`{"architectures":["Evil"]}`))
+	git(t, dir, "commit", "-qam", "change config")
+	out, err := msigGitTry(dir, "push", a.remote(s), "main")
+	if err == nil {
+		t.Fatalf("push of a changed file under requireSignedModels accepted:\n%s", redact(out))
+	}
+	for _, want := range []string{"remote: ", "requireSignedModels", "model signature is mismatch", "config.json does not match its signed digest", "model_signing sign key . --private_key"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("refusal lacks %q:\n%s", want, redact(out))
+		}
+	}
+	if got := s.remoteMain(t, a); got != head {
+		t.Fatalf("refused push moved main to %s", got)
+	}
+
+	// The commit API: an unsigned file added is refused.
+	code, _, msg := s.commitAPI(t, a, "main", header("add notes", head), fileOp("notes.txt", "n\n"))
+	if code != 403 || !strings.Contains(msg, "mismatch") || !strings.Contains(msg, "notes.txt is in the commit but not signed") {
+		t.Errorf("commit API adding an unsigned file: %d %q, want 403 naming notes.txt", code, msg)
+	}
+	// Changed and signed again in the same commit: accepted.
+	files["config.json"] = []byte(`{"architectures":["Tiny2"]}`)
+	code, made, msg := s.commitAPI(t, a, "main", header("new config, signed", head),
+		fileOp("config.json", string(files["config.json"])), fileOp("model.sig", string(omsKeyBundle(t, k, files))))
+	if code != 200 {
+		t.Fatalf("commit API re-signing: %d %s", code, msg)
+	}
+	if got := s.remoteMain(t, a); got != made {
+		t.Fatalf("main is %s after the signed commit API commit %s", got, made)
+	}
+}
+
+// remoteMain is the git server's refs/heads/main of a's repository.
+func (s stack) remoteMain(t *testing.T, a account) string {
+	t.Helper()
+	out, err := msigGitTry(t.TempDir(), "ls-remote", a.remote(s), "refs/heads/main")
+	if err != nil {
+		t.Fatalf("ls-remote: %v\n%s", err, redact(out))
+	}
+	f := strings.Fields(out)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// msigGitTry runs git as git does, returning its output and error.
+func msigGitTry(dir string, args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_ASKPASS=/bin/false", "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }

@@ -44,7 +44,7 @@ var functionDomains = map[string][]string{
 	"sweeper":     {"githook", "identity", "repo", "scan"},
 	"tokens":      {"authz", "identity", "org", "principal", "repo"},
 	"uploads":     {"commitverify", "files", "githook", "gitref", "identity", "lfs", "modelsig", "org", "principal", "repo", "scan"},
-	"web":         {"authz", "commitverify", "files", "gitref", "identity", "keyring", "lfs", "org", "principal", "repo", "scan", "web"},
+	"web":         {"authz", "commitverify", "files", "gitref", "identity", "keyring", "lfs", "modelsig", "org", "principal", "repo", "scan", "web"},
 }
 
 func goList(t *testing.T, args ...string) []string {

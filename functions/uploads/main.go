@@ -24,6 +24,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/modelsig"
 	"github.com/hubsec/trustlayer/shared/modelsig/modelsigddb"
 	"github.com/hubsec/trustlayer/shared/modelsig/modelsigfiles"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsighook"
 	"github.com/hubsec/trustlayer/shared/modelsig/modelsigstore"
 	"github.com/hubsec/trustlayer/shared/org/orgddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
@@ -104,7 +105,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	sigs := &modelsig.Service{Store: modelsigddb.Store{Table: table}, Sigstore: keyless, Log: log}
 	index.AfterIndex = append(index.AfterIndex, modelsigfiles.Recorder{Sigs: sigs}.AfterIndex)
-	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) { fileshttp.Register(mux, index, log) }))
+	sigHook := &modelsighook.Hook{Sigs: sigs, Repos: repos, Files: index}
+	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) {
+		fileshttp.Register(mux, index, log)
+		modelsighook.RegisterHook(mux, sigHook, log)
+	}))
 }
 
 // verifications reads the signature records the commits function wrote

@@ -19,6 +19,8 @@ import (
 	"github.com/hubsec/trustlayer/shared/identity/identityddb"
 	"github.com/hubsec/trustlayer/shared/keyring"
 	"github.com/hubsec/trustlayer/shared/keyring/keyringddb"
+	"github.com/hubsec/trustlayer/shared/modelsig"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsigddb"
 	"github.com/hubsec/trustlayer/shared/org"
 	"github.com/hubsec/trustlayer/shared/org/orgddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
@@ -59,9 +61,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Queue: sqsqueue.Queue{Client: sqsqueue.New(awsCfg), URL: cfg.ScanQueue}, Settings: settings, Bucket: cfg.Bucket, Log: log}
 	ident := &identity.Service{Store: users, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper),
 		Entities: authz.Entities{Users: users, Orgs: orgs, Repos: repoStore}, Approvals: users, OrgRoles: orgs}
+	orgSvc := &org.Service{Store: orgs, Users: users, Audit: table, Log: log}
 	site, err := web.New(web.Services{
 		Identity:   ident,
-		Orgs:       &org.Service{Store: orgs, Users: users, Audit: table, Log: log},
+		Orgs:       orgSvc,
+		OrgAuth:    orgSvc,
+		ModelSigs:  web.ModelSigs{Sigs: &modelsig.Service{Store: modelsigddb.Store{Table: table}, Log: log}, Index: index},
 		OrgRoles:   orgs,
 		Repos:      repos,
 		Namespaces: repoStore,

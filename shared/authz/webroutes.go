@@ -36,6 +36,12 @@ func webRoutes() []Route {
 	add("POST", "/organizations/{org}/settings/tokens/{id}/deny")
 	add("POST", "/organizations/{org}/settings/tokens/revoke")
 	add("GET", "/static/{file}")
+	add("GET", "/settings/model-signers")
+	add("POST", "/settings/model-signers")
+	add("POST", "/settings/model-signers/{id}/delete")
+	add("GET", "/organizations/{org}/settings/model-signers")
+	add("POST", "/organizations/{org}/settings/model-signers")
+	add("POST", "/organizations/{org}/settings/model-signers/{id}/delete")
 	add("GET", "/{namespace}")
 	for _, t := range repoTypes {
 		base := t.prefix + "/{namespace}/{name}"
@@ -46,6 +52,7 @@ func webRoutes() []Route {
 		add("GET", base+"/blob/{rev}/{"+GreedyPathParam+"+}")
 		add("GET", base+"/tree/{rev}")
 		add("GET", base+"/tree/{rev}/{"+GreedyPathParam+"+}")
+		add("GET", base+"/signature/{rev}")
 	}
 	return rs
 }

@@ -80,6 +80,10 @@ type PushResult struct {
 	// SecretsBlock: a live credential refuses the push (the default; a
 	// repository or organization can turn it off, revocation stays).
 	SecretsBlock bool
+	// RequireSignedModels: the push may move the default branch only to a
+	// commit whose model signature is verified; the git server asks the
+	// uploads function (githook.ModelSigPath) before it accepts.
+	RequireSignedModels bool
 }
 
 // Allowed reports the decision: signatures under the policy, and no live
@@ -123,7 +127,7 @@ func (s *Service) CheckPush(ctx context.Context, in PushCheck) (PushResult, erro
 		return PushResult{}, fmt.Errorf("read repository %s/%s: %w", in.Namespace, in.Name, err)
 	}
 	out := PushResult{Push: Push{Outcomes: []Outcome{}, RequireSignedCommits: r.SignedCommitsRequired(),
-		Decision: signature.Decision{Allowed: true, Rejected: []signature.Rejection{}}}, SecretsBlock: !r.SecretsAllowed()}
+		Decision: signature.Decision{Allowed: true, Rejected: []signature.Rejection{}}}, SecretsBlock: !r.SecretsAllowed(), RequireSignedModels: r.SignedModelsRequired()}
 	if len(in.Objects) > 0 {
 		if out.Push, err = s.verifyAndStore(ctx, r, in.Pusher, in.Objects); err != nil {
 			return PushResult{}, err

@@ -31,3 +31,7 @@ func (s *Service) OpenEntry(ctx context.Context, r repo.Repo, e Entry, off, n in
 	}
 	return s.Objects.Range(ctx, s.Bucket, ScanKey(r, e), "", off, n)
 }
+
+// CheckEntry validates a file entry a git server reports (path, mode,
+// object id, size, SHA-256 or LFS pointer), as the indexer does.
+func CheckEntry(e Entry) error { return checkEntry(e) }

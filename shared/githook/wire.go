@@ -86,6 +86,86 @@ type PreReceiveResponse struct {
 	// Secrets found; SecretsBlock: a live one refuses the push.
 	Secrets      []SecretFinding `json:"secrets"`
 	SecretsBlock bool            `json:"secretsBlock"`
+	// RequireSignedModels: the hook must have the model signature of a
+	// new default-branch tip checked (ModelSigPath) before it accepts.
+	RequireSignedModels bool `json:"requireSignedModels"`
+}
+
+// ModelSigPath is the uploads function's internal route that verifies and
+// records the model signature of a commit the pre-receive hook is about to
+// accept, and judges it (requireSignedModels).
+const ModelSigPath = "/_git/model-signature"
+
+// ModelSigRequest is a commit's tree, flat, and its root model.sig.
+type ModelSigRequest struct {
+	Repo   Repo   `json:"repo"`
+	Ref    string `json:"ref"`
+	Commit string `json:"commit"`
+	// ModelSig is the bytes of a regular model.sig at the root (up to
+	// MaxModelSig); nil when there is none or it is not such a file (the
+	// file is then in Files and the check says why).
+	ModelSig []byte          `json:"modelSig,omitempty"`
+	Files    []ModelSigEntry `json:"files"`
+}
+
+// ModelSigEntry is one file of the commit: a regular file with the
+// SHA-256 of its bytes, or an LFS pointer.
+type ModelSigEntry struct {
+	Path   string      `json:"p"`
+	Mode   string      `json:"m"`
+	ID     string      `json:"i"`
+	Size   int64       `json:"s"`
+	SHA256 string      `json:"h,omitempty"`
+	LFS    *LFSPointer `json:"l,omitempty"`
+}
+
+// ModelSigResponse is the judged status of the commit's model signature.
+type ModelSigResponse struct {
+	Status string `json:"status"` // unsigned, invalid, mismatch, untrusted, verified
+	Reason string `json:"reason"`
+	Method string `json:"method,omitempty"`
+	Signer string `json:"signer,omitempty"` // key fingerprint, certificate subject or identity
+	// NeedBlobs: the manifest hashes regular files otherwise than the hook
+	// did (blake2b, blake3, shards); copy the commit's regular blobs to the
+	// bucket and ask again.
+	NeedBlobs bool `json:"needBlobs,omitempty"`
+}
+
+// ModelSigRefusalLines explains a push refused under requireSignedModels:
+// the status, the first problem and the command that fixes it.
+func ModelSigRefusalLines(ref, commit string, r ModelSigResponse) []string {
+	lines := []string{rule,
+		"Your push was rejected because this repository requires signed models",
+		"(requireSignedModels): " + ref + " would point at " + short(commit) + ", whose",
+		"model signature is " + r.Status + ": " + r.Reason}
+	switch r.Status {
+	case "untrusted":
+		lines = append(lines, "Trust its signer"+signerSuffix(r.Signer)+" in Settings > Model signers (or",
+			"POST /api/settings/model-signers), or sign with a signer you trust:")
+	case "unsigned":
+		lines = append(lines, "Sign the model (pip install model-signing) and commit model.sig:")
+	default:
+		lines = append(lines, "Sign the files of this commit again and commit the new model.sig:")
+	}
+	return append(lines,
+		"  model_signing sign key . --private_key key.pem --signature model.sig",
+		"  git add model.sig && git commit -m 'Sign the model' && git push",
+		"(or: model_signing sign sigstore . --signature model.sig). Docs: docs/model-signing.md.",
+		rule)
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func signerSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
 }
 
 // reasons explains the verification reasons to a person at a terminal.

@@ -102,9 +102,15 @@ func (s *Service) Status(ctx context.Context, repoID string, owner Owner, commit
 	if err != nil || !ok {
 		return Judged{}, false, err
 	}
+	j, err := s.JudgeRecord(ctx, rec, owner)
+	return j, err == nil, err
+}
+
+// JudgeRecord judges rec against owner's signers now.
+func (s *Service) JudgeRecord(ctx context.Context, rec Record, owner Owner) (Judged, error) {
 	signers, err := s.Store.Signers(ctx, owner.Name)
 	if err != nil {
-		return Judged{}, false, err
+		return Judged{}, err
 	}
 	v := Judge(rec, Namespace{Type: owner.Type, Name: owner.Name, Signers: signers}, s.now())
 	out := Judged{Commit: rec.Commit, Path: rec.Path, Status: v.Status, Reason: v.Reason, TrustedBy: v.TrustedBy, Files: rec.Files}
@@ -115,7 +121,21 @@ func (s *Service) Status(ctx context.Context, repoID string, owner Owner, commit
 			out.SpecVersion = &sv
 		}
 	}
-	return out, true, nil
+	return out, nil
+}
+
+// Who names the signer in one phrase: the key fingerprint, the
+// certificate subject or the Sigstore identity.
+func (i SignerInfo) Who() string {
+	switch {
+	case i.Identity != "":
+		return i.Identity + " (" + i.Issuer + ")"
+	case i.CertificateSubject != "":
+		return i.CertificateSubject
+	case i.KeyFingerprint != "":
+		return "key " + i.KeyFingerprint
+	}
+	return ""
 }
 
 // Summary is the short form of Status for repo info.

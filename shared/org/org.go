@@ -43,7 +43,11 @@ type Org struct {
 	// user (the commit API) pass requireSignedCommits in every repository
 	// of the organization; off by default.
 	AllowServiceSignedCommits bool
-	Token                     TokenInfo // Hash is "" when the organization has no API token
+	// RequireSignedModels refuses, in every repository of the
+	// organization, a push that would move the default branch to a commit
+	// whose model signature is not verified (docs/model-signing.md).
+	RequireSignedModels bool
+	Token               TokenInfo // Hash is "" when the organization has no API token
 }
 
 // TokenInfo is the stored form of an organization API token: never the
@@ -80,6 +84,7 @@ type Change struct {
 	TokenPolicy               *access.TokenPolicy
 	AllowSecretsInPushes      *bool
 	AllowServiceSignedCommits *bool
+	RequireSignedModels       *bool
 }
 
 // ErrLastAdmin is returned by the store when a change would leave an

@@ -186,6 +186,7 @@ type Settings struct {
 	TokenPolicy               access.TokenPolicy `json:"tokenPolicy"`
 	AllowSecretsInPushes      bool               `json:"allowSecretsInPushes"`
 	AllowServiceSignedCommits bool               `json:"allowServiceSignedCommits"`
+	RequireSignedModels       bool               `json:"requireSignedModels"`
 }
 
 // SettingsInput is the body of PUT /api/organizations/{org}/settings.
@@ -194,6 +195,7 @@ type SettingsInput struct {
 	TokenPolicy               *access.TokenPolicy `json:"tokenPolicy"`
 	AllowSecretsInPushes      *bool               `json:"allowSecretsInPushes"`
 	AllowServiceSignedCommits *bool               `json:"allowServiceSignedCommits"`
+	RequireSignedModels       *bool               `json:"requireSignedModels"`
 }
 
 func settingsOf(o Org) Settings {
@@ -202,7 +204,7 @@ func settingsOf(o Org) Settings {
 		p = access.PolicyAllowAll
 	}
 	return Settings{RequireSignedCommits: o.RequireSignedCommits, TokenPolicy: p, AllowSecretsInPushes: o.AllowSecretsInPushes,
-		AllowServiceSignedCommits: o.AllowServiceSignedCommits}
+		AllowServiceSignedCommits: o.AllowServiceSignedCommits, RequireSignedModels: o.RequireSignedModels}
 }
 
 // Settings returns the organization's settings (org.read).
@@ -220,15 +222,15 @@ func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, name stri
 	if err != nil {
 		return Settings{}, err
 	}
-	if in.RequireSignedCommits == nil && in.TokenPolicy == nil && in.AllowSecretsInPushes == nil && in.AllowServiceSignedCommits == nil {
-		return Settings{}, apperr.E(apperr.Invalid, "give requireSignedCommits (true or false), tokenPolicy, allowSecretsInPushes and/or allowServiceSignedCommits")
+	if in.RequireSignedCommits == nil && in.TokenPolicy == nil && in.AllowSecretsInPushes == nil && in.AllowServiceSignedCommits == nil && in.RequireSignedModels == nil {
+		return Settings{}, apperr.E(apperr.Invalid, "give requireSignedCommits (true or false), tokenPolicy, allowSecretsInPushes, allowServiceSignedCommits and/or requireSignedModels")
 	}
 	if in.TokenPolicy != nil && (*in.TokenPolicy == "" || !in.TokenPolicy.Valid()) {
 		return Settings{}, apperr.E(apperr.Invalid, "tokenPolicy must be %q, %q or %q",
 			access.PolicyAllowAll, access.PolicyFineGrainedOnly, access.PolicyRequireApproval)
 	}
 	out, err := s.Store.UpdateOrg(ctx, o.Name, Change{RequireSignedCommits: in.RequireSignedCommits, TokenPolicy: in.TokenPolicy, AllowSecretsInPushes: in.AllowSecretsInPushes,
-		AllowServiceSignedCommits: in.AllowServiceSignedCommits})
+		AllowServiceSignedCommits: in.AllowServiceSignedCommits, RequireSignedModels: in.RequireSignedModels})
 	if err != nil {
 		return Settings{}, fmt.Errorf("update org %s settings: %w", o.Name, err)
 	}
@@ -236,7 +238,7 @@ func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, name stri
 	if before != after {
 		s.audit(ctx, c, o.Name, EventSettingsChanged, map[string]string{"requireSignedCommits": fmt.Sprint(after.RequireSignedCommits),
 			"tokenPolicy": string(after.TokenPolicy), "allowSecretsInPushes": fmt.Sprint(after.AllowSecretsInPushes),
-			"allowServiceSignedCommits": fmt.Sprint(after.AllowServiceSignedCommits)})
+			"allowServiceSignedCommits": fmt.Sprint(after.AllowServiceSignedCommits), "requireSignedModels": fmt.Sprint(after.RequireSignedModels)})
 	}
 	return after, nil
 }

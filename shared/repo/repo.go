@@ -32,10 +32,14 @@ type Repo struct {
 	// AllowServiceSignedCommits lets commits the service signed for a
 	// user (the commit API) pass requireSignedCommits; off by default.
 	AllowServiceSignedCommits bool
-	SDK                       string // spaces only
-	CreatedBy                 string // user id of its creator ("" for repositories older than the field)
-	CreatedAt                 time.Time
-	LastModified              time.Time
+	// RequireSignedModels refuses a push (or commit-API commit) that
+	// would move the default branch to a commit whose model signature is
+	// not verified (docs/model-signing.md).
+	RequireSignedModels bool
+	SDK                 string // spaces only
+	CreatedBy           string // user id of its creator ("" for repositories older than the field)
+	CreatedAt           time.Time
+	LastModified        time.Time
 
 	// OrgRequireSignedCommits is the owner organization's setting; only
 	// Service.Get fills it.
@@ -46,6 +50,15 @@ type Repo struct {
 	// OrgAllowServiceSignedCommits is the owner organization's setting;
 	// only Service.Get fills it.
 	OrgAllowServiceSignedCommits bool
+	// OrgRequireSignedModels is the owner organization's setting; only
+	// Service.Get fills it.
+	OrgRequireSignedModels bool
+}
+
+// SignedModelsRequired reports the effective model-signature policy: the
+// repository or its owner organization requires signed models.
+func (r Repo) SignedModelsRequired() bool {
+	return r.RequireSignedModels || r.OrgRequireSignedModels
 }
 
 // FullName returns "namespace/name".
@@ -104,6 +117,8 @@ type SettingsChange struct {
 	AllowSecretsInPushes *bool `json:"allowSecretsInPushes"`
 	// AllowServiceSignedCommits: see Repo.
 	AllowServiceSignedCommits *bool `json:"allowServiceSignedCommits"`
+	// RequireSignedModels: see Repo.
+	RequireSignedModels *bool `json:"requireSignedModels"`
 }
 
 // Store is what the service needs from storage. Not-found is

@@ -240,8 +240,8 @@ func (s *Service) Info(ctx context.Context, c access.Caller, typ access.RepoType
 // UpdateSettings changes visibility or the signed-commit requirement
 // (repo.settings).
 func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, typ access.RepoType, ns, name string, ch SettingsChange) (Repo, error) {
-	if ch.Private == nil && ch.RequireSignedCommits == nil && ch.AllowSecretsInPushes == nil && ch.AllowServiceSignedCommits == nil {
-		return Repo{}, apperr.E(apperr.Invalid, "Nothing to change: give private, visibility, requireSignedCommits, allowSecretsInPushes or allowServiceSignedCommits")
+	if ch.Private == nil && ch.RequireSignedCommits == nil && ch.AllowSecretsInPushes == nil && ch.AllowServiceSignedCommits == nil && ch.RequireSignedModels == nil {
+		return Repo{}, apperr.E(apperr.Invalid, "Nothing to change: give private, visibility, requireSignedCommits, allowSecretsInPushes, allowServiceSignedCommits or requireSignedModels")
 	}
 	r, _, err := s.load(ctx, c, access.RepoSettings, typ, ns, name)
 	if err != nil {
@@ -266,6 +266,9 @@ func (s *Service) UpdateSettings(ctx context.Context, c access.Caller, typ acces
 	}
 	if ch.AllowServiceSignedCommits != nil {
 		details["allowServiceSignedCommits"] = fmt.Sprint(*ch.AllowServiceSignedCommits)
+	}
+	if ch.RequireSignedModels != nil {
+		details["requireSignedModels"] = fmt.Sprint(*ch.RequireSignedModels)
 	}
 	s.audit(ctx, c, Namespace{Name: r.Namespace, Kind: r.Owner, ID: r.OwnerID}.Subject(), EventSettingsChanged, details)
 	return s.withOrgPolicy(ctx, out)
@@ -325,11 +328,11 @@ func (s *Service) withOrgPolicy(ctx context.Context, r Repo) (Repo, error) {
 		return r, nil
 	}
 	if pp, ok := s.Orgs.(orgPushPolicy); ok {
-		req, secrets, service, err := pp.OrgPushPolicy(ctx, r.Namespace)
+		req, secrets, service, models, err := pp.OrgPushPolicy(ctx, r.Namespace)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return Repo{}, fmt.Errorf("read org policy %s: %w", r.Namespace, err)
 		}
-		r.OrgRequireSignedCommits, r.OrgAllowSecretsInPushes, r.OrgAllowServiceSignedCommits = req, secrets, service
+		r.OrgRequireSignedCommits, r.OrgAllowSecretsInPushes, r.OrgAllowServiceSignedCommits, r.OrgRequireSignedModels = req, secrets, service, models
 		return r, nil
 	}
 	req, err := s.Orgs.OrgRequiresSignedCommits(ctx, r.Namespace)
@@ -349,9 +352,9 @@ func (s *Service) withOrgPolicy(ctx context.Context, r Repo) (Repo, error) {
 
 // orgPushPolicy reads all of an organization's push settings in one read
 // (orgddb.Store): requireSignedCommits, allowSecretsInPushes,
-// allowServiceSignedCommits.
+// allowServiceSignedCommits, requireSignedModels.
 type orgPushPolicy interface {
-	OrgPushPolicy(ctx context.Context, org string) (requireSigned, allowSecrets, allowServiceSigned bool, err error)
+	OrgPushPolicy(ctx context.Context, org string) (requireSigned, allowSecrets, allowServiceSigned, requireSignedModels bool, err error)
 }
 
 // orgSecretsPolicy reads an organization's secret push protection setting

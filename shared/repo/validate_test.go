@@ -87,3 +87,15 @@ func TestSignedCommitsRequired(t *testing.T) {
 		}
 	}
 }
+
+func TestSignedModelsRequired(t *testing.T) {
+	tests := []struct {
+		repo, org, want bool
+	}{{false, false, false}, {true, false, true}, {false, true, true}, {true, true, true}}
+	for _, tt := range tests {
+		r := Repo{RequireSignedModels: tt.repo, OrgRequireSignedModels: tt.org}
+		if got := r.SignedModelsRequired(); got != tt.want {
+			t.Errorf("repo=%v org=%v: got %v, want %v", tt.repo, tt.org, got, tt.want)
+		}
+	}
+}

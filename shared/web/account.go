@@ -50,6 +50,12 @@ func (s *Site) handlers() map[string]handlerFunc {
 		"POST /organizations/{org}/settings/tokens/{id}/deny":          s.resolveOrgToken(false),
 		"POST /organizations/{org}/settings/tokens/revoke":             s.revokeOrgToken,
 		"GET /static/{file}":                                           s.static,
+		"GET /settings/model-signers":                                  s.modelSigners(false),
+		"POST /settings/model-signers":                                 s.addModelSigner(false),
+		"POST /settings/model-signers/{id}/delete":                     s.removeModelSigner(false),
+		"GET /organizations/{org}/settings/model-signers":              s.modelSigners(true),
+		"POST /organizations/{org}/settings/model-signers":             s.addModelSigner(true),
+		"POST /organizations/{org}/settings/model-signers/{id}/delete": s.removeModelSigner(true),
 		"GET /{namespace}":                                             s.namespace,
 	}
 	for _, prefix := range []string{"", "/datasets", "/spaces"} {
@@ -62,6 +68,7 @@ func (s *Site) handlers() map[string]handlerFunc {
 		h["GET "+base+"/blob/{rev}/{path+}"] = s.blob(typ)
 		h["GET "+base+"/tree/{rev}"] = s.treePage(typ)
 		h["GET "+base+"/tree/{rev}/{path+}"] = s.treePage(typ)
+		h["GET "+base+"/signature/{rev}"] = s.signaturePage(typ)
 	}
 	return h
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/commitverify"
+	"github.com/hubsec/trustlayer/shared/modelsig"
 	"github.com/hubsec/trustlayer/shared/platform/apperr"
 	"github.com/hubsec/trustlayer/shared/principal"
 	"github.com/hubsec/trustlayer/shared/repo"
@@ -43,6 +44,9 @@ type repoData struct {
 	Card     RepoCard
 	Evals    []evalRow
 	CanAdmin bool
+	// Signature is main's (or rev's) model signature, judged now; nil
+	// when it was never checked.
+	Signature *modelsig.Judged
 }
 
 // entry is one row of a folder: a sub-folder with the scan statuses of
@@ -142,6 +146,12 @@ func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoTyp
 			return
 		}
 		d.Card, d.Evals = card, evalRows(card.Evals)
+		if s.svc.ModelSigs != nil {
+			if d.Signature, err = s.svc.ModelSigs.At(r.Context(), rp, rev); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 	}
 	title := rp.FullName()
 	if dir != "" {
@@ -225,8 +235,9 @@ func (s *Site) saveRepoSettings(typ access.RepoType) handlerFunc {
 		}
 		private := r.PostFormValue("visibility") == "private"
 		signed := r.PostFormValue("requireSignedCommits") == "on"
+		models := r.PostFormValue("requireSignedModels") == "on"
 		rp, err := s.svc.Repos.UpdateSettings(r.Context(), c, typ, p["namespace"], p["name"],
-			repo.SettingsChange{Private: &private, RequireSignedCommits: &signed})
+			repo.SettingsChange{Private: &private, RequireSignedCommits: &signed, RequireSignedModels: &models})
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -71,6 +71,10 @@ type Services struct {
 	Keys       *keyring.Service
 	Files      Files
 	Commits    CommitLog
+	// ModelSigs: model signatures and trusted model signers (nil: the
+	// pages show none).
+	ModelSigs ModelSignatures
+	OrgAuth   OrgAuthorizer // *org.Service, for the organization's signers
 }
 
 // Config is the site's configuration.
@@ -112,7 +116,7 @@ func newSite(svc Services, cfg Config) (*Site, error) {
 	s := &Site{svc: svc, cfg: cfg, pages: map[string]*lazyPage{}, routes: map[string]*authz.Route{}}
 	funcs := template.FuncMap{"when": when, "size": humanSize, "join": strings.Join, "short": shortID, "title": commitTitle,
 		"repoPath": repoPath, "gpgStatus": gpgStatus, "reason": explainReason, "esc": escapePath, "inc": func(i int) int { return i + 1 },
-		"entityTypes": entityTypes, "scopedPermissions": scopedPermissions, "policies": tokenPolicies,
+		"entityTypes": entityTypes, "signer": signerLabel, "scopedPermissions": scopedPermissions, "policies": tokenPolicies,
 		"roles": func() []access.OrgRole { return []access.OrgRole{access.RoleRead, access.RoleWrite, access.RoleAdmin} }}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

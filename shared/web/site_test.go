@@ -15,6 +15,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/identity"
 	"github.com/hubsec/trustlayer/shared/keyring"
 	"github.com/hubsec/trustlayer/shared/modelcard"
+	"github.com/hubsec/trustlayer/shared/modelsig"
 	"github.com/hubsec/trustlayer/shared/org"
 	"github.com/hubsec/trustlayer/shared/repo"
 	"github.com/hubsec/trustlayer/shared/signature"
@@ -54,6 +55,11 @@ func TestEveryPageRenders(t *testing.T) {
 		"blob":         blobData{Repo: rp, Path: "/alice/m", File: File{Path: "a.bin", Status: "ok"}},
 		"reposettings": settingsData{Repo: rp, Path: "/alice/m"},
 		"commits":      commitsData{Repo: rp, Path: "/alice/m", Records: []commitverify.Record{rec}},
+		"signature": signatureData{Repo: rp, Path: "/alice/m", Rev: "main", Signature: &modelsig.Judged{Commit: strings.Repeat("a", 40), Status: "mismatch", Reason: "x does not match",
+			Signer: &modelsig.SignerOut{KeyFingerprint: "ab"}, Files: &modelsig.Files{Signed: 2, Verified: 1, Mismatched: []string{"x"}}},
+			Files: []sigFile{{Path: "x", Result: "mismatch"}, {Path: "y", Result: "verified"}}},
+		"modelsigners": signersData{Org: "acme", Namespace: "acme", Action: "/organizations/acme/settings/model-signers", Admin: true,
+			Signers: []modelsig.Signer{{ID: "s1", Type: "key", KeyFingerprint: "ab"}, {ID: "s2", Type: "sigstore", Identity: "a@example.com", Issuer: "https://accounts.google.com"}}},
 	}
 	for page := range s.pages {
 		if _, ok := tests[page]; !ok {

@@ -56,6 +56,7 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	// One request per push, unless the push is larger than one request
 	// can carry; then every part must be allowed.
 	refused := githook.PreReceiveResponse{Allowed: true}
+	// requireSignedModels is the repository's, the same in every answer.
 	for first := true; first || len(objs) > 0; first = false {
 		n, size := 0, 0
 		for n < len(objs) && (n == 0 || size+len(objs[n].Raw) <= maxRequestBytes) {
@@ -72,6 +73,7 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		}
 		if first {
 			refused.Secrets, refused.SecretsBlock = resp.Secrets, resp.SecretsBlock
+			refused.RequireSignedModels = resp.RequireSignedModels
 		}
 		if !resp.Allowed {
 			refused.Allowed = false
@@ -83,6 +85,12 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if !refused.Allowed {
 		writeLines(stderr, githook.RefusalLines(refused))
 		return errRefused
+	}
+	if refused.RequireSignedModels {
+		if err := checkModelSignatures(ctx, cfg, repo, updates, stderr); err != nil {
+			return err
+		}
+		ph.done("pre-receive: model signature")
 	}
 	writeLines(stderr, githook.NoticeLines(refused))
 	return nil

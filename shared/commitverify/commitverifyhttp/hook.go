@@ -53,7 +53,8 @@ func (a *api) preReceive(w http.ResponseWriter, r *http.Request) {
 	}
 	push := res.Push
 	out := githook.PreReceiveResponse{Allowed: res.Allowed(), RequireSignedCommits: push.RequireSignedCommits,
-		Rejected: []githook.Rejected{}, Message: message(push), Secrets: []githook.SecretFinding{}, SecretsBlock: res.SecretsBlock}
+		Rejected: []githook.Rejected{}, Message: message(push), Secrets: []githook.SecretFinding{}, SecretsBlock: res.SecretsBlock,
+		RequireSignedModels: res.RequireSignedModels}
 	for _, f := range res.Secrets {
 		k, _ := token.Parse(f.Token)
 		out.Secrets = append(out.Secrets, githook.SecretFinding{Kind: k.String(), Hint: token.Hint(f.Token), Path: f.Path, Line: f.Line, Object: f.Object, Live: f.Live})

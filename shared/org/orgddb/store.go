@@ -40,6 +40,7 @@ type orgItem struct {
 	TokenPolicy          string    `dynamodbav:"tokenPolicy,omitempty"`
 	AllowSecretsInPushes bool      `dynamodbav:"allowSecretsInPushes,omitempty"`
 	AllowServiceSigned   bool      `dynamodbav:"allowServiceSignedCommits,omitempty"`
+	RequireSignedModels  bool      `dynamodbav:"requireSignedModels,omitempty"`
 	TokenHash            string    `dynamodbav:"tokenHash,omitempty"`
 	TokenHint            string    `dynamodbav:"tokenHint,omitempty"`
 	TokenCreatedAt       time.Time `dynamodbav:"tokenCreatedAt,omitempty"`
@@ -83,8 +84,8 @@ func orgTokenPK(hash string) string { return "ORGTOKEN#" + hash }
 func (it orgItem) domain() org.Org {
 	return org.Org{ID: it.ID, Name: it.Name, Fullname: it.Fullname, Description: it.Description, AvatarURL: it.AvatarURL,
 		Links: it.Links, CreatedAt: it.CreatedAt, RequireSignedCommits: it.RequireSignedCommits, TokenPolicy: access.TokenPolicy(it.TokenPolicy), AllowSecretsInPushes: it.AllowSecretsInPushes,
-		AllowServiceSignedCommits: it.AllowServiceSigned,
-		Token:                     org.TokenInfo{Hash: it.TokenHash, Hint: it.TokenHint, CreatedAt: it.TokenCreatedAt}}
+		AllowServiceSignedCommits: it.AllowServiceSigned, RequireSignedModels: it.RequireSignedModels,
+		Token: org.TokenInfo{Hash: it.TokenHash, Hint: it.TokenHint, CreatedAt: it.TokenCreatedAt}}
 }
 
 func (it memberItem) domain() org.Member {
@@ -172,6 +173,9 @@ func (s Store) UpdateOrg(ctx context.Context, name string, ch org.Change) (org.O
 	}
 	if ch.AllowServiceSignedCommits != nil {
 		set("allowServiceSignedCommits", &types.AttributeValueMemberBOOL{Value: *ch.AllowServiceSignedCommits})
+	}
+	if ch.RequireSignedModels != nil {
+		set("requireSignedModels", &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedModels})
 	}
 	if expr == "" {
 		return s.OrgByName(ctx, name)
@@ -506,15 +510,17 @@ func (s Store) OrgAllowsSecretsInPushes(ctx context.Context, org string) (bool, 
 }
 
 // OrgPushPolicy reads the organization's push settings in one read:
-// requireSignedCommits, allowSecretsInPushes, allowServiceSignedCommits.
-func (s Store) OrgPushPolicy(ctx context.Context, org string) (requireSigned, allowSecrets, allowServiceSigned bool, err error) {
+// requireSignedCommits, allowSecretsInPushes, allowServiceSignedCommits,
+// requireSignedModels.
+func (s Store) OrgPushPolicy(ctx context.Context, org string) (requireSigned, allowSecrets, allowServiceSigned, requireSignedModels bool, err error) {
 	var it struct {
-		Require      bool `dynamodbav:"requireSignedCommits"`
-		AllowSecrets bool `dynamodbav:"allowSecretsInPushes"`
-		AllowService bool `dynamodbav:"allowServiceSignedCommits"`
+		Require       bool `dynamodbav:"requireSignedCommits"`
+		AllowSecrets  bool `dynamodbav:"allowSecretsInPushes"`
+		AllowService  bool `dynamodbav:"allowServiceSignedCommits"`
+		RequireModels bool `dynamodbav:"requireSignedModels"`
 	}
 	if err := s.Get(ctx, orgPK(org), orgProfileSK, &it); err != nil {
-		return false, false, false, ddb.NotFound(err)
+		return false, false, false, false, ddb.NotFound(err)
 	}
-	return it.Require, it.AllowSecrets, it.AllowService, nil
+	return it.Require, it.AllowSecrets, it.AllowService, it.RequireModels, nil
 }

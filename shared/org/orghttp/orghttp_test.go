@@ -173,7 +173,7 @@ func TestBadInput(t *testing.T) {
 		{"remove non-member", "DELETE", "/api/organizations/acme/members/bob", ``, 404, "not a member"},
 		{"empty profile update", "PUT", "/api/organizations/acme", `{}`, 400, "Nothing to change"},
 		{"settings wrong type", "PUT", "/api/organizations/acme/settings", `{"requireSignedCommits":"yes"}`, 400, "must be a boolean"},
-		{"settings missing", "PUT", "/api/organizations/acme/settings", `{}`, 400, "give requireSignedCommits (true or false), tokenPolicy, allowSecretsInPushes and/or allowServiceSignedCommits"},
+		{"settings missing", "PUT", "/api/organizations/acme/settings", `{}`, 400, "give requireSignedCommits (true or false), tokenPolicy, allowSecretsInPushes, allowServiceSignedCommits and/or requireSignedModels"},
 		{"settings unknown token policy", "PUT", "/api/organizations/acme/settings", `{"tokenPolicy":"anything goes"}`, 400, "tokenPolicy must be"},
 		{"audit bad limit", "GET", "/api/organizations/acme/audit?limit=0", ``, 400, "limit"},
 		{"audit bad cursor", "GET", "/api/organizations/acme/audit?cursor=zzz", ``, 400, "cursor"},

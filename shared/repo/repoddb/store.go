@@ -38,6 +38,7 @@ type repoItem struct {
 	RequireSignedCommits bool      `dynamodbav:"requireSignedCommits"`
 	AllowSecretsInPushes bool      `dynamodbav:"allowSecretsInPushes,omitempty"`
 	AllowServiceSigned   bool      `dynamodbav:"allowServiceSignedCommits,omitempty"`
+	RequireSignedModels  bool      `dynamodbav:"requireSignedModels,omitempty"`
 	SDK                  string    `dynamodbav:"sdk,omitempty"`
 	CreatedBy            string    `dynamodbav:"createdBy,omitempty"`
 	CreatedAt            time.Time `dynamodbav:"createdAt"`
@@ -71,12 +72,12 @@ func toRepoItem(r repo.Repo) repoItem {
 	return repoItem{PK: repoPK(r.Type, r.Namespace, r.Name), SK: repoSK,
 		GSI1PK: "NS#" + ddb.Lower(r.Namespace), GSI1SK: "REPO#" + string(r.Type) + "#" + ddb.Lower(r.Name),
 		ID: r.ID, Type: string(r.Type), Namespace: r.Namespace, Name: r.Name, Owner: ownerName(r.Owner), OwnerID: r.OwnerID,
-		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, AllowSecretsInPushes: r.AllowSecretsInPushes, AllowServiceSigned: r.AllowServiceSignedCommits, SDK: r.SDK, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
+		Private: r.Private, RequireSignedCommits: r.RequireSignedCommits, AllowSecretsInPushes: r.AllowSecretsInPushes, AllowServiceSigned: r.AllowServiceSignedCommits, RequireSignedModels: r.RequireSignedModels, SDK: r.SDK, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, LastModified: r.LastModified}
 }
 
 func (it repoItem) domain() repo.Repo {
 	return repo.Repo{ID: it.ID, Type: access.RepoType(it.Type), Namespace: it.Namespace, Name: it.Name,
-		Owner: ownerKind(it.Owner), OwnerID: it.OwnerID, Private: it.Private, RequireSignedCommits: it.RequireSignedCommits, AllowSecretsInPushes: it.AllowSecretsInPushes, AllowServiceSignedCommits: it.AllowServiceSigned,
+		Owner: ownerKind(it.Owner), OwnerID: it.OwnerID, Private: it.Private, RequireSignedCommits: it.RequireSignedCommits, AllowSecretsInPushes: it.AllowSecretsInPushes, AllowServiceSignedCommits: it.AllowServiceSigned, RequireSignedModels: it.RequireSignedModels,
 		SDK: it.SDK, CreatedBy: it.CreatedBy, CreatedAt: it.CreatedAt, LastModified: it.LastModified}
 }
 
@@ -237,6 +238,11 @@ func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 		names["#ass"] = "allowServiceSignedCommits"
 		values[":ass"] = &types.AttributeValueMemberBOOL{Value: *ch.AllowServiceSignedCommits}
 	}
+	if ch.RequireSignedModels != nil {
+		expr += ", #rsm = :rsm"
+		names["#rsm"] = "requireSignedModels"
+		values[":rsm"] = &types.AttributeValueMemberBOOL{Value: *ch.RequireSignedModels}
+	}
 	out := r
 	out.LastModified = at.UTC()
 	if ch.Private != nil {
@@ -250,6 +256,9 @@ func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 	}
 	if ch.AllowServiceSignedCommits != nil {
 		out.AllowServiceSignedCommits = *ch.AllowServiceSignedCommits
+	}
+	if ch.RequireSignedModels != nil {
+		out.RequireSignedModels = *ch.RequireSignedModels
 	}
 	err := s.Transact(ctx, []types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(repoPK(r.Type, r.Namespace, r.Name), repoSK),

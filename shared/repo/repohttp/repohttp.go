@@ -288,6 +288,10 @@ type infoJSON struct {
 	// ServiceSignedCommitsAllowed the effective one (or the org's).
 	AllowServiceSignedCommits   bool `json:"allowServiceSignedCommits"`
 	ServiceSignedCommitsAllowed bool `json:"serviceSignedCommitsAllowed"`
+	// RequireSignedModels is the repository's own setting;
+	// SignedModelsRequired the effective one (or the org's).
+	RequireSignedModels  bool `json:"requireSignedModels"`
+	SignedModelsRequired bool `json:"signedModelsRequired"`
 }
 
 func info(r repo.Repo) infoJSON {
@@ -295,7 +299,7 @@ func info(r repo.Repo) infoJSON {
 		Tags: []string{}, Siblings: []files.Sibling{}, SDK: r.SDK,
 		RequireSignedCommits: r.RequireSignedCommits, SignedCommitsRequired: r.SignedCommitsRequired(),
 		AllowSecretsInPushes: r.AllowSecretsInPushes, AllowServiceSignedCommits: r.AllowServiceSignedCommits,
-		ServiceSignedCommitsAllowed: r.ServiceSignedAllowed()}
+		ServiceSignedCommitsAllowed: r.ServiceSignedAllowed(), RequireSignedModels: r.RequireSignedModels, SignedModelsRequired: r.SignedModelsRequired()}
 	if r.Type == access.RepoModel {
 		out.ModelID = r.FullName()
 	}
@@ -378,7 +382,8 @@ func (a *api) settings(typ access.RepoType) http.HandlerFunc {
 		httpapi.JSON(w, http.StatusOK, map[string]any{"private": out.Private,
 			"requireSignedCommits": out.RequireSignedCommits, "signedCommitsRequired": out.SignedCommitsRequired(),
 			"allowSecretsInPushes": out.AllowSecretsInPushes, "allowServiceSignedCommits": out.AllowServiceSignedCommits,
-			"serviceSignedCommitsAllowed": out.ServiceSignedAllowed()})
+			"serviceSignedCommitsAllowed": out.ServiceSignedAllowed(),
+			"requireSignedModels":         out.RequireSignedModels, "signedModelsRequired": out.SignedModelsRequired()})
 	}
 }
 
@@ -390,11 +395,12 @@ type settingsBody struct {
 	RequireSignedCommits *bool   `json:"requireSignedCommits"`
 	AllowSecretsInPushes *bool   `json:"allowSecretsInPushes"`
 	AllowServiceSigned   *bool   `json:"allowServiceSignedCommits"`
+	RequireSignedModels  *bool   `json:"requireSignedModels"`
 }
 
 func (b settingsBody) change() (repo.SettingsChange, error) {
 	ch := repo.SettingsChange{RequireSignedCommits: b.RequireSignedCommits, AllowSecretsInPushes: b.AllowSecretsInPushes,
-		AllowServiceSignedCommits: b.AllowServiceSigned}
+		AllowServiceSignedCommits: b.AllowServiceSigned, RequireSignedModels: b.RequireSignedModels}
 	private, err := privateOf(b.Private, b.Visibility)
 	if err != nil {
 		return ch, err
