@@ -29,7 +29,17 @@ import (
 
 // omsKeyBundle signs files (sha256, files method) with k as the
 // reference tool does: resources sorted, root digest, DSSE PAE, hint.
-func omsKeyBundle(t *testing.T, k *ecdsa.PrivateKey, files map[string][]byte) []byte {
+func omsKeyBundle(t testing.TB, k *ecdsa.PrivateKey, files map[string][]byte) []byte {
+	t.Helper()
+	digests := map[string]string{}
+	for name, b := range files {
+		digests[name] = oid(b)
+	}
+	return omsKeyBundleOf(t, k, digests)
+}
+
+// omsKeyBundleOf is omsKeyBundle of files given by their SHA-256.
+func omsKeyBundleOf(t testing.TB, k *ecdsa.PrivateKey, digests map[string]string) []byte {
 	t.Helper()
 	type res struct {
 		Name      string `json:"name"`
@@ -37,8 +47,8 @@ func omsKeyBundle(t *testing.T, k *ecdsa.PrivateKey, files map[string][]byte) []
 		Digest    string `json:"digest"`
 	}
 	var rs []res
-	for name, b := range files {
-		rs = append(rs, res{Name: name, Algorithm: "sha256", Digest: oid(b)})
+	for name, d := range digests {
+		rs = append(rs, res{Name: name, Algorithm: "sha256", Digest: d})
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Name < rs[j].Name })
 	root := sha256.New()
@@ -198,7 +208,7 @@ func withFile(m map[string][]byte, name string, b []byte) map[string][]byte {
 }
 
 // pushDir is stack.push keeping the clone, for further commits.
-func (s stack) pushDir(t *testing.T, a account, files map[string][]byte) string {
+func (s stack) pushDir(t testing.TB, a account, files map[string][]byte) string {
 	t.Helper()
 	dir := t.TempDir()
 	git(t, dir, "init", "-q", "-b", "main")
@@ -217,7 +227,7 @@ func (s stack) pushDir(t *testing.T, a account, files map[string][]byte) string 
 	return dir
 }
 
-func msigWriteFile(t *testing.T, dir, name string, data []byte) {
+func msigWriteFile(t testing.TB, dir, name string, data []byte) {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -90,7 +90,7 @@ func (s stack) newAccount(t *testing.T) account {
 	return account{user: u.Name, token: tok, repo: name}
 }
 
-func git(t *testing.T, dir string, args ...string) string {
+func git(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
