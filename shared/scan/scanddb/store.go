@@ -25,6 +25,9 @@ import (
 //     sk V#<versionId|null>. While pending, or in error with retries left,
 //     gsi1pk SCANDUE and gsi1sk <due time>#<bucket>/<key>#<version> put it
 //     on the sweeper's index; a verdict removes both.
+//   - the key's settled verdict: pk SCAN#<bucket>/<key>, sk LATEST, the
+//     result of the version that speaks for the key once one is settled
+//     (see latest.go), written with the result in one transaction;
 //   - content cache: pk SHA256#<hex>, sk SCAN (ok or infected verdicts).
 type Store struct{ ddb.Table }
 
@@ -201,14 +204,35 @@ func (s Store) Claim(ctx context.Context, ref scan.ObjectRef, run string, now, d
 }
 
 // Complete implements scan.Store: the result replaces the item on
-// condition that r.Run still holds it.
+// condition that r.Run still holds it. A settled result (a verdict, or an
+// error with no retry left) also becomes the key's settled item, in the
+// same transaction, unless that item holds a newer verdict.
 func (s Store) Complete(ctx context.Context, r scan.Result) error {
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+	put := &dynamodb.PutItemInput{
 		TableName: aws.String(s.Name), Item: ddb.Marshal(toScanItem(r)),
 		ConditionExpression:       aws.String("#run = :run"),
 		ExpressionAttributeNames:  map[string]string{"#run": "run"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":run": ddb.S(r.Run)},
-	})
+	}
+	if settled(r) {
+		err := s.Transact(ctx, []types.TransactWriteItem{
+			{Put: &types.Put{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+				ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues}},
+			s.putLatest(r),
+		})
+		failed := ddb.FailedIndexes(err)
+		switch {
+		case err == nil:
+			return nil
+		case len(failed) > 0 && failed[0] == 0:
+			return scan.ErrLostClaim
+		case len(failed) == 0:
+			return fmt.Errorf("store result %s: %w", r.Object, err)
+		}
+		// Only the settled item's condition failed: it holds a newer
+		// verdict, which keeps speaking for the key; store the result alone.
+	}
+	_, err := s.DB.PutItem(ctx, put)
 	if ddb.ConditionFailed(err) {
 		return scan.ErrLostClaim
 	}
@@ -369,17 +393,37 @@ func (s Store) Requeue(ctx context.Context, r scan.Result, next time.Time) (bool
 	return true, nil
 }
 
-// GiveUp implements scan.Store.
+// GiveUp implements scan.Store; the error, now final, becomes the key's
+// settled item unless a verdict is there.
 func (s Store) GiveUp(ctx context.Context, r scan.Result) error {
-	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	res, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.Name), Key: ddb.Key(scanPK(r.Object.Bucket, r.Object.Key), scanSK(r.Object.Version())),
 		UpdateExpression:          aws.String("REMOVE gsi1pk, gsi1sk, #dl"),
 		ConditionExpression:       aws.String("#s = :error"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status", "#dl": "deadline"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":error": ddb.S(string(scan.StatusError))},
+		ReturnValues:              types.ReturnValueAllNew,
 	})
-	if err != nil && !ddb.ConditionFailed(err) {
+	if ddb.ConditionFailed(err) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("give up scan %s: %w", r.Object, err)
+	}
+	// The item as given up (r may be the pending one the sweeper expired).
+	var it scanItem
+	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
+		return err
+	}
+	got := it.domain()
+	if !settled(got) {
+		return nil
+	}
+	p := s.putLatest(got).Put
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+		ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues})
+	if err != nil && !ddb.ConditionFailed(err) {
+		return fmt.Errorf("settle scan %s: %w", r.Object, err)
 	}
 	return nil
 }
