@@ -93,6 +93,10 @@ type LFSFiles interface {
 // the same bytes.
 type Results interface {
 	LatestResult(ctx context.Context, bucket, key string) (scan.Result, bool, error)
+	// SettledResults reads many keys' settled results (a verdict, or an
+	// error no longer retried) in batches; a key without one is absent.
+	// A key present has the result LatestResult would give.
+	SettledResults(ctx context.Context, bucket string, keys []string) (map[string]scan.Result, error)
 }
 
 // Repos reads repositories (*repo.Service).
@@ -181,4 +185,11 @@ func keyIn(base string, e Entry) string {
 		return ""
 	}
 	return ScanKey(repo.Repo{Type: access.RepoType(parts[0]), Namespace: parts[1], Name: parts[2]}, e)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }

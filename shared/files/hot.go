@@ -105,6 +105,11 @@ type hotCache struct {
 	repoIDs *lru[string, repo.Repo] // type/ns/name as asked -> id, canonical names: a guess
 	tips    *lru[[2]string, string] // repo id, revision -> commit: a guess
 	lists   *lru[entryKey, []Entry] // repo id, commit, prefix -> files
+	// The folder view's: immutable trees and commits' root trees, and
+	// folder counts of settled trees (see FolderCounts).
+	trees  *lru[[2]string, []Node]
+	roots  *lru[[2]string, string]
+	counts *lru[[2]string, FolderCounts]
 	// Final verdicts by bucket key (and version), and LFS objects by repo
 	// id and oid, each for VerdictTTL.
 	verdicts *lru[string, timed[scan.Result]]
@@ -134,6 +139,10 @@ func (s *Service) hot() *hotCache {
 			tips: newLRU[[2]string, string](HotHints), lists: newLRU[entryKey, []Entry](HotListed),
 			verdicts: newLRU[string, timed[scan.Result]](HotHints), lfsFiles: newLRU[[2]string, timed[lfs.File]](HotHints)}
 		s.hotC.lists.cost = func(es []Entry) int { return len(es) + 1 }
+		s.hotC.trees = newLRU[[2]string, []Node](HotListed)
+		s.hotC.trees.cost = func(ns []Node) int { return len(ns) + 1 }
+		s.hotC.roots = newLRU[[2]string, string](HotHints)
+		s.hotC.counts = newLRU[[2]string, FolderCounts](HotHints)
 	})
 	return s.hotC
 }

@@ -109,20 +109,33 @@ func (s *Service) SnapshotOf(ctx context.Context, r repo.Repo, rev string, metad
 	return out, true, nil
 }
 
-// repoSecurity reads the newest verdict of every file.
+// repoSecurity reads the newest verdict of every file: settled ones 100
+// per BatchGetItem, the others one by one.
 func (s *Service) repoSecurity(ctx context.Context, r repo.Repo, all []Entry) (*RepoSecurity, error) {
 	res := make([]scan.Result, len(all))
 	ok := make([]bool, len(all))
 	errs := make([]error, len(all))
+	keys := make([]string, len(all))
+	for i, e := range all {
+		keys[i] = ScanKey(r, e)
+	}
+	settled, err := s.Results.SettledResults(ctx, s.Bucket, keys)
+	if err != nil {
+		return nil, err
+	}
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
-	for i, e := range all {
+	for i := range all {
+		if sr, have := settled[keys[i]]; have {
+			res[i], ok[i] = sr, true
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int, e Entry) {
+		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
-			res[i], ok[i], errs[i] = s.Results.LatestResult(ctx, s.Bucket, ScanKey(r, e))
-		}(i, e)
+			res[i], ok[i], errs[i] = s.Results.LatestResult(ctx, s.Bucket, keys[i])
+		}(i)
 	}
 	wg.Wait()
 	out := &RepoSecurity{ScansDone: true, FilesWithIssues: []FileIssue{}}

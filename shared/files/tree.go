@@ -114,46 +114,34 @@ func (s *Service) TreePage(ctx context.Context, in TreeInput) (TreePage, error) 
 	if dir != "" {
 		prefix = dir + "/"
 	}
-	all, err := s.files(ctx, r.ID, commit, prefix)
-	if err != nil {
-		return TreePage{}, err
-	}
-	if dir != "" && len(all) == 0 {
-		// A file itself, or nothing.
-		e, ok, err := s.file(ctx, r.ID, commit, dir)
+	var out []TreeEntry
+	var files []*Entry
+	listed := false
+	if !in.Recursive {
+		// One folder: its tree alone, not every file under it.
+		nodes, indexed, found, err := s.level(ctx, r.ID, commit, dir)
 		if err != nil {
 			return TreePage{}, err
 		}
-		if !ok {
-			return TreePage{}, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision).WithCode(apperr.CodeEntryNotFound)
-		}
-		all = []Entry{e}
-		prefix = ""
-	}
-	var out []TreeEntry
-	var files []*Entry
-	dirs := map[string]bool{}
-	for i := range all {
-		e := &all[i]
-		rest := strings.TrimPrefix(e.Path, prefix)
-		if !in.Recursive {
-			if i := strings.IndexByte(rest, '/'); i >= 0 {
-				d := prefix + rest[:i]
-				if !dirs[d] {
-					dirs[d] = true
-					out = append(out, TreeEntry{Type: "directory", Path: d})
+		if indexed && found {
+			listed = true
+			for _, n := range nodes {
+				if n.IsTree() {
+					out = append(out, TreeEntry{Type: "directory", Path: prefix + n.Name})
 					files = append(files, nil)
+					continue
 				}
-				continue
+				e := NodeEntry(prefix+n.Name, n)
+				out = append(out, treeEntry(e))
+				files = append(files, &e)
 			}
 		}
-		te := TreeEntry{Type: "file", OID: e.BlobID, Size: e.Size, Path: e.Path}
-		if e.LFS != nil {
-			te.Size = e.LFS.Size
-			te.LFS = &LFSJSON{OID: e.LFS.OID, Size: e.LFS.Size, PointerSize: e.Size}
+	}
+	if !listed {
+		out, files, err = s.listed(ctx, r, commit, dir, prefix, in)
+		if err != nil {
+			return TreePage{}, err
 		}
-		out = append(out, te)
-		files = append(files, e)
 	}
 	idx := make([]int, len(out))
 	for i := range idx {
@@ -186,7 +174,56 @@ func (s *Service) TreePage(ctx context.Context, in TreeInput) (TreePage, error) 
 	return page, nil
 }
 
+// listed is the list of a commit indexed before trees, or of a recursive
+// listing: every file under prefix, read by path.
+func (s *Service) listed(ctx context.Context, r repo.Repo, commit, dir, prefix string, in TreeInput) ([]TreeEntry, []*Entry, error) {
+	all, err := s.files(ctx, r.ID, commit, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dir != "" && len(all) == 0 {
+		// A file itself, or nothing.
+		e, ok, err := s.file(ctx, r.ID, commit, dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, nil, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision).WithCode(apperr.CodeEntryNotFound)
+		}
+		all = []Entry{e}
+		prefix = ""
+	}
+	var out []TreeEntry
+	var files []*Entry
+	dirs := map[string]bool{}
+	for i := range all {
+		e := &all[i]
+		rest := strings.TrimPrefix(e.Path, prefix)
+		if !in.Recursive {
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				d := prefix + rest[:i]
+				if !dirs[d] {
+					dirs[d] = true
+					out = append(out, TreeEntry{Type: "directory", Path: d})
+					files = append(files, nil)
+				}
+				continue
+			}
+		}
+		te := TreeEntry{Type: "file", OID: e.BlobID, Size: e.Size, Path: e.Path}
+		if e.LFS != nil {
+			te.Size = e.LFS.Size
+			te.LFS = &LFSJSON{OID: e.LFS.OID, Size: e.LFS.Size, PointerSize: e.Size}
+		}
+		out = append(out, te)
+		files = append(files, e)
+	}
+	return out, files, nil
+}
+
 // expand adds each file's scan status and queues what was never scanned.
+// Settled verdicts are read 100 files per BatchGetItem; only a file
+// without one (pending, retrying, never scanned) is read on its own.
 func (s *Service) expand(ctx context.Context, r repo.Repo, out []TreeEntry, idx []int, entries []Entry) error {
 	type found struct {
 		res scan.Result
@@ -194,16 +231,28 @@ func (s *Service) expand(ctx context.Context, r repo.Repo, out []TreeEntry, idx 
 		ref *scan.ObjectRef
 	}
 	got := make([]found, len(entries))
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		keys[i] = ScanKey(r, e)
+	}
+	settled, err := s.Results.SettledResults(ctx, s.Bucket, keys)
+	if err != nil {
+		return fmt.Errorf("scan status: %w", err)
+	}
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
 	for i, e := range entries {
+		if res, ok := settled[keys[i]]; ok {
+			got[i].res, got[i].ok = res, true
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func(i int, e Entry) {
 			defer func() { <-sem; wg.Done() }()
-			key := ScanKey(r, e)
+			key := keys[i]
 			res, ok, err := s.Results.LatestResult(ctx, s.Bucket, key)
 			if err == nil && !ok {
 				// Never scanned: queue the object if it is in the bucket.

@@ -45,23 +45,56 @@ func (t IndexTree) Files(ctx context.Context, c access.Caller, typ access.RepoTy
 		if e.Type != "file" {
 			continue
 		}
-		f := File{Path: e.Path, Size: e.Size, OID: e.OID, Status: scan.StatusPending}
-		if e.LFS != nil {
-			f.OID = e.LFS.OID
-		}
-		if sec := e.Security; sec != nil {
-			f.Status, f.Reason = sec.Status, sec.Reason
-			if av := sec.AVScan; av != nil {
-				f.Viruses = av.VirusNames
-			}
-			if pk := sec.PickleImportScan; pk != nil {
-				f.Safety, f.Imports = pk.HighestSafetyLevel, pk.Imports
-			}
-		}
-		if st := e.SecurityFileStatus; st != nil && st.ModelFormatScan != nil {
-			f.Findings = st.ModelFormatScan.Findings
-		}
-		out = append(out, f)
+		out = append(out, fileOf(e))
 	}
 	return out, nil
+}
+
+// FolderView is one level of a folder.
+type FolderView struct {
+	// File is set when the path names a file rather than a folder.
+	File   string
+	Dirs   []files.FolderDir
+	Files  []File
+	Counts files.FolderCounts
+}
+
+// Folder implements Files over files.Service.Folder.
+func (t IndexTree) Folder(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev, dir string) (FolderView, error) {
+	if rev == "" {
+		rev = "main"
+	}
+	f, err := t.Service.Folder(ctx, files.TreeInput{Caller: c, Type: typ, Namespace: ns, Name: name, Revision: rev, Path: dir})
+	if err != nil {
+		return FolderView{}, err
+	}
+	if f.File != nil {
+		return FolderView{File: f.File.Path}, nil
+	}
+	out := FolderView{Dirs: f.Dirs, Counts: f.Counts, Files: make([]File, 0, len(f.Files))}
+	for _, e := range f.Files {
+		out.Files = append(out.Files, fileOf(e))
+	}
+	return out, nil
+}
+
+// fileOf is a listed file with its verdict and findings.
+func fileOf(e files.TreeEntry) File {
+	f := File{Path: e.Path, Size: e.Size, OID: e.OID, Status: scan.StatusPending}
+	if e.LFS != nil {
+		f.OID = e.LFS.OID
+	}
+	if sec := e.Security; sec != nil {
+		f.Status, f.Reason = sec.Status, sec.Reason
+		if av := sec.AVScan; av != nil {
+			f.Viruses = av.VirusNames
+		}
+		if pk := sec.PickleImportScan; pk != nil {
+			f.Safety, f.Imports = pk.HighestSafetyLevel, pk.Imports
+		}
+	}
+	if st := e.SecurityFileStatus; st != nil && st.ModelFormatScan != nil {
+		f.Findings = st.ModelFormatScan.Findings
+	}
+	return f
 }

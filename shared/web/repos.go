@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -95,50 +94,35 @@ func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoTyp
 		return
 	}
 	c := principal.From(r.Context())
-	all, err := s.svc.Files.Files(r.Context(), c, typ, rp.Namespace, rp.Name, rev, dir)
+	fv, err := s.svc.Files.Folder(r.Context(), c, typ, rp.Namespace, rp.Name, rev, dir)
 	if err != nil && !(dir == "" && apperr.KindOf(err) == apperr.NotExist) {
 		s.fail(w, r, err)
 		return
 	}
-	if dir != "" && len(all) == 1 && all[0].Path == dir {
-		http.Redirect(w, r, repoPath(rp)+"/blob/"+url.PathEscape(rev)+"/"+escapePath(dir), http.StatusFound)
+	if fv.File != "" {
+		http.Redirect(w, r, repoPath(rp)+"/blob/"+url.PathEscape(rev)+"/"+escapePath(fv.File), http.StatusFound)
 		return
 	}
-	d := repoData{Repo: rp, Path: repoPath(rp), Rev: rev, Dir: dir, Crumbs: breadcrumb(dir), Counts: map[string]int{}, Total: len(all)}
-	prefix := ""
-	if dir != "" {
-		prefix = dir + "/"
+	d := repoData{Repo: rp, Path: repoPath(rp), Rev: rev, Dir: dir, Crumbs: breadcrumb(dir), Counts: map[string]int{}, Total: fv.Counts.Files}
+	if n := fv.Counts.Files - fv.Counts.Infected - fv.Counts.Pending - fv.Counts.Errors; n > 0 {
+		d.Counts[string(scan.StatusOK)] = n
 	}
-	dirs := map[string]int{}
-	var fileRows []entry
-	for _, f := range all {
-		d.Counts[string(f.Status)]++
-		rest := strings.TrimPrefix(f.Path, prefix)
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			name := rest[:i]
-			k, ok := dirs[name]
-			if !ok {
-				k = len(d.Entries)
-				dirs[name] = k
-				d.Entries = append(d.Entries, entry{Name: name, Path: prefix + name, Dir: true})
-			}
-			e := &d.Entries[k]
-			e.Files++
-			switch f.Status {
-			case scan.StatusInfected:
-				e.Infected++
-			case scan.StatusPending:
-				e.Pending++
-			case scan.StatusError:
-				e.Errors++
-			}
-			continue
+	for k, n := range map[scan.Status]int{scan.StatusInfected: fv.Counts.Infected, scan.StatusPending: fv.Counts.Pending, scan.StatusError: fv.Counts.Errors} {
+		if n > 0 {
+			d.Counts[string(k)] = n
 		}
-		fileRows = append(fileRows, entry{Name: rest, Path: f.Path, File: f, Findings: findings(f)})
 	}
-	sort.Slice(d.Entries, func(i, j int) bool { return d.Entries[i].Name < d.Entries[j].Name })
-	sort.Slice(fileRows, func(i, j int) bool { return fileRows[i].Name < fileRows[j].Name })
-	d.Entries = append(d.Entries, fileRows...)
+	for _, sub := range fv.Dirs {
+		d.Entries = append(d.Entries, entry{Name: sub.Name, Path: sub.Path, Dir: true, Files: sub.Counts.Files,
+			Infected: sub.Counts.Infected, Pending: sub.Counts.Pending, Errors: sub.Counts.Errors})
+	}
+	for _, f := range fv.Files {
+		name := f.Path
+		if i := strings.LastIndexByte(name, '/'); i >= 0 {
+			name = name[i+1:]
+		}
+		d.Entries = append(d.Entries, entry{Name: name, Path: f.Path, File: f, Findings: findings(f)})
+	}
 	if dir == "" {
 		card, err := s.svc.Files.Card(r.Context(), c, typ, rp.Namespace, rp.Name, rev)
 		if err != nil {

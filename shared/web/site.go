@@ -40,6 +40,9 @@ var staticFS embed.FS
 // index).
 type Files interface {
 	Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev, path string) ([]File, error)
+	// Folder lists one level of a folder: its sub-folders with their scan
+	// counts and its files with their verdicts (see files.Service.Folder).
+	Folder(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev, dir string) (FolderView, error)
 	// Card reads the model card stored at push for rev, rendered.
 	Card(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) (RepoCard, error)
 }
@@ -82,7 +85,19 @@ type Config struct {
 	// SecureCookies sets the Secure attribute (every deployment but local
 	// http).
 	SecureCookies bool
-	Log           *slog.Logger
+	// PublicURL is the service's public address (TRUSTLAYER_PUBLIC_URL):
+	// pages name the scheme git clients use from it.
+	PublicURL string
+	Log       *slog.Logger
+}
+
+// gitScheme is what git talks to the service over, as the configured
+// public URL says: "HTTP" for an http:// address, "HTTPS" otherwise.
+func (c Config) gitScheme() string {
+	if strings.HasPrefix(strings.ToLower(c.PublicURL), "http://") {
+		return "HTTP"
+	}
+	return "HTTPS"
 }
 
 // Site serves the pages.

@@ -37,7 +37,10 @@ const (
 	readParallel  = 8
 )
 
-var _ files.TreeStore = Store{}
+var (
+	_ files.TreeStore  = Store{}
+	_ files.LevelStore = Store{}
+)
 
 func treePK(repoID, tree string) string { return "TREE#" + repoID + "#" + tree }
 
@@ -389,4 +392,66 @@ func (s Store) filesInTree(ctx context.Context, repoID, root, prefix string) ([]
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// RootTree implements files.LevelStore: the root tree the commit's mark
+// names; ok false for a commit not indexed, or indexed before trees were.
+func (s Store) RootTree(ctx context.Context, repoID, commit string) (string, bool, error) {
+	m, ok, err := s.Mark(ctx, repoID, commit)
+	if err != nil || !ok || m.Tree == "" {
+		return "", false, err
+	}
+	return m.Tree, true, nil
+}
+
+// Tree implements files.LevelStore.
+func (s Store) Tree(ctx context.Context, repoID, id string) ([]files.Node, error) {
+	return s.tree(ctx, repoID, id)
+}
+
+// countsSK is a tree's cached folder counts, beside its pages (a tree's
+// pages are read with begins_with P#, so the two never mix).
+const countsSK = "COUNTS"
+
+type countsItem struct {
+	PK       string    `dynamodbav:"pk"`
+	SK       string    `dynamodbav:"sk"`
+	Files    int       `dynamodbav:"files"`
+	Infected int       `dynamodbav:"infected"`
+	Pending  int       `dynamodbav:"pending"`
+	Errors   int       `dynamodbav:"errors"`
+	At       time.Time `dynamodbav:"at"`
+}
+
+// FolderCounts implements files.LevelStore: 100 trees per BatchGetItem.
+func (s Store) FolderCounts(ctx context.Context, repoID string, trees []string) (map[string]files.FolderCounts, error) {
+	keys := make([][2]string, len(trees))
+	byPK := make(map[string]string, len(trees))
+	for i, id := range trees {
+		keys[i] = [2]string{treePK(repoID, id), countsSK}
+		byPK[keys[i][0]] = id
+	}
+	items, err := s.BatchGet(ctx, keys, false)
+	if err != nil {
+		return nil, fmt.Errorf("read folder counts: %w", err)
+	}
+	out := make(map[string]files.FolderCounts, len(items))
+	for _, m := range items {
+		var it countsItem
+		if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+			return nil, err
+		}
+		out[byPK[it.PK]] = files.FolderCounts{Files: it.Files, Infected: it.Infected, Pending: it.Pending, Errors: it.Errors, At: it.At}
+	}
+	return out, nil
+}
+
+// PutFolderCounts implements files.LevelStore.
+func (s Store) PutFolderCounts(ctx context.Context, repoID, tree string, c files.FolderCounts) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: ddb.Marshal(countsItem{
+		PK: treePK(repoID, tree), SK: countsSK, Files: c.Files, Infected: c.Infected, Pending: c.Pending, Errors: c.Errors, At: c.At})})
+	if err != nil {
+		return fmt.Errorf("cache folder counts: %w", err)
+	}
+	return nil
 }
