@@ -259,17 +259,46 @@ func emails(e *openpgp.Entity) []Email {
 	seen := map[string]bool{}
 	out := []Email{}
 	for _, id := range e.Identities {
-		if id.SelfSignature == nil || len(id.Revocations) > 0 || id.UserId == nil || id.UserId.Email == "" {
+		if id.SelfSignature == nil || len(id.Revocations) > 0 || id.UserId == nil {
 			continue
 		}
-		if seen[strings.ToLower(id.UserId.Email)] {
+		email := UIDEmail(id.UserId.Id)
+		if email == "" || seen[strings.ToLower(email)] {
 			continue
 		}
-		seen[strings.ToLower(id.UserId.Email)] = true
-		out = append(out, Email{Email: id.UserId.Email})
+		seen[strings.ToLower(email)] = true
+		out = append(out, Email{Email: email})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
 	return out
+}
+
+// UIDEmail is the email of an OpenPGP user id as gpg reads it: the text of
+// its last <...> ("Alice <b>x</b> <alice@example.org>" is
+// alice@example.org, where go-crypto's parser stops at the first "<" and
+// says "b"), or the whole user id when it is a bare address. "" when the
+// user id names no address.
+func UIDEmail(uid string) string {
+	uid = strings.TrimSpace(uid)
+	if open := strings.LastIndexByte(uid, '<'); open >= 0 {
+		rest := uid[open+1:]
+		end := strings.IndexByte(rest, '>')
+		if end < 0 {
+			return ""
+		}
+		return mailbox(strings.TrimSpace(rest[:end]))
+	}
+	return mailbox(uid)
+}
+
+// mailbox returns s when it looks like one address (local@domain, no
+// spaces or brackets), else "".
+func mailbox(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || strings.ContainsAny(s, " \t<>()\"\r\n,;") {
+		return ""
+	}
+	return s
 }
 
 // curveBits is the security size of each curve, as gpg lists it.

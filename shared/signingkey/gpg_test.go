@@ -22,6 +22,8 @@ func TestParseGPGReal(t *testing.T) {
 	expired := e.GenKey("Ed <ed@example.com>", "ed25519", "sign", "seconds=60", past)
 	revoked := e.GenKey("Rev <rev@example.com>", "ed25519", "sign", "never", 0)
 	e.Revoke(revoked)
+	// Markup before the address: the email is the last <...>.
+	markup := e.GenKey("Mark <b>bold</b> (dev) <mark@example.com>", "ed25519", "sign", "never", 0)
 
 	tests := []struct {
 		name        string
@@ -42,6 +44,7 @@ func TestParseGPGReal(t *testing.T) {
 		{name: "signing subkey", armored: e.Export(sub), algo: "eddsa", bits: 255, canCertify: true, subkeys: 1, subCanSign: true, email: "sam@example.com"},
 		{name: "expired", armored: e.Export(expired), algo: "eddsa", bits: 255, canSign: true, canCertify: true, email: "ed@example.com", wantExpired: true},
 		{name: "revoked", armored: e.Export(revoked), algo: "eddsa", bits: 255, canSign: true, canCertify: true, email: "rev@example.com", wantRevoked: true},
+		{name: "markup before the address", armored: e.Export(markup), algo: "eddsa", bits: 255, canSign: true, canCertify: true, email: "mark@example.com"},
 		{name: "rsa1024", armored: e.Export(weak), wantErr: signingkey.ErrWeakKey},
 		{name: "private", armored: string(e.GPG(0, "--armor", "--export-secret-keys", ed)), wantErr: signingkey.ErrPrivateKey},
 		{name: "two keys", armored: string(e.GPG(0, "--armor", "--export", ed, rsa)), wantErr: signingkey.ErrMultipleKeys},
@@ -139,5 +142,32 @@ func TestSubkeyCanSignNeedsBackSignature(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUIDEmail: a user id's email is its last <...>, or the whole user id
+// when that is a bare address; anything else names none.
+func TestUIDEmail(t *testing.T) {
+	for uid, want := range map[string]string{
+		"Alice <alice@example.com>":                 "alice@example.com",
+		"Alice <b>bold</b> <alice@example.com>":     "alice@example.com",
+		"Alice (a <comment>) <alice@example.com>":   "alice@example.com",
+		"<b>x</b> Alice <alice@example.com>":        "alice@example.com",
+		"alice@example.com":                         "alice@example.com",
+		"  <alice@example.com>  ":                   "alice@example.com",
+		"Alice":                                     "",
+		"Alice <alice@example.com":                  "",
+		"Alice <not an address>":                    "",
+		"Alice <alice@example.com> <b>":             "",
+		"Alice <@example.com>":                      "",
+		"Alice Smith alice@example.com":             "",
+		"Eve <eve@example.com> trailing":            "eve@example.com",
+		"Mark <b>bold</b> (dev) <mark@example.com>": "mark@example.com",
+		"Two <one@example.com> <two@example.com>":   "two@example.com",
+		"": "",
+	} {
+		if got := signingkey.UIDEmail(uid); got != want {
+			t.Errorf("UIDEmail(%q) = %q, want %q", uid, got, want)
+		}
 	}
 }
