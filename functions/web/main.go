@@ -74,7 +74,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Files:      web.IndexTree{Service: index},
 		Commits: &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table},
 			Repos: repos, Lookup: repos, Refs: gitrefddb.Store{Table: table}, Log: log},
-	}, web.Config{SecureCookies: !strings.HasPrefix(cfg.PublicURL, "http://"), Log: log})
+	}, web.Config{SecureCookies: !strings.HasPrefix(cfg.PublicURL, "http://"), PublicURL: cfg.PublicURL, Log: log})
 	if err != nil {
 		return err
 	}

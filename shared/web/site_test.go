@@ -116,3 +116,24 @@ func TestCSRF(t *testing.T) {
 		t.Error("a post with no cookie at all passed")
 	}
 }
+
+// TestRevealNamesTheConfiguredScheme: the token page says git over HTTP
+// when the public URL is plain http (and warns), HTTPS otherwise.
+func TestRevealNamesTheConfiguredScheme(t *testing.T) {
+	for publicURL, want := range map[string]string{"http://localhost:8080": "git over HTTP ", "https://hub.example": "git over HTTPS.", "": "git over HTTPS."} {
+		s, err := newSite(Services{}, Config{PublicURL: publicURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		s.write(w, 200, "reveal", view{Title: "t", User: "alice", CSRF: "tok",
+			Data: revealData{Secret: "hf_x", Action: "created", GitScheme: s.cfg.gitScheme()}})
+		body := w.Body.String()
+		if !strings.Contains(body, want) {
+			t.Errorf("%q: the page does not say %q:\n%s", publicURL, want, body)
+		}
+		if plain := strings.Contains(body, "unencrypted"); plain != strings.HasPrefix(publicURL, "http://") {
+			t.Errorf("%q: warns of plain HTTP %v", publicURL, plain)
+		}
+	}
+}

@@ -23,6 +23,8 @@ type revealData struct {
 	Token  identity.Token
 	Secret string
 	Action string // "created" or "refreshed"
+	// GitScheme is "HTTP" or "HTTPS", as the configured public URL says.
+	GitScheme string
 }
 
 func (s *Site) tokens(w http.ResponseWriter, r *http.Request, _ params) {
@@ -75,7 +77,7 @@ func (s *Site) newToken(w http.ResponseWriter, r *http.Request, _ params) {
 func (s *Site) reveal(w http.ResponseWriter, r *http.Request, t identity.Token, secret token.Secret, action string) {
 	w.Header().Set("Cache-Control", "no-store, max-age=0")
 	w.Header().Set("Pragma", "no-cache")
-	s.render(w, r, http.StatusOK, "reveal", "Your new token", revealData{Token: t, Secret: secret.Reveal(), Action: action}, "")
+	s.render(w, r, http.StatusOK, "reveal", "Your new token", revealData{Token: t, Secret: secret.Reveal(), Action: action, GitScheme: s.cfg.gitScheme()}, "")
 }
 
 func (s *Site) findToken(w http.ResponseWriter, r *http.Request, id string) (identity.Token, bool) {
