@@ -12,7 +12,8 @@ import (
 // can override (a test repository without hooks sets its own
 // core.hooksPath).
 
-// hooksDir holds pre-receive and post-receive, links to the githook binary.
+// hooksDir holds pre-receive, post-receive and reference-transaction,
+// links to the githook binary.
 func hooksDir(binDir string) string { return filepath.Join(binDir, "hooks") }
 
 // gitSystemConfig is the git server's system configuration file.
@@ -39,7 +40,7 @@ func (s *Stack) installHooks(binDir string) error {
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("githook binary: %w", err)
 	}
-	for _, h := range []string{"pre-receive", "post-receive"} {
+	for _, h := range []string{"pre-receive", "post-receive", "reference-transaction"} {
 		link := filepath.Join(dir, h)
 		os.Remove(link)
 		if err := os.Symlink(bin, link); err != nil {

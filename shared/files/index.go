@@ -100,6 +100,9 @@ type RefTip struct {
 	Old    string `json:"old"`
 	New    string `json:"new"`
 	Commit string `json:"commit"`
+	// Seq numbers the update among the ref's updates on the git server
+	// (gitref.Ref.Seq); 0 when the git server did not number it.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // CommitTree is a pushed commit and its root tree, and its README.md
@@ -114,6 +117,9 @@ type CommitTree struct {
 // IndexResult says what Index did.
 type IndexResult struct {
 	Commits, Trees, IndexWrites, Refs int
+	// StaleRefs counts ref updates not written because a newer update of
+	// the ref was already stored.
+	StaleRefs int
 }
 
 // MaxIndexTrees bounds the trees of one manifest.
@@ -208,12 +214,20 @@ func (s *Service) Index(ctx context.Context, in IndexInput) (IndexResult, error)
 			}
 		}
 	}
+	// The refs move only forward (invariant 8): an update older than the
+	// one stored (a manifest delivered late, or twice) writes nothing.
 	for _, t := range in.Refs {
+		var err error
 		if t.Commit == "" {
-			if err := s.Refs.DeleteRef(ctx, r.ID, t.Ref); err != nil {
-				return out, err
-			}
-		} else if err := s.Refs.PutRef(ctx, r.ID, gitref.Ref{Name: t.Ref, Commit: t.Commit, UpdatedAt: in.PushedAt, UpdatedBy: in.Pusher}); err != nil {
+			err = s.Refs.DeleteRef(ctx, r.ID, t.Ref, t.Seq)
+		} else {
+			err = s.Refs.PutRef(ctx, r.ID, gitref.Ref{Name: t.Ref, Commit: t.Commit, UpdatedAt: in.PushedAt, UpdatedBy: in.Pusher, Seq: t.Seq})
+		}
+		if errors.Is(err, gitref.ErrStale) {
+			out.StaleRefs++
+			continue
+		}
+		if err != nil {
 			return out, err
 		}
 		out.Refs++
@@ -262,7 +276,7 @@ func checkIndexInput(in IndexInput) error {
 		}
 	}
 	for i, t := range in.Refs {
-		if !strings.HasPrefix(t.Ref, "refs/") || (t.Commit != "" && !validID(t.Commit)) {
+		if !strings.HasPrefix(t.Ref, "refs/") || (t.Commit != "" && !validID(t.Commit)) || t.Seq < 0 {
 			return apperr.E(apperr.Invalid, "refs[%d]: bad ref %q or commit %q", i, t.Ref, t.Commit)
 		}
 	}

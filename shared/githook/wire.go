@@ -240,6 +240,10 @@ type LFSPointer struct {
 type RefTip struct {
 	RefUpdate
 	Commit string `json:"commit"`
+	// Seq is the number the git server's reference-transaction hook gave
+	// this update while git held the ref's lock (RefSeqFile): a later
+	// update of the ref has a larger one. 0 when it has none.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // ManifestPrefix is where in the uploads bucket post-receive leaves the
@@ -327,6 +331,7 @@ type IndexResponse struct {
 	Trees       int  `json:"trees"`       // trees newly stored
 	IndexWrites int  `json:"indexWrites"` // index items written (trees' pages and commit marks)
 	Refs        int  `json:"refs"`        // refs moved or deleted
+	StaleRefs   int  `json:"staleRefs"`   // ref updates older than the stored one: not written
 	Gone        bool `json:"gone"`        // the manifest was already indexed and deleted
 }
 

@@ -6,6 +6,7 @@ package gitref
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,14 +18,28 @@ type Ref struct {
 	Commit    string // the commit it peels to
 	UpdatedAt time.Time
 	UpdatedBy string
+	// Seq orders the updates of the ref as the git server made them
+	// (invariant 8, docs/invariants.md): the git server's reference-
+	// transaction hook numbers every ref update while git holds the ref's
+	// lock, so a later update of a ref always has a larger Seq. 0: not
+	// numbered (a git server without that hook), written unconditionally.
+	Seq int64
 }
+
+// ErrStale is PutRef's and DeleteRef's answer to an update older than the
+// one stored (a larger Seq): nothing was written, and the ref stays at
+// the newer value. Not a failure.
+var ErrStale = errors.New("gitref: a newer update of the ref is stored")
 
 // Store keeps refs (gitrefddb.Store).
 type Store interface {
 	// PutRef moves a ref and keeps the move as history; DeleteRef
-	// removes it.
+	// removes it. With a Seq (seq) > 0 each writes only when the stored
+	// update of the ref is older (no Seq, or a smaller one), else answers
+	// ErrStale: refs never go backwards, whatever order the updates
+	// arrive in.
 	PutRef(ctx context.Context, repoID string, r Ref) error
-	DeleteRef(ctx context.Context, repoID, name string) error
+	DeleteRef(ctx context.Context, repoID, name string, seq int64) error
 	// Ref reads a ref; ok false when absent.
 	Ref(ctx context.Context, repoID, name string) (Ref, bool, error)
 }

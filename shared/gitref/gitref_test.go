@@ -8,8 +8,8 @@ import (
 
 type refs map[string]string
 
-func (r refs) PutRef(context.Context, string, Ref) error       { return nil }
-func (r refs) DeleteRef(context.Context, string, string) error { return nil }
+func (r refs) PutRef(context.Context, string, Ref) error              { return nil }
+func (r refs) DeleteRef(context.Context, string, string, int64) error { return nil }
 func (r refs) Ref(_ context.Context, _ string, name string) (Ref, bool, error) {
 	c, ok := r[name]
 	return Ref{Name: name, Commit: c}, ok, nil

@@ -1,8 +1,9 @@
 // Command githook is the git server's pre-receive and post-receive hook.
-// Install it (or a link to it) as hooks/pre-receive and hooks/post-receive
-// of every repository, or point core.hooksPath at a folder holding both
-// links; it tells them apart by the name it was run under (or by its first
-// argument). See docs/signed-commits.md, "At push time".
+// Install it (or a link to it) as hooks/pre-receive, hooks/post-receive
+// and hooks/reference-transaction of every repository, or point
+// core.hooksPath at a folder holding the three links; it tells them apart
+// by the name it was run under (or by its first argument). The
+// reference-transaction hook numbers ref updates (refseq.go). See docs/signed-commits.md, "At push time".
 //
 // pre-receive lists the push's new commits and tags, sends them in one
 // request to the commits function, which verifies and records them and
@@ -40,9 +41,18 @@ func main() {
 
 // runHook returns the exit status.
 func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
-	name := filepath.Base(args[0])
-	if len(args) > 1 {
-		name = args[1]
+	name, rest := filepath.Base(args[0]), args[1:]
+	if name != "reference-transaction" && len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
+	}
+	if name == "reference-transaction" {
+		// git passes the transaction's state; the hook never fails it.
+		state := ""
+		if len(rest) > 0 {
+			state = rest[0]
+		}
+		referenceTransaction(state, stdin, stderr)
+		return 0
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -54,10 +54,20 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	ph := newPhases(cfg, stderr)
 	m := githook.Manifest{Version: githook.ManifestVersion, Pusher: os.Getenv("REMOTE_USER"), Repo: repo,
 		PushedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+	gitDirOut, err := gitOut(nil, "rev-parse", "--absolute-git-dir")
+	if err != nil {
+		return err
+	}
+	gitDir := strings.TrimSpace(string(gitDirOut))
+	seqs, err := updateSeqs(gitDir)
+	if err != nil {
+		// Unnumbered updates are indexed as they come.
+		fmt.Fprintf(stderr, "trustlayer: ref update numbers not read: %v\n", err)
+	}
 	var commits []string
 	seen := map[string]bool{}
 	for _, u := range updates {
-		tip := githook.RefTip{RefUpdate: u}
+		tip := githook.RefTip{RefUpdate: u, Seq: seqs[u]}
 		if !githook.ZeroID(u.New) {
 			if out, err := gitOut(nil, "rev-parse", "--verify", "--quiet", u.New+"^{commit}"); err == nil {
 				tip.Commit = strings.TrimSpace(string(out))
@@ -69,11 +79,6 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 			commits = append(commits, tip.Commit)
 		}
 	}
-	gitDirOut, err := gitOut(nil, "rev-parse", "--absolute-git-dir")
-	if err != nil {
-		return err
-	}
-	gitDir := strings.TrimSpace(string(gitDirOut))
 	var blobs []string
 	m.Commits, m.Trees, blobs, err = listTrees(commits)
 	if err != nil {

@@ -149,7 +149,7 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 	}
 	ii := files.IndexInput{Pusher: m.Pusher, Type: access.RepoType(m.Repo.Type), Namespace: m.Repo.Namespace, Name: m.Repo.Name, PushedAt: at.UTC()}
 	for _, t := range m.Refs {
-		ii.Refs = append(ii.Refs, files.RefTip{Ref: t.Ref, Old: t.Old, New: t.New, Commit: t.Commit})
+		ii.Refs = append(ii.Refs, files.RefTip{Ref: t.Ref, Old: t.Old, New: t.New, Commit: t.Commit, Seq: t.Seq})
 	}
 	for _, c := range m.Commits {
 		ct := files.CommitTree{Commit: c.Commit, Tree: c.Tree, ModelSig: c.ModelSig}
@@ -180,8 +180,8 @@ func (h *handler) index(w http.ResponseWriter, r *http.Request) {
 		// Indexed: a later delivery finds it indexed and deletes it.
 		h.log.WarnContext(r.Context(), "delete indexed manifest", "manifest", in.Key, "err", err)
 	}
-	h.log.InfoContext(r.Context(), "indexed push", "manifest", in.Key, "commits", res.Commits, "trees", res.Trees, "indexWrites", res.IndexWrites, "refs", res.Refs)
-	httpapi.JSON(w, http.StatusOK, githook.IndexResponse{Commits: res.Commits, Trees: res.Trees, IndexWrites: res.IndexWrites, Refs: res.Refs})
+	h.log.InfoContext(r.Context(), "indexed push", "manifest", in.Key, "commits", res.Commits, "trees", res.Trees, "indexWrites", res.IndexWrites, "refs", res.Refs, "staleRefs", res.StaleRefs)
+	httpapi.JSON(w, http.StatusOK, githook.IndexResponse{Commits: res.Commits, Trees: res.Trees, IndexWrites: res.IndexWrites, Refs: res.Refs, StaleRefs: res.StaleRefs})
 }
 
 // evalResults answers the model-index metrics of README.md at a revision,

@@ -1,8 +1,10 @@
 // Package gitrefddb stores refs (package gitref).
 //
 // Items: a ref, pk GITREF#<repoId>, sk REF#<refs/heads/main>, with the
-// commit it peels to; and each move of it, kept as history: same pk,
-// sk LOG#<ref>#<RFC 3339 time>. No TTL.
+// commit it peels to and the git server's number of the update (seq; a
+// numbered deletion leaves the item with deleted=true); and each move of
+// it, kept as history: same pk, sk LOG#<ref>#<RFC 3339 time>. No TTL. A
+// numbered write is conditional on a smaller stored seq (invariant 8).
 package gitrefddb
 
 import (
@@ -33,21 +35,66 @@ type refItem struct {
 	Commit    string    `dynamodbav:"commit"`
 	UpdatedAt time.Time `dynamodbav:"updatedAt"`
 	UpdatedBy string    `dynamodbav:"updatedBy"`
+	// Seq: gitref.Ref.Seq. Deleted: a deletion numbered Seq, kept so that
+	// an older update arriving later cannot bring the ref back.
+	Seq     int64 `dynamodbav:"seq,omitempty"`
+	Deleted bool  `dynamodbav:"deleted,omitempty"`
+}
+
+// newer is the condition of a numbered write: the stored update of the
+// ref is older than seq (or not numbered, or absent).
+func newer(seq int64) (*string, map[string]types.AttributeValue) {
+	return aws.String("attribute_not_exists(pk) OR attribute_not_exists(seq) OR seq < :seq"),
+		map[string]types.AttributeValue{":seq": ddb.N64(seq)}
 }
 
 // PutRef implements gitref.Store.
 func (s Store) PutRef(ctx context.Context, repoID string, r gitref.Ref) error {
-	it := refItem{PK: refPK(repoID), SK: "REF#" + r.Name, Ref: r.Name, Commit: r.Commit, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy}
+	it := refItem{PK: refPK(repoID), SK: "REF#" + r.Name, Ref: r.Name, Commit: r.Commit, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, Seq: r.Seq}
 	log := it
 	log.SK = "LOG#" + r.Name + "#" + r.UpdatedAt.Format(time.RFC3339Nano)
-	return s.Transact(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(it)}},
+	put := &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(it)}
+	if r.Seq > 0 {
+		put.ConditionExpression, put.ExpressionAttributeValues = newer(r.Seq)
+	}
+	err := s.Transact(ctx, []types.TransactWriteItem{
+		{Put: put},
 		{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(log)}},
 	})
+	if r.Seq > 0 && isFirstFailed(err) {
+		return gitref.ErrStale
+	}
+	return err
 }
 
-// DeleteRef implements gitref.Store.
-func (s Store) DeleteRef(ctx context.Context, repoID, name string) error {
+// isFirstFailed reports whether err is the failed condition of the
+// transaction's first item (the ref).
+func isFirstFailed(err error) bool {
+	for _, i := range ddb.FailedIndexes(err) {
+		if i == 0 {
+			return true
+		}
+	}
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// DeleteRef implements gitref.Store: a numbered deletion leaves a
+// tombstone (Ref reads it as absent).
+func (s Store) DeleteRef(ctx context.Context, repoID, name string, seq int64) error {
+	if seq > 0 {
+		cond, vals := newer(seq)
+		it := refItem{PK: refPK(repoID), SK: "REF#" + name, Ref: name, Seq: seq, Deleted: true, UpdatedAt: time.Now().UTC()}
+		_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: ddb.Marshal(it),
+			ConditionExpression: cond, ExpressionAttributeValues: vals})
+		if isFirstFailed(err) {
+			return gitref.ErrStale
+		}
+		if err != nil {
+			return fmt.Errorf("delete ref %s: %w", name, err)
+		}
+		return nil
+	}
 	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name), Key: ddb.Key(refPK(repoID), "REF#"+name)})
 	if err != nil {
 		return fmt.Errorf("delete ref %s: %w", name, err)
@@ -65,5 +112,8 @@ func (s Store) Ref(ctx context.Context, repoID, name string) (gitref.Ref, bool, 
 	if err != nil {
 		return gitref.Ref{}, false, err
 	}
-	return gitref.Ref{Name: it.Ref, Commit: it.Commit, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy}, true, nil
+	if it.Deleted {
+		return gitref.Ref{}, false, nil
+	}
+	return gitref.Ref{Name: it.Ref, Commit: it.Commit, UpdatedAt: it.UpdatedAt, UpdatedBy: it.UpdatedBy, Seq: it.Seq}, true, nil
 }
