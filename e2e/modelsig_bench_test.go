@@ -36,7 +36,7 @@ func BenchmarkPushSignedModel(b *testing.B) {
 	h := newHub(b)
 	u := h.signup("msbench")
 	tok, _ := h.token(u, "write")
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // omsKeyBundleOf signs with SHA-384
 	if err != nil {
 		b.Fatal(err)
 	}

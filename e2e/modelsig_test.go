@@ -307,6 +307,27 @@ func TestRequireSignedModels(t *testing.T) {
 	if got := s.remoteMain(t, a); got != made {
 		t.Fatalf("main is %s after the signed commit API commit %s", got, made)
 	}
+
+	// The organization's setting and the organization's signers.
+	org := uniqueName("msorg")
+	h.must(201, h.do("POST", "/api/organizations", u.bearer(), map[string]any{"name": org}), "create org")
+	h.must(200, h.do("PUT", "/api/organizations/"+org+"/settings", u.bearer(), map[string]any{"requireSignedModels": true}), "org requires signed models")
+	oa := account{user: org, token: tok, repo: uniqueName("orgpolicy")}
+	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": oa.repo, "type": "model", "organization": org}), "create org repo")
+	code, _, msg = s.commitAPI(t, oa, "main", header("unsigned", ""), fileOp("config.json", string(files["config.json"])))
+	if code != 403 || !strings.Contains(msg, "requireSignedModels") || !strings.Contains(msg, "model signature is unsigned") {
+		t.Errorf("commit API of an unsigned model in an org requiring signed models: %d %q", code, msg)
+	}
+	signed := map[string][]byte{"config.json": files["config.json"]}
+	sig := string(omsKeyBundle(t, k, signed))
+	code, _, msg = s.commitAPI(t, oa, "main", header("signed, org does not trust", ""), fileOp("config.json", string(files["config.json"])), fileOp("model.sig", sig))
+	if code != 403 || !strings.Contains(msg, "model signature is untrusted") {
+		t.Errorf("commit API signed by a key the org does not trust: %d %q", code, msg)
+	}
+	h.must(201, h.do("POST", "/api/organizations/"+org+"/settings/model-signers", u.bearer(), map[string]any{"type": "key", "publicKey": pemKey}), "org trusts the key")
+	if code, _, msg = s.commitAPI(t, oa, "main", header("signed, org trusts", ""), fileOp("config.json", string(files["config.json"])), fileOp("model.sig", sig)); code != 200 {
+		t.Errorf("commit API signed by a key the org trusts: %d %s", code, msg)
+	}
 }
 
 // remoteMain is the git server's refs/heads/main of a's repository.
