@@ -147,15 +147,38 @@ func (s *Service) CardAt(ctx context.Context, r repo.Repo, rev string) (card Car
 	if rev == "" || rev == "HEAD" {
 		rev = DefaultBranch
 	}
+	if s.Cards == nil {
+		commit, err = s.resolve(ctx, r, rev)
+		return Card{}, commit, false, err
+	}
+	// A commit's card is stored before the commit is marked indexed and
+	// never changes: one read here is kept by (repository, commit), and a
+	// full commit id found there needs no resolving (only an indexed
+	// commit of this repository is ever kept).
+	hc := s.hot()
+	if validID(rev) {
+		if c, ok := hc.cards.get([2]string{r.ID, rev}); ok {
+			return c.card, rev, c.found, nil
+		}
+	}
 	commit, err = s.resolve(ctx, r, rev)
 	if err != nil {
 		return Card{}, "", false, err
 	}
-	if s.Cards == nil {
-		return Card{}, commit, false, nil
+	if c, ok := hc.cards.get([2]string{r.ID, commit}); ok {
+		return c.card, commit, c.found, nil
 	}
 	card, found, err = s.Cards.Card(ctx, r.ID, commit)
+	if err == nil {
+		hc.cards.put([2]string{r.ID, commit}, cachedCard{card, found})
+	}
 	return card, commit, found, err
+}
+
+// cachedCard is a commit's card, or that it has none.
+type cachedCard struct {
+	card  Card
+	found bool
 }
 
 // EvalResults answers GET /api/models/{ns}/{name}/eval-results/{rev}: the

@@ -26,6 +26,9 @@ const (
 	// of an indexed commit is immutable too), so that the pages of a
 	// large tree are cut from one read of it.
 	HotListed = 200000
+	// HotCardKiB bounds the model cards kept (immutable per commit), in
+	// KiB of their markdown.
+	HotCardKiB = 32 << 10
 	// VerdictTTL bounds how long a final scan verdict (ok, infected,
 	// error) and an LFS file's recorded object are served from memory: a
 	// verdict a rescan changes takes effect on downloads within VerdictTTL.
@@ -110,6 +113,8 @@ type hotCache struct {
 	trees  *lru[[2]string, []Node]
 	roots  *lru[[2]string, string]
 	counts *lru[[2]string, FolderCounts]
+	// Cards by repository id and commit, weighed in KiB (HotCardKiB).
+	cards *lru[[2]string, cachedCard]
 	// Final verdicts by bucket key (and version), and LFS objects by repo
 	// id and oid, each for VerdictTTL.
 	verdicts *lru[string, timed[scan.Result]]
@@ -143,6 +148,8 @@ func (s *Service) hot() *hotCache {
 		s.hotC.trees.cost = func(ns []Node) int { return len(ns) + 1 }
 		s.hotC.roots = newLRU[[2]string, string](HotHints)
 		s.hotC.counts = newLRU[[2]string, FolderCounts](HotHints)
+		s.hotC.cards = newLRU[[2]string, cachedCard](HotCardKiB)
+		s.hotC.cards.cost = func(c cachedCard) int { return (len(c.card.Body)+len(c.card.Error))/1024 + 1 + 2*len(c.card.Evals) }
 	})
 	return s.hotC
 }

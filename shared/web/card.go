@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -34,7 +35,7 @@ type RepoCard struct {
 
 // Card implements Files: the card stored at push for rev, rendered.
 func (t IndexTree) Card(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) (RepoCard, error) {
-	r, err := t.Service.Repos.Authorize(ctx, c, access.RepoRead, typ, ns, name)
+	r, err := t.Service.Repos.AuthorizeRead(ctx, c, access.RepoRead, typ, ns, name)
 	if err != nil {
 		return RepoCard{}, err
 	}
@@ -49,7 +50,40 @@ func (t IndexTree) Card(ctx context.Context, c access.Caller, typ access.RepoTyp
 	if err != nil {
 		return RepoCard{}, err
 	}
-	return RepoCard{Found: true, Error: card.Error, HTML: RenderCard(card.Body), Truncated: card.Truncated, Evals: evals}, nil
+	return RepoCard{Found: true, Error: card.Error, HTML: rendered.get(r.ID+"/"+commit, card.Body), Truncated: card.Truncated, Evals: evals}, nil
+}
+
+// rendered keeps the HTML of the cards rendered last, by repository id and
+// commit (a commit's card never changes), up to renderedMax bytes: a
+// visit of a page already seen renders nothing.
+var rendered = &htmlCache{m: map[string]template.HTML{}}
+
+const renderedMax = 16 << 20
+
+type htmlCache struct {
+	mu    sync.Mutex
+	m     map[string]template.HTML
+	bytes int
+}
+
+func (c *htmlCache) get(key, body string) template.HTML {
+	c.mu.Lock()
+	h, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return h
+	}
+	h = RenderCard(body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bytes+len(h) > renderedMax {
+		c.m, c.bytes = map[string]template.HTML{}, 0 // start again: simple, bounded
+	}
+	if _, dup := c.m[key]; !dup && len(h) <= renderedMax {
+		c.m[key] = h
+		c.bytes += len(h)
+	}
+	return h
 }
 
 // md renders CommonMark with GitHub's tables and strikethrough; raw HTML

@@ -52,6 +52,8 @@ func (t IndexTree) Files(ctx context.Context, c access.Caller, typ access.RepoTy
 
 // FolderView is one level of a folder.
 type FolderView struct {
+	// Commit is the revision's commit.
+	Commit string
 	// File is set when the path names a file rather than a folder.
 	File   string
 	Dirs   []files.FolderDir
@@ -71,7 +73,7 @@ func (t IndexTree) Folder(ctx context.Context, c access.Caller, typ access.RepoT
 	if f.File != nil {
 		return FolderView{File: f.File.Path}, nil
 	}
-	out := FolderView{Dirs: f.Dirs, Counts: f.Counts, Files: make([]File, 0, len(f.Files))}
+	out := FolderView{Commit: f.Commit, Dirs: f.Dirs, Counts: f.Counts, Files: make([]File, 0, len(f.Files))}
 	for _, e := range f.Files {
 		out.Files = append(out.Files, fileOf(e))
 	}

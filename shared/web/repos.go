@@ -124,7 +124,11 @@ func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoTyp
 		d.Entries = append(d.Entries, entry{Name: name, Path: f.Path, File: f, Findings: findings(f)})
 	}
 	if dir == "" {
-		card, err := s.svc.Files.Card(r.Context(), c, typ, rp.Namespace, rp.Name, rev)
+		at := rev
+		if fv.Commit != "" {
+			at = fv.Commit // resolved above: the card of the same commit
+		}
+		card, err := s.svc.Files.Card(r.Context(), c, typ, rp.Namespace, rp.Name, at)
 		if err != nil {
 			s.fail(w, r, err)
 			return
