@@ -32,11 +32,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	table := ddb.Table{DB: awsconfig.DynamoDB(awsCfg), Name: cfg.Table}
 	tokens := identityddb.Store{Table: table}
+	ids := &identity.Service{Store: tokens, Log: log, CodePepper: []byte(cfg.TokenPepper), Approvals: tokens}
 	a := &authz.Authorizer{
-		Auth:  &identity.Service{Store: tokens, Log: log, CodePepper: []byte(cfg.TokenPepper)},
-		Facts: authz.JoinFacts(orgddb.Store{Table: table}, repoddb.Store{Table: table}),
-		Touch: tokens,
-		Log:   log,
+		Auth:      ids,
+		Facts:     authz.JoinFacts(orgddb.Store{Table: table}, repoddb.Store{Table: table}),
+		Touch:     tokens,
+		Approvals: ids,
+		Log:       log,
 	}
 	mux := http.NewServeMux()
 	// One endpoint per gateway, each reading only what its gateway sets

@@ -13,6 +13,9 @@ type Decision struct {
 	Kind   apperr.Kind // of a denial: Unauthenticated, Permission, NotExist (Internal for a caller bug)
 	Reason string
 	Code   string // client error code of a denial (apperr.Code...), "" for none
+	// PendingOrg names the organization whose approval a fine-grained
+	// token waits for, when that is the reason of the denial.
+	PendingOrg string
 }
 
 // Err returns a denial as an error of its kind carrying its reason, or nil

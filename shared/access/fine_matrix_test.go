@@ -232,6 +232,47 @@ func TestPendingApprovalRefusesTheOrg(t *testing.T) {
 	}
 }
 
+// TestApprovalDecidedAtUse (invariant 9): whether a token waits for an
+// approval is read from the resource's owner organization at the
+// request, not from what was known when the token was made.
+func TestApprovalDecidedAtUse(t *testing.T) {
+	// A token made for alice's own repository: nothing pending.
+	g := &Grant{Scoped: []Scope{{Type: EntityModel, ID: "r1", Permissions: []Permission{PermRepoContentRead, PermRepoWrite}}}}
+	p := FineGrainedToken("alice", aliceID, g, map[string]OrgRole{"acme": RoleWrite})
+	own := Repo("alice", "bert", RepoModel, true, OwnerUser)
+	own.ID = "r1"
+	if d := Decide(FineGrainedToken("alice", aliceID, g, nil), RepoWrite, own); !d.Allow {
+		t.Fatalf("own repository: got %+v, want allow", d)
+	}
+	// The same repository after a move into acme.
+	moved := Repo("acme", "bert", RepoModel, true, OwnerOrg)
+	moved.ID = "r1"
+	for _, pol := range []TokenPolicy{"", PolicyAllowAll, PolicyFineGrainedOnly} {
+		moved.Policy = pol
+		if d := Decide(p, RepoWrite, moved); !d.Allow {
+			t.Errorf("moved, policy %q: got %+v, want allow", pol, d)
+		}
+	}
+	moved.Policy = PolicyRequireApproval
+	for _, a := range []Action{RepoRead, RepoWrite, RepoSettings} {
+		d := Decide(p, a, moved)
+		if d.Allow || d.PendingOrg != "acme" || !strings.Contains(d.Reason, "pending approval by the admins of org acme") {
+			t.Errorf("moved into acme requiring approval, %v: got %+v, want refused pending acme", a, d)
+		}
+	}
+	// Approved by acme: allowed, whatever the list of asked orgs says.
+	g.Approved, g.Pending = []string{"ACME"}, []string{"acme"}
+	if d := Decide(p, RepoWrite, moved); !d.Allow {
+		t.Errorf("approved: got %+v, want allow", d)
+	}
+	// Asked and denied stays refused even once acme stops requiring it.
+	g.Approved = nil
+	moved.Policy = PolicyAllowAll
+	if d := Decide(p, RepoWrite, moved); d.Allow || d.PendingOrg != "acme" {
+		t.Errorf("denied, policy relaxed: got %+v, want refused", d)
+	}
+}
+
 func TestFineGrainedOnlyPolicy(t *testing.T) {
 	orgs := map[string]OrgRole{"acme": RoleWrite}
 	priv := Repo("acme", "bert", RepoModel, true, OwnerOrg)

@@ -1,6 +1,9 @@
 package access
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // TokenFineGrained is the role of a fine-grained user access token: its
 // rights are its Grant, intersected with its owner's rights at the moment
@@ -113,19 +116,37 @@ type Grant struct {
 	Global            []Permission
 	Scoped            []Scope
 	CanReadGatedRepos bool
-	// Pending lists the organizations whose admins have not approved the
-	// token yet; it is refused on their resources until they do.
+	// Pending lists the organizations that were asked to approve the token
+	// and have not (a request waits, or was denied); the token is refused
+	// on their resources until they approve, whatever their policy now.
 	Pending []string
+	// Approved lists the organizations whose admins approved the token.
+	// Whether a token needs an approval is decided at each request from
+	// the policy of the organization that owns the resource then
+	// (invariant 9): a token made for one's own repository needs one
+	// after that repository moves into an organization that requires it.
+	Approved []string
 }
 
-// pending reports whether the grant waits for org's approval.
-func (g *Grant) pending(org string) bool {
-	for _, o := range g.Pending {
-		if o == org {
+// HasOrg reports whether list names org (letter case ignored).
+func HasOrg(list []string, org string) bool {
+	for _, o := range list {
+		if strings.EqualFold(o, org) {
 			return true
 		}
 	}
 	return false
+}
+
+// PendingIn reports whether the grant waits for org's approval on a
+// resource whose owner organization has the policy policy now: org was
+// asked and has not approved, or org requires approval and has not given
+// it. This is the one rule of invariant 9.
+func (g *Grant) PendingIn(org string, policy TokenPolicy) bool {
+	if org == "" || g == nil || HasOrg(g.Approved, org) {
+		return false
+	}
+	return HasOrg(g.Pending, org) || policy == PolicyRequireApproval
 }
 
 // bitsFor returns the permissions g holds on r: global ones, those of a
@@ -236,8 +257,10 @@ func decideGrant(p Principal, a Action, r Resource) Decision {
 	if r.Kind == ResourceRepo && !r.Private && a == RepoRead {
 		return allow
 	}
-	if org != "" && g.pending(org) {
-		return forbid(fmt.Sprintf("This token is pending approval by the admins of org %s (or was denied)", org))
+	if g.PendingIn(org, r.Policy) {
+		d := forbid(fmt.Sprintf("This token is pending approval by the admins of org %s (or was denied)", org))
+		d.PendingOrg = org
+		return d
 	}
 	if have&need.bit() == 0 {
 		return forbid(MissingPermission(need, r))

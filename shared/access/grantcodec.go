@@ -8,13 +8,15 @@ import (
 )
 
 // EncodeGrant writes g as one compact line, decoded without reflection
-// (the token lookup item and the authorizer's context carry it): "1|g<bits>|r<0|1>|w<org,...>|<scope>|..."
+// (the token lookup item and the authorizer's context carry it): "2|g<bits>|r<0|1>|w<org,...>|a<org,...>|<scope>|..."
 // where a scope is "<t><bits>:<key>", t one of u o m d s (user, org,
 // model, dataset, space), bits the permissions as a hex mask in the order
 // of AllPermissions, and key the user or org name, or the
 // repository id (names and ids use none of "|,:"). Repository names are
 // not needed for a decision (the token's listing item keeps them).
-const lookupGrantVersion = "1"
+// Version "1" (written before invariant 9) has no a<orgs> part: such a
+// grant has approvals from no organization.
+const lookupGrantVersion = "2"
 
 var entityCodes = map[EntityType]byte{EntityUser: 'u', EntityOrg: 'o', EntityModel: 'm', EntityDataset: 'd', EntitySpace: 's'}
 
@@ -60,6 +62,7 @@ func EncodeGrant(g *Grant) string {
 		b.WriteByte('0')
 	}
 	b.WriteString("|w" + strings.Join(g.Pending, ","))
+	b.WriteString("|a" + strings.Join(g.Approved, ","))
 	for _, s := range g.Scoped {
 		key := s.Name
 		if s.Type.IsRepo() {
@@ -78,8 +81,18 @@ func DecodeGrant(s string) (*Grant, error) {
 		return nil, nil
 	}
 	parts := strings.Split(s, "|")
-	if len(parts) < 4 || parts[0] != lookupGrantVersion || !strings.HasPrefix(parts[1], "g") || !strings.HasPrefix(parts[2], "r") || !strings.HasPrefix(parts[3], "w") {
+	if len(parts) < 4 || (parts[0] != lookupGrantVersion && parts[0] != "1") || !strings.HasPrefix(parts[1], "g") || !strings.HasPrefix(parts[2], "r") || !strings.HasPrefix(parts[3], "w") {
 		return nil, errBadGrant
+	}
+	var approved []string
+	if parts[0] == lookupGrantVersion {
+		if len(parts) < 5 || !strings.HasPrefix(parts[4], "a") {
+			return nil, errBadGrant
+		}
+		if a := parts[4][1:]; a != "" {
+			approved = strings.Split(a, ",")
+		}
+		parts = append(parts[:4:4], parts[5:]...)
 	}
 	gm, err := strconv.ParseUint(parts[1][1:], 16, 8)
 	if err != nil || gm >= 64 {
@@ -89,6 +102,7 @@ func DecodeGrant(s string) (*Grant, error) {
 	if w := parts[3][1:]; w != "" {
 		g.Pending = strings.Split(w, ",")
 	}
+	g.Approved = approved
 	for _, p := range parts[4:] {
 		bits, key, ok := strings.Cut(p, ":")
 		if !ok || len(bits) < 2 || key == "" {

@@ -41,20 +41,32 @@ type Toucher interface {
 	TouchToken(ctx context.Context, userID, id string, now time.Time, interval time.Duration) error
 }
 
+// ApprovalRequester asks an organization's admins to approve a
+// fine-grained token refused for want of their approval
+// (identity.Service.RequestApproval).
+type ApprovalRequester interface {
+	RequestApproval(ctx context.Context, c access.Caller, org string) error
+}
+
 // Authorizer makes the decision. Create it once per process.
 type Authorizer struct {
-	Auth    Authenticator
-	Facts   Facts
-	Touch   Toucher // optional
-	Log     *slog.Logger
-	Routes  []Route // Table when nil
-	Timeout time.Duration
+	Auth  Authenticator
+	Facts Facts
+	Touch Toucher // optional
+	// Approvals, when set, files the approval request of a token refused
+	// as pending in an organization that was never asked (invariant 9).
+	Approvals ApprovalRequester
+	Log       *slog.Logger
+	Routes    []Route // Table when nil
+	Timeout   time.Duration
 
 	// Now is the clock of the caches (time.Now when nil).
 	Now func() time.Time
 
 	mu      sync.Mutex
 	touched map[string]time.Time
+	// asked: token id + org whose approval request was filed here.
+	asked map[string]bool
 	// policies caches organizations' token policies for PolicyTTL.
 	policies map[string]cachedPolicy
 	// repos caches repositories' facts for reads, for FactsTTL.
@@ -292,6 +304,9 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	}
 	d := access.Decide(p, action, resource)
 	if !d.Allow {
+		if d.PendingOrg != "" {
+			a.requestApproval(ctx, caller, d.PendingOrg)
+		}
 		return out.denied(d.Err())
 	}
 	out.Allow = true
@@ -299,6 +314,34 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	// function behind the route need not read it again.
 	out.Caller.Repo = est
 	return out
+}
+
+// requestApproval files c's approval request with org, once per token
+// and organization per process (the store writes it at most once). A
+// failure is logged; the refusal stands either way.
+func (a *Authorizer) requestApproval(ctx context.Context, c access.Caller, org string) {
+	if a.Approvals == nil || c.TokenID == "" {
+		return
+	}
+	key := c.TokenID + "\x00" + strings.ToLower(org)
+	a.mu.Lock()
+	if a.asked[key] {
+		a.mu.Unlock()
+		return
+	}
+	if a.asked == nil || len(a.asked) > 10000 {
+		a.asked = map[string]bool{}
+	}
+	a.asked[key] = true
+	a.mu.Unlock()
+	if err := a.Approvals.RequestApproval(ctx, c, org); err != nil {
+		a.mu.Lock()
+		delete(a.asked, key)
+		a.mu.Unlock()
+		if a.Log != nil {
+			a.Log.WarnContext(ctx, "approval request not filed", "tokenId", c.TokenID, "org", org, "err", err)
+		}
+	}
 }
 
 // loadRole loads p's role in org now and, for a token when the facts can

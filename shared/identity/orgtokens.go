@@ -37,10 +37,66 @@ const (
 type ApprovalStore interface {
 	TokenApprovals(ctx context.Context, org string) ([]Approval, error)
 	TokenApproval(ctx context.Context, org, tokenID string) (Approval, error)
-	// ResolveTokenApproval removes the request and, when approve, org from
-	// the token's pending list (lookup and listing items, on condition
-	// that the token's hash is still t.Hash), with ev, in one transaction.
+	// ResolveTokenApproval removes the request and writes Resolved(grant)
+	// on the token (lookup and listing items, on condition that the
+	// token's hash is still t.Hash), with ev, in one transaction.
 	ResolveTokenApproval(ctx context.Context, t Token, org string, approve bool, ev audit.Event) error
+	// RequestTokenApproval writes a request unless one exists for the
+	// organization and token (false then); expires bounds its life.
+	RequestTokenApproval(ctx context.Context, a Approval, expires time.Time) (bool, error)
+}
+
+// Resolved returns g after org's admins approved it (org leaves Pending
+// and joins Approved) or denied it (org leaves Approved and stays in, or
+// joins, Pending: asked once, the token is not asked for again and stays
+// refused there whatever the organization's policy becomes).
+func Resolved(g *access.Grant, org string, approve bool) access.Grant {
+	out := *g
+	out.Pending, out.Approved = without(g.Pending, org), without(g.Approved, org)
+	if approve {
+		out.Approved = append(out.Approved, org)
+	} else {
+		out.Pending = append(out.Pending, org)
+	}
+	return out
+}
+
+func without(list []string, org string) []string {
+	var out []string
+	for _, o := range list {
+		if !strings.EqualFold(o, org) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// RequestApproval asks org's admins to approve the caller's fine-grained
+// token, which a request was just refused for want of (invariant 9: a
+// token made before its resource's organization required approval, for
+// instance for a repository since moved into it, is asked for at its
+// first use there). A token already asked by org (waiting or denied) or
+// approved is not asked again. Called by the authorizer on such a refusal.
+func (s *Service) RequestApproval(ctx context.Context, c access.Caller, org string) error {
+	if s.Approvals == nil || c.Kind != access.KindUserToken || c.TokenID == "" || c.Grant == nil || org == "" {
+		return nil
+	}
+	if access.HasOrg(c.Grant.Pending, org) || access.HasOrg(c.Grant.Approved, org) {
+		return nil
+	}
+	t, err := s.Store.TokenByID(ctx, c.UserID, c.TokenID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if t.Grant == nil || access.HasOrg(t.Grant.Pending, org) || access.HasOrg(t.Grant.Approved, org) {
+		return nil
+	}
+	_, err = s.Approvals.RequestTokenApproval(ctx, Approval{Org: strings.ToLower(org), TokenID: t.ID, UserID: t.UserID,
+		Username: t.Username, TokenName: t.Name, CreatedAt: t.CreatedAt}, t.ExpiresAt)
+	return err
 }
 
 // OrgRoles tells a user's role in an organization now (orgddb.Store).
@@ -98,6 +154,13 @@ func (s *Service) ResolveToken(ctx context.Context, c access.Caller, org, tokenI
 	for try := 0; try < 2; try++ {
 		t, err := s.Store.TokenByID(ctx, req.UserID, tokenID)
 		if errors.Is(err, store.ErrNotFound) {
+			// A request filed at use (RequestApproval) outlives its token:
+			// resolving it removes it.
+			gone := Token{ID: tokenID, UserID: req.UserID}
+			ev := s.event("org:"+org, typ, c.Username, c.SourceIP, map[string]string{"tokenId": tokenID, "user": req.Username, "name": req.TokenName})
+			if err := s.Approvals.ResolveTokenApproval(ctx, gone, org, false, ev); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 			return errTokenNotFound
 		}
 		if err != nil {

@@ -72,8 +72,9 @@ func (s Store) TokenApproval(ctx context.Context, org, tokenID string) (identity
 	return it.domain(), nil
 }
 
-// ResolveTokenApproval deletes the request and, when approve, rewrites
-// the grant without org on both token items, on condition that the
+// ResolveTokenApproval deletes the request and rewrites the grant on both
+// token items (identity.Resolved: approved, org leaves Pending for
+// Approved; denied, org stays in or joins Pending), on condition that the
 // listing item still holds t.Hash (a refresh in between is a conflict).
 func (s Store) ResolveTokenApproval(ctx context.Context, t identity.Token, org string, approve bool, ev audit.Event) error {
 	items := []types.TransactWriteItem{
@@ -81,14 +82,8 @@ func (s Store) ResolveTokenApproval(ctx context.Context, t identity.Token, org s
 			ConditionExpression: aws.String("attribute_exists(pk)")}},
 		s.AuditPut(ev),
 	}
-	if approve && t.Grant != nil {
-		g := *t.Grant
-		g.Pending = nil
-		for _, o := range t.Grant.Pending {
-			if ddb.Lower(o) != ddb.Lower(org) {
-				g.Pending = append(g.Pending, o)
-			}
-		}
+	if t.Grant != nil {
+		g := identity.Resolved(t.Grant, org, approve)
 		items = append(items,
 			types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Name), Key: ddb.Key(ddb.UserPK(t.UserID), "TOKEN#"+t.ID),
 				UpdateExpression: aws.String("SET #g = :g"), ConditionExpression: aws.String("#h = :h"),
@@ -110,4 +105,18 @@ func (s Store) ResolveTokenApproval(ctx context.Context, t identity.Token, org s
 		return store.ErrConflict
 	}
 	return err
+}
+
+// RequestTokenApproval writes a's request unless one exists (false then).
+func (s Store) RequestTokenApproval(ctx context.Context, a identity.Approval, expires time.Time) (bool, error) {
+	it := approvalItem{PK: approvalPK(a.Org), SK: a.TokenID, UserID: a.UserID, Username: a.Username, TokenName: a.TokenName, CreatedAt: a.CreatedAt}
+	if !expires.IsZero() {
+		it.TTL = expires.Unix()
+	}
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Name), Item: ddb.Marshal(it),
+		ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if ddb.ConditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -15,6 +15,8 @@ type grantJSON struct {
 	Scoped  []scopeJSON         `json:"s"`
 	Gated   bool                `json:"r,omitempty"`
 	Pending []string            `json:"w,omitempty"`
+	// Approved: organizations that approved the token (invariant 9).
+	Approved []string `json:"a,omitempty"`
 }
 
 type scopeJSON struct {
@@ -28,7 +30,7 @@ func encodeGrant(g *access.Grant) string {
 	if g == nil {
 		return ""
 	}
-	out := grantJSON{Global: g.Global, Gated: g.CanReadGatedRepos, Pending: g.Pending, Scoped: make([]scopeJSON, 0, len(g.Scoped))}
+	out := grantJSON{Global: g.Global, Gated: g.CanReadGatedRepos, Pending: g.Pending, Approved: g.Approved, Scoped: make([]scopeJSON, 0, len(g.Scoped))}
 	for _, s := range g.Scoped {
 		out.Scoped = append(out.Scoped, scopeJSON{Type: s.Type, ID: s.ID, Name: s.Name, Perms: s.Permissions})
 	}
@@ -44,7 +46,7 @@ func decodeGrant(s string) (*access.Grant, error) {
 	if err := json.Unmarshal([]byte(s), &in); err != nil {
 		return nil, fmt.Errorf("decode token grant: %w", err)
 	}
-	g := &access.Grant{Global: in.Global, CanReadGatedRepos: in.Gated, Pending: in.Pending, Scoped: make([]access.Scope, 0, len(in.Scoped))}
+	g := &access.Grant{Global: in.Global, CanReadGatedRepos: in.Gated, Pending: in.Pending, Approved: in.Approved, Scoped: make([]access.Scope, 0, len(in.Scoped))}
 	for _, s := range in.Scoped {
 		g.Scoped = append(g.Scoped, access.Scope{Type: s.Type, ID: s.ID, Name: s.Name, Permissions: s.Perms})
 	}
