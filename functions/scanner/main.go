@@ -11,12 +11,17 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
+	"strings"
 
 	"github.com/hubsec/trustlayer/shared/clamd"
+	"github.com/hubsec/trustlayer/shared/identity"
+	"github.com/hubsec/trustlayer/shared/identity/identityddb"
+	"github.com/hubsec/trustlayer/shared/org"
 	"github.com/hubsec/trustlayer/shared/org/orgddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
 	"github.com/hubsec/trustlayer/shared/platform/config"
 	"github.com/hubsec/trustlayer/shared/platform/ddb"
+	"github.com/hubsec/trustlayer/shared/platform/mail"
 	"github.com/hubsec/trustlayer/shared/platform/serve"
 	"github.com/hubsec/trustlayer/shared/repo"
 	"github.com/hubsec/trustlayer/shared/repo/repoddb"
@@ -24,10 +29,11 @@ import (
 	"github.com/hubsec/trustlayer/shared/scan/s3objects"
 	"github.com/hubsec/trustlayer/shared/scan/scanddb"
 	"github.com/hubsec/trustlayer/shared/scan/scanner"
+	"github.com/hubsec/trustlayer/shared/token"
 )
 
 func main() {
-	serve.Main("scanner", []config.Need{config.NeedTable, config.NeedBucket, config.NeedClamd}, run)
+	serve.Main("scanner", []config.Need{config.NeedTable, config.NeedBucket, config.NeedClamd, config.NeedMailer}, run)
 }
 
 func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
@@ -45,18 +51,36 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if u.Scheme == "unix" {
 		addr = u.Path
 	}
+	orgStore := orgddb.Store{Table: table}
+	users := &identity.Service{Store: identityddb.Store{Table: table}, Mailer: mail.FromConfig(cfg, awsCfg), Log: log}
+	orgs := &org.Service{Store: orgStore, Audit: table, Log: log}
+	// Credentials found in LFS objects, revoked as those found in pushes:
+	// org tokens to the org package, user tokens and sessions to identity.
+	leaks := leakFunc(func(ctx context.Context, cred, where, pusher string) (bool, error) {
+		if strings.HasPrefix(cred, token.PrefixOrg) {
+			return orgs.RevokeFoundToken(ctx, orgStore, cred, where, pusher)
+		}
+		return users.RevokeFound(ctx, cred, identity.Leak{Where: where, Pusher: pusher})
+	})
 	s := &scanner.Scanner{
 		Bucket:   cfg.Bucket,
 		Store:    scanddb.Store{Table: table},
 		Objects:  s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket),
 		AV:       &clamd.Client{Network: u.Scheme, Address: addr, ReadTimeout: cfg.ScanTimeout},
 		Audit:    table,
-		Owners:   scan.RepoOwners{Repos: &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgddb.Store{Table: table}, Log: log}},
+		Owners:   scan.RepoOwners{Repos: &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgStore, Log: log}},
 		Settings: settings,
+		Leaks:    leaks,
 		Log:      log,
 	}
 	log.Info("scanner ready", "clamavMode", settings.Mode, "blocklist", settings.Blocklist.Len())
 	return serve.Event(cfg, log, func(ctx context.Context, raw json.RawMessage) (any, error) {
 		return s.HandleQueueEvent(ctx, raw)
 	}, nil)
+}
+
+type leakFunc func(ctx context.Context, cred, where, pusher string) (bool, error)
+
+func (f leakFunc) RevokeFound(ctx context.Context, cred, where, pusher string) (bool, error) {
+	return f(ctx, cred, where, pusher)
 }

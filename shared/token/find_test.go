@@ -90,7 +90,9 @@ func FuzzFinder(f *testing.F) {
 // BenchmarkFinder searches 64 MiB beside sha256 of the same bytes (what
 // sha256sum does), in the same iterations, and reports both throughputs
 // and the ratio: on text with tokens as rare as in real files, and on
-// adversarial text where a prefix starts every few dozen bytes.
+// adversarial text where a prefix starts every few dozen bytes; and
+// beside the search as written alone, which is what the decoding layer
+// (deep.go) costs.
 func BenchmarkFinder(b *testing.B) {
 	for _, tt := range []struct {
 		name, alphabet string
@@ -112,7 +114,7 @@ func BenchmarkFinder(b *testing.B) {
 				b.Fatal(err)
 			}
 			sum, _ := exec.LookPath("sha256sum")
-			var ours, ref, ext time.Duration
+			var ours, ref, ext, raw time.Duration
 			b.SetBytes(int64(len(data)))
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
@@ -125,6 +127,15 @@ func BenchmarkFinder(b *testing.B) {
 				start = time.Now()
 				sha256.Sum256(data)
 				ref += time.Since(start)
+				// The search as written alone (the Finder before its
+				// decoding layer, invariant 10).
+				start = time.Now()
+				n := 0
+				findRaw(data, len(data), func(int, string, Kind) { n++ })
+				if n != 1 {
+					b.Fatal("token not found as written")
+				}
+				raw += time.Since(start)
 				if sum != "" {
 					start = time.Now()
 					if out, err := exec.Command(sum, file).CombinedOutput(); err != nil {
@@ -137,6 +148,8 @@ func BenchmarkFinder(b *testing.B) {
 			b.ReportMetric(mb/ours.Seconds(), "finder-MB/s")
 			b.ReportMetric(mb/ref.Seconds(), "sha256-MB/s")
 			b.ReportMetric(ours.Seconds()/ref.Seconds(), "x-sha256-time")
+			b.ReportMetric(mb/raw.Seconds(), "as-written-MB/s")
+			b.ReportMetric(ours.Seconds()/raw.Seconds(), "x-as-written-time")
 			if sum != "" {
 				b.ReportMetric(mb/ext.Seconds(), "sha256sum-MB/s")
 				b.ReportMetric(ours.Seconds()/ext.Seconds(), "x-sha256sum-time")

@@ -45,8 +45,11 @@ type Scanner struct {
 	Audit    scan.AuditLog
 	Owners   scan.Owners
 	Settings scan.Settings
-	Log      *slog.Logger
-	Now      func() time.Time // time.Now when nil
+	// Leaks, when set, revokes live credentials found in LFS objects
+	// (invariant 10); nil: LFS objects are not searched for them.
+	Leaks LeakRevoker
+	Log   *slog.Logger
+	Now   func() time.Time // time.Now when nil
 }
 
 func (s *Scanner) now() time.Time {
@@ -166,6 +169,13 @@ func (s *Scanner) ScanObject(ctx context.Context, ref scan.ObjectRef) (ObjectSum
 	cancel()
 	if ctx.Err() != nil {
 		return sum, ctx.Err() // the invocation ended; the sweeper will requeue
+	}
+	if parts, isLFS := scan.ParseObjectKey(ref.Key); isLFS {
+		// Credentials in LFS files are found as in git files: revoked
+		// before the verdict is stored, so a failure scans again.
+		if _, err := s.searchSecrets(ctx, ref, parts); err != nil {
+			return sum, err
+		}
 	}
 	res.Run, res.Attempts = run, claim.Attempts
 	if scan.Retries(res, s.Settings) {
