@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/githook/githookaws"
 	"github.com/hubsec/trustlayer/shared/platform/testenv"
 	"github.com/hubsec/trustlayer/shared/signature"
 )
@@ -98,6 +99,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // reports the time per commit and the ratio.
 func BenchmarkPushCheck200(b *testing.B) {
 	internal := testenv.RequireEnv(b, "TRUSTLAYER_INTERNAL_URL")
+	hookKey := testenv.RequireEnv(b, "TRUSTLAYER_HOOK_SECRET") // the git server's calls are signed
 	s := newSigner(b)
 	r := s.g.NewRepo("check", "sha1")
 	var objs []githook.Object
@@ -111,10 +113,10 @@ func BenchmarkPushCheck200(b *testing.B) {
 		b.StopTimer()
 		name := s.createRepo(b, map[string]any{})
 		body, _ := json.Marshal(githook.PreReceiveRequest{Pusher: s.u.Name, Repo: githook.Repo{Type: "model", Namespace: s.u.Name, Name: name}, Objects: objs})
-		ev, _ := json.Marshal(events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "POST " + githook.PreReceivePath, RawPath: githook.PreReceivePath,
-			Body: string(body), Headers: map[string]string{"content-type": "application/json"},
-			RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "bench", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: githook.PreReceivePath},
-				Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{"kind": githook.KindGitServer, "decision": "allow"}}}})
+		ev, err := githookaws.Event([]byte(hookKey), githook.PreReceivePath, json.RawMessage(body), s.u.Name)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		start := time.Now()
 		res, err := http.Post(internal+"/2015-03-31/functions/CommitsFunction/invocations", "application/json", bytes.NewReader(ev))

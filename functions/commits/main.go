@@ -6,6 +6,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/hubsec/trustlayer/shared/githook/githookaws"
+	"github.com/hubsec/trustlayer/shared/githook/githookhttp"
 	"log/slog"
 	"strings"
 
@@ -63,5 +65,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	svc := &commitverify.Service{Keys: keys, Store: commitverifyddb.Store{Table: table},
 		Repos: repos, Lookup: repos, Leaks: leaks, Refs: gitrefddb.Store{Table: table}, Log: log}
-	return serve.HTTP(cfg, log, commitverifyhttp.Handler(svc, log))
+	// The git server's calls are signed with the hook key (HookSecret).
+	hookKey, err := githookaws.LoadKey(ctx, awsCfg, cfg.Env)
+	if err != nil {
+		return err
+	}
+	if hookKey == nil {
+		log.Warn("no hook key (TRUSTLAYER_HOOK_SECRET_ARN): every push check is refused")
+	}
+	return serve.HTTP(cfg, log, commitverifyhttp.Handler(svc, log, githookhttp.Guard{Key: hookKey, Log: log}))
 }

@@ -60,7 +60,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// Push manifests the indexer has not consumed (githook.Manifest): the
 	// sweeper guarantees their delivery.
 	manifests := githookaws.Manifests{Client: awsconfig.S3(awsCfg), Bucket: cfg.Bucket}
-	indexer := githookaws.Indexer{Client: lambda.NewFromConfig(awsCfg), Function: cfg.Env["TRUSTLAYER_FILES_FUNCTION"]}
+	hookKey, err := githookaws.LoadKey(ctx, awsCfg, cfg.Env)
+	if err != nil {
+		return err
+	}
+	indexer := githookaws.Indexer{Client: lambda.NewFromConfig(awsCfg), Function: cfg.Env["TRUSTLAYER_FILES_FUNCTION"], Key: hookKey}
 	return serve.Event(cfg, log, func(ctx context.Context, _ json.RawMessage) (any, error) {
 		// Scans drain until none is due or the run's time is up
 		// (scan.SweepReserve before its deadline).

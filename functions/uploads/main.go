@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"github.com/hubsec/trustlayer/shared/githook/githookhttp"
 	"log/slog"
 	"net/http"
 	"os"
@@ -105,10 +106,19 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	sigs := &modelsig.Service{Store: modelsigddb.Store{Table: table}, Sigstore: keyless, Log: log}
 	index.AfterIndex = append(index.AfterIndex, modelsigfiles.Recorder{Sigs: sigs}.AfterIndex)
+	// The git server's calls are signed with the hook key (HookSecret).
+	hookKey, err := githookaws.LoadKey(ctx, awsCfg, cfg.Env)
+	if err != nil {
+		return err
+	}
+	if hookKey == nil {
+		log.Warn("no hook key (TRUSTLAYER_HOOK_SECRET_ARN): every call of the git server is refused")
+	}
+	hook := githookhttp.Guard{Key: hookKey, Log: log}
 	sigHook := &modelsighook.Hook{Sigs: sigs, Repos: repos, Files: index}
 	return serve.HTTP(cfg, log, lfshttp.Handler(svc, log, func(mux *http.ServeMux) {
-		fileshttp.Register(mux, index, log)
-		modelsighook.RegisterHook(mux, sigHook, log)
+		fileshttp.Register(mux, index, log, hook)
+		modelsighook.RegisterHook(mux, sigHook, log, hook)
 	}))
 }
 

@@ -49,8 +49,14 @@ func (s *Stack) installHooks(binDir string) error {
 	}
 	// receive.fsckObjects: pushed trees meet git's path rules (.git
 	// variants, .gitmodules) as the commit API's do (invariant 5).
-	conf := fmt.Sprintf("# Written by devstack: the git server's hooks.\n[core]\n\thooksPath = %s\n[receive]\n\tfsckObjects = true\n[trustlayer]\n\tcommitsFunction = CommitsFunction\n\tfilesFunction = UploadsFunction\n\tlambdaEndpoint = %s\n\tprojectRoot = %s\n\tbucket = %s\n\ts3Endpoint = %s\n",
-		dir, s.URL("internal"), s.gitRoot(), s.opts.Bucket, s.URL("s3"))
+	// The hook key signs the git server's calls (the functions get it as
+	// TRUSTLAYER_HOOK_SECRET); new for every stack, readable by its owner.
+	keyFile := filepath.Join(s.opts.DataDir, "hook-secret")
+	if err := os.WriteFile(keyFile, []byte(s.hookSecret), 0o600); err != nil {
+		return err
+	}
+	conf := fmt.Sprintf("# Written by devstack: the git server's hooks.\n[core]\n\thooksPath = %s\n[receive]\n\tfsckObjects = true\n[trustlayer]\n\tcommitsFunction = CommitsFunction\n\tfilesFunction = UploadsFunction\n\tlambdaEndpoint = %s\n\tprojectRoot = %s\n\tbucket = %s\n\ts3Endpoint = %s\n\thookSecretFile = %s\n",
+		dir, s.URL("internal"), s.gitRoot(), s.opts.Bucket, s.URL("s3"), keyFile)
 	return os.WriteFile(s.gitSystemConfig(), []byte(conf), 0o644)
 }
 

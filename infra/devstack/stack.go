@@ -102,6 +102,9 @@ type Stack struct {
 	// invokeSecret lets the gateway (and nobody else) use the functions'
 	// invoke path; new for every stack, never written to disk.
 	invokeSecret string
+	// hookSecret is the key the git server's hooks sign their calls with
+	// (githook.Sign); new for every stack.
+	hookSecret string
 	// trustHop signs the gateway's requests to the git and inference
 	// backends, which verify them; its secret is new for every stack.
 	trustHop *trusthop.Key
@@ -150,7 +153,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		logOut = io.MultiWriter(gwLog, &prefixWriter{prefix: "[gateway] ", w: opts.Out})
 	}
 	s := &Stack{opts: opts, Ports: opts.Ports, FunctionPorts: map[string]int{},
-		log: slog.New(slog.NewTextHandler(logOut, nil)), invokeSecret: randomSecret(),
+		log: slog.New(slog.NewTextHandler(logOut, nil)), invokeSecret: randomSecret(), hookSecret: randomSecret(),
 		sup: newSupervisor(), closeCh: make(chan struct{})}
 	if s.trustHop, err = trusthop.New([]byte(randomSecret())); err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,12 +15,34 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/githook/githookaws"
 )
 
 // commits calls the commits function.
 type commits struct {
 	client   *lambda.Client
 	function string
+	key      []byte // the hook key: every call is signed with it
+}
+
+// hookKey reads the hook key from the file trustlayer.hookSecretFile
+// names (the git server writes it from the HookSecret secret; see
+// docs/git-server.md). Without it no call can be signed and the functions
+// refuse them: the push is refused, saying why.
+func hookKey(cfg map[string]string) ([]byte, error) {
+	path := cfg["trustlayer.hooksecretfile"]
+	if path == "" {
+		return nil, fmt.Errorf("the git server is not configured: set trustlayer.hookSecretFile")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the git server cannot read its hook key: %v", err)
+	}
+	k := []byte(strings.TrimSpace(string(b)))
+	if len(k) < githook.MinKeyLen {
+		return nil, fmt.Errorf("the git server's hook key is shorter than %d bytes", githook.MinKeyLen)
+	}
+	return k, nil
 }
 
 // awsClients are the git server's AWS clients (its IAM role).
@@ -65,7 +87,11 @@ func newCommits(ctx context.Context, cfg map[string]string, key string) (*commit
 	if err != nil {
 		return nil, err
 	}
-	return &commits{client: c.lambda, function: fn}, nil
+	hk, err := hookKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &commits{client: c.lambda, function: fn, key: hk}, nil
 }
 
 // apiError is the JSON error body of our functions.
@@ -76,20 +102,7 @@ type apiError struct {
 // call posts body to path as the git server and decodes a 200 answer
 // into out. Any other answer is an error carrying the function's message.
 func (c *commits) call(ctx context.Context, path string, body, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "POST " + path, RawPath: path, Body: string(b),
-		Headers: map[string]string{"content-type": "application/json"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: "POST " + path, Stage: "$default", RequestID: fmt.Sprintf("githook-%d", time.Now().UnixNano()),
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "trustlayer-githook"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{"kind": githook.KindGitServer, "decision": "allow", "user": os.Getenv("REMOTE_USER")}},
-		},
-	}
-	payload, err := json.Marshal(ev)
+	payload, err := githookaws.Event(c.key, path, body, os.Getenv("REMOTE_USER"))
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,17 @@ func TestPreReceiveFailsClosed(t *testing.T) {
 	t.Chdir(bare)
 	zero := strings.Repeat("0", 40)
 	var stderr bytes.Buffer
+	// Without its hook key the git server cannot sign its call: refused.
+	if code := runHook([]string{"pre-receive"}, strings.NewReader(zero+" "+zero+" refs/heads/main\n"), &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "push refused") || !strings.Contains(stderr.String(), "hookSecretFile") {
+		t.Errorf("no hook key: got exit %d, %q; want 1 naming trustlayer.hookSecretFile", code, stderr.String())
+	}
+	stderr.Reset()
+	keyFile := filepath.Join(root, "hook-secret")
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("k", 40)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(bare, "config", "trustlayer.hookSecretFile", keyFile)
 	code := runHook([]string{"pre-receive"}, strings.NewReader(zero+" "+zero+" refs/heads/main\n"), &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "push refused: the trust service cannot be reached") {
 		t.Errorf("got exit %d, %q; want 1 saying the service cannot be reached", code, stderr.String())

@@ -146,7 +146,11 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if fn == "" {
 		return fmt.Errorf("the git server is not configured: set trustlayer.filesFunction")
 	}
-	if err := (githookaws.Indexer{Client: clients.lambda, Function: fn}).Index(ctx, key, m.Pusher); err != nil {
+	hk, err := hookKey(cfg)
+	if err == nil {
+		err = (githookaws.Indexer{Client: clients.lambda, Function: fn, Key: hk}).Index(ctx, key, m.Pusher)
+	}
+	if err != nil {
 		// The manifest is stored: the sweeper delivers it later.
 		writeLines(stderr, []string{"warning: the file index of this push is delayed: " + err.Error()})
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
@@ -17,13 +18,28 @@ import (
 
 func hookEnv(t *testing.T) *env { return newEnv(t) }
 
+// testHookKey is the hook key the test's handler holds.
+var testHookKey = []byte("0123456789abcdef0123456789abcdef-test")
+
 // preReceive posts body to the internal route with the authorizer
-// context lambda (nil: none, as a bare $PORT request has).
+// context lambda (nil: none, as a bare $PORT request has), signed with
+// the handler's key as the git server signs.
 func (e *env) preReceive(lambda map[string]any, body githook.PreReceiveRequest) (int, string) {
 	e.t.Helper()
 	b, _ := json.Marshal(body)
+	user, _ := lambda["user"].(string)
+	return e.preReceiveSigned(lambda, b, githook.Sign(testHookKey, time.Now(), "POST", githook.PreReceivePath, user, b))
+}
+
+// preReceiveSigned posts b with the signature header sig ("" for none).
+func (e *env) preReceiveSigned(lambda map[string]any, b []byte, sig string) (int, string) {
+	e.t.Helper()
+	headers := map[string]string{"content-type": "application/json"}
+	if sig != "" {
+		headers[strings.ToLower(githook.SignatureHeader)] = sig
+	}
 	ev := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "POST " + githook.PreReceivePath, RawPath: githook.PreReceivePath, Body: string(b),
-		Headers: map[string]string{"content-type": "application/json"},
+		Headers: headers,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "r",
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: githook.PreReceivePath}}}
 	if lambda != nil {
@@ -107,5 +123,43 @@ func TestPreReceiveBadInput(t *testing.T) {
 				t.Errorf("got %d %s, want %d mentioning %q", got, out, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// TestPreReceiveNeedsTheGitServersSignature: lambda:InvokeFunction alone
+// cannot push as a user. An event with the git server's context is refused
+// (403, nothing recorded) without a signature, with one made with another
+// key, with one over another body or another pusher, and with one older
+// than githook.MaxSkew; the same call signed with the key is served.
+func TestPreReceiveNeedsTheGitServersSignature(t *testing.T) {
+	e := hookEnv(t)
+	alice := e.user("alice")
+	e.repo(alice, "s", true)
+	r := e.git.NewRepo("s", "sha1")
+	id := r.Commit("Alice", "alice@example.com", gittest.Signer{}, "unsigned")
+	gs := map[string]any{"kind": githook.KindGitServer, "decision": "allow", "user": "alice"}
+	b, _ := json.Marshal(githook.PreReceiveRequest{Pusher: "alice", Repo: githook.Repo{Type: "model", Namespace: "alice", Name: "s"},
+		Objects: []githook.Object{{Type: "commit", ID: id, Raw: r.CatFile("commit", id)}}})
+	now := time.Now()
+	other := []byte("another key of 32 bytes or more, not the server's")
+	for _, tt := range []struct{ name, sig string }{
+		{"no signature", ""},
+		{"garbage", "t=1,v1=zz"},
+		{"wrong key", githook.Sign(other, now, "POST", githook.PreReceivePath, "alice", b)},
+		{"another body", githook.Sign(testHookKey, now, "POST", githook.PreReceivePath, "alice", []byte("{}"))},
+		{"another pusher", githook.Sign(testHookKey, now, "POST", githook.PreReceivePath, "mallory", b)},
+		{"another route", githook.Sign(testHookKey, now, "POST", githook.IndexPath, "alice", b)},
+		{"stale", githook.Sign(testHookKey, now.Add(-githook.MaxSkew-time.Minute), "POST", githook.PreReceivePath, "alice", b)},
+	} {
+		if got, out := e.preReceiveSigned(gs, b, tt.sig); got != 403 || !strings.Contains(out, "hook call refused") {
+			t.Errorf("%s: got %d %s, want 403", tt.name, got, out)
+		}
+	}
+	if code, _ := e.record(alice, "/api/models/alice/s/commits/"+id+"/verification"); code != 404 {
+		t.Fatalf("a refused call stored a record")
+	}
+	good := githook.Sign(testHookKey, now, "POST", githook.PreReceivePath, "alice", b)
+	if got, out := e.preReceiveSigned(gs, b, good); got != 200 {
+		t.Fatalf("signed call: got %d %s, want 200", got, out)
 	}
 }

@@ -26,8 +26,9 @@ import (
 // The raw objects inside are limited to commitverify.MaxTotalBytes.
 const MaxBody = 6 << 20
 
-// Handler returns the commits function's handler.
-func Handler(svc *commitverify.Service, log *slog.Logger) http.Handler {
+// Handler returns the commits function's handler; hook admits the git
+// server's signed calls.
+func Handler(svc *commitverify.Service, log *slog.Logger, hook githookhttp.Guard) http.Handler {
 	a := &api{svc: svc, log: log}
 	mux := http.NewServeMux()
 	for _, t := range []struct {
@@ -38,7 +39,7 @@ func Handler(svc *commitverify.Service, log *slog.Logger) http.Handler {
 		mux.HandleFunc("GET "+t.prefix+"/{namespace}/{name}/commits/{sha}/verification", a.record(t.typ))
 		mux.HandleFunc("GET "+t.prefix+"/{namespace}/{name}/commits/{rev}", a.commits(t.typ))
 	}
-	mux.HandleFunc("POST "+githook.PreReceivePath, githookhttp.Only(a.preReceive, httpapi.NotFound(log)))
+	mux.HandleFunc("POST "+githook.PreReceivePath, hook.Only(a.preReceive, httpapi.NotFound(log)))
 	mux.Handle("/", httpapi.NotFound(log))
 	return principal.Middleware(mux, a.fail)
 }

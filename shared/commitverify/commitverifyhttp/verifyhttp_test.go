@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/hubsec/trustlayer/shared/githook/githookhttp"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,7 +53,7 @@ func newEnv(t *testing.T) *env {
 	svc := &commitverify.Service{Keys: keyringddb.Store{Table: tb}, Store: commitverifyddb.Store{Table: tb}, Repos: repos, Lookup: repos, Log: log}
 	return &env{t: t, ids: &identity.Service{Store: store, Mailer: box, CodePepper: []byte("pepper")}, box: box,
 		keys:  &keyring.Service{Store: keyringddb.Store{Table: tb}, Emails: store, Audit: store, Log: log},
-		repos: repos, h: commitverifyhttp.Handler(svc, log), git: gittest.New(t)}
+		repos: repos, h: commitverifyhttp.Handler(svc, log, githookhttp.Guard{Key: testHookKey}), git: gittest.New(t)}
 }
 
 var codeRE = regexp.MustCompile(`code is (\d{8})`)

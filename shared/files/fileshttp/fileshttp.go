@@ -27,8 +27,9 @@ const (
 	DefaultTreeLimitExpand = 50
 )
 
-// Register adds the routes to mux.
-func Register(mux *http.ServeMux, s *files.Service, log *slog.Logger) {
+// Register adds the routes to mux; hook admits the git server's signed
+// calls.
+func Register(mux *http.ServeMux, s *files.Service, log *slog.Logger, hook githookhttp.Guard) {
 	h := &handler{s: s, log: log}
 	for _, t := range []struct {
 		api string
@@ -46,7 +47,7 @@ func Register(mux *http.ServeMux, s *files.Service, log *slog.Logger) {
 	// /api/ patterns in ServeMux, so one catch-all GET (and HEAD) parses
 	// them as the authorizer's route table does (literal prefixes first).
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { h.download(w, r) })
-	mux.HandleFunc("POST "+githook.IndexPath, githookhttp.Only(h.index, httpapi.NotFound(log)))
+	mux.HandleFunc("POST "+githook.IndexPath, hook.Only(h.index, httpapi.NotFound(log)))
 }
 
 type handler struct {

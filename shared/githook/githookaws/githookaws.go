@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -20,6 +21,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/hubsec/trustlayer/shared/githook"
 )
@@ -91,16 +93,18 @@ func (m Manifests) Stale(ctx context.Context, before time.Time, max int) ([]stri
 	return out, nil
 }
 
-// Indexer invokes the uploads function's indexer.
+// Indexer invokes the uploads function's indexer, signing each call with
+// Key (the hook key, githook.Sign).
 type Indexer struct {
 	Client   *lambda.Client
 	Function string
+	Key      []byte
 }
 
 // Index invokes the indexer for key asynchronously (InvocationType
 // Event): Lambda queues the event and answers at once.
 func (x Indexer) Index(ctx context.Context, key, user string) error {
-	payload, err := Event(githook.IndexPath, githook.IndexRequest{Key: key}, user)
+	payload, err := Event(x.Key, githook.IndexPath, githook.IndexRequest{Key: key}, user)
 	if err != nil {
 		return err
 	}
@@ -112,16 +116,17 @@ func (x Indexer) Index(ctx context.Context, key, user string) error {
 	return nil
 }
 
-// Event is the Lambda event of a git server's call to path with body (see
-// package githook, "Who may call").
-func Event(path string, body any, user string) ([]byte, error) {
+// Event is the Lambda event of a git server's call to path with body,
+// signed with key (githook.Sign; see package githook, "Who may call").
+func Event(key []byte, path string, body any, user string) ([]byte, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	ev := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "POST " + path, RawPath: path, Body: string(b),
-		Headers: map[string]string{"content-type": "application/json"},
+		Headers: map[string]string{"content-type": "application/json",
+			strings.ToLower(githook.SignatureHeader): githook.Sign(key, time.Now(), "POST", path, user, b)},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RouteKey: "POST " + path, Stage: "$default", RequestID: fmt.Sprintf("githook-%d", time.Now().UnixNano()),
 			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "trustlayer-githook"},
@@ -129,4 +134,32 @@ func Event(path string, body any, user string) ([]byte, error) {
 		},
 	}
 	return json.Marshal(ev)
+}
+
+// LoadKey returns the hook key: TRUSTLAYER_HOOK_SECRET (the local stack
+// sets it) or the SecretString of the Secrets Manager secret
+// TRUSTLAYER_HOOK_SECRET_ARN names (AWS: only the git server's role and the
+// commits, uploads and sweeper functions may read it). With neither, or a
+// key shorter than githook.MinKeyLen, it returns nil and every hook call is
+// refused (fail closed).
+func LoadKey(ctx context.Context, cfg aws.Config, env map[string]string) ([]byte, error) {
+	if v := env["TRUSTLAYER_HOOK_SECRET"]; v != "" {
+		return checkKey([]byte(v), "TRUSTLAYER_HOOK_SECRET")
+	}
+	arn := env["TRUSTLAYER_HOOK_SECRET_ARN"]
+	if arn == "" {
+		return nil, nil
+	}
+	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return nil, fmt.Errorf("read the hook secret: %w", err)
+	}
+	return checkKey([]byte(aws.ToString(out.SecretString)), "the hook secret")
+}
+
+func checkKey(k []byte, what string) ([]byte, error) {
+	if len(k) < githook.MinKeyLen {
+		return nil, fmt.Errorf("%s is %d bytes: give at least %d", what, len(k), githook.MinKeyLen)
+	}
+	return k, nil
 }

@@ -45,9 +45,10 @@ type Hook struct {
 // listing of a commit's files.
 const MaxHookBody = 5 << 20
 
-// RegisterHook adds the route, answering 404 to anyone but the git server.
-func RegisterHook(mux *http.ServeMux, h *Hook, log *slog.Logger) {
-	mux.HandleFunc("POST "+githook.ModelSigPath, githookhttp.Only(func(w http.ResponseWriter, r *http.Request) {
+// RegisterHook adds the route, answering 404 to anyone but the git server
+// and 403 to its calls that hook does not admit (unsigned, wrong key).
+func RegisterHook(mux *http.ServeMux, h *Hook, log *slog.Logger, hook githookhttp.Guard) {
+	mux.HandleFunc("POST "+githook.ModelSigPath, hook.Only(func(w http.ResponseWriter, r *http.Request) {
 		out, err := h.Check(r.Context(), r)
 		if err != nil {
 			httpapi.Error(w, r, log, err)
