@@ -21,6 +21,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/githook/githookaws"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
 // TestInvariantRefsNeverGoBackwards: two close pushes to main (B→C
@@ -163,7 +164,8 @@ func (s stack) deliver(t *testing.T, a account, key string) githook.IndexRespons
 		}
 		savedManifests[key] = m
 	}
-	ev, err := githookaws.Event(githook.IndexPath, githook.IndexRequest{Key: key}, a.user)
+	// Signed with the stack's hook key, as the git server and the sweeper sign.
+	ev, err := githookaws.Event([]byte(testenv.RequireEnv(t, "TRUSTLAYER_HOOK_SECRET")), githook.IndexPath, githook.IndexRequest{Key: key}, a.user)
 	if err != nil {
 		t.Fatal(err)
 	}
