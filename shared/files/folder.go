@@ -158,7 +158,7 @@ func (s *Service) folderFiles(ctx context.Context, r repo.Repo, entries []Entry,
 		idx[i] = i
 		out.Files[i] = treeEntry(e)
 	}
-	if err := s.expand(ctx, r, out.Files, idx, entries); err != nil {
+	if err := s.expand(ctx, r, out.Commit, out.Files, idx, entries); err != nil {
 		return err
 	}
 	for _, d := range out.Dirs {

@@ -72,7 +72,7 @@ func (s *Service) PathsInfo(ctx context.Context, in PathsInfoInput) ([]TreeEntry
 		}
 	}
 	if in.Expand && len(fileEntries) > 0 {
-		if err := s.expand(ctx, r, out, fileIdx, fileEntries); err != nil {
+		if err := s.expand(ctx, r, commit, out, fileIdx, fileEntries); err != nil {
 			return nil, err
 		}
 	}

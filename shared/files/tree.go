@@ -167,7 +167,7 @@ func (s *Service) TreePage(ctx context.Context, in TreeInput) (TreePage, error) 
 		page.Next = base64.RawURLEncoding.EncodeToString([]byte(page.Entries[len(page.Entries)-1].Path))
 	}
 	if in.Expand {
-		if err := s.expand(ctx, r, page.Entries, fileIdx, fileEntries); err != nil {
+		if err := s.expand(ctx, r, commit, page.Entries, fileIdx, fileEntries); err != nil {
 			return TreePage{}, err
 		}
 	}
@@ -224,7 +224,11 @@ func (s *Service) listed(ctx context.Context, r repo.Repo, commit, dir, prefix s
 // expand adds each file's scan status and queues what was never scanned.
 // Settled verdicts are read 100 files per BatchGetItem; only a file
 // without one (pending, retrying, never scanned) is read on its own.
-func (s *Service) expand(ctx context.Context, r repo.Repo, out []TreeEntry, idx []int, entries []Entry) error {
+//
+// A model file whose loader reads files beside it (ONNX external data, a
+// SavedModel's variables) is judged against commit's tree as well
+// (companions.go), within MaxCompanionReads index reads per listing.
+func (s *Service) expand(ctx context.Context, r repo.Repo, commit string, out []TreeEntry, idx []int, entries []Entry) error {
 	type found struct {
 		res scan.Result
 		ok  bool
@@ -280,11 +284,18 @@ func (s *Service) expand(ctx context.Context, r repo.Repo, out []TreeEntry, idx 
 	}
 	var missing []scan.ObjectRef
 	now := s.now()
+	cc := &companionCheck{s: s, repoID: r.ID, commit: commit}
 	for i, e := range entries {
 		res, ok := got[i].res, got[i].ok
 		if got[i].ref != nil {
 			missing = append(missing, *got[i].ref)
 			res, ok = scan.Result{Status: scan.StatusPending, Deadline: now.Add(s.Settings.Timeout + s.Settings.Grace)}, true
+		}
+		if ok {
+			var err error
+			if res, err = cc.withCompanions(ctx, e.Path, res); err != nil {
+				return fmt.Errorf("companion files of %s: %w", e.Path, err)
+			}
 		}
 		te := &out[idx[i]]
 		st := scan.HubFileStatus(res, ok)

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ import (
 
 // Version names these readers' rules; a change of rules changes it so
 // cached verdicts are not reused.
-const Version = "modelformat/1"
+const Version = "modelformat/2"
 
 // Severity of a finding.
 type Severity int
@@ -91,7 +92,20 @@ type Report struct {
 	Problems []string
 	// BytesRead counts the bytes requested from the source.
 	BytesRead int64
+	// Companions are the files the loader reads beside this one, as paths
+	// relative to its folder (slash-separated, cleaned; at most
+	// MaxCompanions): ONNX external data locations that stay inside the
+	// folder, and a SavedModel's variables/variables.index when its graph
+	// restores variables. The file alone cannot say whether they exist:
+	// the repository's tree does (files.CompanionFindings).
+	Companions []string
 }
+
+// MaxCompanions bounds Report.Companions.
+const MaxCompanions = 64
+
+// VariablesIndex is the companion a SavedModel with variables needs.
+const VariablesIndex = "variables/variables.index"
 
 // Highest is the worst finding's severity.
 func (r Report) Highest() Severity {
@@ -238,9 +252,17 @@ func (s *src) field() error {
 
 // collector gathers findings without repeating one.
 type collector struct {
-	engine   string
-	findings []Finding
-	seen     map[string]bool
+	engine     string
+	findings   []Finding
+	seen       map[string]bool
+	companions []string
+}
+
+// companion records a file the loader reads beside this one.
+func (c *collector) companion(rel string) {
+	if len(c.companions) < MaxCompanions && !slices.Contains(c.companions, rel) {
+		c.companions = append(c.companions, rel)
+	}
 }
 
 func (c *collector) add(sev Severity, format string, args ...any) {
@@ -300,6 +322,11 @@ func Analyze(ctx context.Context, r io.ReaderAt, size int64, name string, opt Op
 			rep.Formats = append(rep.Formats, rd.engine)
 		}
 		rep.Findings = append(rep.Findings, c.findings...)
+		for _, rel := range c.companions {
+			if len(rep.Companions) < MaxCompanions && !slices.Contains(rep.Companions, rel) {
+				rep.Companions = append(rep.Companions, rel)
+			}
+		}
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return rep.Findings[i].Severity > rep.Findings[j].Severity })
 	s.mu.Lock()

@@ -255,6 +255,11 @@ func (w *onnxWalker) tensor(f pbField, where string) error {
 		if sev != None {
 			w.c.add(sev, "tensor %s (%s) reads external data from %s: %s", quote(name, 100), where, quote(loc, 200), why)
 		}
+		if sev != Dangerous {
+			// Inside the folder: whether that file exists is the tree's
+			// to say.
+			w.c.companion(path.Clean(strings.ReplaceAll(loc, `\`, "/")))
+		}
 	}
 	return nil
 }

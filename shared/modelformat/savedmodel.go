@@ -62,6 +62,11 @@ var tfOps = map[string]struct {
 	"DebugIdentityV3":            {Caution, "can write debug dumps to files"},
 }
 
+// variableOps are the operations of a graph whose values come from the
+// checkpoint in variables/ (tf.saved_model.load restores them from
+// variables/variables.index and its data shards).
+var variableOps = map[string]bool{"VarHandleOp": true, "VariableV2": true, "Variable": true, "RestoreV2": true}
+
 // readSavedModel reads a SavedModel protobuf: the nodes of every
 // MetaGraphDef's graph and of its function library (TensorFlow runs
 // both), naming each listed operation with its node and function.
@@ -116,6 +121,9 @@ func readSavedModel(s *src, c *collector) error {
 		}
 		if _, listed := tfOps[op]; listed {
 			found[op] = append(found[op], fmt.Sprintf("node %s%s", quote(name, 100), where))
+		}
+		if variableOps[op] {
+			c.companion(VariablesIndex)
 		}
 		return nil
 	}

@@ -51,6 +51,10 @@ type Result struct {
 	// Findings of the model-format readers (ONNX, Keras, SavedModel,
 	// GGUF, TorchScript), each with its engine, severity and reason.
 	Findings []modelformat.Finding
+	// Companions are the files the model's loader reads beside this one
+	// (modelformat.Report.Companions), judged against each tree that
+	// holds the file (files.CompanionFindings).
+	Companions []string
 
 	Engines     map[string]string // engine -> version (clamd's VERSION line)
 	ClamAVMode  Mode              // full or structure

@@ -64,6 +64,7 @@ type scanItem struct {
 	PickleKind  string            `dynamodbav:"pickleKind,omitempty"`
 	Blocklisted bool              `dynamodbav:"blocklisted,omitempty"`
 	Findings    []findingItem     `dynamodbav:"findings,omitempty"`
+	Companions  []string          `dynamodbav:"companions,omitempty"`
 	Engines     map[string]string `dynamodbav:"engines,omitempty"`
 	ClamAVMode  string            `dynamodbav:"clamavMode,omitempty"`
 	ClamAVBytes int64             `dynamodbav:"clamavBytes"`
@@ -140,7 +141,7 @@ func toScanItem(r scan.Result) scanItem {
 	it := scanItem{PK: scanPK(r.Object.Bucket, r.Object.Key), SK: scanSK(r.Object.Version()),
 		Bucket: r.Object.Bucket, Key: r.Object.Key, Version: r.Object.Version(), ETag: r.Object.ETag, Size: r.Object.Size,
 		Status: string(r.Status), Reason: r.Reason, SHA256: r.SHA256, Signatures: r.Signatures, Imports: toImports(r.Imports),
-		Highest: r.Highest.String(), PickleKind: r.PickleKind, Blocklisted: r.Blocklisted, Findings: toFindings(r.Findings), Engines: r.Engines,
+		Highest: r.Highest.String(), PickleKind: r.PickleKind, Blocklisted: r.Blocklisted, Findings: toFindings(r.Findings), Companions: r.Companions, Engines: r.Engines,
 		ClamAVMode: string(r.ClamAVMode), ClamAVBytes: r.ClamAVBytes, PickleBytes: r.PickleBytes, CacheHit: r.CacheHit,
 		ScannedAt: fmtTime(r.ScannedAt), DurationMS: r.Duration.Milliseconds(), Run: r.Run, Deadline: fmtTime(r.Deadline), Attempts: r.Attempts}
 	if !r.Deadline.IsZero() {
@@ -159,7 +160,7 @@ func (it scanItem) domain() scan.Result {
 		Object: scan.ObjectRef{Bucket: it.Bucket, Key: it.Key, VersionID: version, ETag: it.ETag, Size: it.Size},
 		Status: scan.Status(it.Status), Reason: it.Reason, SHA256: it.SHA256, Signatures: it.Signatures,
 		Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Blocklisted: it.Blocklisted,
-		Findings: fromFindings(it.Findings), Engines: it.Engines, ClamAVMode: scan.Mode(it.ClamAVMode), ClamAVBytes: it.ClamAVBytes, PickleBytes: it.PickleBytes,
+		Findings: fromFindings(it.Findings), Companions: it.Companions, Engines: it.Engines, ClamAVMode: scan.Mode(it.ClamAVMode), ClamAVBytes: it.ClamAVBytes, PickleBytes: it.PickleBytes,
 		CacheHit: it.CacheHit, ScannedAt: parseTime(it.ScannedAt), Duration: time.Duration(it.DurationMS) * time.Millisecond,
 		Run: it.Run, Deadline: parseTime(it.Deadline), Attempts: it.Attempts,
 	}
@@ -287,6 +288,7 @@ type cacheItem struct {
 	Mode          string        `dynamodbav:"clamavMode"`
 	PickleVersion string        `dynamodbav:"pickleVersion"`
 	Findings      []findingItem `dynamodbav:"findings,omitempty"`
+	Companions    []string      `dynamodbav:"companions,omitempty"`
 	FormatVersion string        `dynamodbav:"formatVersion,omitempty"`
 	PickleFinding string        `dynamodbav:"pickleFinding,omitempty"`
 	ScannedAt     string        `dynamodbav:"scannedAt"`
@@ -306,7 +308,7 @@ func (s Store) Cached(ctx context.Context, sha string) (scan.CacheEntry, bool, e
 	}
 	highest, _ := pickle.ParseSafety(it.Highest)
 	return scan.CacheEntry{SHA256: strings.ToLower(sha), Status: scan.Status(it.Status), Reason: it.Reason, Signatures: it.Signatures,
-		Result:        scan.Result{Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Findings: fromFindings(it.Findings)},
+		Result:        scan.Result{Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Findings: fromFindings(it.Findings), Companions: it.Companions},
 		ClamAVVersion: it.ClamAVVersion, Mode: scan.Mode(it.Mode), PickleVersion: it.PickleVersion, FormatVersion: it.FormatVersion,
 		PickleFinding: it.PickleFinding, ScannedAt: parseTime(it.ScannedAt)}, true, nil
 }
@@ -317,7 +319,7 @@ func (s Store) PutCache(ctx context.Context, e scan.CacheEntry) error {
 		PK: cachePK(e.SHA256), SK: cacheSK, Status: string(e.Status), Reason: e.Reason, Signatures: e.Signatures,
 		Imports: toImports(e.Result.Imports), Highest: e.Result.Highest.String(), PickleKind: e.Result.PickleKind,
 		ClamAVVersion: e.ClamAVVersion, Mode: string(e.Mode), PickleVersion: e.PickleVersion, ScannedAt: fmtTime(e.ScannedAt),
-		Findings: toFindings(e.Result.Findings), FormatVersion: e.FormatVersion, PickleFinding: e.PickleFinding})})
+		Findings: toFindings(e.Result.Findings), Companions: e.Result.Companions, FormatVersion: e.FormatVersion, PickleFinding: e.PickleFinding})})
 	if err != nil {
 		return fmt.Errorf("put content cache: %w", err)
 	}

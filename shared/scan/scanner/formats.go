@@ -35,6 +35,7 @@ func (s *Scanner) startFormats(ctx context.Context, ref scan.ObjectRef) <-chan f
 func (s *Scanner) applyFormats(ctx context.Context, ref scan.ObjectRef, res *scan.Result, v *scan.Verdict, fo formatOut) {
 	res.Engines[scan.EngineFormats] = modelformat.Version
 	res.Findings = fo.rep.Findings
+	res.Companions = fo.rep.Companions
 	if fo.err != nil {
 		v.FormatErr = "model format analysis could not read the object"
 		s.Log.WarnContext(ctx, "model format analysis", "object", ref.String(), "err", fo.err)

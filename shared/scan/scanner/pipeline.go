@@ -397,7 +397,7 @@ func (s *Scanner) fromCache(ctx context.Context, ref scan.ObjectRef, oid, avVers
 	res.SHA256, res.CacheHit = sha, true
 	res.Signatures = e.Signatures
 	res.Imports, res.Highest, res.PickleKind = e.Result.Imports, e.Result.Highest, e.Result.PickleKind
-	res.Findings = e.Result.Findings
+	res.Findings, res.Companions = e.Result.Findings, e.Result.Companions
 	res.ClamAVMode, res.ClamAVBytes, res.PickleBytes = e.Mode, 0, 0
 	if e.ClamAVVersion != "" {
 		res.Engines[scan.EngineClamAV] = e.ClamAVVersion
