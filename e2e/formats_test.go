@@ -41,6 +41,14 @@ func TestModelFormatsThroughTheStack(t *testing.T) {
 		files["lfs/"+c.Name] = c.Data
 		files["git/"+c.Name] = c.Data
 	}
+	// The files the benign models' loaders read beside them, which the
+	// tree API looks up (onnx_external_subdir.onnx's weights, the
+	// SavedModel's variables); without them those models are caution.
+	for _, dir := range []string{"lfs/", "git/"} {
+		files[dir+"weights/w.bin"] = make([]byte, 64)
+		files[dir+"variables/variables.index"] = []byte("index")
+		files[dir+"variables/variables.data-00000-of-00001"] = make([]byte, 64)
+	}
 	s.push(t, a, files)
 
 	want := map[string]formattest.Case{}
