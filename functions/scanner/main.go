@@ -62,10 +62,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		return users.RevokeFound(ctx, cred, identity.Leak{Where: where, Pusher: pusher})
 	})
+	objects := s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket)
 	s := &scanner.Scanner{
 		Bucket:   cfg.Bucket,
 		Store:    scanddb.Store{Table: table},
-		Objects:  s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket),
+		Objects:  objects,
+		Reports:  objects,
 		AV:       &clamd.Client{Network: u.Scheme, Address: addr, ReadTimeout: cfg.ScanTimeout},
 		Audit:    table,
 		Owners:   scan.RepoOwners{Repos: &repo.Service{Store: repoddb.Store{Table: table}, Orgs: orgStore, Log: log}},

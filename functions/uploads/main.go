@@ -95,7 +95,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		log.Warn("TRUSTLAYER_SERVICE_SIGNING_KEY unset: the commit API answers 503")
 	}
 	index := &files.Service{Git: git, Verifier: svc, PublicURL: cfg.PublicURL, Store: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos, Objects: objects, LFS: lfsddb.Files{Table: table},
-		Results: scans, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log,
+		Results: scans, Reports: objects, Scans: scans, Queue: queue, Settings: settings, Bucket: cfg.Bucket, Log: log,
 		Cards: filesddb.Store{Table: table}, Verifications: verifications{commitverifyddb.Store{Table: table}},
 		Manifests: githookaws.Manifests{Client: awsconfig.S3(awsCfg), Bucket: cfg.Bucket}}
 	// Model signatures (model.sig) are verified as each pushed commit is

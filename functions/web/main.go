@@ -56,8 +56,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	repoStore := repoddb.Store{Table: table}
 	repos := &repo.Service{Store: repoStore, Orgs: orgs, Audit: table, Log: log}
 	scans := scanddb.Store{Table: table}
+	objects := s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket)
 	index := &files.Service{Store: filesddb.Store{Table: table}, Cards: filesddb.Store{Table: table}, Refs: gitrefddb.Store{Table: table}, Repos: repos,
-		Objects: s3objects.New(awsconfig.S3(awsCfg), cfg.Bucket), Results: scans, Scans: scans,
+		Objects: objects, Reports: objects, Results: scans, Scans: scans,
 		Queue: sqsqueue.Queue{Client: sqsqueue.New(awsCfg), URL: cfg.ScanQueue}, Settings: settings, Bucket: cfg.Bucket, Log: log}
 	ident := &identity.Service{Store: users, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper),
 		Entities: authz.Entities{Users: users, Orgs: orgs, Repos: repoStore}, Approvals: users, OrgRoles: orgs}

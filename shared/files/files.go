@@ -120,6 +120,9 @@ type Service struct {
 	Verifier  Verifier
 	PublicURL string
 	Results   Results
+	// Reports holds the full scan reports of results stored as summaries
+	// (scan.Summarize); listings with expand show them whole.
+	Reports scan.Reports
 	// Model cards: stored at push with their metrics' provenance.
 	Cards           CardStore
 	Verifications   Verifications   // at push

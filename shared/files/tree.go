@@ -258,6 +258,14 @@ func (s *Service) expand(ctx context.Context, r repo.Repo, commit string, out []
 			defer func() { <-sem; wg.Done() }()
 			key := keys[i]
 			res, ok, err := s.Results.LatestResult(ctx, s.Bucket, key)
+			if err == nil && ok && res.ReportKey != "" {
+				// A summary: the listing shows the whole report.
+				if full, rerr := scan.LoadReport(ctx, s.Reports, s.Bucket, res); rerr != nil {
+					s.Log.WarnContext(ctx, "scan report, listing its summary", "key", key, "err", rerr)
+				} else {
+					res = full
+				}
+			}
 			if err == nil && !ok {
 				// Never scanned: queue the object if it is in the bucket.
 				var info scan.ObjectInfo

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hubsec/trustlayer/shared/access"
@@ -71,28 +70,51 @@ func (s *Service) List(ctx context.Context, c access.Caller, in ListInput) (List
 	if err != nil {
 		return ListPage{}, err
 	}
-	all, err := s.Store.ReposOf(ctx, ns.Name)
-	if err != nil {
-		return ListPage{}, fmt.Errorf("list repos of %s: %w", ns.Name, err)
-	}
+	// The namespace's index, in name order, a chunk at a time from the
+	// cursor: a page reads at most ScanPerPage items, whatever the
+	// namespace holds, and ends early (with a cursor) when the caller
+	// may read few of them or few match the search.
 	p := c.Principal(roles)
 	search := strings.ToLower(in.Search)
 	var out []Repo
-	for _, r := range all {
-		key := strings.ToLower(r.Name)
-		switch {
-		case r.Type != in.Type, key <= in.After,
-			search != "" && !strings.Contains(strings.ToLower(r.FullName()), search),
-			!access.Decide(p, access.RepoRead, r.Resource()).Allow:
-			continue
+	after, scanned := strings.ToLower(in.After), 0
+	budget := ScanPerPage(in.Limit)
+	for {
+		chunk := in.Limit + 1
+		if chunk > budget-scanned {
+			chunk = budget - scanned
 		}
-		out = append(out, r)
+		repos, more, err := s.Store.ReposOfType(ctx, ns.Name, in.Type, after, chunk)
+		if err != nil {
+			return ListPage{}, fmt.Errorf("list repos of %s: %w", ns.Name, err)
+		}
+		scanned += len(repos)
+		for _, r := range repos {
+			after = strings.ToLower(r.Name)
+			if r.Type != in.Type || search != "" && !strings.Contains(strings.ToLower(r.FullName()), search) ||
+				!access.Decide(p, access.RepoRead, r.Resource()).Allow {
+				continue
+			}
+			out = append(out, r)
+			if len(out) > in.Limit {
+				return ListPage{Repos: out[:in.Limit], Next: strings.ToLower(out[in.Limit-1].Name)}, nil
+			}
+		}
+		if !more || len(repos) == 0 {
+			return ListPage{Repos: out}, nil
+		}
+		if scanned >= budget {
+			// A short page: the list goes on after the last item read.
+			return ListPage{Repos: out, Next: after}, nil
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
-	page := ListPage{Repos: out}
-	if len(out) > in.Limit {
-		page.Repos = out[:in.Limit]
-		page.Next = strings.ToLower(out[in.Limit-1].Name)
+}
+
+// ScanPerPage bounds the index items one page of a namespace's list reads:
+// ten pages' worth, at least 1,000.
+func ScanPerPage(limit int) int {
+	if n := 10 * (limit + 1); n > 1000 {
+		return n
 	}
-	return page, nil
+	return 1000
 }

@@ -143,8 +143,12 @@ type Store interface {
 	MoveRepo(ctx context.Context, from, to Repo) error
 	// UpdateRepo applies ch to r (same id) and returns it as stored.
 	UpdateRepo(ctx context.Context, r Repo, ch SettingsChange, at time.Time) (Repo, error)
-	// ReposOf lists a namespace's repositories of every type.
+	// ReposOf lists a namespace's repositories of every type, all of them.
 	ReposOf(ctx context.Context, namespace string) ([]Repo, error)
+	// ReposOfType lists a namespace's repositories of one type in
+	// lower-case name order after the cursor after, reading at most limit;
+	// more reports that the list goes on.
+	ReposOfType(ctx context.Context, namespace string, typ access.RepoType, after string, limit int) (repos []Repo, more bool, err error)
 	// PublicRepos lists public repositories of a type in lower-case
 	// "ns/name" order after the cursor after, limit read at a time,
 	// keeping those whose "ns/name" contains search; next is "" on the

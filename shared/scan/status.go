@@ -62,6 +62,11 @@ type Result struct {
 	PickleBytes int64             // bytes fetched from S3 for the pickle analysis
 	CacheHit    bool              // verdict taken from the content cache (bytes re-hashed)
 
+	// A summary (report.go): how many findings there are, and where the
+	// full report is when the item holds only the most severe.
+	Counts    Counts
+	ReportKey string
+
 	ScannedAt time.Time
 	Duration  time.Duration
 

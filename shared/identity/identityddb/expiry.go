@@ -17,16 +17,19 @@ import (
 
 var _ identity.ExpiryStore = Store{}
 
-// TokensExpiringBefore queries gsi1 (eventually consistent: the sweeper
-// re-checks every change with a condition).
+// TokensExpiringBefore queries every shard of gsi1's expiry list
+// (eventually consistent: the sweeper re-checks every change with a
+// condition), the soonest first.
 func (s Store) TokensExpiringBefore(ctx context.Context, t time.Time, limit int) ([]identity.Token, error) {
-	items, err := s.Query(ctx, &dynamodb.QueryInput{
-		IndexName:              aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk < :before"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": ddb.S(expiryPK), ":before": ddb.S(expirySK(t)),
-		},
-	}, limit)
+	items, err := s.QueryShards(ctx, ddb.Shards(expiryPK, ExpiryShards), func(pk string) *dynamodb.QueryInput {
+		return &dynamodb.QueryInput{
+			IndexName:              aws.String("gsi1"),
+			KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk < :before"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": ddb.S(pk), ":before": ddb.S(expirySK(t)),
+			},
+		}
+	}, "gsi1sk", limit)
 	if err != nil {
 		return nil, err
 	}

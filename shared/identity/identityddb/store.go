@@ -324,15 +324,21 @@ func metaItem(t identity.Token) tokenMetaItem {
 		Role: string(t.Role), Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt, ExpiresAt: t.ExpiresAt,
 		Grant: encodeGrant(t.Grant)}
 	if !t.ExpiresAt.IsZero() {
-		it.GSI1PK, it.GSI1SK = expiryPK, expirySK(t.ExpiresAt)+"#"+t.UserID+"#"+t.ID
+		it.GSI1PK, it.GSI1SK = ddb.Shard(expiryPK, t.UserID+"#"+t.ID, ExpiryShards), expirySK(t.ExpiresAt)+"#"+t.UserID+"#"+t.ID
 	}
 	return it
 }
 
-// expiryPK is the gsi1 partition of expiring tokens; the sort key starts
-// with the expiry in a fixed-width UTC form, so a range query finds those
-// expiring before a time.
+// expiryPK is the gsi1 partition prefix of expiring tokens, spread over
+// ExpiryShards partitions by a hash of the token (TOKENEXPIRY#<shard>);
+// the sort key starts with the expiry in a fixed-width UTC form, so a
+// range query on each shard finds those expiring before a time.
 const expiryPK = "TOKENEXPIRY"
+
+// ExpiryShards is how many gsi1 partitions expiring tokens are spread
+// over; TokensExpiringBefore queries them all (and the unsharded
+// TOKENEXPIRY of older items).
+const ExpiryShards = 16
 
 func expirySK(at time.Time) string { return at.UTC().Format("2006-01-02T15:04:05Z") }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -276,7 +277,7 @@ func (s Store) UpdateRepo(ctx context.Context, r repo.Repo, ch repo.SettingsChan
 }
 
 // ReposOf lists a namespace's repositories through gsi1 (eventually
-// consistent).
+// consistent), following every page: nothing is dropped.
 func (s Store) ReposOf(ctx context.Context, ns string) ([]repo.Repo, error) {
 	items, err := s.Query(ctx, &dynamodb.QueryInput{
 		IndexName:              aws.String("gsi1"),
@@ -284,11 +285,34 @@ func (s Store) ReposOf(ctx context.Context, ns string) ([]repo.Repo, error) {
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": ddb.S("NS#" + ddb.Lower(ns)), ":p": ddb.S("REPO#"),
 		},
-	}, 10000)
+	}, math.MaxInt)
 	if err != nil {
 		return nil, err
 	}
 	return ddb.DecodeAll(items, repoItem.domain)
+}
+
+// ReposOfType implements repo.Store: one Query of gsi1, whose sort key
+// REPO#<type>#<lower-case name> is the listing's order, from the cursor.
+func (s Store) ReposOfType(ctx context.Context, ns string, typ access.RepoType, after string, limit int) ([]repo.Repo, bool, error) {
+	prefix := "REPO#" + string(typ) + "#"
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Name),
+		IndexName:              aws.String("gsi1"),
+		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": ddb.S("NS#" + ddb.Lower(ns)), ":from": ddb.S(prefix + ddb.Lower(after) + "\x00"), ":to": ddb.S(prefix + "\uffff"),
+		},
+		Limit: aws.Int32(int32(limit)),
+	}
+	if after == "" {
+		in.ExpressionAttributeValues[":from"] = ddb.S(prefix)
+	}
+	out, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return nil, false, fmt.Errorf("list %s repos of %s: %w", typ, ns, err)
+	}
+	repos, err := ddb.DecodeAll(out.Items, repoItem.domain)
+	return repos, out.LastEvaluatedKey != nil, err
 }
 
 // PublicRepos lists public repositories of a type in name order from the

@@ -4,6 +4,7 @@
 package s3objects
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -197,3 +198,46 @@ func signedHeaders(h http.Header) map[string]string {
 	}
 	return out
 }
+
+// MaxReportBytes bounds a scan report read back (a report of 10,000
+// imports with names at the pickle analyser's limits stays far below).
+const MaxReportBytes = 64 << 20
+
+// PutReport implements scan.Reports: the full report of a summarized
+// result, under scan.ReportPrefix.
+func (o *Objects) PutReport(ctx context.Context, bucket, key string, body []byte) error {
+	if !strings.HasPrefix(key, scan.ReportPrefix) {
+		return fmt.Errorf("put report %s: not under %s", key, scan.ReportPrefix)
+	}
+	_, err := o.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))), ContentType: aws.String("application/json")})
+	if err != nil {
+		return fmt.Errorf("put report %s: %w", key, err)
+	}
+	return nil
+}
+
+// GetReport implements scan.Reports.
+func (o *Objects) GetReport(ctx context.Context, bucket, key string) ([]byte, bool, error) {
+	if !strings.HasPrefix(key, scan.ReportPrefix) {
+		return nil, false, fmt.Errorf("get report %s: not under %s", key, scan.ReportPrefix)
+	}
+	rc, err := o.Range(ctx, bucket, key, "", 0, -1)
+	if errors.Is(err, scan.ErrObjectGone) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(io.LimitReader(rc, MaxReportBytes+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("get report %s: %w", key, err)
+	}
+	if len(body) > MaxReportBytes {
+		return nil, false, fmt.Errorf("get report %s: over %d bytes", key, MaxReportBytes)
+	}
+	return body, true, nil
+}
+
+var _ scan.Reports = (*Objects)(nil)

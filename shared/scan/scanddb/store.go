@@ -23,8 +23,10 @@ import (
 // Items:
 //   - scan result, one per object version: pk SCAN#<bucket>/<key>,
 //     sk V#<versionId|null>. While pending, or in error with retries left,
-//     gsi1pk SCANDUE and gsi1sk <due time>#<bucket>/<key>#<version> put it
-//     on the sweeper's index; a verdict removes both.
+//     gsi1pk SCANDUE#<shard> and gsi1sk <due time>#<bucket>/<key>#<version>
+//     put it on the sweeper's index (DueShards shards by a hash of the
+//     version, so that no one index partition takes every scan's writes);
+//     a verdict removes both.
 //   - the key's settled verdict: pk SCAN#<bucket>/<key>, sk LATEST, the
 //     result of the version that speaks for the key once one is settled
 //     (see latest.go), written with the result in one transaction;
@@ -32,6 +34,15 @@ import (
 type Store struct{ ddb.Table }
 
 var _ scan.Store = Store{}
+
+// DueShards is how many gsi1 partitions the due list is spread over;
+// Due queries them all (and the unsharded SCANDUE of older items).
+const DueShards = 16
+
+// duePK is the due-list shard of ref.
+func duePK(ref scan.ObjectRef) string {
+	return ddb.Shard(scanDuePK, ref.Bucket+"/"+ref.Key+"#"+ref.Version(), DueShards)
+}
 
 const (
 	scanDuePK  = "SCANDUE"
@@ -70,11 +81,31 @@ type scanItem struct {
 	ClamAVBytes int64             `dynamodbav:"clamavBytes"`
 	PickleBytes int64             `dynamodbav:"pickleBytes"`
 	CacheHit    bool              `dynamodbav:"cacheHit,omitempty"`
-	ScannedAt   string            `dynamodbav:"scannedAt,omitempty"`
-	DurationMS  int64             `dynamodbav:"durationMs"`
-	Run         string            `dynamodbav:"run"`
-	Deadline    string            `dynamodbav:"deadline,omitempty"`
-	Attempts    int               `dynamodbav:"attempts"`
+	countsItem
+	ScannedAt  string `dynamodbav:"scannedAt,omitempty"`
+	DurationMS int64  `dynamodbav:"durationMs"`
+	Run        string `dynamodbav:"run"`
+	Deadline   string `dynamodbav:"deadline,omitempty"`
+	Attempts   int    `dynamodbav:"attempts"`
+}
+
+// countsItem is a summary's counts and report key (scan.Summarize).
+type countsItem struct {
+	ImportCount    int    `dynamodbav:"importCount,omitempty"`
+	FindingCount   int    `dynamodbav:"findingCount,omitempty"`
+	SignatureCount int    `dynamodbav:"signatureCount,omitempty"`
+	ReportKey      string `dynamodbav:"reportKey,omitempty"`
+}
+
+func toCounts(r scan.Result) countsItem {
+	if r.ReportKey == "" && r.Counts == (scan.Counts{}) {
+		return countsItem{}
+	}
+	return countsItem{ImportCount: r.Counts.Imports, FindingCount: r.Counts.Findings, SignatureCount: r.Counts.Signatures, ReportKey: r.ReportKey}
+}
+
+func (c countsItem) domain() (scan.Counts, string) {
+	return scan.Counts{Imports: c.ImportCount, Findings: c.FindingCount, Signatures: c.SignatureCount}, c.ReportKey
 }
 
 func scanPK(bucket, key string) string { return "SCAN#" + bucket + "/" + key }
@@ -142,10 +173,10 @@ func toScanItem(r scan.Result) scanItem {
 		Bucket: r.Object.Bucket, Key: r.Object.Key, Version: r.Object.Version(), ETag: r.Object.ETag, Size: r.Object.Size,
 		Status: string(r.Status), Reason: r.Reason, SHA256: r.SHA256, Signatures: r.Signatures, Imports: toImports(r.Imports),
 		Highest: r.Highest.String(), PickleKind: r.PickleKind, Blocklisted: r.Blocklisted, Findings: toFindings(r.Findings), Companions: r.Companions, Engines: r.Engines,
-		ClamAVMode: string(r.ClamAVMode), ClamAVBytes: r.ClamAVBytes, PickleBytes: r.PickleBytes, CacheHit: r.CacheHit,
+		ClamAVMode: string(r.ClamAVMode), ClamAVBytes: r.ClamAVBytes, PickleBytes: r.PickleBytes, CacheHit: r.CacheHit, countsItem: toCounts(r),
 		ScannedAt: fmtTime(r.ScannedAt), DurationMS: r.Duration.Milliseconds(), Run: r.Run, Deadline: fmtTime(r.Deadline), Attempts: r.Attempts}
 	if !r.Deadline.IsZero() {
-		it.GSI1PK, it.GSI1SK = scanDuePK, dueSK(r.Deadline, r.Object)
+		it.GSI1PK, it.GSI1SK = duePK(r.Object), dueSK(r.Deadline, r.Object)
 	}
 	return it
 }
@@ -156,7 +187,8 @@ func (it scanItem) domain() scan.Result {
 	if version == "null" {
 		version = ""
 	}
-	return scan.Result{
+	counts, report := it.countsItem.domain()
+	return scan.Result{Counts: counts, ReportKey: report,
 		Object: scan.ObjectRef{Bucket: it.Bucket, Key: it.Key, VersionID: version, ETag: it.ETag, Size: it.Size},
 		Status: scan.Status(it.Status), Reason: it.Reason, SHA256: it.SHA256, Signatures: it.Signatures,
 		Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Blocklisted: it.Blocklisted,
@@ -183,7 +215,7 @@ func (s Store) Claim(ctx context.Context, ref scan.ObjectRef, run string, now, d
 			":b": ddb.S(ref.Bucket), ":k": ddb.S(ref.Key), ":v": ddb.S(ref.Version()), ":e": ddb.S(ref.ETag),
 			":sz": ddb.N64(ref.Size), ":pending": ddb.S(string(scan.StatusPending)), ":error": ddb.S(string(scan.StatusError)),
 			":run": ddb.S(run), ":empty": ddb.S(""), ":dl": ddb.S(fmtTime(deadline)), ":now": ddb.S(fmtTime(now)),
-			":gpk": ddb.S(scanDuePK), ":gsk": ddb.S(dueSK(deadline, ref)), ":zero": ddb.N64(0), ":one": ddb.N64(1),
+			":gpk": ddb.S(duePK(ref)), ":gsk": ddb.S(dueSK(deadline, ref)), ":zero": ddb.N64(0), ":one": ddb.N64(1),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
@@ -291,7 +323,8 @@ type cacheItem struct {
 	Companions    []string      `dynamodbav:"companions,omitempty"`
 	FormatVersion string        `dynamodbav:"formatVersion,omitempty"`
 	PickleFinding string        `dynamodbav:"pickleFinding,omitempty"`
-	ScannedAt     string        `dynamodbav:"scannedAt"`
+	countsItem
+	ScannedAt string `dynamodbav:"scannedAt"`
 }
 
 func cachePK(sha string) string { return "SHA256#" + strings.ToLower(sha) }
@@ -307,8 +340,10 @@ func (s Store) Cached(ctx context.Context, sha string) (scan.CacheEntry, bool, e
 		return scan.CacheEntry{}, false, err
 	}
 	highest, _ := pickle.ParseSafety(it.Highest)
+	counts, report := it.countsItem.domain()
 	return scan.CacheEntry{SHA256: strings.ToLower(sha), Status: scan.Status(it.Status), Reason: it.Reason, Signatures: it.Signatures,
-		Result:        scan.Result{Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Findings: fromFindings(it.Findings), Companions: it.Companions},
+		Result: scan.Result{Imports: fromImports(it.Imports), Highest: highest, PickleKind: it.PickleKind, Findings: fromFindings(it.Findings), Companions: it.Companions,
+			Counts: counts, ReportKey: report},
 		ClamAVVersion: it.ClamAVVersion, Mode: scan.Mode(it.Mode), PickleVersion: it.PickleVersion, FormatVersion: it.FormatVersion,
 		PickleFinding: it.PickleFinding, ScannedAt: parseTime(it.ScannedAt)}, true, nil
 }
@@ -319,7 +354,7 @@ func (s Store) PutCache(ctx context.Context, e scan.CacheEntry) error {
 		PK: cachePK(e.SHA256), SK: cacheSK, Status: string(e.Status), Reason: e.Reason, Signatures: e.Signatures,
 		Imports: toImports(e.Result.Imports), Highest: e.Result.Highest.String(), PickleKind: e.Result.PickleKind,
 		ClamAVVersion: e.ClamAVVersion, Mode: string(e.Mode), PickleVersion: e.PickleVersion, ScannedAt: fmtTime(e.ScannedAt),
-		Findings: toFindings(e.Result.Findings), Companions: e.Result.Companions, FormatVersion: e.FormatVersion, PickleFinding: e.PickleFinding})})
+		Findings: toFindings(e.Result.Findings), Companions: e.Result.Companions, FormatVersion: e.FormatVersion, PickleFinding: e.PickleFinding, countsItem: toCounts(e.Result)})})
 	if err != nil {
 		return fmt.Errorf("put content cache: %w", err)
 	}
@@ -329,14 +364,16 @@ func (s Store) PutCache(ctx context.Context, e scan.CacheEntry) error {
 // Due implements scan.Store with a query on gsi1 (eventually consistent;
 // every later step is conditional).
 func (s Store) Due(ctx context.Context, now time.Time, limit int) ([]scan.Result, error) {
-	items, err := s.Query(ctx, &dynamodb.QueryInput{
-		IndexName:              aws.String("gsi1"),
-		KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk <= :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": ddb.S(scanDuePK), ":now": ddb.S(fmtTime(now) + "#\uffff"),
-		},
-		Limit: aws.Int32(int32(limit)),
-	}, limit)
+	items, err := s.QueryShards(ctx, ddb.Shards(scanDuePK, DueShards), func(pk string) *dynamodb.QueryInput {
+		return &dynamodb.QueryInput{
+			IndexName:              aws.String("gsi1"),
+			KeyConditionExpression: aws.String("gsi1pk = :pk AND gsi1sk <= :now"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": ddb.S(pk), ":now": ddb.S(fmtTime(now) + "#\uffff"),
+			},
+			Limit: aws.Int32(int32(limit)),
+		}
+	}, "gsi1sk", limit)
 	if err != nil {
 		return nil, fmt.Errorf("due scans: %w", err)
 	}

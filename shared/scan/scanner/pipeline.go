@@ -48,8 +48,12 @@ type Scanner struct {
 	// Leaks, when set, revokes live credentials found in LFS objects
 	// (invariant 10); nil: LFS objects are not searched for them.
 	Leaks LeakRevoker
-	Log   *slog.Logger
-	Now   func() time.Time // time.Now when nil
+	// Reports keeps the full report of a result too large for its item
+	// (scan.Summarize); without it such a result is stored as its summary
+	// alone.
+	Reports scan.Reports
+	Log     *slog.Logger
+	Now     func() time.Time // time.Now when nil
 }
 
 func (s *Scanner) now() time.Time {
@@ -306,6 +310,7 @@ func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 		v.AVErr = "could not hash the object"
 	}
 	res = s.finish(res, v, parts, isLFS, start)
+	res = s.summarize(ctx, res)
 	// Cache what the engines found; a scan.Verdict due to the blocklist alone is
 	// not cached (the blocklist can change, and is cheap to re-apply).
 	onlyBlocklist := res.Blocklisted && !v.AVInfected && v.Highest != pickle.Dangerous && v.FormatDangerous == ""
@@ -318,6 +323,28 @@ func (s *Scanner) scan(ctx context.Context, ref scan.ObjectRef) scan.Result {
 		}
 	}
 	return res
+}
+
+// summarize makes res fit its item (scan.Summarize): the summary is
+// stored, the full report goes to Reports first. A report that cannot be
+// stored makes the result an error, retried like any other.
+func (s *Scanner) summarize(ctx context.Context, res scan.Result) scan.Result {
+	sum, full, split, err := scan.Summarize(res)
+	if err != nil || !split {
+		return res
+	}
+	if s.Reports == nil {
+		s.Log.WarnContext(ctx, "scan report not kept: no report store", "object", res.Object.String(), "imports", sum.Counts.Imports)
+		return sum
+	}
+	key := scan.ReportKey(res.Object)
+	if err := s.Reports.PutReport(ctx, res.Object.Bucket, key, full); err != nil {
+		s.Log.WarnContext(ctx, "store scan report", "object", res.Object.String(), "err", err)
+		sum.Status, sum.Reason = scan.StatusError, "the full scan report could not be stored"
+		return sum
+	}
+	sum.ReportKey = key
+	return sum
 }
 
 // finish applies the blocklist and the LFS oid check and derives the status.

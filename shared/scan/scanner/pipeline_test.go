@@ -62,7 +62,7 @@ func newEnv(t *testing.T, mode scan.Mode) *env {
 	c, bucket := newS3(t)
 	srv := clamdtest.Start(t, clamdtest.Options{})
 	e := &env{t: t, s3: c, bucket: bucket, objects: s3objects.New(c, bucket), store: scanddb.Store{Table: table}, clamd: srv}
-	e.scanner = &scanner.Scanner{Store: e.store, Objects: e.objects, AV: srv.Client(),
+	e.scanner = &scanner.Scanner{Store: e.store, Objects: e.objects, Reports: e.objects, AV: srv.Client(),
 		Settings: scan.Settings{Mode: mode, MaxAVBytes: scan.DefaultMaxAVBytes, Timeout: time.Minute, Grace: time.Minute, MaxAttempts: 3},
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return e
