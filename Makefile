@@ -7,6 +7,9 @@
 # make bench            Go benchmarks with the stack (the default -benchtime: store and
 #                       scan benchmarks take over a second per iteration, so they run once)
 # make bench-coldstart  binary size and cold start of every function under RIE
+# make bench-scale      a Hub-shaped workload on the stack's DynamoDB and git, reads and
+#                       writes counted at the store layer (BENCHSCALE_FLAGS=-files 5000
+#                       for a quick run; see infra/cmd/benchscale)
 # make invoke FN=health EVENT=infra/events/http-api-v2-get-health.json
 # make build            every function for Lambda: .build/lambda/<LogicalId>/bootstrap (arm64)
 # make build-HealthFunction ARTIFACTS_DIR=dir   what `sam build` calls (BuildMethod: makefile)
@@ -19,7 +22,7 @@ LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags "-s -w"
 # Logical id -> folder: strip "Function", lower-case (HealthFunction -> functions/health).
 FUNCTIONS := $(shell sed -n 's/^  \([A-Za-z0-9]\+Function\):$$/\1/p' template.yaml)
 
-.PHONY: dev test bench bench-coldstart invoke build deps tools vet fmt clean
+.PHONY: dev test bench bench-scale bench-coldstart invoke build deps tools vet fmt clean
 
 # Missing Debian packages first (installed as root or with passwordless
 # sudo, otherwise the one command to run is printed), before any download.
@@ -34,6 +37,9 @@ test: deps
 
 bench: deps
 	$(DEVSTACK) test -- $(GO) test -run '^$$' -bench . -timeout 20m ./...
+
+bench-scale: deps
+	$(DEVSTACK) test -- $(GO) run ./infra/cmd/benchscale $(BENCHSCALE_FLAGS)
 
 bench-coldstart:
 	$(DEVSTACK) coldstart
