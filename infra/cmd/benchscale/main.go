@@ -75,7 +75,7 @@ func main() {
 
 type options struct {
 	files, repos, users, orgs, requests, burst, instances, workers, listings int
-	zipf                                                                    float64
+	zipf                                                                     float64
 }
 
 func run() error {
