@@ -74,9 +74,11 @@ type Authorizer struct {
 }
 
 // FactsTTL bounds how long a read (access.RepoRead: downloads, listings,
-// fetches) is decided on a repository's facts as this process last read
+// fetches) is allowed on a repository's facts as this process last read
 // them: a repository made private, moved, transferred or deleted is
-// refused to readers who lost access within FactsTTL. Only found
+// refused to readers who lost access within FactsTTL. A read the cached
+// facts would deny reads the repository again, so access granted (made
+// public) takes effect on the next request. Only found
 // repositories are kept (a new repository is visible at once), and every
 // other action reads the repository on every request. Roles and tokens
 // are read on every request (a demotion takes effect on the next one).
@@ -99,18 +101,18 @@ func (a *Authorizer) now() time.Time {
 
 // repoFacts reads a repository's facts, from the FactsTTL cache when
 // cached is true.
-func (a *Authorizer) repoFacts(ctx context.Context, typ access.RepoType, ns, name string, cached bool) (access.RepoFacts, bool, error) {
+func (a *Authorizer) repoFacts(ctx context.Context, typ access.RepoType, ns, name string, cached bool) (f access.RepoFacts, found, hit bool, err error) {
 	key := string(typ) + "/" + strings.ToLower(ns) + "/" + strings.ToLower(name)
 	now := a.now()
 	if cached {
 		a.mu.Lock()
-		c, hit := a.repos[key]
+		c, ok := a.repos[key]
 		a.mu.Unlock()
-		if hit && now.Sub(c.at) < FactsTTL && now.Sub(c.at) >= 0 {
-			return c.f, true, nil
+		if ok && now.Sub(c.at) < FactsTTL && now.Sub(c.at) >= 0 {
+			return c.f, true, true, nil
 		}
 	}
-	f, found, err := a.Facts.RepoFacts(ctx, typ, ns, name)
+	f, found, err = a.Facts.RepoFacts(ctx, typ, ns, name)
 	a.mu.Lock()
 	if err != nil || !found {
 		delete(a.repos, key)
@@ -121,7 +123,7 @@ func (a *Authorizer) repoFacts(ctx context.Context, typ access.RepoType, ns, nam
 		a.repos[key] = cachedFacts{f, now}
 	}
 	a.mu.Unlock()
-	return f, found, err
+	return f, found, false, err
 }
 
 // PolicyTTL bounds how long the authorizer applies an organization's token
@@ -211,9 +213,10 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	// The repo's facts do not depend on the caller: fetch them while the
 	// credential is resolved.
 	type repoResult struct {
-		f     access.RepoFacts
-		found bool
-		err   error
+		f      access.RepoFacts
+		found  bool
+		cached bool // from the FactsTTL cache
+		err    error
 	}
 	var repoCh chan repoResult
 	var ns, name string
@@ -225,8 +228,8 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 		repoCh = make(chan repoResult, 1)
 		cached := route.Action == access.RepoRead && !route.ServiceAction
 		go func() {
-			f, found, err := a.repoFacts(ctx, route.RepoType, ns, name, cached)
-			repoCh <- repoResult{f, found, err}
+			f, found, hit, err := a.repoFacts(ctx, route.RepoType, ns, name, cached)
+			repoCh <- repoResult{f, found, hit, err}
 		}()
 	}
 
@@ -279,6 +282,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 			}
 		}
 		rr := <-repoCh
+	decideRepo:
 		if rr.err != nil {
 			return out.denied(a.unavailable(ctx, rr.err))
 		}
@@ -301,6 +305,14 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 			rr.f.Namespace, rr.f.Name = ns, name
 		}
 		est = &access.Established{Type: route.RepoType, Facts: rr.f, Role: p.Orgs[ns]}
+		if rr.cached && !access.Decide(p, action, resource).Allow {
+			// A denial is never made on cached facts: a repository made
+			// public (or transferred to the caller) is read again, so the
+			// cache can only err towards allowing, for at most FactsTTL.
+			f, found, _, err := a.repoFacts(ctx, route.RepoType, ns, name, false)
+			rr, p.Orgs = repoResult{f: f, found: found, err: err}, nil
+			goto decideRepo
+		}
 	}
 	d := access.Decide(p, action, resource)
 	if !d.Allow {

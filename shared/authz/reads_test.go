@@ -280,6 +280,31 @@ func TestOrgDownloadReads(t *testing.T) {
 	}
 	t.Logf("reference: the function's own repo.Authorize reads %s", show(cnt.take()))
 
+	// Made public, the repository is read by anyone on the next request:
+	// a denial is never made on cached facts. Made private again, an
+	// anonymous reader keeps reading for at most FactsTTL.
+	anon := func() bool {
+		out := a.Decide(ctx, authz.Request{Method: "GET", Path: path})
+		return out.Allow
+	}
+	if anon() {
+		t.Fatal("an anonymous caller reads a private repository")
+	}
+	public, private := false, true
+	if _, err := repos.UpdateRepo(ctx, r, repo.SettingsChange{Private: &public}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !anon() {
+		t.Error("made public, the repository is still refused to an anonymous caller")
+	}
+	if _, err := repos.UpdateRepo(ctx, r, repo.SettingsChange{Private: &private}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	advance(authz.FactsTTL)
+	if anon() {
+		t.Errorf("made private, the repository is still read anonymously after %s", authz.FactsTTL)
+	}
+
 	// A member removed is refused on the next request: the role is read
 	// every time (the repository's facts are cached, the role is not).
 	if _, _, _, err := download(); err != nil {
