@@ -391,9 +391,18 @@ func TestClamdDownIsErrorThenOKAfterSweep(t *testing.T) {
 	if e.Security.Status != scan.StatusError || e.Security.Safe {
 		t.Fatalf("with clamd stopped got %+v, want error", e.Security)
 	}
-	// A file that could not be scanned is not served.
-	if code, msg := s.batchDownload(t, a, oid(data), len(data)); code != 403 || !strings.Contains(msg, "could not be scanned") {
-		t.Fatalf("download of a file in error: got %d %q, want 403 with the reason", code, msg)
+	// A file that could not be scanned is not served; while the cause is
+	// an outage of clamd, the answer is 503 with Retry-After (invariant
+	// 13): the scan is retried, the client comes back.
+	if code, msg := s.batchDownload(t, a, oid(data), len(data)); code != 503 || !strings.Contains(msg, "could not be scanned yet") {
+		t.Fatalf("LFS download of a file whose scan met clamd down: got %d %q, want 503 with the reason", code, msg)
+	}
+	r := fetch(t, "GET", s.gateway+"/"+a.user+"/"+a.repo+"/resolve/main/down.safetensors", "Bearer "+a.token)
+	var body struct {
+		Error string `json:"error"`
+	}
+	if r.status != 503 || r.header.Get("Retry-After") == "" || json.Unmarshal(r.body, &body) != nil || !strings.Contains(body.Error, "clamd") {
+		t.Fatalf("resolve of a file whose scan met clamd down: %d Retry-After %q %s, want 503 with Retry-After and a JSON error", r.status, r.header.Get("Retry-After"), r.body)
 	}
 	s.clamd(t, "start")
 	restarted = true

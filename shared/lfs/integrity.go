@@ -71,8 +71,11 @@ func servable(res scan.Result) *ObjectError {
 		return nil
 	}
 	code := 403
-	if e.Kind == apperr.Exist {
+	switch e.Kind {
+	case apperr.Exist:
 		code = 409
+	case apperr.Unavailable:
+		code = 503
 	}
 	return &ObjectError{Code: code, Message: e.Msg}
 }

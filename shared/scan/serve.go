@@ -64,6 +64,11 @@ func Refusal(res Result) *apperr.Error {
 	case StatusInfected:
 		return apperr.E(apperr.Permission, "Download refused: this file is infected (%s)", res.Reason)
 	case StatusError:
+		if Outage(res.Reason) {
+			// An engine is down, not a fault of the file: the scan is
+			// retried (Retries), so the client comes back (invariant 13).
+			return apperr.E(apperr.Unavailable, "This file could not be scanned yet (%s); retry later", res.Reason)
+		}
 		return apperr.E(apperr.Permission, "Download refused: this file could not be scanned (%s)", res.Reason)
 	}
 	return apperr.E(apperr.Exist, "This file is still being scanned; retry in %s seconds", strconv.Itoa(int(RetryAfter.Seconds())))

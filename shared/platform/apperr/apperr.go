@@ -4,8 +4,10 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 )
 
 // Kind classifies an error by what the caller can do about it.
@@ -113,13 +115,54 @@ func Wrap(k Kind, err error, msg string) *Error {
 	return &Error{Kind: k, Msg: msg, Err: err}
 }
 
-// KindOf returns the kind of the first *Error in err's chain, or Internal.
+// KindOf returns the kind of the first *Error in err's chain; else
+// Unavailable for an outage (Outage), else Internal. It is where every
+// layer's answer to an outage is decided (invariant 13 in
+// docs/invariants.md): a dependency that is down or throttling is a 503
+// with Retry-After, never a 500.
 func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind
 	}
+	if Outage(err) {
+		return Unavailable
+	}
 	return Internal
+}
+
+// Outage reports whether err says a dependency could not answer now: a
+// network error (connection refused or reset, timeout), a deadline
+// exceeded, an answer with a 5xx status, or a throttling or
+// internal-failure error code (DynamoDB, S3, SQS, Lambda). It reads the
+// SDK's errors through the methods they have (HTTPStatusCode,
+// ErrorCode), so this package imports no SDK. A canceled context (the
+// caller went away) is not an outage.
+func Outage(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() >= 500 {
+		return true
+	}
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) {
+		switch coded.ErrorCode() {
+		case "ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+			"SlowDown", "TooManyRequestsException", "InternalServerError", "InternalFailure", "InternalError",
+			"ServiceUnavailable", "ServiceUnavailableException":
+			return true
+		}
+	}
+	return false
 }
 
 // Public returns the message a client may see for err: the *Error's message
@@ -127,7 +170,13 @@ func KindOf(err error) Kind {
 // internal text never leaves the process.
 func Public(err error) string {
 	var e *Error
-	if !errors.As(err, &e) || e.Kind == Internal {
+	if !errors.As(err, &e) {
+		if Outage(err) {
+			return "Service temporarily unavailable"
+		}
+		return "Internal error"
+	}
+	if e.Kind == Internal {
 		return "Internal error"
 	}
 	if e.Kind == Unavailable && e.Msg == "" {
