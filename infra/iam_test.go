@@ -70,6 +70,7 @@ func TestFunctionPolicies(t *testing.T) {
 		"ScannerFunction": {
 			"dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:TransactWriteItems,dynamodb:UpdateItem on ${Table.Arn}/index/*,Table",
 			"s3:GetObject,s3:GetObjectTagging,s3:GetObjectVersion,s3:GetObjectVersionTagging,s3:PutObjectTagging,s3:PutObjectVersionTagging on ${UploadsBucket.Arn}/*",
+			"s3:PutObject on ${UploadsBucket.Arn}/_reports/*", // full scan reports (scan.Summarize)
 			"ses:SendEmail on *",
 		},
 		"SigningKeysFunction": {
@@ -97,6 +98,7 @@ func TestFunctionPolicies(t *testing.T) {
 		},
 		"WebFunction": {
 			"dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:TransactWriteItems,dynamodb:UpdateItem on ${Table.Arn}/index/*,Table",
+			"s3:GetObject on ${UploadsBucket.Arn}/_reports/*", // file pages show full scan reports
 			"ses:SendEmail on *",
 			"sqs:SendMessage on ScanQueue",
 		},
