@@ -137,16 +137,37 @@ func TestModelSignatureAtPush(t *testing.T) {
 	}
 	files := map[string][]byte{
 		"config.json": []byte(`{"architectures":["Tiny"]}`),
-		"README.md":   []byte("# tiny\n"),
+		"README.md": []byte("---\nmodel-index:\n- name: tiny\n  results:\n  - task: {type: text-classification}\n    dataset: {name: glue, type: glue}\n" +
+			"    metrics:\n    - {type: accuracy, value: 0.9}\n---\n# tiny\n"),
 		"weights.bin": []byte(strings.Repeat("w", 5000)), // LFS
 	}
 	signed := withFile(files, "model.sig", omsKeyBundle(t, k, files))
+	// eval-results' signedModel: README.md covered by a verified model
+	// signature at that commit, trust judged when read.
+	signedModel := func(rev string) bool {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+			r := h.do("GET", "/api/models/"+a.user+"/"+a.repo+"/eval-results/"+rev, "Bearer "+tok, nil)
+			var evals []struct {
+				SignedModel bool `json:"signedModel"`
+			}
+			if r.Status == 200 && json.Unmarshal(r.Body, &evals) == nil && len(evals) == 1 {
+				return evals[0].SignedModel
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("eval-results at %s: %d %s", rev, r.Status, r.Body)
+			}
+		}
+	}
 	dir := s.pushDir(t, a, signed)
 	first := strings.TrimSpace(git(t, dir, "rev-parse", "HEAD"))
 
 	got := s.signatureAt(t, a, first)
 	if got.Status != "untrusted" || got.Method != "key" || got.Files.Signed != 3 || got.Files.Verified != 3 || got.TrustedBy != nil {
 		t.Fatalf("before trust: %+v", got)
+	}
+	if signedModel(first) {
+		t.Fatal("eval-results: signedModel true under an untrusted signature")
 	}
 	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
 	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
@@ -170,6 +191,9 @@ func TestModelSignatureAtPush(t *testing.T) {
 	if ms, _ := info["modelSignature"].(map[string]any); ms == nil || ms["status"] != "verified" || ms["method"] != "key" {
 		t.Fatalf("repo info modelSignature: %v", info["modelSignature"])
 	}
+	if !signedModel(first) {
+		t.Fatal("eval-results: signedModel false under a verified signature covering README.md")
+	}
 
 	// One file changed after signing.
 	msigWriteFile(t, dir, "config.json", []byte(`{"architectures":["Evil"]}`))
@@ -180,10 +204,16 @@ func TestModelSignatureAtPush(t *testing.T) {
 	if got.Status != "mismatch" || strings.Join(got.Files.Mismatched, ",") != "config.json" || !strings.Contains(got.Reason, "config.json") {
 		t.Fatalf("tampered: %+v", got)
 	}
+	if signedModel(second) {
+		t.Fatal("eval-results: signedModel true at a commit whose signature is a mismatch")
+	}
 
 	h.must(204, h.do("DELETE", "/api/settings/model-signers/"+id, u.bearer(), nil), "remove signer")
 	if got = s.signatureAt(t, a, first); got.Status != "untrusted" {
 		t.Fatalf("after removing the signer: %+v", got)
+	}
+	if signedModel(first) {
+		t.Fatal("eval-results: signedModel still true after the signer was removed")
 	}
 	list := h.must(200, h.do("GET", "/api/settings/model-signers", u.bearer(), nil), "list")
 	if strings.Contains(string(list.Body), id) {

@@ -106,6 +106,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	sigs := &modelsig.Service{Store: modelsigddb.Store{Table: table}, Sigstore: keyless, Log: log}
 	index.AfterIndex = append(index.AfterIndex, modelsigfiles.Recorder{Sigs: sigs}.AfterIndex)
+	index.ModelSignatures = modelsigfiles.Readme{Sigs: sigs}
 	// The git server's calls are signed with the hook key (HookSecret).
 	hookKey, err := githookaws.LoadKey(ctx, awsCfg, cfg.Env)
 	if err != nil {

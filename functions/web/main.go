@@ -21,6 +21,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/keyring/keyringddb"
 	"github.com/hubsec/trustlayer/shared/modelsig"
 	"github.com/hubsec/trustlayer/shared/modelsig/modelsigddb"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsigfiles"
 	"github.com/hubsec/trustlayer/shared/org"
 	"github.com/hubsec/trustlayer/shared/org/orgddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
@@ -63,11 +64,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	ident := &identity.Service{Store: users, Mailer: mail.FromConfig(cfg, awsCfg), Log: log, CodePepper: []byte(cfg.TokenPepper),
 		Entities: authz.Entities{Users: users, Orgs: orgs, Repos: repoStore}, Approvals: users, OrgRoles: orgs}
 	orgSvc := &org.Service{Store: orgs, Users: users, Audit: table, Log: log}
+	modelSigs := &modelsig.Service{Store: modelsigddb.Store{Table: table}, Log: log}
+	index.ModelSignatures = modelsigfiles.Readme{Sigs: modelSigs}
 	site, err := web.New(web.Services{
 		Identity:   ident,
 		Orgs:       orgSvc,
 		OrgAuth:    orgSvc,
-		ModelSigs:  web.ModelSigs{Sigs: &modelsig.Service{Store: modelsigddb.Store{Table: table}, Log: log}, Index: index},
+		ModelSigs:  web.ModelSigs{Sigs: modelSigs, Index: index},
 		OrgRoles:   orgs,
 		Repos:      repos,
 		Namespaces: repoStore,

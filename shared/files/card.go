@@ -88,7 +88,8 @@ type Verifications interface {
 // The eval-results answer asks it at read time, so a signature recorded
 // after the push counts.
 type ModelSignatures interface {
-	ReadmeSigned(ctx context.Context, repoID, commit string) (bool, error)
+	// r is the repository (its owner's signers are the ones trusted).
+	ReadmeSigned(ctx context.Context, r repo.Repo, commit string) (bool, error)
 }
 
 // CardStore keeps cards per commit (filesddb.Store).
@@ -201,7 +202,7 @@ func (s *Service) withSignedModel(ctx context.Context, r repo.Repo, commit strin
 	out := make([]EvalResult, len(evals))
 	copy(out, evals)
 	if s.ModelSignatures != nil && len(out) > 0 {
-		signed, err := s.ModelSignatures.ReadmeSigned(ctx, r.ID, commit)
+		signed, err := s.ModelSignatures.ReadmeSigned(ctx, r, commit)
 		if err != nil {
 			return nil, fmt.Errorf("model signatures: %w", err)
 		}

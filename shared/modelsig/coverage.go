@@ -229,3 +229,20 @@ func hashRange(ctx context.Context, alg string, f File, off, n int64, open Opene
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// Covers says whether a verified signature covers path: the file was
+// signed and matched (it is none of mismatched, missing, unsigned or
+// ignored). A signature that is not verified covers nothing.
+func (j Judged) Covers(path string) bool {
+	if j.Status != Verified || j.Files == nil {
+		return false
+	}
+	for _, l := range [][]string{j.Files.Mismatched, j.Files.Missing, j.Files.Unsigned, j.Files.Ignored} {
+		for _, p := range l {
+			if p == path {
+				return false
+			}
+		}
+	}
+	return j.Files.Verified > 0
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/modelsig"
 	"github.com/hubsec/trustlayer/shared/repo"
@@ -57,4 +58,26 @@ type opener func(ctx context.Context, f modelsig.File, off, n int64) (io.ReadClo
 
 func (o opener) Open(ctx context.Context, f modelsig.File, off, n int64) (io.ReadCloser, error) {
 	return o(ctx, f, off, n)
+}
+
+// Readme says whether a commit's README.md is covered by a verified model
+// signature (files.ModelSignatures, for eval-results' signedModel), with
+// trust judged now against the repository owner's signers.
+type Readme struct {
+	Sigs *modelsig.Service
+}
+
+var _ files.ModelSignatures = Readme{}
+
+// ReadmeSigned implements files.ModelSignatures.
+func (m Readme) ReadmeSigned(ctx context.Context, r repo.Repo, commit string) (bool, error) {
+	owner := modelsig.Owner{Type: "user", Name: r.Namespace}
+	if r.Owner == access.OwnerOrg {
+		owner.Type = "org"
+	}
+	j, ok, err := m.Sigs.Status(ctx, r.ID, owner, commit)
+	if err != nil || !ok {
+		return false, err
+	}
+	return j.Covers("README.md"), nil
 }
