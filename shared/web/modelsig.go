@@ -184,6 +184,9 @@ type signersData struct {
 // signersNamespace is the account (a session) or the organization a
 // model-signers page names, authorized for act.
 func (s *Site) signersNamespace(r *http.Request, c access.Caller, org bool, p params, write bool) (string, error) {
+	if s.svc.ModelSigs == nil {
+		return "", apperr.E(apperr.NotExist, "Model signatures are not checked on this server")
+	}
 	if !org {
 		return c.Username, nil
 	}
@@ -197,6 +200,29 @@ func (s *Site) signersNamespace(r *http.Request, c access.Caller, org bool, p pa
 	return s.svc.OrgAuth.Authorize(r.Context(), c, a, p["org"])
 }
 
+// signersPath is the model-signers page of the account or of org ns.
+func signersPath(org bool, ns string) string {
+	if org {
+		return "/organizations/" + ns + "/settings/model-signers"
+	}
+	return "/settings/model-signers"
+}
+
+// signersWriter is the caller and the namespace whose signers a form
+// changes (an admin's org, or the account), or false once answered.
+func (s *Site) signersWriter(w http.ResponseWriter, r *http.Request, org bool, p params) (access.Caller, string, bool) {
+	c, ok := s.caller(w, r)
+	if !ok {
+		return c, "", false
+	}
+	ns, err := s.signersNamespace(r, c, org, p, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return c, "", false
+	}
+	return c, ns, true
+}
+
 func (s *Site) modelSigners(org bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p params) {
 		c, ok := s.caller(w, r)
@@ -208,18 +234,14 @@ func (s *Site) modelSigners(org bool) handlerFunc {
 }
 
 func (s *Site) showSigners(w http.ResponseWriter, r *http.Request, c access.Caller, org bool, p params, flash string, d signersData, formErr error) {
-	if s.svc.ModelSigs == nil {
-		s.fail(w, r, apperr.E(apperr.NotExist, "Model signatures are not checked on this server"))
-		return
-	}
 	ns, err := s.signersNamespace(r, c, org, p, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d.Namespace, d.Action, d.Admin = ns, "/settings/model-signers", true
+	d.Namespace, d.Action, d.Admin = ns, signersPath(org, ns), true
 	if org {
-		d.Org, d.Action = ns, "/organizations/"+ns+"/settings/model-signers"
+		d.Org = ns
 		_, err := s.svc.OrgAuth.Authorize(r.Context(), c, access.OrgAdmin, ns)
 		d.Admin = err == nil
 	}
@@ -240,17 +262,8 @@ func (s *Site) showSigners(w http.ResponseWriter, r *http.Request, c access.Call
 
 func (s *Site) addModelSigner(org bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p params) {
-		c, ok := s.caller(w, r)
+		c, ns, ok := s.signersWriter(w, r, org, p)
 		if !ok {
-			return
-		}
-		if s.svc.ModelSigs == nil {
-			s.fail(w, r, apperr.E(apperr.NotExist, "Model signatures are not checked on this server"))
-			return
-		}
-		ns, err := s.signersNamespace(r, c, org, p, true)
-		if err != nil {
-			s.fail(w, r, err)
 			return
 		}
 		in := modelsig.Signer{Type: r.PostFormValue("type"), Name: strings.TrimSpace(r.PostFormValue("name")),
@@ -267,28 +280,15 @@ func (s *Site) addModelSigner(org bool) handlerFunc {
 
 func (s *Site) removeModelSigner(org bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p params) {
-		c, ok := s.caller(w, r)
+		c, ns, ok := s.signersWriter(w, r, org, p)
 		if !ok {
-			return
-		}
-		if s.svc.ModelSigs == nil {
-			s.fail(w, r, apperr.E(apperr.NotExist, "Model signatures are not checked on this server"))
-			return
-		}
-		ns, err := s.signersNamespace(r, c, org, p, true)
-		if err != nil {
-			s.fail(w, r, err)
 			return
 		}
 		if err := s.svc.ModelSigs.RemoveSigner(r.Context(), ns, p["id"], c.Username); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if org {
-			see(w, r, "/organizations/"+ns+"/settings/model-signers")
-			return
-		}
-		see(w, r, "/settings/model-signers")
+		see(w, r, signersPath(org, ns))
 	}
 }
 
