@@ -96,6 +96,7 @@ type Stack struct {
 	log           *slog.Logger
 	tools         *Tools
 	clamd         *clamd
+	dynamodb      pausable
 	procs         []*process
 	servers       []*http.Server
 	mu            sync.Mutex
@@ -237,6 +238,7 @@ func (s *Stack) start(ctx context.Context) error {
 			},
 			Log:      s.log,
 			Clamd:    s.clamd,
+			DynamoDB: &s.dynamodb,
 			TrustHop: s.trustHop,
 			S3Notify: s.s3Notify(tmpl),
 		})
@@ -403,7 +405,7 @@ func (s *Stack) Banner() string {
 	row("gateway (HubApi)", s.URL("gateway"))
 	row("web pages", s.URL("gateway")+"/join  (sign up; then /login, /settings/tokens, /{namespace}/{name})")
 	row("inference API", s.URL("inference")+"  (InferenceApi at the root, POST /models/{namespace}/{name})")
-	row("internal", s.URL("internal")+"  (Lambda Invoke API, SQS, S3 webhook /_s3/events, /_devstack/clamd/{stop,start}, "+SQSAdvancePath+")")
+	row("internal", s.URL("internal")+"  (Lambda Invoke API, SQS, S3 webhook /_s3/events, /_devstack/clamd/{stop,start}, /_devstack/dynamodb/{pause,resume}, "+SQSAdvancePath+")")
 	row("DynamoDB Local", s.URL("dynamodb")+"  table "+s.opts.Table)
 	row("S3 (versitygw)", s.URL("s3")+"  bucket "+s.opts.Bucket+"  keys "+AccessKey+"/"+SecretKey)
 	row("clamd", "tcp://"+s.addr(s.Ports.Clamd))

@@ -64,6 +64,8 @@ type Config struct {
 	Region     string // DefaultRegion if empty
 	AccountID  string // DefaultAccountID if empty
 	Clamd      ServiceControl
+	// DynamoDB pauses (Stop) and resumes (Start) DynamoDB Local.
+	DynamoDB ServiceControl
 	// ProxyTransport carries HTTP_PROXY integrations (http.DefaultTransport if nil).
 	ProxyTransport http.RoundTripper
 	// TrustHop, when set, signs every request proxied to an HTTP backend

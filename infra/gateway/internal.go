@@ -18,6 +18,11 @@ const (
 	S3EventsPath   = "/_s3/events"
 	ClamdStopPath  = "/_devstack/clamd/stop"
 	ClamdStartPath = "/_devstack/clamd/start"
+	// DynamoDBPausePath and DynamoDBResumePath freeze and thaw DynamoDB
+	// Local (it stops answering and keeps its data), so tests can see
+	// what every path answers while the table is unreachable.
+	DynamoDBPausePath  = "/_devstack/dynamodb/pause"
+	DynamoDBResumePath = "/_devstack/dynamodb/resume"
 	// maxAsyncPayload is Lambda's limit for asynchronous invocations.
 	maxAsyncPayload = 1 << 20
 	maxSyncPayload  = 6 << 20
@@ -31,8 +36,10 @@ func (g *Gateway) Internal() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", g.serveInvoke)
 	mux.HandleFunc("POST "+S3EventsPath, g.serveS3Events)
-	mux.HandleFunc("POST "+ClamdStopPath, g.serveClamd(false))
-	mux.HandleFunc("POST "+ClamdStartPath, g.serveClamd(true))
+	mux.HandleFunc("POST "+ClamdStopPath, g.serveControl("clamd", g.cfg.Clamd, false))
+	mux.HandleFunc("POST "+ClamdStartPath, g.serveControl("clamd", g.cfg.Clamd, true))
+	mux.HandleFunc("POST "+DynamoDBPausePath, g.serveControl("dynamodb", g.cfg.DynamoDB, false))
+	mux.HandleFunc("POST "+DynamoDBResumePath, g.serveControl("dynamodb", g.cfg.DynamoDB, true))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		errorJSON(w, http.StatusNotFound, "Not Found")
 	})
@@ -257,22 +264,22 @@ func s3EventMatches(evs []samtemplate.Event, rec s3Record) bool {
 	return false
 }
 
-func (g *Gateway) serveClamd(start bool) http.HandlerFunc {
+func (g *Gateway) serveControl(name string, ctl ServiceControl, start bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if g.cfg.Clamd == nil {
-			errorJSON(w, http.StatusNotImplemented, "clamd is not managed by this stack")
+		if ctl == nil {
+			errorJSON(w, http.StatusNotImplemented, name+" is not managed by this stack")
 			return
 		}
-		op, verb := g.cfg.Clamd.Stop, "stopped"
+		op, verb := ctl.Stop, "stopped"
 		if start {
-			op, verb = g.cfg.Clamd.Start, "started"
+			op, verb = ctl.Start, "started"
 		}
 		if err := op(r.Context()); err != nil {
-			g.cfg.Log.Error("clamd control failed", "start", start, "err", err)
+			g.cfg.Log.Error("service control failed", "service", name, "start", start, "err", err)
 			errorJSON(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, "{\"clamd\":%q}\n", verb)
+		fmt.Fprintf(w, "{%q:%q}\n", name, verb)
 	}
 }

@@ -288,11 +288,17 @@ func (s *Site) write(w http.ResponseWriter, status int, page string, v view) {
 
 // fail answers an error as a page: the message of a client error, a
 // generic one (logged with the cause) for the rest, and a login prompt
-// for a 401.
+// for a 401. An outage (apperr.KindOf: Unavailable) is a 503 with
+// Retry-After, as in httpapi's error writer.
 func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := httpapi.Status(apperr.KindOf(err))
 	if status >= 500 {
 		s.cfg.Log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		// A dependency is down (invariant 13): the browser, or a person,
+		// comes back, as for the JSON API's 503.
+		w.Header().Set("Retry-After", httpapi.RetryAfter)
 	}
 	title := http.StatusText(status)
 	s.show(w, r, status, "error", view{Title: title, Error: apperr.Public(err), Login: status == http.StatusUnauthorized})

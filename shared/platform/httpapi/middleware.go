@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,14 +13,30 @@ import (
 	"github.com/hubsec/trustlayer/shared/platform/randid"
 )
 
+// DeadlineMargin is how long before the invocation's deadline (Lambda's
+// timeout) a request's own context ends: a dependency that hangs (accepts
+// and never answers) then fails the call with a deadline, which is an
+// outage (apperr.Outage), and the function still has the time to answer
+// 503 with Retry-After, instead of being stopped by Lambda, which API
+// Gateway answers with a 500 (invariant 13 in docs/invariants.md).
+const DeadlineMargin = time.Second
+
 // Wrap adds, around h: a request id (API Gateway's on Lambda, a sane incoming
 // X-Request-Id from a gateway, or a new one) echoed in X-Request-Id; panic
-// recovery that answers a JSON 500; and one access-log line per request.
+// recovery that answers a JSON 500; a context that ends DeadlineMargin
+// before the invocation's deadline, when it has one; and one access-log
+// line per request.
 func Wrap(h http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestID(r)
-		r = r.WithContext(logging.WithRequestID(r.Context(), id))
+		ctx := logging.WithRequestID(r.Context(), id)
+		if d, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d.Add(-DeadlineMargin))
+			defer cancel()
+		}
+		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
