@@ -115,5 +115,8 @@ func describe(st map[string]any) string {
 	if attrs := samtemplate.Map(samtemplate.Map(st["Condition"])["ForAllValues:StringEquals"])["dynamodb:Attributes"]; attrs != nil {
 		s += " if " + strings.Join(list(attrs), ",")
 	}
+	if keys := leadingKeys(st); keys != nil {
+		s += " keys " + strings.Join(keys, ",")
+	}
 	return s
 }

@@ -14,9 +14,15 @@ import (
 	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
-// NewTable creates a fresh, uniquely named table on DynamoDB Local
-// (AWS_ENDPOINT_URL_DYNAMODB) so each test runs isolated.
+// NewTable is NewUncheckedTable with a KeyChecker around its client.
 func NewTable(t testing.TB) ddb.Table {
+	t.Helper()
+	return Check(t, NewUncheckedTable(t))
+}
+
+// NewUncheckedTable creates a fresh, uniquely named table on DynamoDB Local
+// (AWS_ENDPOINT_URL_DYNAMODB) so each test runs isolated.
+func NewUncheckedTable(t testing.TB) ddb.Table {
 	t.Helper()
 	testenv.RequireEnv(t, "AWS_ENDPOINT_URL_DYNAMODB")
 	ctx := context.Background()

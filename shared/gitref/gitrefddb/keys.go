@@ -1,0 +1,12 @@
+package gitrefddb
+
+import "github.com/hubsec/trustlayer/shared/platform/ddb"
+
+// Keys is every partition key this store reads or writes on the table
+// and queries on gsi1 (ddb.KeySpace): template.yaml's LeadingKeys
+// conditions of each function linking this store derive from it, and
+// every test on DynamoDB Local holds the store's keys to it.
+var Keys = ddb.Declare(ddb.KeySpace{
+	Table: []string{"GITREF#*"},
+	Index: []string{},
+})
