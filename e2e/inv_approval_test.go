@@ -4,8 +4,12 @@
 package e2e
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +41,40 @@ func TestInvariantApprovalDecidedAtUse(t *testing.T) {
 	}
 	h.must(200, h.do("GET", "/api/models/"+u.Name+"/"+name, "Bearer "+fg, nil), "read own repo")
 
+	shown := func(wantPending bool, when string) {
+		t.Helper()
+		badge := "pending approval by " + org
+		req, _ := http.NewRequest("GET", h.base+"/settings/tokens", nil)
+		req.AddCookie(&http.Cookie{Name: authz.SessionCookie, Value: u.Session})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || strings.Contains(string(page), badge) != wantPending {
+			t.Errorf("token page %s: %d, shows %q: %v, want %v", when, res.StatusCode, badge, strings.Contains(string(page), badge), wantPending)
+		}
+		var list []struct {
+			ID          string `json:"id"`
+			FineGrained *struct {
+				PendingApproval []string `json:"pendingApproval"`
+			} `json:"fineGrained"`
+		}
+		if err := json.Unmarshal(h.must(200, h.do("GET", "/api/settings/tokens", u.bearer(), nil), "list tokens").Body, &list); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range list {
+			if tok.ID == fgID && (tok.FineGrained == nil || slices.Contains(tok.FineGrained.PendingApproval, org) != wantPending) {
+				t.Errorf("token list %s: %+v, want pending in %s: %v", when, tok.FineGrained, org, wantPending)
+			}
+		}
+	}
+	shown(false, "before the move")
 	h.must(200, h.do("POST", "/api/repos/move", u.bearer(), map[string]any{"fromRepo": u.Name + "/" + name, "toRepo": org + "/" + name}), "move into the org")
+	// Shown pending at once, before any use has asked the org: the page
+	// decides as a request does (Grant.PendingIn, the org's policy now).
+	shown(true, "after the move, before any use")
 	// The authorizer reads an org's policy at most once per PolicyTTL.
 	time.Sleep(authz.PolicyTTL + 200*time.Millisecond)
 
@@ -122,5 +159,6 @@ func TestInvariantApprovalDecidedAtUse(t *testing.T) {
 		t.Fatalf("the admins' pending list lacks the token refused after the move: %s", list.Body)
 	}
 	h.must(200, h.do("POST", "/api/organizations/"+org+"/settings/tokens/"+fgID+"/approve", admin.bearer(), nil), "approve")
+	shown(false, "after approval")
 	paths(true)
 }

@@ -21,6 +21,7 @@ type Entities struct {
 	Orgs interface {
 		OrgByName(ctx context.Context, name string) (org.Org, error)
 		OrgRole(ctx context.Context, org, user string) (access.OrgRole, error)
+		OrgTokenPolicy(ctx context.Context, org string) (access.TokenPolicy, error)
 	}
 	Repos interface {
 		Repo(ctx context.Context, typ access.RepoType, ns, name string) (repo.Repo, error)
@@ -93,4 +94,11 @@ func (e Entities) RepoName(ctx context.Context, id string) (string, bool, error)
 		return "", false, err
 	}
 	return r.FullName(), true, nil
+}
+
+// OrgTokenPolicy reads an organization's token policy now (the store the
+// authorizer reads, strongly consistent); "" for a name that is no
+// organization.
+func (e Entities) OrgTokenPolicy(ctx context.Context, org string) (access.TokenPolicy, error) {
+	return e.Orgs.OrgTokenPolicy(ctx, org)
 }

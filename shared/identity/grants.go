@@ -63,6 +63,9 @@ type Entities interface {
 	// RepoName returns the current "namespace/name" of a repository id;
 	// found is false when it is gone.
 	RepoName(ctx context.Context, id string) (name string, found bool, err error)
+	// OrgTokenPolicy reads an organization's token policy now, as the
+	// authorizer does; "" (allow all) for a name that is no organization.
+	OrgTokenPolicy(ctx context.Context, org string) (access.TokenPolicy, error)
 }
 
 // probe is the action a permission needs of its creator on an entity: you
@@ -196,24 +199,56 @@ func (s *Service) resolveGrant(ctx context.Context, c access.Caller, in *FineGra
 	return g, nil
 }
 
-// ShownGrant returns g with the current names of its repository scopes
-// (a scope on a repository since deleted keeps its last name).
+// ShownGrant returns g as its owner sees it now: the current names of its
+// repository scopes (a scope on a repository since deleted keeps its last
+// name), and in Pending every organization whose approval it waits for
+// now, decided as each request decides it (access.Grant.PendingIn, with
+// the organization's token policy now): those asked and not approved, and
+// each organization the grant reaches (an organization scope, or a
+// repository scope on a repository an organization owns now) that
+// requires approval and has not given it. So a token made for one's own
+// repository shows pending as soon as that repository moves into an
+// organization that requires approval, before any use (invariant 9).
 func (s *Service) ShownGrant(ctx context.Context, g *access.Grant) (*access.Grant, error) {
 	if g == nil || s.Entities == nil {
 		return g, nil
 	}
 	out := *g
 	out.Scoped = append([]access.Scope(nil), g.Scoped...)
+	var reach []string // the organizations or namespaces the scopes reach
 	for i := range out.Scoped {
-		if !out.Scoped[i].Type.IsRepo() {
+		switch sc := &out.Scoped[i]; {
+		case sc.Type == access.EntityOrg:
+			reach = append(reach, sc.Name)
+		case sc.Type.IsRepo():
+			name, found, err := s.Entities.RepoName(ctx, sc.ID)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				sc.Name = name
+				ns, _, _ := strings.Cut(name, "/")
+				reach = append(reach, ns)
+			}
+		}
+	}
+	out.Pending = nil
+	for _, o := range g.Pending {
+		if g.PendingIn(o, "") && !access.HasOrg(out.Pending, o) {
+			out.Pending = append(out.Pending, o)
+		}
+	}
+	for _, ns := range reach {
+		if access.HasOrg(out.Pending, ns) || access.HasOrg(g.Approved, ns) {
 			continue
 		}
-		name, found, err := s.Entities.RepoName(ctx, out.Scoped[i].ID)
+		// A user's namespace has no policy item: "" (allow all).
+		policy, err := s.Entities.OrgTokenPolicy(ctx, ns)
 		if err != nil {
 			return nil, err
 		}
-		if found {
-			out.Scoped[i].Name = name
+		if g.PendingIn(ns, policy) {
+			out.Pending = append(out.Pending, ns)
 		}
 	}
 	return &out, nil

@@ -77,6 +77,10 @@ func (s *Site) newToken(w http.ResponseWriter, r *http.Request, _ params) {
 func (s *Site) reveal(w http.ResponseWriter, r *http.Request, t identity.Token, secret token.Secret, action string) {
 	w.Header().Set("Cache-Control", "no-store, max-age=0")
 	w.Header().Set("Pragma", "no-cache")
+	// A refreshed token's grant as it stands now (pending decided now).
+	if g, err := s.svc.Identity.ShownGrant(r.Context(), t.Grant); err == nil && g != nil {
+		t.Grant = g
+	}
 	s.render(w, r, http.StatusOK, "reveal", "Your new token", revealData{Token: t, Secret: secret.Reveal(), Action: action, GitScheme: s.cfg.gitScheme()}, "")
 }
 
