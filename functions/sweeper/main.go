@@ -15,13 +15,12 @@ import (
 
 	"encoding/json"
 
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/githook/githookaws"
 	"github.com/hubsec/trustlayer/shared/identity"
 	"github.com/hubsec/trustlayer/shared/identity/identityddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/awsrest"
 	"github.com/hubsec/trustlayer/shared/platform/config"
 	"github.com/hubsec/trustlayer/shared/platform/ddb"
 	"github.com/hubsec/trustlayer/shared/platform/mail"
@@ -64,7 +63,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	indexer := githookaws.Indexer{Client: lambda.NewFromConfig(awsCfg), Function: cfg.Env["TRUSTLAYER_FILES_FUNCTION"], Key: hookKey}
+	indexer := githookaws.Indexer{Client: awsrest.NewLambda(awsCfg), Function: cfg.Env["TRUSTLAYER_FILES_FUNCTION"], Key: hookKey}
 	return serve.Event(cfg, log, func(ctx context.Context, _ json.RawMessage) (any, error) {
 		// Scans drain until none is due or the run's time is up
 		// (scan.SweepReserve before its deadline).

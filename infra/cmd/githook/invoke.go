@@ -11,16 +11,16 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/githook/githookaws"
+	"github.com/hubsec/trustlayer/shared/platform/awsrest"
 )
 
 // commits calls the commits function.
 type commits struct {
-	client   *lambda.Client
+	client   *awsrest.Lambda
 	function string
 	key      []byte // the hook key: every call is signed with it
 }
@@ -47,7 +47,7 @@ func hookKey(cfg map[string]string) ([]byte, error) {
 
 // awsClients are the git server's AWS clients (its IAM role).
 type awsClients struct {
-	lambda *lambda.Client
+	lambda *awsrest.Lambda
 	s3     *s3.Client
 }
 
@@ -61,12 +61,11 @@ func newAWS(ctx context.Context, cfg map[string]string) (*awsClients, error) {
 	if ac.Region == "" {
 		ac.Region = "us-east-1"
 	}
-	l := lambda.NewFromConfig(ac, func(o *lambda.Options) {
-		if ep := cfg["trustlayer.lambdaendpoint"]; ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-		}
-		o.RetryMaxAttempts = 2
-	})
+	// Lambda through awsrest, not the SDK's client: its package init
+	// was paid at every hook start, four of which a push makes.
+	lc := ac.Copy()
+	lc.RetryMaxAttempts = 2
+	l := awsrest.NewLambdaAt(lc, cfg["trustlayer.lambdaendpoint"])
 	s := s3.NewFromConfig(ac, func(o *s3.Options) {
 		if ep := cfg["trustlayer.s3endpoint"]; ep != "" {
 			o.BaseEndpoint = aws.String(ep)
@@ -106,12 +105,12 @@ func (c *commits) call(ctx context.Context, path string, body, out any) error {
 	if err != nil {
 		return err
 	}
-	res, err := c.client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(c.function), Payload: payload})
+	res, err := c.client.Invoke(ctx, c.function, false, payload)
 	if err != nil {
 		return fmt.Errorf("the trust service cannot be reached, so the push cannot be checked: %v", err)
 	}
-	if res.FunctionError != nil {
-		return fmt.Errorf("the trust service failed (%s), so the push cannot be checked", *res.FunctionError)
+	if res.FunctionError != "" {
+		return fmt.Errorf("the trust service failed (%s), so the push cannot be checked", res.FunctionError)
 	}
 	var resp events.APIGatewayV2HTTPResponse
 	if err := json.Unmarshal(res.Payload, &resp); err != nil {

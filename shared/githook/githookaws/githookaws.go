@@ -17,13 +17,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/platform/awsrest"
 )
 
 // Manifests are the manifest objects of one bucket.
@@ -96,7 +94,7 @@ func (m Manifests) Stale(ctx context.Context, before time.Time, max int) ([]stri
 // Indexer invokes the uploads function's indexer, signing each call with
 // Key (the hook key, githook.Sign).
 type Indexer struct {
-	Client   *lambda.Client
+	Client   *awsrest.Lambda
 	Function string
 	Key      []byte
 }
@@ -108,12 +106,8 @@ func (x Indexer) Index(ctx context.Context, key, user string) error {
 	if err != nil {
 		return err
 	}
-	_, err = x.Client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(x.Function),
-		InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload})
-	if err != nil {
-		return fmt.Errorf("invoke %s: %w", x.Function, err)
-	}
-	return nil
+	_, err = x.Client.Invoke(ctx, x.Function, true, payload)
+	return err
 }
 
 // Event is the Lambda event of a git server's call to path with body,
@@ -150,11 +144,11 @@ func LoadKey(ctx context.Context, cfg aws.Config, env map[string]string) ([]byte
 	if arn == "" {
 		return nil, nil
 	}
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	s, err := awsrest.NewSecrets(cfg).SecretString(ctx, arn)
 	if err != nil {
 		return nil, fmt.Errorf("read the hook secret: %w", err)
 	}
-	return checkKey([]byte(aws.ToString(out.SecretString)), "the hook secret")
+	return checkKey([]byte(s), "the hook secret")
 }
 
 func checkKey(k []byte, what string) ([]byte, error) {

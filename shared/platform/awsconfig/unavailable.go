@@ -30,12 +30,16 @@ func Unavailable(err error) bool {
 		maxErr  *retry.MaxAttemptsError
 		respErr *smithyhttp.ResponseError
 		apiErr  smithy.APIError
+		// any other error carrying an HTTP status (awsrest's)
+		statusErr interface{ HTTPStatusCode() int }
 	)
 	switch {
 	case errors.As(err, &netErr), errors.As(err, &sendErr), errors.As(err, &maxErr):
 		return true
 	case errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500:
 		return true
+	case errors.As(err, &statusErr) && statusErr.HTTPStatusCode() >= 500:
+		return true // awsrest.APIError
 	case errors.As(err, &apiErr):
 		switch apiErr.ErrorCode() {
 		case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",

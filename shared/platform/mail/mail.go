@@ -14,9 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/hubsec/trustlayer/shared/platform/awsrest"
 	"github.com/hubsec/trustlayer/shared/platform/config"
 	"github.com/hubsec/trustlayer/shared/platform/randid"
 )
@@ -75,22 +74,17 @@ func (o Outbox) Read(to string) ([]Message, error) {
 	return out, nil
 }
 
-// SES sends through Amazon SES v2.
+// SES sends through Amazon SES v2 (awsrest, not the SDK's sesv2 client,
+// whose package init every function that may send mail paid at each cold
+// start).
 type SES struct {
-	Client *sesv2.Client
+	Client *awsrest.SES
 	From   string
 }
 
 // Send sends a plain-text message.
 func (s SES) Send(ctx context.Context, to, subject, body string) error {
-	_, err := s.Client.SendEmail(ctx, &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(s.From),
-		Destination:      &types.Destination{ToAddresses: []string{to}},
-		Content: &types.EmailContent{Simple: &types.Message{
-			Subject: &types.Content{Data: aws.String(subject)},
-			Body:    &types.Body{Text: &types.Content{Data: aws.String(body)}},
-		}},
-	})
+	_, err := s.Client.SendText(ctx, s.From, to, subject, body)
 	if err != nil {
 		return fmt.Errorf("ses send: %w", err)
 	}
@@ -99,10 +93,10 @@ func (s SES) Send(ctx context.Context, to, subject, body string) error {
 
 // FromConfig returns the configured Mailer (config.NeedMailer checked the
 // settings): SES on AWS, the outbox elsewhere. It lives here rather than in
-// each function's main so that only the functions that send mail link the SES SDK.
+// each function's main so that only the functions that send mail link the SES client.
 func FromConfig(cfg *config.Config, awsCfg aws.Config) *Mailer {
 	if cfg.Mailer == "ses" {
-		return &Mailer{SES: &SES{Client: sesv2.NewFromConfig(awsCfg), From: cfg.MailFrom}}
+		return &Mailer{SES: &SES{Client: awsrest.NewSES(awsCfg), From: cfg.MailFrom}}
 	}
 	return &Mailer{Outbox: &Outbox{Dir: cfg.OutboxDir}}
 }
