@@ -100,9 +100,11 @@ func TestFunctionPolicies(t *testing.T) {
 			"dynamodb:Query on ${Table.Arn}/index/gsi1 keys MEMBEROF#*,NS#*,TOKENEXPIRY*,USER#*",
 			"ses:SendEmail on *",
 		},
+		"KeylessFunction": {}, // logs only
 		"UploadsFunction": {
 			"dynamodb:BatchGetItem,dynamodb:BatchWriteItem,dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem on Table keys AUDIT#*,FILES#*,GITREF#*,LFSFILES#*,MODELSIG#*,MODELSIGNERS#*,NAME#*,ORG#*,ORGPOLICY#*,ORGTOKEN#*,REPO#*,REPODIR#*,REPOID#*,SCAN#*,SHA256#*,SIGREC#*,TREE#*",
 			"dynamodb:Query on ${Table.Arn}/index/gsi1 keys MEMBEROF#*,NS#*,SCANDUE*",
+			"lambda:InvokeFunction on KeylessFunction",
 			"s3:DeleteObject on ${UploadsBucket.Arn}/_index/*",
 			"s3:GetObject,s3:GetObjectTagging,s3:GetObjectVersion,s3:PutObject on ${UploadsBucket.Arn}/*",
 			"secretsmanager:GetSecretValue on HookSecret",

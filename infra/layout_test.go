@@ -37,6 +37,7 @@ var functionDomains = map[string][]string{
 	"authorizer":  {"authz", "identity", "org", "principal", "repo"},
 	"commits":     {"commitverify", "githook", "gitref", "identity", "keyring", "org", "principal", "repo"},
 	"health":      {"health"},
+	"keyless":     {"modelsig"},
 	"orgs":        {"identity", "org", "principal"},
 	"repos":       {"files", "gitref", "identity", "lfs", "modelsig", "org", "principal", "repo", "scan"},
 	"scanner":     {"identity", "org", "repo", "scan"},
@@ -179,7 +180,7 @@ func TestFunctionsLinkOnlyWhatTheyServe(t *testing.T) {
 const sigstoreGo = "github.com/sigstore/sigstore-go/pkg/verify"
 
 // sigstoreFunctions may link sigstoreGo.
-var sigstoreFunctions = map[string]bool{"uploads": true}
+var sigstoreFunctions = map[string]bool{"keyless": true}
 
 // TestModelSigDomainLinksNoSigstore: the model-signature domain (read by
 // the pages and the API) judges trust with the standard library alone;

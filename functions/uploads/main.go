@@ -26,9 +26,10 @@ import (
 	"github.com/hubsec/trustlayer/shared/modelsig/modelsigddb"
 	"github.com/hubsec/trustlayer/shared/modelsig/modelsigfiles"
 	"github.com/hubsec/trustlayer/shared/modelsig/modelsighook"
-	"github.com/hubsec/trustlayer/shared/modelsig/modelsigstore"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsigremote"
 	"github.com/hubsec/trustlayer/shared/org/orgddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/awsrest"
 	"github.com/hubsec/trustlayer/shared/platform/config"
 	"github.com/hubsec/trustlayer/shared/platform/ddb"
 	"github.com/hubsec/trustlayer/shared/platform/serve"
@@ -99,10 +100,15 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Cards: filesddb.Store{Table: table}, Verifications: verifications{commitverifyddb.Store{Table: table}},
 		Manifests: githookaws.Manifests{Client: awsconfig.S3(awsCfg), Bucket: cfg.Bucket}}
 	// Model signatures (model.sig) are verified as each pushed commit is
-	// indexed; keyless ones offline against the trusted root.
-	keyless, err := modelsigstore.FromEnv()
-	if err != nil {
-		return err
+	// indexed; keyless ones offline against the trusted root, by the
+	// keyless function (TRUSTLAYER_KEYLESS_FUNCTION), which links
+	// sigstore-go so that this function does not. Without it a keyless
+	// bundle is recorded invalid ("not configured").
+	var keyless modelsig.SigstoreVerifier
+	if fn := cfg.Env["TRUSTLAYER_KEYLESS_FUNCTION"]; fn != "" {
+		keyless = modelsigremote.Verifier{Lambda: awsrest.NewLambda(awsCfg), Function: fn}
+	} else {
+		log.Warn("TRUSTLAYER_KEYLESS_FUNCTION unset: keyless (Sigstore) model signatures are recorded invalid")
 	}
 	sigs := &modelsig.Service{Store: modelsigddb.Store{Table: table}, Sigstore: keyless, Log: log}
 	index.AfterIndex = append(index.AfterIndex, modelsigfiles.Recorder{Sigs: sigs}.AfterIndex)

@@ -57,6 +57,8 @@ func (s *Stack) FunctionEnv() []string {
 		"TRUSTLAYER_SCAN_DLQ_URL=" + s.sqs.URL("ScannerDeadLetterQueue"),
 		"AWS_ENDPOINT_URL_SQS=" + s.URL("internal"),
 		"TRUSTLAYER_HOOK_SECRET=" + s.hookSecret,
+		// template.yaml names it with !Ref, which the stack does not resolve.
+		"TRUSTLAYER_KEYLESS_FUNCTION=KeylessFunction",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + s.URL("dynamodb"),
 		"AWS_ENDPOINT_URL_S3=" + s.URL("s3"),
 		"AWS_ENDPOINT_URL_LAMBDA=" + s.URL("internal"),

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/hubsec/trustlayer/shared/platform/apperr"
 )
 
 // Statuses of a commit (issue 21). Pending is stored at push for a
@@ -54,9 +56,10 @@ type Record struct {
 // SigstoreVerifier verifies a keyless bundle offline (modelsigstore): the
 // Fulcio certificate to the trusted root, the Rekor entry and its proof,
 // and the envelope's signature. It answers the verified payload and
-// signer.
+// signer. An error of kind apperr.Unavailable means the verifier could
+// not be asked (modelsigremote), not that the bundle is bad.
 type SigstoreVerifier interface {
-	VerifySigstore(bundle []byte) ([]byte, SignerInfo, error)
+	VerifySigstore(ctx context.Context, bundle []byte) ([]byte, SignerInfo, error)
 }
 
 // Input is one commit to verify.
@@ -120,7 +123,10 @@ func Verify(ctx context.Context, in Input) (Record, error) {
 		if in.Sigstore == nil {
 			return invalid("keyless (Sigstore) verification is not configured")
 		}
-		p, who, err := in.Sigstore.VerifySigstore(in.Bundle)
+		p, who, err := in.Sigstore.VerifySigstore(ctx, in.Bundle)
+		if err != nil && apperr.KindOf(err) == apperr.Unavailable {
+			return Record{}, err // not a verdict: retry
+		}
 		if err != nil {
 			return invalid("bad Sigstore bundle: %v", err)
 		}

@@ -18,6 +18,7 @@
 package modelsigstore
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -76,7 +77,7 @@ func FromEnv() (*Verifier, error) {
 }
 
 // VerifySigstore implements modelsig.SigstoreVerifier.
-func (v *Verifier) VerifySigstore(data []byte) (payload []byte, who modelsig.SignerInfo, err error) {
+func (v *Verifier) VerifySigstore(_ context.Context, data []byte) (payload []byte, who modelsig.SignerInfo, err error) {
 	defer func() {
 		// sigstore-go parses hostile ASN.1 and protobuf; a panic in it is
 		// an invalid bundle, never a crashed push.
