@@ -42,9 +42,17 @@ func shapeFromCode() tableShape {
 	sort.Strings(s.Attributes)
 	for _, ix := range table.Shape.Indexes {
 		s.Indexes[ix.Name] = keySchema{ix.HashKey, ix.RangeKey}
-		s.Projection[ix.Name] = "ALL"
+		s.Projection[ix.Name] = projection(string(ix.ProjectionType()), ix.Include)
 	}
 	return s
+}
+
+// projection is a comparable form of an index's projection: its type
+// and its non-key attributes, sorted.
+func projection(typ string, include []string) string {
+	sorted := append([]string(nil), include...)
+	sort.Strings(sorted)
+	return typ + ":" + strings.Join(sorted, ",")
 }
 
 // shapeFromCFN reads CloudFormation-shaped table properties (the template's
@@ -76,7 +84,13 @@ func shapeFromCFN(p map[string]any) tableShape {
 		m := samtemplate.Map(g)
 		name := samtemplate.String(m["IndexName"])
 		s.Indexes[name] = keys(m["KeySchema"])
-		s.Projection[name] = samtemplate.String(samtemplate.Map(m["Projection"])["ProjectionType"])
+		pr := samtemplate.Map(m["Projection"])
+		var include []string
+		list, _ := pr["NonKeyAttributes"].([]any)
+		for _, a := range list {
+			include = append(include, samtemplate.String(a))
+		}
+		s.Projection[name] = projection(samtemplate.String(pr["ProjectionType"]), include)
 	}
 	return s
 }

@@ -275,3 +275,25 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestIndexProjectionIsWhatReadersDecode: gsi1 projects exactly the union
+// of the stores' IndexReads (each store's own test holds its readers'
+// items to its list), so no attribute rides on the index that no reader
+// decodes, and none a reader decodes is missing.
+func TestIndexProjectionIsWhatReadersDecode(t *testing.T) {
+	var all []ddb.KeySpace
+	for _, ks := range ddb.Declared() {
+		all = append(all, ks)
+	}
+	want := ddb.Union(all...).IndexReads
+	var got []string
+	for _, ix := range ddb.Shape.Indexes {
+		if ix.Name == ddb.GSI1 {
+			got = append(got, ix.Include...)
+		}
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("gsi1 projects %q; its readers decode %q", got, want)
+	}
+}

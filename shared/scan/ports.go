@@ -80,6 +80,9 @@ type Store interface {
 	PutCache(ctx context.Context, e CacheEntry) error
 	// Due lists versions the sweeper must act on (Deadline at or before
 	// now): pending ones past their deadline and error ones due a retry.
+	// A due Result carries the object, status, reason, run, deadline and
+	// attempts only (what the due list's index projects), never imports,
+	// findings or signatures.
 	Due(ctx context.Context, now time.Time, limit int) ([]Result, error)
 	// Expire moves a stuck pending version (same Run and Deadline as r) to
 	// error with reason; the sweeper acts on it again at next. ok is false

@@ -9,4 +9,7 @@ import "github.com/hubsec/trustlayer/shared/platform/ddb"
 var Keys = ddb.Declare(ddb.KeySpace{
 	Table: []string{"AUDIT#*", "EMAIL#*", "NAME#*", "RATE#*", "SESSION#*", "TOKEN#*", "TOKENAPPROVAL#*", "USER#*"},
 	Index: []string{"TOKENEXPIRY*", "USER#*"},
+	// TokensExpiringBefore: tokenMetaItem; EmailsOfUser: ddb.EmailClaim.
+	IndexReads: []string{"tokenId", "username", "name", "role", "hash", "hint", "createdAt", "lastUsedAt", "expiresAt", "grant", "expiryWarnedAt",
+		"address", "userId", "verified", "primary", "addedAt", "ttl"},
 })

@@ -9,4 +9,6 @@ import "github.com/hubsec/trustlayer/shared/platform/ddb"
 var Keys = ddb.Declare(ddb.KeySpace{
 	Table: []string{"AUDIT#*", "NAME#*", "ORG#*", "ORGPOLICY#*", "ORGTOKEN#*"},
 	Index: []string{"MEMBEROF#*"},
+	// OrgsOf: a membership's org, its id and the role.
+	IndexReads: []string{"org", "orgId", "role"},
 })

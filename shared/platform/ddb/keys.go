@@ -26,6 +26,9 @@ import (
 type KeySpace struct {
 	Table []string
 	Index []string
+	// IndexReads are the non-key attributes the store's gsi1 readers
+	// decode: gsi1 projects their union (GSI1Include), nothing else.
+	IndexReads []string
 }
 
 var (
@@ -72,8 +75,9 @@ func Union(spaces ...KeySpace) KeySpace {
 		return out
 	}
 	return KeySpace{
-		Table: merge(func(s KeySpace) []string { return s.Table }),
-		Index: merge(func(s KeySpace) []string { return s.Index }),
+		Table:      merge(func(s KeySpace) []string { return s.Table }),
+		Index:      merge(func(s KeySpace) []string { return s.Index }),
+		IndexReads: merge(func(s KeySpace) []string { return s.IndexReads }),
 	}
 }
 

@@ -32,9 +32,19 @@ const (
 	TTLAttr = "ttl"
 )
 
-// Index describes a global secondary index (projection ALL).
+// Index describes a global secondary index. Include lists the non-key
+// attributes it projects (INCLUDE); empty projects ALL.
 type Index struct {
 	Name, HashKey, RangeKey string
+	Include                 []string
+}
+
+// ProjectionType is the index's projection: INCLUDE or ALL.
+func (ix Index) ProjectionType() types.ProjectionType {
+	if len(ix.Include) > 0 {
+		return types.ProjectionTypeInclude
+	}
+	return types.ProjectionTypeAll
 }
 
 // Definition is the table's shape, independent of its name.
@@ -48,8 +58,26 @@ type Definition struct {
 var Shape = Definition{
 	HashKey:      PK,
 	RangeKey:     SK,
-	Indexes:      []Index{{Name: GSI1, HashKey: GSI1PK, RangeKey: GSI1SK}},
+	Indexes:      []Index{{Name: GSI1, HashKey: GSI1PK, RangeKey: GSI1SK, Include: GSI1Include}},
 	TTLAttribute: TTLAttr,
+}
+
+// GSI1Include is what gsi1 projects besides the keys: exactly the
+// attributes its readers decode, each store's KeySpace.IndexReads
+// (infra/keys_test.go holds this list to their union, and each store's
+// test holds its readers to its list). A scan result's imports, findings
+// and signatures, a repository's other attributes, stay off the index.
+var GSI1Include = []string{
+	// identity: expiring tokens (the sweeper) and a user's emails
+	"tokenId", "username", "name", "role", "hash", "hint", "createdAt", "lastUsedAt", "expiresAt", "grant", "expiryWarnedAt",
+	"address", "userId", "verified", "primary", "addedAt", TTLAttr,
+	// org: a user's memberships
+	"org", "orgId",
+	// repo: a namespace's repositories
+	"id", "type", "namespace", "owner", "ownerId", "private", "requireSignedCommits", "allowSecretsInPushes",
+	"allowServiceSignedCommits", "requireSignedModels", "sdk", "createdBy", "lastModified",
+	// scan: the due list (the sweeper)
+	"bucket", "key", "version", "etag", "size", "status", "reason", "run", "deadline", "attempts",
 }
 
 // AttributeNames returns every key attribute, sorted as declared.
@@ -84,7 +112,7 @@ func (d Definition) CreateInput(name string) *dynamodb.CreateTableInput {
 				{AttributeName: aws.String(ix.HashKey), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(ix.RangeKey), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: &types.Projection{ProjectionType: ix.ProjectionType(), NonKeyAttributes: ix.Include},
 		})
 	}
 	return in

@@ -9,4 +9,7 @@ import "github.com/hubsec/trustlayer/shared/platform/ddb"
 var Keys = ddb.Declare(ddb.KeySpace{
 	Table: []string{"AUDIT#*", "NAME#*", "REPO#*", "REPODIR#*", "REPOID#*"},
 	Index: []string{"NS#*"},
+	// ReposOf, ReposOfType: every repoItem attribute.
+	IndexReads: []string{"id", "type", "namespace", "name", "owner", "ownerId", "private", "requireSignedCommits", "allowSecretsInPushes",
+		"allowServiceSignedCommits", "requireSignedModels", "sdk", "createdBy", "createdAt", "lastModified"},
 })

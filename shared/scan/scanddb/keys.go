@@ -9,4 +9,11 @@ import "github.com/hubsec/trustlayer/shared/platform/ddb"
 var Keys = ddb.Declare(ddb.KeySpace{
 	Table: []string{"SCAN#*", "SHA256#*"},
 	Index: []string{"SCANDUE*"},
+	// Due: what the sweeper acts on (dueReads), not a result's findings.
+	IndexReads: dueReads,
 })
+
+// dueReads are the attributes of a due scan the sweeper acts on (object,
+// status and reason, run, deadline, attempts): Due decodes only these, so
+// its results carry no imports, findings or signatures.
+var dueReads = []string{"bucket", "key", "version", "etag", "size", "status", "reason", "run", "deadline", "attempts"}

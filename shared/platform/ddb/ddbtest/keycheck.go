@@ -3,6 +3,7 @@ package ddbtest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"runtime"
 	"sort"
@@ -246,4 +247,59 @@ func (k *KeyChecker) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func
 		return nil, fmt.Errorf("scan not supported by the wrapped client")
 	}
 	return sc.Scan(ctx, in, o...)
+}
+
+// CheckIndexReads holds a store's gsi1 readers to its declared
+// KeySpace.IndexReads, which gsi1 projects: items are the structs the
+// readers decode, omitted the attributes of those structs a reader
+// deliberately does not use (they are not on the index and decode as zero).
+// Every other attribute must be declared, every declared one decoded, and
+// every omitted one a field, so a field added to an indexed item fails here
+// until it is projected or stated as not read.
+func CheckIndexReads(t testing.TB, ks ddb.KeySpace, omitted []string, items ...any) {
+	t.Helper()
+	keys := map[string]bool{ddb.PK: true, ddb.SK: true, ddb.GSI1PK: true, ddb.GSI1SK: true}
+	skip := map[string]bool{}
+	for _, o := range omitted {
+		skip[o] = true
+	}
+	fields := map[string]bool{}
+	var walk func(reflect.Type)
+	walk = func(typ reflect.Type) {
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				walk(f.Type)
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("dynamodbav"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = true
+		}
+	}
+	for _, it := range items {
+		walk(reflect.TypeOf(it))
+	}
+	declared := map[string]bool{}
+	for _, a := range ks.IndexReads {
+		declared[a] = true
+		if !fields[a] || skip[a] {
+			t.Errorf("IndexReads declares %q, which no reader decodes", a)
+		}
+	}
+	for f := range fields {
+		if !keys[f] && !skip[f] && !declared[f] {
+			t.Errorf("an index reader decodes %q: declare it in IndexReads (gsi1 projects it) or list it as not read", f)
+		}
+	}
+	for o := range skip {
+		if !fields[o] {
+			t.Errorf("omitted %q is no field of the readers' items", o)
+		}
+	}
 }
