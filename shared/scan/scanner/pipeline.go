@@ -174,9 +174,12 @@ func (s *Scanner) ScanObject(ctx context.Context, ref scan.ObjectRef) (ObjectSum
 	if ctx.Err() != nil {
 		return sum, ctx.Err() // the invocation ended; the sweeper will requeue
 	}
-	if parts, isLFS := scan.ParseObjectKey(ref.Key); isLFS {
+	if parts, isLFS := scan.ParseObjectKey(ref.Key); isLFS && (claim.Attempts <= 1 || !scan.Outage(res.Reason)) {
 		// Credentials in LFS files are found as in git files: revoked
-		// before the verdict is stored, so a failure scans again.
+		// before the verdict is stored, so a failure scans again. During
+		// a clamd outage only the first attempt searches (the credential
+		// is revoked at once); the outage's retries read nothing, and the
+		// scan that settles the file searches again.
 		if _, err := s.searchSecrets(ctx, ref, parts); err != nil {
 			return sum, err
 		}
@@ -471,13 +474,16 @@ func avReason(err error) string {
 // antivirus runs ClamAV in the configured mode and hashes the whole object
 // on the way (full mode: one pass feeds both). It fills the result's
 // signatures and ClamAV byte count and returns the hash and an error reason.
+//
+// clamd's reachability is checked first (verErr, its VERSION answer): when
+// it cannot scan, the object is not read at all, not even to hash it. The
+// result is an error retried when clamd is back (scan.Retries), which scans
+// and hashes it then; the hash would only have served the blocklist and the
+// content checks, and an error is refused for download either way. So an
+// outage costs no whole-object reads, however many times it is retried.
 func (s *Scanner) antivirus(ctx context.Context, ref scan.ObjectRef, verErr error, res *scan.Result) (string, string) {
 	if verErr != nil {
-		sha, err := s.hashAll(ctx, ref, nil)
-		if err != nil {
-			sha = ""
-		}
-		return sha, avReason(verErr)
+		return "", avReason(verErr)
 	}
 	if s.Settings.Mode == scan.ModeStructure {
 		if sha, reason, ok := s.antivirusStructure(ctx, ref, res); ok {
