@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand"
 	"net/http"
 	"os"
@@ -382,8 +383,23 @@ func (w *world) download(ctx context.Context, p pair, u user, r repo.Repo, path 
 
 type job struct {
 	kind string
+	// file names the repository and file a download reads ("" for other
+	// requests): a download is warm when its instance pair served the
+	// same file less than warmWithin ago, inside the 5 s caches.
+	file string
 	fn   func(ctx context.Context, p pair) error
 }
+
+// warmWithin is below the caches' 5 s bound (authz.FactsTTL,
+// files.VerdictTTL) by a margin, so a request counted warm is one the
+// caches were meant to serve.
+const warmWithin = 4 * time.Second
+
+const (
+	allSuffix  = " — all"
+	coldSuffix = " — cold"
+	warmSuffix = " — warm"
+)
 
 func (w *world) traffic(ctx context.Context, cnt *counter, o options) error {
 	rng := rand.New(rand.NewSource(1))
@@ -396,17 +412,17 @@ func (w *world) traffic(ctx context.Context, cnt *counter, o options) error {
 		if r.Owner == access.OwnerOrg {
 			kind = "download, org repo (private)"
 		}
-		jobs = append(jobs, job{kind, func(ctx context.Context, pr pair) error { return w.download(ctx, pr, u, r, p) }})
+		jobs = append(jobs, job{kind, r.ID + "/" + p, func(ctx context.Context, pr pair) error { return w.download(ctx, pr, u, r, p) }})
 	}
 	// The release burst: one org model, every token, as fast as possible.
 	hot := w.repos[0]
 	for i := 0; i < o.burst; i++ {
 		u, p := w.users[i%len(w.users)], w.paths[i%len(w.paths)]
-		jobs = append(jobs, job{"release burst (one model)", func(ctx context.Context, pr pair) error { return w.download(ctx, pr, u, hot, p) }})
+		jobs = append(jobs, job{"release burst (one model)", hot.ID + "/" + p, func(ctx context.Context, pr pair) error { return w.download(ctx, pr, u, hot, p) }})
 	}
 	for i := 0; i < o.listings; i++ {
 		r, u := w.repos[zr.Uint64()], w.users[zu.Uint64()]
-		jobs = append(jobs, job{"namespace listing", func(ctx context.Context, pr pair) error {
+		jobs = append(jobs, job{"namespace listing", "", func(ctx context.Context, pr pair) error {
 			_, err := w.repoS.List(ctx, access.Caller{Kind: access.KindSession, Username: u.name}, repo.ListInput{Type: access.RepoModel, Author: r.Namespace, Limit: 50})
 			return err
 		}})
@@ -421,17 +437,36 @@ func (w *world) traffic(ctx context.Context, cnt *counter, o options) error {
 	var errMu sync.Mutex
 	errs := map[string]int{}
 	var firstErr error
+	var seenMu sync.Mutex
+	lastSeen := make([]map[string]time.Time, len(w.pairs)) // per instance pair: file -> last request
+	for i := range lastSeen {
+		lastSeen[i] = map[string]time.Time{}
+	}
 	for i := 0; i < o.workers; i++ {
 		wg.Add(1)
 		go func(seed int64) {
 			defer wg.Done()
 			rr := rand.New(rand.NewSource(seed))
 			for j := range ch {
-				p := w.pairs[rr.Intn(len(w.pairs))]
+				pi := rr.Intn(len(w.pairs))
+				p := w.pairs[pi]
+				label := j.kind
+				if j.file != "" {
+					now := time.Now()
+					seenMu.Lock()
+					last, ok := lastSeen[pi][j.file]
+					lastSeen[pi][j.file] = now
+					seenMu.Unlock()
+					if ok && now.Sub(last) < warmWithin {
+						label += warmSuffix
+					} else {
+						label += coldSuffix
+					}
+				}
 				cnt.mu.Lock()
-				cnt.requests[j.kind]++
+				cnt.requests[label]++
 				cnt.mu.Unlock()
-				if err := j.fn(context.WithValue(ctx, ctxKind{}, j.kind), p); err != nil {
+				if err := j.fn(context.WithValue(ctx, ctxKind{}, label), p); err != nil {
 					errMu.Lock()
 					errs[j.kind]++
 					if firstErr == nil {
@@ -452,17 +487,35 @@ func (w *world) traffic(ctx context.Context, cnt *counter, o options) error {
 		return fmt.Errorf("%v failed requests, first: %w", errs, firstErr)
 	}
 	fmt.Printf("## Requests (%d in %s, loaded machine)\n\n", len(ordered), took.Round(time.Millisecond))
+	fmt.Println("A download is *warm* when its instance pair served the same file less than", warmWithin, "before (inside the 5 s caches: the steady state of a file requested at least that often per instance), *cold* otherwise (an instance's first request for it, or a later one past the caches); *all* is both.")
+	fmt.Println()
 	fmt.Println("| request kind | requests | table reads | reads/request | table writes | writes/request |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	// Every label, and per download kind its total (cold + warm).
+	type tally struct{ n, reads, writes int }
+	rows := map[string]tally{}
+	for k, n := range cnt.requests {
+		rows[k] = tally{n, cnt.reads[k], cnt.writes[k]}
+	}
+	for k, t := range maps.Clone(rows) {
+		base, ok := strings.CutSuffix(k, warmSuffix)
+		if !ok {
+			base, ok = strings.CutSuffix(k, coldSuffix)
+		}
+		if ok {
+			a := rows[base+allSuffix]
+			rows[base+allSuffix] = tally{a.n + t.n, a.reads + t.reads, a.writes + t.writes}
+		}
+	}
 	var kinds []string
-	for k := range cnt.requests {
+	for k := range rows {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
 	total := 0
 	for _, k := range kinds {
-		n := cnt.requests[k]
-		fmt.Printf("| %s | %d | %d | %.2f | %d | %.2f |\n", k, n, cnt.reads[k], float64(cnt.reads[k])/float64(n), cnt.writes[k], float64(cnt.writes[k])/float64(n))
+		t := rows[k]
+		fmt.Printf("| %s | %d | %d | %.2f | %d | %.2f |\n", k, t.n, t.reads, float64(t.reads)/float64(t.n), t.writes, float64(t.writes)/float64(t.n))
 	}
 	type kv struct {
 		k string
