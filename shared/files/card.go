@@ -212,8 +212,3 @@ func (s *Service) withSignedModel(ctx context.Context, r repo.Repo, commit strin
 	}
 	return out, nil
 }
-
-// EvalsOf is the card's metrics with SignedModel set (for the page).
-func (s *Service) EvalsOf(ctx context.Context, r repo.Repo, commit string, card Card) ([]EvalResult, error) {
-	return s.withSignedModel(ctx, r, commit, card.Evals)
-}

@@ -99,7 +99,13 @@ func (s *Service) Folder(ctx context.Context, in TreeInput) (Folder, error) {
 	if err != nil {
 		return Folder{}, err
 	}
-	dir := strings.Trim(in.Path, "/")
+	return s.FolderAt(ctx, r, commit, in.Revision, in.Path)
+}
+
+// FolderAt is Folder in r, which the caller is authorized to read, at
+// commit, which rev resolved to.
+func (s *Service) FolderAt(ctx context.Context, r repo.Repo, commit, rev, path string) (Folder, error) {
+	dir := strings.Trim(path, "/")
 	out := Folder{Commit: commit}
 	nodes, indexed, found, err := s.level(ctx, r.ID, commit, dir)
 	if err != nil {
@@ -119,7 +125,7 @@ func (s *Service) Folder(ctx context.Context, in TreeInput) (Folder, error) {
 				return out, nil
 			}
 		}
-		return Folder{}, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, in.Revision).WithCode(apperr.CodeEntryNotFound)
+		return Folder{}, apperr.E(apperr.NotExist, "Path %q not found at revision %s", dir, rev).WithCode(apperr.CodeEntryNotFound)
 	}
 	prefix := ""
 	if dir != "" {

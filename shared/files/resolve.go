@@ -102,7 +102,7 @@ func (s *Service) Resolve(ctx context.Context, in ResolveInput) (Download, error
 	if err != nil {
 		return Download{}, err
 	}
-	hc.repoIDs.put(repoKey, repo.Repo{ID: r.ID, Type: r.Type, Namespace: r.Namespace, Name: r.Name})
+	hc.repoIDs.put(repoKey, repoGuess(r))
 	var rr refResult
 	if guessID == r.ID {
 		rr = <-refCh

@@ -17,10 +17,9 @@ import (
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 
-	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/modelcard"
-	"github.com/hubsec/trustlayer/shared/platform/apperr"
+	"github.com/hubsec/trustlayer/shared/repo"
 )
 
 // RepoCard is what the repository page shows of README.md: the rendered
@@ -33,24 +32,15 @@ type RepoCard struct {
 	Evals     []files.EvalResult
 }
 
-// Card implements Files: the card stored at push for rev, rendered.
-func (t IndexTree) Card(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) (RepoCard, error) {
-	r, err := t.Service.Repos.AuthorizeRead(ctx, c, access.RepoRead, typ, ns, name)
-	if err != nil {
-		return RepoCard{}, err
-	}
-	card, commit, found, err := t.Service.CardAt(ctx, r, rev)
-	if apperr.KindOf(err) == apperr.NotExist {
-		return RepoCard{}, nil // nothing pushed yet
-	}
+// CardOf implements Files: the card stored at push for commit, rendered
+// once per commit (see rendered). Its evaluation results' SignedModel is
+// left false: the page sets it from the model signature it reads anyway.
+func (t IndexTree) CardOf(ctx context.Context, r repo.Repo, commit string) (RepoCard, error) {
+	card, found, err := t.Service.CardOf(ctx, r, commit)
 	if err != nil || !found {
 		return RepoCard{}, err
 	}
-	evals, err := t.Service.EvalsOf(ctx, r, commit, card)
-	if err != nil {
-		return RepoCard{}, err
-	}
-	return RepoCard{Found: true, Error: card.Error, HTML: rendered.get(r.ID+"/"+commit, card.Body), Truncated: card.Truncated, Evals: evals}, nil
+	return RepoCard{Found: true, Error: card.Error, HTML: rendered.get(r.ID+"/"+commit, card.Body), Truncated: card.Truncated, Evals: card.Evals}, nil
 }
 
 // rendered keeps the HTML of the cards rendered last, by repository id and
@@ -159,9 +149,10 @@ type evalRow struct {
 	Value string
 }
 
-func evalRows(es []files.EvalResult) []evalRow {
+func evalRows(es []files.EvalResult, signedModel bool) []evalRow {
 	out := make([]evalRow, len(es))
 	for i, e := range es {
+		e.SignedModel = signedModel
 		out[i] = evalRow{EvalResult: e, Value: modelcard.String(e.Metric.Value)}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/files"
+	"github.com/hubsec/trustlayer/shared/repo"
 	"github.com/hubsec/trustlayer/shared/scan"
 )
 
@@ -61,12 +62,19 @@ type FolderView struct {
 	Counts files.FolderCounts
 }
 
-// Folder implements Files over files.Service.Folder.
-func (t IndexTree) Folder(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev, dir string) (FolderView, error) {
-	if rev == "" {
-		rev = "main"
-	}
-	f, err := t.Service.Folder(ctx, files.TreeInput{Caller: c, Type: typ, Namespace: ns, Name: name, Revision: rev, Path: dir})
+// ResolveAhead implements Files.
+func (t IndexTree) ResolveAhead(ctx context.Context, typ access.RepoType, ns, name, rev string) *files.Ahead {
+	return t.Service.ResolveAhead(ctx, typ, ns, name, rev)
+}
+
+// Resolved implements Files.
+func (t IndexTree) Resolved(ctx context.Context, a *files.Ahead, r repo.Repo) (string, error) {
+	return t.Service.Resolved(ctx, a, r)
+}
+
+// FolderAt implements Files over files.Service.FolderAt.
+func (t IndexTree) FolderAt(ctx context.Context, r repo.Repo, commit, rev, dir string) (FolderView, error) {
+	f, err := t.Service.FolderAt(ctx, r, commit, rev, dir)
 	if err != nil {
 		return FolderView{}, err
 	}

@@ -20,6 +20,8 @@ type ModelSignatures interface {
 	// At is rev's model signature judged now with the owner's signers;
 	// nil when the commit was never checked.
 	At(ctx context.Context, r repo.Repo, rev string) (*modelsig.Judged, error)
+	// AtCommit is At for a resolved commit.
+	AtCommit(ctx context.Context, r repo.Repo, commit string) (*modelsig.Judged, error)
 	Signers(ctx context.Context, namespace string) ([]modelsig.Signer, error)
 	AddSigner(ctx context.Context, namespace, by string, in modelsig.Signer) (modelsig.Signer, error)
 	RemoveSigner(ctx context.Context, namespace, id, by string) error
@@ -38,17 +40,27 @@ type ModelSigs struct {
 
 var _ ModelSignatures = ModelSigs{}
 
-// At implements ModelSignatures.
+// At implements ModelSignatures: nil for the default branch of an empty
+// repository.
 func (m ModelSigs) At(ctx context.Context, r repo.Repo, rev string) (*modelsig.Judged, error) {
-	snap, found, err := m.Index.SnapshotOf(ctx, r, rev, false, false)
-	if err != nil || !found {
+	commit, err := m.Index.ResolveIn(ctx, r, rev)
+	if err != nil {
+		if apperr.KindOf(err) == apperr.NotExist && (rev == "" || rev == "HEAD" || rev == files.DefaultBranch) {
+			return nil, nil
+		}
 		return nil, err
 	}
+	return m.AtCommit(ctx, r, commit)
+}
+
+// AtCommit implements ModelSignatures: the record of commit (one read)
+// judged against the owner's signers (one more when there is a record).
+func (m ModelSigs) AtCommit(ctx context.Context, r repo.Repo, commit string) (*modelsig.Judged, error) {
 	owner := modelsig.Owner{Type: "user", Name: r.Namespace}
 	if r.Owner == access.OwnerOrg {
 		owner.Type = "org"
 	}
-	j, ok, err := m.Sigs.Status(ctx, r.ID, owner, snap.SHA)
+	j, ok, err := m.Sigs.Status(ctx, r.ID, owner, commit)
 	if err != nil || !ok {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/commitverify"
+	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/modelsig"
 	"github.com/hubsec/trustlayer/shared/platform/apperr"
 	"github.com/hubsec/trustlayer/shared/principal"
@@ -88,14 +90,68 @@ func (s *Site) treePage(typ access.RepoType) handlerFunc {
 // of its files are infected, pending or in error; listing queues a scan
 // for every file that has none, as visiting a repository page does on the
 // Hub. At the root it shows the model card and its evaluation results.
+//
+// Its reads: the repository (authorizing the caller), rev's ref, then
+// together the level's verdicts (folder.go says what a level reads) and,
+// at the root, the model signature; the card of a commit is read and
+// rendered once per instance. With the repository and commit this
+// instance saw last under the same name as guesses, the ref and the
+// model signature are read while the caller is authorized, and used only
+// when the guesses prove right (files.Ahead).
 func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoType, p params, rev, dir string) {
+	ctx := r.Context()
+	root := dir == ""
+	ahead := s.svc.Files.ResolveAhead(ctx, typ, p["namespace"], p["name"], rev)
+	var sigAhead chan sigResult
+	if g, commit := ahead.Guess(); root && commit != "" && s.svc.ModelSigs != nil {
+		sigAhead = make(chan sigResult, 1)
+		go func() {
+			j, err := s.svc.ModelSigs.AtCommit(ctx, g, commit)
+			sigAhead <- sigResult{j, err}
+		}()
+	}
 	rp, ok := s.loadRepo(w, r, typ, p)
 	if !ok {
 		return
 	}
-	c := principal.From(r.Context())
-	fv, err := s.svc.Files.Folder(r.Context(), c, typ, rp.Namespace, rp.Name, rev, dir)
-	if err != nil && !(dir == "" && apperr.KindOf(err) == apperr.NotExist) {
+	d := repoData{Repo: rp, Path: repoPath(rp), Rev: rev, Dir: dir, Crumbs: breadcrumb(dir), Counts: map[string]int{}}
+	title := rp.FullName()
+	if !root {
+		title = dir + " · " + title
+	}
+	commit, err := s.svc.Files.Resolved(ctx, ahead, rp)
+	if err != nil {
+		if root && (rev == "HEAD" || rev == files.DefaultBranch) && apperr.KindOf(err) == apperr.NotExist {
+			s.render(w, r, http.StatusOK, "repo", title, d, "") // nothing pushed yet
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	var (
+		fv   FolderView
+		ferr error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		fv, ferr = s.svc.Files.FolderAt(ctx, rp, commit, rev, dir)
+	}()
+	var card RepoCard
+	var cerr error
+	if root {
+		card, cerr = s.svc.Files.CardOf(ctx, rp, commit)
+		if cerr == nil && s.svc.ModelSigs != nil {
+			if sigAhead != nil && ahead.Same(rp, commit) {
+				res := <-sigAhead
+				d.Signature, cerr = res.j, res.err
+			} else {
+				d.Signature, cerr = s.svc.ModelSigs.AtCommit(ctx, rp, commit)
+			}
+		}
+	}
+	<-done
+	if err := errors.Join(ferr, cerr); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -103,7 +159,7 @@ func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoTyp
 		http.Redirect(w, r, repoPath(rp)+"/blob/"+url.PathEscape(rev)+"/"+escapePath(fv.File), http.StatusFound)
 		return
 	}
-	d := repoData{Repo: rp, Path: repoPath(rp), Rev: rev, Dir: dir, Crumbs: breadcrumb(dir), Counts: map[string]int{}, Total: fv.Counts.Files}
+	d.Total = fv.Counts.Files
 	if n := fv.Counts.Files - fv.Counts.Infected - fv.Counts.Pending - fv.Counts.Errors; n > 0 {
 		d.Counts[string(scan.StatusOK)] = n
 	}
@@ -123,29 +179,23 @@ func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoTyp
 		}
 		d.Entries = append(d.Entries, entry{Name: name, Path: f.Path, File: f, Findings: findings(f)})
 	}
-	if dir == "" {
-		at := rev
-		if fv.Commit != "" {
-			at = fv.Commit // resolved above: the card of the same commit
-		}
-		card, err := s.svc.Files.Card(r.Context(), c, typ, rp.Namespace, rp.Name, at)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		d.Card, d.Evals = card, evalRows(card.Evals)
-		if s.svc.ModelSigs != nil {
-			if d.Signature, err = s.svc.ModelSigs.At(r.Context(), rp, rev); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-	}
-	title := rp.FullName()
-	if dir != "" {
-		title = dir + " · " + title
+	if root {
+		d.Card = card
+		// README.md's numbers are signed with the model when the
+		// signature read above verifies and covers it (as eval-results'
+		// signedModel says).
+		d.Evals = evalRows(card.Evals, d.Signature != nil && d.Signature.Covers(readme))
 	}
 	s.render(w, r, http.StatusOK, "repo", title, d, "")
+}
+
+// readme is the model card's file.
+const readme = "README.md"
+
+// sigResult is a model signature read ahead.
+type sigResult struct {
+	j   *modelsig.Judged
+	err error
 }
 
 // findings is what a file's scan found, short enough for its row: virus

@@ -19,6 +19,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/authz"
 	"github.com/hubsec/trustlayer/shared/commitverify"
+	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/identity"
 	"github.com/hubsec/trustlayer/shared/keyring"
 	"github.com/hubsec/trustlayer/shared/org"
@@ -40,11 +41,18 @@ var staticFS embed.FS
 // index).
 type Files interface {
 	Files(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev, path string) ([]File, error)
-	// Folder lists one level of a folder: its sub-folders with their scan
-	// counts and its files with their verdicts (see files.Service.Folder).
-	Folder(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev, dir string) (FolderView, error)
-	// Card reads the model card stored at push for rev, rendered.
-	Card(ctx context.Context, c access.Caller, typ access.RepoType, ns, name, rev string) (RepoCard, error)
+	// ResolveAhead starts resolving rev in the repository this instance
+	// last saw under the name, before the caller is authorized;
+	// Resolved finishes it in the authorized repository (files.Ahead).
+	ResolveAhead(ctx context.Context, typ access.RepoType, ns, name, rev string) *files.Ahead
+	Resolved(ctx context.Context, a *files.Ahead, r repo.Repo) (string, error)
+	// FolderAt lists one level of a folder of r (authorized) at commit
+	// (rev resolved): its sub-folders with their scan counts and its
+	// files with their verdicts (see files.Service.Folder).
+	FolderAt(ctx context.Context, r repo.Repo, commit, rev, dir string) (FolderView, error)
+	// CardOf is the model card stored at push for commit of r
+	// (authorized), rendered.
+	CardOf(ctx context.Context, r repo.Repo, commit string) (RepoCard, error)
 }
 
 // CommitLog lists the commits reachable from a revision, newest first,

@@ -74,22 +74,19 @@ func (a *API) status(typ access.RepoType) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		snap, found, err := a.Index.SnapshotOf(r.Context(), rp, r.PathValue("revision"), false, false)
+		// The commit alone: its file list and card are not needed.
+		commit, err := a.Index.ResolveIn(r.Context(), rp, r.PathValue("revision"))
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		if !found {
-			a.fail(w, r, apperr.E(apperr.NotExist, "Revision not found"))
-			return
-		}
-		j, ok, err := a.Sigs.Status(r.Context(), rp.ID, OwnerOf(rp), snap.SHA)
+		j, ok, err := a.Sigs.Status(r.Context(), rp.ID, OwnerOf(rp), commit)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
 		if !ok {
-			a.fail(w, r, apperr.E(apperr.NotExist, "The model signature of %s was not checked (pushed before the check existed, or still being checked)", snap.SHA))
+			a.fail(w, r, apperr.E(apperr.NotExist, "The model signature of %s was not checked (pushed before the check existed, or still being checked)", commit))
 			return
 		}
 		httpapi.JSON(w, http.StatusOK, j)
