@@ -48,6 +48,22 @@ const cardBody = `---
 Fine-tuned on [IMDB](https://example.com/imdb). <script>alert(1)</script>
 [click](javascript:alert(1)) and ![tracker](//evil.example/x.png)
 <img src=//evil.example/y.png onerror=alert(1)>
+
+## Training
+
+Three epochs over the *train* split, learning rate 2e-5, batch size 32.
+
+| split | accuracy | f1 |
+|---|---|---|
+| test | 0.931 | 0.918 |
+
+` + "```python" + `
+from transformers import pipeline
+classify = pipeline("text-classification", model="user/sentiment")
+` + "```" + `
+
+- Intended use: English movie reviews.
+- Not for: medical or legal text.
 `
 
 func writeFile(t testing.TB, dir, path, content string) {

@@ -212,21 +212,19 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 
 	// The repo's facts do not depend on the caller: fetch them while the
 	// credential is resolved.
-	type repoResult struct {
-		f      access.RepoFacts
-		found  bool
-		cached bool // from the FactsTTL cache
-		err    error
-	}
 	var repoCh chan repoResult
 	var ns, name string
-	if route.Need == NeedRepo {
+	// A repository page (public to the authorizer: the page decides) gets
+	// the repository's facts too, from the same cache, so that the page
+	// need not read them again (repo.Service.AuthorizeRead).
+	webRepo := route.Web && route.Need == NeedPublic && route.RepoType != "" && route.Method == "GET"
+	if route.Need == NeedRepo || webRepo {
 		ns, name = params["namespace"], params["name"]
 		if route.Git {
 			name = strings.TrimSuffix(params["repo"], ".git")
 		}
 		repoCh = make(chan repoResult, 1)
-		cached := route.Action == access.RepoRead && !route.ServiceAction
+		cached := (route.Action == access.RepoRead || webRepo) && !route.ServiceAction
 		go func() {
 			f, found, hit, err := a.repoFacts(ctx, route.RepoType, ns, name, cached)
 			repoCh <- repoResult{f, found, hit, err}
@@ -255,6 +253,9 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	switch route.Need {
 	case NeedPublic:
 		out.Allow = true
+		if webRepo {
+			out.Caller.Repo = a.pageRepo(ctx, &p, <-repoCh, ns, name, route.RepoType)
+		}
 		return out
 	case NeedAccount:
 		resource = access.Account()
@@ -326,6 +327,36 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Outcome {
 	// function behind the route need not read it again.
 	out.Caller.Repo = est
 	return out
+}
+
+// repoResult is a repository's facts as read for one request.
+type repoResult struct {
+	f      access.RepoFacts
+	found  bool
+	cached bool // from the FactsTTL cache
+	err    error
+}
+
+// pageRepo is the reading of a repository page's repository that travels
+// to the page: nil when it was not found or could not be read (the page
+// then reads for itself and answers its own error). Nothing is decided
+// here; the page decides, and never refuses on these facts alone (they
+// may be FactsTTL old: see repo.Service.AuthorizeRead).
+func (a *Authorizer) pageRepo(ctx context.Context, p *access.Principal, rr repoResult, ns, name string, typ access.RepoType) *access.Established {
+	if rr.err != nil || !rr.found {
+		return nil
+	}
+	if rr.f.Owner == access.OwnerOrg {
+		policy, err := a.loadRole(ctx, p, ns)
+		if err != nil {
+			return nil
+		}
+		rr.f.Policy = policy
+	}
+	if rr.f.Namespace == "" {
+		rr.f.Namespace, rr.f.Name = ns, name
+	}
+	return &access.Established{Type: typ, Facts: rr.f, Role: p.Orgs[ns]}
 }
 
 // requestApproval files c's approval request with org, once per token

@@ -135,3 +135,44 @@ func TestGreedyWebPathParam(t *testing.T) {
 		}
 	}
 }
+
+// TestRepoPagesGetTheRepositoryFacts: a repository page is never refused
+// by the authorizer (the page decides and answers its own error page), but
+// it gets the repository's facts, from the same FactsTTL cache as the
+// JSON routes, so that the page reads nothing to decide; a missing
+// repository, the settings page and the other pages get none.
+func TestRepoPagesGetTheRepositoryFacts(t *testing.T) {
+	f := newFixture(t)
+	f.w.repos["alice/public-model"] = access.RepoFacts{ID: "r1", Namespace: "alice", Name: "public-model", Owner: access.OwnerUser}
+	f.w.repos["acme/secret"] = access.RepoFacts{ID: "r2", Namespace: "acme", Name: "secret", Private: true, Owner: access.OwnerOrg}
+	for _, tt := range []struct {
+		path  string
+		h     http.Header
+		facts string // the repository id passed on, "" for none
+		role  access.OrgRole
+	}{
+		{"/alice/public-model", nil, "r1", ""},
+		{"/alice/public-model/tree/main/dir/sub", nil, "r1", ""},
+		{"/alice/public-model/blob/main/dir/w.bin", nil, "r1", ""},
+		{"/alice/nothing-here", nil, "", ""},
+		{"/alice/public-model/settings", nil, "", ""},
+		{"/settings/tokens", nil, "", ""},
+		{"/acme/secret", nil, "r2", ""},
+		{"/acme/secret", cookieHeader(f.session), "r2", access.RoleWrite},
+	} {
+		out := f.a.Decide(context.Background(), Request{Method: "GET", Path: tt.path, Header: tt.h})
+		got := ""
+		if out.Caller.Repo != nil {
+			got = out.Caller.Repo.Facts.ID
+		}
+		if !out.Allow || got != tt.facts || (out.Caller.Repo != nil && out.Caller.Repo.Role != tt.role) {
+			t.Errorf("GET %s: allow %v, facts of %q (role %v), want allowed with %q (role %q)", tt.path, out.Allow, got, out.Caller.Repo, tt.facts, tt.role)
+		}
+	}
+	// The second page of the same repository reads nothing: cached.
+	before := f.w.calls
+	f.a.Decide(context.Background(), Request{Method: "GET", Path: "/alice/public-model"})
+	if f.w.calls != before {
+		t.Errorf("a page within FactsTTL read the store %d times", f.w.calls-before)
+	}
+}

@@ -45,14 +45,19 @@ func webRoutes() []Route {
 	add("GET", "/{namespace}")
 	for _, t := range repoTypes {
 		base := t.prefix + "/{namespace}/{name}"
-		add("GET", base)
+		// The pages that read a repository's files: the authorizer
+		// passes them the repository's facts (see Authorizer.pageRepo).
+		page := func(p string) {
+			rs = append(rs, Route{Method: "GET", Pattern: p, Need: NeedPublic, Web: true, RepoType: t.typ})
+		}
+		page(base)
 		add("GET", base+"/settings")
 		add("POST", base+"/settings")
-		add("GET", base+"/commits/{rev}")
-		add("GET", base+"/blob/{rev}/{"+GreedyPathParam+"+}")
-		add("GET", base+"/tree/{rev}")
-		add("GET", base+"/tree/{rev}/{"+GreedyPathParam+"+}")
-		add("GET", base+"/signature/{rev}")
+		page(base + "/commits/{rev}")
+		page(base + "/blob/{rev}/{" + GreedyPathParam + "+}")
+		page(base + "/tree/{rev}")
+		page(base + "/tree/{rev}/{" + GreedyPathParam + "+}")
+		page(base + "/signature/{rev}")
 	}
 	return rs
 }

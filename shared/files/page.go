@@ -42,12 +42,16 @@ func (s *Service) ResolveAhead(ctx context.Context, typ access.RepoType, ns, nam
 // depend on them may start now, to be used only if Same confirms them.
 func (a *Ahead) Guess() (repo.Repo, string) { return a.guess, a.commit }
 
-// Same reports whether the guess was r (authorized) at commit (resolved):
-// same id, name and owner, so reads keyed by any of them stand.
-func (a *Ahead) Same(r repo.Repo, commit string) bool {
+// SameRepo reports whether the guessed repository was r (authorized):
+// same id, name and owner, so that reads keyed by any of them stand.
+func (a *Ahead) SameRepo(r repo.Repo) bool {
 	g := a.guess
-	return g.ID != "" && g.ID == r.ID && g.Type == r.Type && g.Namespace == r.Namespace && g.Name == r.Name &&
-		g.Owner == r.Owner && a.commit != "" && a.commit == commit
+	return g.ID != "" && g.ID == r.ID && g.Type == r.Type && g.Namespace == r.Namespace && g.Name == r.Name && g.Owner == r.Owner
+}
+
+// Same reports whether the guess was r (authorized) at commit (resolved).
+func (a *Ahead) Same(r repo.Repo, commit string) bool {
+	return a.SameRepo(r) && a.commit != "" && a.commit == commit
 }
 
 // Resolved resolves the revision of a in r, which the caller is

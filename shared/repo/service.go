@@ -300,10 +300,11 @@ func (s *Service) Authorize(ctx context.Context, c access.Caller, a access.Actio
 
 // AuthorizeRead decides a (a read of files) as Authorize does, with what
 // the authorizer read for this request when it names this repository
-// (c.Repo): then nothing is read from the store. Otherwise the repository
-// and the caller's role are read. The Repo returned carries identity,
-// owner and visibility only, neither settings nor organization policies:
-// enough to serve files, not to push.
+// (c.Repo): then nothing is read from the store. Otherwise, or when those
+// facts refuse (they may be up to authz.FactsTTL old: a repository just
+// made public), the repository and the caller's role are read and decide.
+// The Repo returned carries identity, owner and visibility only, neither
+// settings nor organization policies: enough to serve files, not to push.
 func (s *Service) AuthorizeRead(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (Repo, error) {
 	if e := c.Repo; e.Names(typ, ns, name) {
 		r := Repo{ID: e.Facts.ID, Type: typ, Namespace: e.Facts.Namespace, Name: e.Facts.Name, Owner: e.Facts.Owner,
@@ -314,10 +315,9 @@ func (s *Service) AuthorizeRead(ctx context.Context, c access.Caller, a access.A
 		}
 		res := r.Resource()
 		res.Policy = e.Facts.Policy
-		if d := access.Decide(c.Principal(roles), a, res); !d.Allow {
-			return Repo{}, d.Err()
+		if access.Decide(c.Principal(roles), a, res).Allow {
+			return r, nil
 		}
-		return r, nil
 	}
 	r, _, err := s.load(ctx, c, a, typ, ns, name)
 	return r, err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -91,28 +92,26 @@ func (s *Site) treePage(typ access.RepoType) handlerFunc {
 // for every file that has none, as visiting a repository page does on the
 // Hub. At the root it shows the model card and its evaluation results.
 //
-// Its reads: the repository (authorizing the caller), rev's ref, then
-// together the level's verdicts (folder.go says what a level reads) and,
-// at the root, the model signature; the card of a commit is read and
-// rendered once per instance. With the repository and commit this
-// instance saw last under the same name as guesses, the ref and the
-// model signature are read while the caller is authorized, and used only
-// when the guesses prove right (files.Ahead).
+// Its reads, as the JSON list's: the caller is authorized on the
+// authorizer's reading of the repository (none here), then rev's ref and
+// the level's verdicts (folder.go says what a level reads) and, at the
+// root, the model signature; the card of a commit is read and rendered
+// once per instance. With the commit rev gave last time in this instance
+// as a guess, the level and the signature are read beside the ref, and
+// read again only if the ref moved (files.Ahead).
 func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoType, p params, rev, dir string) {
 	ctx := r.Context()
 	root := dir == ""
 	ahead := s.svc.Files.ResolveAhead(ctx, typ, p["namespace"], p["name"], rev)
-	var sigAhead chan sigResult
-	if g, commit := ahead.Guess(); root && commit != "" && s.svc.ModelSigs != nil {
-		sigAhead = make(chan sigResult, 1)
-		go func() {
-			j, err := s.svc.ModelSigs.AtCommit(ctx, g, commit)
-			sigAhead <- sigResult{j, err}
-		}()
-	}
-	rp, ok := s.loadRepo(w, r, typ, p)
-	if !ok {
+	rp, err := s.svc.Repos.AuthorizeRead(ctx, principal.From(ctx), access.RepoRead, typ, p["namespace"], p["name"])
+	if err != nil {
+		s.fail(w, r, err)
 		return
+	}
+	var early <-chan level
+	_, guess := ahead.Guess()
+	if guess != "" && ahead.SameRepo(rp) {
+		early = s.readLevel(ctx, rp, guess, rev, dir)
 	}
 	d := repoData{Repo: rp, Path: repoPath(rp), Rev: rev, Dir: dir, Crumbs: breadcrumb(dir), Counts: map[string]int{}}
 	title := rp.FullName()
@@ -128,33 +127,16 @@ func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoTyp
 		s.fail(w, r, err)
 		return
 	}
-	var (
-		fv   FolderView
-		ferr error
-		done = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		fv, ferr = s.svc.Files.FolderAt(ctx, rp, commit, rev, dir)
-	}()
-	var card RepoCard
-	var cerr error
-	if root {
-		card, cerr = s.svc.Files.CardOf(ctx, rp, commit)
-		if cerr == nil && s.svc.ModelSigs != nil {
-			if sigAhead != nil && ahead.Same(rp, commit) {
-				res := <-sigAhead
-				d.Signature, cerr = res.j, res.err
-			} else {
-				d.Signature, cerr = s.svc.ModelSigs.AtCommit(ctx, rp, commit)
-			}
-		}
+	if early == nil || guess != commit {
+		early = s.readLevel(ctx, rp, commit, rev, dir) // the ref moved
 	}
-	<-done
-	if err := errors.Join(ferr, cerr); err != nil {
-		s.fail(w, r, err)
+	lv := <-early
+	if lv.err != nil {
+		s.fail(w, r, lv.err)
 		return
 	}
+	fv, card := lv.fv, lv.card
+	d.Signature = lv.sig
 	if fv.File != "" {
 		http.Redirect(w, r, repoPath(rp)+"/blob/"+url.PathEscape(rev)+"/"+escapePath(fv.File), http.StatusFound)
 		return
@@ -189,14 +171,41 @@ func (s *Site) folder(w http.ResponseWriter, r *http.Request, typ access.RepoTyp
 	s.render(w, r, http.StatusOK, "repo", title, d, "")
 }
 
+// level is what a folder page reads at a commit.
+type level struct {
+	fv   FolderView
+	card RepoCard
+	sig  *modelsig.Judged
+	err  error
+}
+
+// readLevel reads, side by side, the folder dir of r (authorized) at
+// commit and, at the root, its card and model signature.
+func (s *Site) readLevel(ctx context.Context, r repo.Repo, commit, rev, dir string) <-chan level {
+	out := make(chan level, 1)
+	go func() {
+		var lv level
+		var ferr, serr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			lv.fv, ferr = s.svc.Files.FolderAt(ctx, r, commit, rev, dir)
+		}()
+		if dir == "" {
+			lv.card, serr = s.svc.Files.CardOf(ctx, r, commit)
+			if serr == nil && s.svc.ModelSigs != nil {
+				lv.sig, serr = s.svc.ModelSigs.AtCommit(ctx, r, commit)
+			}
+		}
+		<-done
+		lv.err = errors.Join(ferr, serr)
+		out <- lv
+	}()
+	return out
+}
+
 // readme is the model card's file.
 const readme = "README.md"
-
-// sigResult is a model signature read ahead.
-type sigResult struct {
-	j   *modelsig.Judged
-	err error
-}
 
 // findings is what a file's scan found, short enough for its row: virus
 // names, imports that are not innocuous, or the reason of an error.

@@ -1,15 +1,19 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -244,7 +248,7 @@ func (s *Site) show(w http.ResponseWriter, r *http.Request, status int, page str
 	if v.CSRF == "" {
 		v.CSRF = csrfToken(s.ensurePreSession(w, r))
 	}
-	s.write(w, status, page, v)
+	s.writeTo(w, r, status, page, v)
 }
 
 // lazyPage is one page's template, parsed (with the layout) when the page
@@ -271,6 +275,12 @@ func (p *lazyPage) template() (*template.Template, error) {
 }
 
 func (s *Site) write(w http.ResponseWriter, status int, page string, v view) {
+	s.writeTo(w, nil, status, page, v)
+}
+
+// writeTo renders page; r (nil: never) may have it compressed (see
+// compressible).
+func (s *Site) writeTo(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	lp := s.pages[page]
 	if lp == nil {
 		s.cfg.Log.Error("no template", "page", page)
@@ -290,8 +300,72 @@ func (s *Site) write(w http.ResponseWriter, status int, page string, v view) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	body := b.String()
+	if r != nil && compressible(r, v, body) {
+		if z, ok := gzipped(body); ok {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Header().Set("Vary", "Accept-Encoding")
+			w.WriteHeader(status)
+			_, _ = w.Write(z)
+			return
+		}
+	}
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(b.String()))
+	_, _ = w.Write([]byte(body))
+}
+
+// compressMin is the smallest page worth compressing.
+const compressMin = 4 << 10
+
+// compressible reports whether a page may be sent gzip-compressed: the
+// client accepts gzip, the page is large enough, and it holds no secret
+// that compression could leak (BREACH: a page that reflects what an
+// attacker put in the URL beside a secret lets the compressed size tell
+// the secret). So only pages for an anonymous caller, and only those
+// without the form token, are compressed; a signed-in user's pages (the
+// log-out form's token, a new access token) never are.
+func compressible(r *http.Request, v view, body string) bool {
+	return v.User == "" && len(body) >= compressMin && acceptsGzip(r.Header.Get("Accept-Encoding")) &&
+		(v.CSRF == "" || !strings.Contains(body, v.CSRF))
+}
+
+// acceptsGzip reads an Accept-Encoding header: gzip listed, without q=0.
+func acceptsGzip(h string) bool {
+	for _, part := range strings.Split(h, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		for _, p := range strings.Split(params, ";") {
+			if k, v, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "q") {
+				q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				return err == nil && q > 0
+			}
+		}
+		return true
+	}
+	return false
+}
+
+var gzipPool = sync.Pool{New: func() any {
+	z, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return z
+}}
+
+// gzipped compresses a page at gzip's fastest level.
+func gzipped(body string) ([]byte, bool) {
+	var buf bytes.Buffer
+	buf.Grow(len(body) / 4)
+	z := gzipPool.Get().(*gzip.Writer)
+	defer gzipPool.Put(z)
+	z.Reset(&buf)
+	if _, err := io.WriteString(z, body); err != nil {
+		return nil, false
+	}
+	if err := z.Close(); err != nil {
+		return nil, false
+	}
+	return buf.Bytes(), true
 }
 
 // fail answers an error as a page: the message of a client error, a

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -134,6 +137,74 @@ func TestRevealNamesTheConfiguredScheme(t *testing.T) {
 		}
 		if plain := strings.Contains(body, "unencrypted"); plain != strings.HasPrefix(publicURL, "http://") {
 			t.Errorf("%q: warns of plain HTTP %v", publicURL, plain)
+		}
+	}
+}
+
+// TestPagesCompressedOnlyWithoutSecrets: a large page for an anonymous
+// caller is sent gzip-compressed when the client accepts gzip, and
+// decodes to the page; a signed-in user's page, a page holding the form
+// token, a small page, and a client that refuses gzip get it plain.
+func TestPagesCompressedOnlyWithoutSecrets(t *testing.T) {
+	s, err := newSite(Services{}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []entry
+	for i := 0; i < 200; i++ {
+		entries = append(entries, entry{Name: "f", Path: "d/f", File: File{Path: "d/f", Status: "ok"}})
+	}
+	big := repoData{Repo: repo.Repo{Namespace: "alice", Name: "m"}, Path: "/alice/m", Rev: "main", Entries: entries}
+	small := repoData{Repo: repo.Repo{Namespace: "alice", Name: "m"}, Path: "/alice/m", Rev: "main"}
+	cases := []struct {
+		name, page, accept, user string
+		data                     any
+		gzip                     bool
+	}{
+		{"anonymous, large", "repo", "gzip, deflate, br", "", big, true},
+		{"anonymous, q=0.5", "repo", "br;q=1.0, gzip;q=0.5", "", big, true},
+		{"signed in", "repo", "gzip", "alice", big, false},
+		{"signed in, even without the token in the page", "repo", "gzip", "alice+notoken", big, false},
+		{"the sign-up form's token", "join", "gzip", "", accountForm{Email: strings.Repeat("a", 5000) + "@example.com"}, false},
+		{"small", "repo", "gzip", "", small, false},
+		{"gzip refused", "repo", "gzip;q=0, identity", "", big, false},
+		{"no header", "repo", "", "", big, false},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", "/alice/m", nil)
+		if c.accept != "" {
+			r.Header.Set("Accept-Encoding", c.accept)
+		}
+		v := view{Title: c.page, User: c.user, CSRF: "secret-form-token", Data: c.data}
+		if user, ok := strings.CutSuffix(c.user, "+notoken"); ok {
+			v.User, v.CSRF = user, ""
+		}
+		plain := httptest.NewRecorder()
+		s.write(plain, 200, c.page, v)
+		if plain.Body.Len() < compressMin && c.name != "small" {
+			t.Fatalf("%s: a page of %d bytes tests nothing", c.name, plain.Body.Len())
+		}
+		w := httptest.NewRecorder()
+		s.writeTo(w, r, 200, c.page, v)
+		got := w.Body.Bytes()
+		if enc := w.Header().Get("Content-Encoding"); (enc == "gzip") != c.gzip {
+			t.Errorf("%s: Content-Encoding %q, want gzip %v", c.name, enc, c.gzip)
+			continue
+		}
+		if c.gzip {
+			zr, err := gzip.NewReader(bytes.NewReader(got))
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if got, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if w.Header().Get("Vary") != "Accept-Encoding" || w.Body.Len() >= plain.Body.Len()/2 {
+				t.Errorf("%s: Vary %q, %d bytes compressed of %d", c.name, w.Header().Get("Vary"), w.Body.Len(), plain.Body.Len())
+			}
+		}
+		if !bytes.Equal(got, plain.Body.Bytes()) {
+			t.Errorf("%s: the page sent differs from the page rendered", c.name)
 		}
 	}
 }
