@@ -47,21 +47,31 @@ func BenchmarkModelPage(b *testing.B) {
 	h.must(200, h.do("POST", "/api/repos/create", u.bearer(), map[string]any{"name": name, "type": "model", "private": false}), "create repo")
 	seedFolders(b, table, bucket, u.Name, name, 50, 40)
 
-	cases := []struct{ name, ours, ref string }{
-		{"repo-page-2000-files-20KiB-card", "/" + u.Name + "/" + name, "/api/models/" + u.Name + "/" + name + "/tree/main?expand=true"},
-		{"eval-results", "/api/models/" + u.Name + "/" + name + "/eval-results/main", "/api/health"},
+	// The client accepts gzip (Go's transport asks for it and decodes it,
+	// as browsers do) unless a case says identity.
+	identity := map[string]string{"Accept-Encoding": "identity"}
+	cases := []struct {
+		name, ours, ref string
+		hdr             map[string]string
+	}{
+		{"repo-page-2000-files-20KiB-card", "/" + u.Name + "/" + name, "/api/models/" + u.Name + "/" + name + "/tree/main?expand=true", nil},
+		{"repo-page-uncompressed", "/" + u.Name + "/" + name, "/api/models/" + u.Name + "/" + name + "/tree/main?expand=true", identity},
+		{"eval-results", "/api/models/" + u.Name + "/" + name + "/eval-results/main", "/api/health", nil},
 	}
-	fetch := func(path string) (time.Duration, int) {
+	fetchWith := func(path string, hdr map[string]string) (time.Duration, int) {
 		t0 := time.Now()
-		st, _, body := benchHTTP(b, http.DefaultClient, "GET", h.base+path, "", "", nil, nil)
+		st, _, body := benchHTTP(b, http.DefaultClient, "GET", h.base+path, "", "", nil, hdr)
 		d := time.Since(t0)
 		if st != 200 {
 			b.Fatalf("GET %s: %d %.300s", path, st, body)
 		}
 		return d, len(body)
 	}
-	// What the page must show, checked once.
+	fetch := func(path string) (time.Duration, int) { return fetchWith(path, nil) }
+	// What the page must show, checked once; and its size on the wire.
 	_, _, page := benchHTTP(b, http.DefaultClient, "GET", h.base+cases[0].ours, "", "", nil, nil)
+	_, hdr, wire := benchHTTP(b, http.DefaultClient, "GET", h.base+cases[0].ours, "", "", nil, map[string]string{"Accept-Encoding": "gzip"})
+	b.Logf("repository page: %d B, %d B on the wire (Content-Encoding %q)", len(page), len(wire), hdr.Get("Content-Encoding"))
 	for _, want := range []string{"Evaluation results", "Verified source", "Unverified source", "f00/", "f49/", "2002 files", "40 files", "Section 40"} {
 		if !strings.Contains(string(page), want) {
 			b.Fatalf("the repository page does not show %q", want)
@@ -71,11 +81,11 @@ func BenchmarkModelPage(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			var ours, ref durations
 			var oursBytes, refBytes int
-			fetch(c.ours)
+			fetchWith(c.ours, c.hdr)
 			fetch(c.ref)
 			for i := 0; i < b.N; i++ {
 				for j := 0; j < 20; j++ {
-					d, n := fetch(c.ours)
+					d, n := fetchWith(c.ours, c.hdr)
 					ours, oursBytes = append(ours, d), n
 					d, n = fetch(c.ref)
 					ref, refBytes = append(ref, d), n
