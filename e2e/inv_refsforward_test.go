@@ -30,8 +30,9 @@ import (
 // config points its index invoke at no function, so the manifests wait
 // in the bucket; the test delivers them as the sweeper does). D first:
 // main is D. Then C, late: main stays D, and x.txt, removed in D, is not
-// served. D again: nothing moves. A later push indexed normally moves
-// main on: the index is not stuck.
+// served. C's again: nothing moves. C's again without its numbers (an
+// update nobody numbered): nothing moves. A later push indexed normally
+// moves main on: the index is not stuck.
 func TestInvariantRefsNeverGoBackwards(t *testing.T) {
 	s := needStack(t)
 	a := s.newAccount(t)
@@ -101,12 +102,29 @@ func TestInvariantRefsNeverGoBackwards(t *testing.T) {
 		t.Errorf("C's late manifest: %+v, want its one ref update stale", res)
 	}
 	// Redelivery of a manifest already indexed moves nothing either.
-	if err := s.putManifestAgain(t, manifests[0]); err != nil {
-		t.Fatalf("put C's manifest back: %v", err)
+	again := s.putManifestAgain(t, manifests[0], savedManifests[manifests[0]])
+	if res := s.deliver(t, a, again); res.Gone || res.StaleRefs != 1 || res.Refs != 0 {
+		t.Errorf("C's manifest twice: %+v, want its one ref update stale", res)
 	}
-	s.deliver(t, a, manifests[0])
 	if got, _ := tip(); got != d {
 		t.Errorf("after C's manifest twice: main %s, want D %s", got, d)
+	}
+	// An update nobody numbered (C's, its numbers stripped, as from a git
+	// server whose hook could not number it) never replaces a numbered
+	// one: fail closed.
+	var unnumbered githook.Manifest
+	if err := json.Unmarshal(savedManifests[manifests[0]], &unnumbered); err != nil {
+		t.Fatal(err)
+	}
+	for i := range unnumbered.Refs {
+		unnumbered.Refs[i].Seq = 0
+	}
+	raw, _ := json.Marshal(unnumbered)
+	if res := s.deliver(t, a, s.putManifestAgain(t, manifests[0], raw)); res.Gone || res.StaleRefs != 1 || res.Refs != 0 {
+		t.Errorf("C's manifest unnumbered: %+v, want its one ref update refused as stale", res)
+	}
+	if got, x := tip(); got != d || x != 404 {
+		t.Errorf("after C's manifest unnumbered: main %s, x.txt %d; want D %s and 404", got, x, d)
 	}
 	// Not stuck: the next push, indexed as usual, moves main on.
 	write("README.md", "# E\n")
@@ -183,17 +201,22 @@ func (s stack) deliver(t *testing.T, a account, key string) githook.IndexRespons
 	return res
 }
 
-// putManifestAgain writes a delivered manifest back, as a redelivery of
-// one whose deletion failed would find it.
-func (s stack) putManifestAgain(t *testing.T, key string) error {
+// putManifestAgain writes body as a new manifest beside key (the local
+// S3 server does not bring back an object written again under a key
+// whose deletion left a delete marker), as a redelivery of one whose
+// deletion failed would find it, and returns its key.
+func (s stack) putManifestAgain(t *testing.T, key string, body []byte) string {
 	t.Helper()
 	cfg, err := awsconfig.Load(context.Background())
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	body := savedManifests[key]
 	if body == nil {
 		t.Fatalf("manifest %s was never read", key)
 	}
-	return (githookaws.Manifests{Client: awsconfig.S3(cfg), Bucket: s.bucket}).PutManifest(context.Background(), key, body)
+	again := key + "-again-" + uniqueName("r")
+	if err := (githookaws.Manifests{Client: awsconfig.S3(cfg), Bucket: s.bucket}).PutManifest(context.Background(), again, body); err != nil {
+		t.Fatalf("put manifest %s: %v", again, err)
+	}
+	return again
 }

@@ -27,8 +27,9 @@ type Ref struct {
 }
 
 // ErrStale is PutRef's and DeleteRef's answer to an update older than the
-// one stored (a larger Seq): nothing was written, and the ref stays at
-// the newer value. Not a failure.
+// one stored (a larger Seq), or unnumbered where a numbered one is
+// stored: nothing was written, and the ref stays at the stored value. Not
+// a failure.
 var ErrStale = errors.New("gitref: a newer update of the ref is stored")
 
 // Store keeps refs (gitrefddb.Store).
@@ -37,7 +38,9 @@ type Store interface {
 	// removes it. With a Seq (seq) > 0 each writes only when the stored
 	// update of the ref is older (no Seq, or a smaller one), else answers
 	// ErrStale: refs never go backwards, whatever order the updates
-	// arrive in.
+	// arrive in. Without one (0: an update nobody numbered) each writes
+	// only when no numbered update is stored, else ErrStale: an update
+	// that cannot be ordered never replaces one that can (fail closed).
 	PutRef(ctx context.Context, repoID string, r Ref) error
 	DeleteRef(ctx context.Context, repoID, name string, seq int64) error
 	// Ref reads a ref; ok false when absent.

@@ -46,12 +46,15 @@ func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
 		name, rest = rest[0], rest[1:]
 	}
 	if name == "reference-transaction" {
-		// git passes the transaction's state; the hook never fails it.
+		// git passes the transaction's state; a failure in "prepared"
+		// aborts the transaction (fail closed, see referenceTransaction).
 		state := ""
 		if len(rest) > 0 {
 			state = rest[0]
 		}
-		referenceTransaction(state, stdin, stderr)
+		if referenceTransaction(state, stdin, stderr) != nil {
+			return 1
+		}
 		return 0
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hubsec/trustlayer/shared/githook"
 )
@@ -33,31 +34,38 @@ const (
 	refSeqKeep = 4096
 )
 
-// referenceTransaction is the reference-transaction hook. It never fails
-// the transaction: an update it could not number is indexed unnumbered
-// (written as it comes), which it says.
+// referenceTransaction is the reference-transaction hook. In the
+// "prepared" state it fails closed: an update it cannot number (its input
+// unreadable, the numbers file unwritable) is refused, and git then
+// aborts the whole transaction, so no ref moves on the git server without
+// a number, and the index (which takes an unnumbered update only while no
+// numbered one is stored) never receives one it cannot order. The pusher
+// sees the reason as a "remote:" line and pushes again.
 func referenceTransaction(state string, stdin io.Reader, stderr io.Writer) error {
 	if state != "prepared" {
 		io.Copy(io.Discard, stdin)
 		return nil
 	}
 	updates, err := readUpdates(stdin)
-	if err != nil || len(updates) == 0 {
-		return nil
+	if err == nil && len(updates) > 0 {
+		dir := os.Getenv("GIT_DIR")
+		if dir == "" {
+			dir = "."
+		}
+		err = numberUpdates(dir, updates, time.Now())
 	}
-	dir := os.Getenv("GIT_DIR")
-	if dir == "" {
-		dir = "."
+	if err != nil {
+		fmt.Fprintf(stderr, "trustlayer: ref update refused: it could not be numbered, so the index could not keep it in order (%v); nothing changed, push again\n", err)
 	}
-	if err := numberUpdates(dir, updates); err != nil {
-		fmt.Fprintf(stderr, "trustlayer: ref updates not numbered (the index may take them out of order): %v\n", err)
-	}
-	return nil
+	return err
 }
 
 // numberUpdates appends updates to gitDir's refSeqFile, each with the
-// next number.
-func numberUpdates(gitDir string, updates []githook.RefUpdate) error {
+// next number: one more than the last, and never less than now in
+// microseconds since 1970, so numbers keep growing even if the file is
+// lost or a repository's folder is restored from an older copy (a
+// number smaller than the one the index stored would leave the ref stuck).
+func numberUpdates(gitDir string, updates []githook.RefUpdate, now time.Time) error {
 	f, err := os.OpenFile(filepath.Join(gitDir, refSeqFile), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
@@ -80,6 +88,9 @@ func numberUpdates(gitDir string, updates []githook.RefUpdate) error {
 		if fs := strings.Fields(lines[n-1]); len(fs) == 4 {
 			last, _ = strconv.ParseInt(fs[0], 10, 64)
 		}
+	}
+	if floor := now.UnixMicro() - 1; last < floor {
+		last = floor
 	}
 	for _, u := range updates {
 		last++

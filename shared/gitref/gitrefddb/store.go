@@ -4,7 +4,8 @@
 // commit it peels to and the git server's number of the update (seq; a
 // numbered deletion leaves the item with deleted=true); and each move of
 // it, kept as history: same pk, sk LOG#<ref>#<RFC 3339 time>. No TTL. A
-// numbered write is conditional on a smaller stored seq (invariant 8).
+// numbered write is conditional on a smaller stored seq, an unnumbered one
+// on no stored seq (invariant 8).
 package gitrefddb
 
 import (
@@ -48,6 +49,11 @@ func newer(seq int64) (*string, map[string]types.AttributeValue) {
 		map[string]types.AttributeValue{":seq": ddb.N64(seq)}
 }
 
+// unnumbered is the condition of an unnumbered write (fail closed): no
+// numbered update of the ref is stored, since an update without a number
+// cannot be ordered against one with.
+const unnumbered = "attribute_not_exists(seq)"
+
 // PutRef implements gitref.Store.
 func (s Store) PutRef(ctx context.Context, repoID string, r gitref.Ref) error {
 	it := refItem{PK: refPK(repoID), SK: "REF#" + r.Name, Ref: r.Name, Commit: r.Commit, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, Seq: r.Seq}
@@ -56,12 +62,14 @@ func (s Store) PutRef(ctx context.Context, repoID string, r gitref.Ref) error {
 	put := &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(it)}
 	if r.Seq > 0 {
 		put.ConditionExpression, put.ExpressionAttributeValues = newer(r.Seq)
+	} else {
+		put.ConditionExpression = aws.String(unnumbered)
 	}
 	err := s.Transact(ctx, []types.TransactWriteItem{
 		{Put: put},
 		{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(log)}},
 	})
-	if r.Seq > 0 && isFirstFailed(err) {
+	if isFirstFailed(err) {
 		return gitref.ErrStale
 	}
 	return err
@@ -80,7 +88,8 @@ func isFirstFailed(err error) bool {
 }
 
 // DeleteRef implements gitref.Store: a numbered deletion leaves a
-// tombstone (Ref reads it as absent).
+// tombstone (Ref reads it as absent); an unnumbered one removes the item
+// only when it holds no numbered update.
 func (s Store) DeleteRef(ctx context.Context, repoID, name string, seq int64) error {
 	if seq > 0 {
 		cond, vals := newer(seq)
@@ -95,7 +104,11 @@ func (s Store) DeleteRef(ctx context.Context, repoID, name string, seq int64) er
 		}
 		return nil
 	}
-	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name), Key: ddb.Key(refPK(repoID), "REF#"+name)})
+	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Name), Key: ddb.Key(refPK(repoID), "REF#"+name),
+		ConditionExpression: aws.String(unnumbered)})
+	if isFirstFailed(err) {
+		return gitref.ErrStale
+	}
 	if err != nil {
 		return fmt.Errorf("delete ref %s: %w", name, err)
 	}
