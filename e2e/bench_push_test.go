@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,4 +165,60 @@ func (d oneKey) SSHKeysByFingerprint(context.Context, string) ([]signature.Uploa
 }
 func (d oneKey) EmailOwner(_ context.Context, email string) (string, bool, bool, error) {
 	return d.key.AccountID, true, strings.EqualFold(email, d.email), nil
+}
+
+// BenchmarkPushRegularFileCheck: the time invariant 11's check (every new
+// regular file judged by the scanner at pre-receive) adds to a real push
+// of 20 new small regular files through the gateway. The check cannot be
+// turned off (it fails closed), so the reference is the same push minus
+// the check's own phase, which the hook times (trustlayer.timings):
+// "without" = the push's wall time less the phase "judge new regular
+// files"; the ratio is with / without.
+func BenchmarkPushRegularFileCheck(b *testing.B) {
+	testenv.RequireEnv(b, "TRUSTLAYER_GIT_ROOT")
+	s := needStack(b)
+	a := s.newAccount(b)
+	dir := plainRepo(b)
+	git(b, dir, "config", a.headerKey(s), a.authHeader())
+	writeBytes(b, dir, "README.md", []byte("# bench\n"))
+	git(b, dir, "add", "-A")
+	git(b, dir, "commit", "-q", "-m", "base")
+	if out, err := s.tryPush(b, a, dir); err != nil {
+		b.Fatalf("base push: %v\n%s", err, out)
+	}
+	folder := gitFolder(b, "/api/models/"+a.user+"/"+a.repo, "Bearer "+a.token)
+	if out, err := exec.Command("git", "config", "-f", filepath.Join(folder, "config"), "trustlayer.timings", "true").CombinedOutput(); err != nil {
+		b.Fatalf("%v %s", err, out)
+	}
+	phase := regexp.MustCompile(`timing: pre-receive: judge new regular files ([0-9.]+) ms`)
+	var total, check time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for j := range 20 {
+			writeBytes(b, dir, fmt.Sprintf("r%d/f%02d.txt", i, j), []byte(fmt.Sprintf("round %d file %d\n%s", i, j, strings.Repeat("text ", 200))))
+		}
+		git(b, dir, "add", "-A")
+		git(b, dir, "commit", "-q", "-m", fmt.Sprintf("round %d", i))
+		b.StartTimer()
+		start := time.Now()
+		out, err := s.tryPush(b, a, dir)
+		d := time.Since(start)
+		if err != nil {
+			b.Fatalf("push: %v\n%s", err, out)
+		}
+		m := phase.FindStringSubmatch(out)
+		if m == nil {
+			b.Fatalf("no timing of the check in:\n%s", out)
+		}
+		ms, _ := strconv.ParseFloat(m[1], 64)
+		total += d
+		check += time.Duration(ms * float64(time.Millisecond))
+	}
+	n := time.Duration(b.N)
+	b.ReportMetric(float64((total/n).Microseconds())/1000, "ms/push")
+	b.ReportMetric(float64((check/n).Microseconds())/1000, "ms/check")
+	b.ReportMetric(float64(total)/float64(total-check), "ratio")
+	b.Logf("push of 20 new regular files: %v with the check, %v without it (same pushes less the check's phase), ratio %.2fx, over %d pushes",
+		(total / n).Round(time.Millisecond), ((total - check) / n).Round(time.Millisecond), float64(total)/float64(total-check), b.N)
 }

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand"
@@ -23,11 +24,12 @@ import (
 	"github.com/hubsec/trustlayer/shared/platform/ddb"
 	"github.com/hubsec/trustlayer/shared/platform/testenv"
 	"github.com/hubsec/trustlayer/shared/repo/repoddb"
+	"github.com/hubsec/trustlayer/shared/scan"
 )
 
 // plainRepo makes a work tree whose pushes go to a's repository with no
 // git configuration beyond the identity (no http.postBuffer).
-func plainRepo(t *testing.T) string {
+func plainRepo(t testing.TB) string {
 	dir := t.TempDir()
 	git(t, dir, "init", "-q", "-b", "main")
 	git(t, dir, "config", "user.email", "big@example.com")
@@ -186,7 +188,11 @@ func TestBigPushIndexedAndPaged(t *testing.T) {
 }
 
 // TestPlainPush200MB: a plain git push of a 200 MB file (git sends it
-// chunked) goes through the gateway to the git server and is indexed.
+// chunked) goes through the gateway to the git server's pre-receive hook,
+// which refuses it with the advice to use Git LFS: a regular file over 10
+// MiB never enters git (invariant 11, as on the Hugging Face Hub). A file
+// of exactly 10 MiB, the largest a push may add, is judged (staged through
+// the bucket), accepted and indexed.
 func TestPlainPush200MB(t *testing.T) {
 	s := needStack(t)
 	a := s.newAccount(t)
@@ -201,12 +207,28 @@ func TestPlainPush200MB(t *testing.T) {
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "200 MB")
 	start := time.Now()
-	git(t, dir, "push", "-q", a.remote(s), "main")
+	out, err := s.tryPush(t, a, dir)
 	t.Logf("200 MB push answered in %v", time.Since(start).Round(time.Millisecond))
+	if err == nil || !strings.Contains(out, "remote: Your push was rejected because it contains files larger than 10 MiB") ||
+		!strings.Contains(out, "weights.raw (200.0 MiB)") || !strings.Contains(out, "Git LFS") {
+		t.Fatalf("200 MB regular file: %v, want refused naming it with the LFS advice:\n%s", err, out)
+	}
+	if got := s.remoteHead(t, a); got != "" {
+		t.Fatalf("the refused push made main %s", got)
+	}
+	// 10 MiB of text: the largest regular file, accepted and indexed.
+	raw := make([]byte, scan.MaxRegularFile/2)
+	rand.New(rand.NewSource(24)).Read(raw)
+	writeBytes(t, dir, "weights.raw", []byte(hex.EncodeToString(raw)))
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "--amend", "-m", "10 MiB")
+	if out, err := s.tryPush(t, a, dir); err != nil {
+		t.Fatalf("10 MiB regular file: %v\n%s", err, out)
+	}
 	head := strings.TrimSpace(git(t, dir, "rev-parse", "HEAD"))
 	waitIndexed(t, s.gateway, "/api/models/"+a.user+"/"+a.repo, "Bearer "+a.token, "main", head)
 	st, es := s.tree(t, a, "main")
-	if st != 200 || len(es) != 1 || es[0].Size != 200<<20 {
-		t.Fatalf("tree: %d %+v, want weights.raw of %d bytes", st, es, 200<<20)
+	if st != 200 || len(es) != 1 || es[0].Size != scan.MaxRegularFile {
+		t.Fatalf("tree: %d %+v, want weights.raw of %d bytes", st, es, scan.MaxRegularFile)
 	}
 }

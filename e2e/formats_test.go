@@ -31,14 +31,24 @@ type formatEntry struct {
 // TorchScript built to their specs) with git and git-lfs: each file once
 // under lfs/ (an LFS object: S3 key by oid, no name for the scanner) and
 // once under git/ (a regular file the git server's hook copies under its
-// name). The tree API must show each with the verdict, engine and reason.
+// name). The tree API must show each with the verdict, engine and reason;
+// under git/, the dangerous and unreadable ones are refused at push, each
+// named with its reason (invariant 11), and only the others enter git.
 func TestModelFormatsThroughTheStack(t *testing.T) {
 	s := needStack(t)
 	a := s.newAccount(t)
 	cases := formattest.Cases(t)
 	files := map[string][]byte{".gitattributes": []byte("lfs/** filter=lfs diff=lfs merge=lfs -text\n")}
+	// A regular file judged dangerous, or that cannot be judged, never
+	// enters git (invariant 11): those go under git/ in a push of their
+	// own, which must be refused naming each with its reason.
+	var refused []formattest.Case
 	for _, c := range cases {
 		files["lfs/"+c.Name] = c.Data
+		if c.Want == "dangerous" || c.Want == "error" {
+			refused = append(refused, c)
+			continue
+		}
 		files["git/"+c.Name] = c.Data
 	}
 	// The files the benign models' loaders read beside them, which the
@@ -53,7 +63,37 @@ func TestModelFormatsThroughTheStack(t *testing.T) {
 
 	want := map[string]formattest.Case{}
 	for _, c := range cases {
-		want["lfs/"+c.Name], want["git/"+c.Name] = c, c
+		want["lfs/"+c.Name] = c
+		if c.Want != "dangerous" && c.Want != "error" {
+			want["git/"+c.Name] = c
+		}
+	}
+	if len(refused) == 0 {
+		t.Fatal("the corpus has no dangerous or unreadable case")
+	}
+	dir := plainRepo(t)
+	git(t, dir, "config", a.headerKey(s), a.authHeader())
+	for _, c := range refused {
+		writeBytes(t, dir, "git/"+c.Name, c.Data)
+	}
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "unsafe regular files")
+	git(t, dir, "fetch", "-q", a.remote(s), "main")
+	git(t, dir, "rebase", "-q", "FETCH_HEAD")
+	out, err := s.tryPush(t, a, dir)
+	if err == nil {
+		t.Errorf("push of dangerous and unreadable model files as regular files accepted:\n%s", out)
+	}
+	for _, c := range refused {
+		line := ""
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "  git/"+c.Name+": ") {
+				line = l
+			}
+		}
+		if line == "" || (c.Reason != "" && !strings.Contains(line, c.Reason)) {
+			t.Errorf("git/%s (%s): refusal line %q, want the file with %q:\n%s", c.Name, c.Want, line, c.Reason, out)
+		}
 	}
 	got := map[string]formatEntry{}
 	for deadline := time.Now().Add(4 * time.Minute); time.Now().Before(deadline) && len(got) < len(want); time.Sleep(time.Second) {

@@ -18,7 +18,7 @@ import (
 // private repo, listFiles shows both, fileExists, pathsInfo, downloadFile
 // returns the same bytes (the first download right after the commit
 // answers 409 with Retry-After until the scan's verdict; the script retries), an anonymous download is refused, and an EICAR
-// file is never downloadable (403 with the reason).
+// file's upload is refused with the file and the finding (invariant 11), so it is never downloadable.
 func TestHuggingFaceJSFiles(t *testing.T) {
 	node, dir := hfjs(t)
 	h := newHub(t)
@@ -72,7 +72,13 @@ func TestHuggingFaceJSFiles(t *testing.T) {
 	if !strings.HasPrefix(got.AnonError, "401") {
 		t.Errorf("anonymous download of a private file: %q, want 401", got.AnonError)
 	}
-	if got.EicarUpload == "" && (!strings.HasPrefix(got.EicarDownload, "403") || !strings.Contains(got.EicarDownload, "infected")) {
-		t.Errorf("EICAR: uploaded, then download answered %q, want 403 with the reason", got.EicarDownload)
+	// Invariant 11: a regular file judged infected never enters git, so the
+	// upload is refused naming the file and the finding, and there is
+	// nothing to download.
+	if !strings.HasPrefix(got.EicarUpload, "4") || !strings.Contains(got.EicarUpload, "judged unsafe") || !strings.Contains(got.EicarUpload, "eicar.txt: ClamAV found malware") {
+		t.Errorf("EICAR upload answered %q, want a 4xx naming eicar.txt and the finding", got.EicarUpload)
+	}
+	if !strings.HasPrefix(got.EicarDownload, "404") {
+		t.Errorf("EICAR download answered %q, want 404 (it never entered the repository)", got.EicarDownload)
 	}
 }

@@ -204,8 +204,9 @@ func TestHostileCardsNeverFailThePush(t *testing.T) {
 	laughs += "model-index: [{name: x, results: [{task: {type: t}, dataset: {type: d, name: D}, metrics: [{type: acc, value: *i}]}]}]\n---\n# bomb\n"
 	cards := map[string]string{
 		"billion laughs": laughs,
-		"10 MiB":         "---\nlicense: mit\nx: \"" + strings.Repeat("a", 10<<20) + "\"\n---\n# big\n",
-		"custom tag":     "---\nlicense: !python/object/apply:os.system ['id']\n---\n# tag\n",
+		// 10 MiB in all: the largest regular file a push may add (invariant 11).
+		"10 MiB":     "---\nlicense: mit\nx: \"" + strings.Repeat("a", 10<<20-64) + "\"\n---\n# big\n",
+		"custom tag": "---\nlicense: !python/object/apply:os.system ['id']\n---\n# tag\n",
 	}
 	for what, card := range cards {
 		name := s.createRepo(t, map[string]any{})

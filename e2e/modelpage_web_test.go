@@ -63,7 +63,7 @@ func TestWebFoldersWithScanCounts(t *testing.T) {
 	s := needStack(t)
 	a := s.newAccount(t)
 	const folders, perFolder = 50, 40
-	fs := map[string][]byte{"README.md": []byte("# many files\n"), "f06/eicar.com": []byte(scantest.EICAR)}
+	fs := map[string][]byte{"README.md": []byte("# many files\n"), "f06/eicar.bin": []byte(scantest.EICAR)} // LFS (invariant 11)
 	for d := 0; d < folders; d++ {
 		fs[fmt.Sprintf("f%02d/id.txt", d)] = []byte(fmt.Sprintf("folder %d\n", d))
 		for f := 0; f < perFolder-1; f++ {
@@ -145,7 +145,7 @@ func TestWebFoldersWithScanCounts(t *testing.T) {
 	}
 	b.shot("repo-folders")
 	b.open(root + "/tree/main/f06")
-	row := b.text(`tr:has(a[href$="/eicar.com"])`)
+	row := b.text(`tr:has(a[href$="/eicar.bin"])`)
 	if !strings.Contains(row, "infected") || !strings.Contains(strings.ToLower(row), "eicar") {
 		t.Errorf("the infected file's finding is not in its row: %q", row)
 	}

@@ -75,7 +75,8 @@ func (s stack) privateAccount(t *testing.T) account {
 // file (served in the body, ranges) and of an LFS file (302 to an
 // absolute presigned URL), raw of an LFS file (its pointer), a commit id
 // as revision, X-Error-Code on each error, anonymous refused, and an
-// infected file refused with 403 and its reason.
+// infected file (in LFS: as a regular file it never enters git, invariant
+// 11) refused with 403 and its reason.
 func TestResolveHeadersRangesAndErrors(t *testing.T) {
 	s := needStack(t)
 	a := s.privateAccount(t)
@@ -85,15 +86,15 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 		"config.json":       cfg,
 		"sub/dir/notes.txt": []byte("nested\n"),
 		"my notes (v2).txt": []byte("spaced\n"),
-		"weights.bin":       weights, // LFS
-		"eicar.txt":         []byte(scantest.EICAR),
+		"weights.bin":       weights,                // LFS
+		"eicar.bin":         []byte(scantest.EICAR), // LFS: a regular file judged infected never enters git (invariant 11)
 	})
 	head := s.remoteHead(t, a)
 	bearer := "Bearer " + a.token
 	base := s.gateway + "/" + a.user + "/" + a.repo
 	// A download of a file still being scanned answers 409 at once (the
 	// pending-download test covers that): wait for every verdict first.
-	waitVerdicts(t, s.gateway, a.user, a.repo, bearer, []string{"config.json", "sub/dir/notes.txt", "my notes (v2).txt", "weights.bin", "eicar.txt"}, time.Now())
+	waitVerdicts(t, s.gateway, a.user, a.repo, bearer, []string{"config.json", "sub/dir/notes.txt", "my notes (v2).txt", "weights.bin", "eicar.bin"}, time.Now())
 
 	// A regular file: served in the body.
 	r := fetch(t, "HEAD", base+"/resolve/main/config.json", bearer)
@@ -203,7 +204,7 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 	}
 
 	// Only judged-safe bytes: EICAR is refused with its reason.
-	s.waitHub(t, a, "eicar.txt")
+	s.waitHub(t, a, "eicar.bin")
 	for _, p := range []string{"", "/revision/main", "/revision/" + head} {
 		var info struct {
 			SHA      *string
@@ -238,17 +239,17 @@ func TestResolveHeadersRangesAndErrors(t *testing.T) {
 			}
 		}
 		sec := info.SecurityRepoStatus
-		if sec == nil || len(sec.FilesWithIssues) != 1 || sec.FilesWithIssues[0].Path != "eicar.txt" || sec.FilesWithIssues[0].Level != "unsafe" {
-			t.Errorf("securityRepoStatus: %+v, want eicar.txt unsafe", sec)
+		if sec == nil || len(sec.FilesWithIssues) != 1 || sec.FilesWithIssues[0].Path != "eicar.bin" || sec.FilesWithIssues[0].Level != "unsafe" {
+			t.Errorf("securityRepoStatus: %+v, want eicar.bin unsafe", sec)
 		}
 	}
 	if r := fetch(t, "GET", s.gateway+"/api/models/"+a.user+"/"+a.repo+"/revision/no-such-branch", bearer); r.status != 404 || r.header.Get("X-Error-Code") != "RevisionNotFound" {
 		t.Errorf("repo info at a missing revision: %d %q", r.status, r.header.Get("X-Error-Code"))
 	}
 	for _, m := range []string{"HEAD", "GET"} {
-		r = fetch(t, m, base+"/resolve/main/eicar.txt", bearer)
+		r = fetch(t, m, base+"/resolve/main/eicar.bin", bearer)
 		if r.status != 403 || !strings.Contains(r.header.Get("X-Error-Message"), "infected") || strings.Contains(string(r.body), "EICAR-STANDARD") {
-			t.Errorf("%s eicar.txt: %d %q, want 403 with the reason", m, r.status, r.header.Get("X-Error-Message"))
+			t.Errorf("%s eicar.bin: %d %q, want 403 with the reason", m, r.status, r.header.Get("X-Error-Message"))
 		}
 	}
 }

@@ -37,7 +37,7 @@ type stack struct {
 	gateway, internal, bucket string
 }
 
-func needStack(t *testing.T) stack {
+func needStack(t testing.TB) stack {
 	t.Helper()
 	s := stack{gateway: testenv.RequireEnv(t, "TRUSTLAYER_GATEWAY_URL"), internal: testenv.RequireEnv(t, "TRUSTLAYER_INTERNAL_URL"),
 		bucket: testenv.RequireEnv(t, "TRUSTLAYER_BUCKET")}
@@ -80,7 +80,7 @@ type account struct {
 	user, token, repo string
 }
 
-func (s stack) newAccount(t *testing.T) account {
+func (s stack) newAccount(t testing.TB) account {
 	t.Helper()
 	h := newHub(t)
 	u := h.signup("scan")
@@ -378,6 +378,19 @@ func (s stack) clamd(t *testing.T, action string) {
 func TestClamdDownIsErrorThenOKAfterSweep(t *testing.T) {
 	s := needStack(t)
 	a := s.newAccount(t)
+	// The repository's regular file (.gitattributes) is pushed while
+	// clamd runs: with clamd stopped, a push adding a regular file is
+	// refused, as it cannot be judged (invariant 11, fail closed).
+	dir := plainRepo(t)
+	git(t, dir, "config", a.headerKey(s), a.authHeader())
+	git(t, dir, "config", "lfs.locksverify", "false")
+	git(t, dir, "lfs", "install", "--local")
+	git(t, dir, "lfs", "track", "*.safetensors")
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "track")
+	if out, err := s.tryPush(t, a, dir); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
 	s.clamd(t, "stop")
 	restarted := false
 	t.Cleanup(func() {
@@ -385,8 +398,21 @@ func TestClamdDownIsErrorThenOKAfterSweep(t *testing.T) {
 			s.clamd(t, "start")
 		}
 	})
+	writeBytes(t, dir, "notes.txt", []byte("a regular file\n"))
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "regular")
+	if out, err := s.tryPush(t, a, dir); err == nil || !strings.Contains(out, "could not be judged") || !strings.Contains(out, "notes.txt: ") {
+		t.Errorf("push of a regular file with clamd stopped: %v, want refused naming notes.txt:\n%s", err, out)
+	}
+	git(t, dir, "reset", "-q", "--hard", "HEAD~1")
+	// An LFS file's pointer is not judged at push: its object is, after.
 	data := scantest.Safetensors(2048)
-	s.push(t, a, map[string][]byte{"down.safetensors": data})
+	writeBytes(t, dir, "down.safetensors", data)
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "lfs")
+	if out, err := s.tryPush(t, a, dir); err != nil {
+		t.Fatalf("LFS push with clamd stopped: %v\n%s", err, out)
+	}
 	e := s.waitStatus(t, a, oid(data), func(st scan.Status) bool { return st == scan.StatusError || st.Final() })
 	if e.Security.Status != scan.StatusError || e.Security.Safe {
 		t.Fatalf("with clamd stopped got %+v, want error", e.Security)

@@ -125,13 +125,16 @@ func TestTreeListsPushedFilesByPath(t *testing.T) {
 	}
 }
 
-// TestRegularFilesScannedUnderTheirPath: a malicious pickle and EICAR,
-// pushed as ordinary git files (not LFS), are unsafe in the tree under
-// their paths; a clean file is safe.
+// TestRegularFilesScannedUnderTheirPath: a clean regular git file is
+// safe in the tree under its path; a malicious pickle and EICAR are unsafe
+// under theirs, with the pickle and antivirus blocks. Those two are LFS
+// files: as regular files a push never gets them into git (invariant 11,
+// TestInvariantUnsafeRegularFilesNeverEnterGit).
 func TestRegularFilesScannedUnderTheirPath(t *testing.T) {
 	s := needStack(t)
 	a := s.newAccount(t)
 	s.push(t, a, map[string][]byte{
+		".gitattributes": []byte("*.pkl filter=lfs diff=lfs merge=lfs -text\ndocs/** filter=lfs diff=lfs merge=lfs -text\n"),
 		"evil.pkl":       scantest.MaliciousPickle(t),
 		"docs/notes.txt": []byte(scantest.EICAR),
 		"config.json":    []byte(`{"ok": true}`),

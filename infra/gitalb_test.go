@@ -60,7 +60,8 @@ func TestGitALBCompanion(t *testing.T) {
 
 	// The git server's role, statement by statement: actions and resources.
 	want := map[string]string{
-		"HookCalls":              "lambda:InvokeFunction on CommitsFunctionArn,UploadsFunctionArn",
+		"HookCalls":              "lambda:InvokeFunction on CommitsFunctionArn,ScannerFunctionArn,UploadsFunctionArn",
+		"PushCheckStaging":       "s3:DeleteObject,s3:PutObject on arn:${AWS::Partition}:s3:::${UploadsBucketName}/_pushcheck/*",
 		"ManifestsAndBlobCopies": "s3:PutObject on arn:${AWS::Partition}:s3:::${UploadsBucketName}/_index/*,arn:${AWS::Partition}:s3:::${UploadsBucketName}/git/*",
 		"HookKey":                "secretsmanager:GetSecretValue on HookSecretArn",
 		"AuthorizerReads":        "dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:Query on TableArn",

@@ -79,6 +79,7 @@ func TestFunctionPolicies(t *testing.T) {
 			"dynamodb:Query on ${Table.Arn}/index/gsi1 keys MEMBEROF#*,NS#*,SCANDUE*,TOKENEXPIRY*,USER#*",
 			"s3:GetObject,s3:GetObjectTagging,s3:GetObjectVersion,s3:GetObjectVersionTagging,s3:PutObjectTagging,s3:PutObjectVersionTagging on ${UploadsBucket.Arn}/*",
 			"s3:PutObject on ${UploadsBucket.Arn}/_reports/*", // full scan reports (scan.Summarize)
+			"secretsmanager:GetSecretValue on HookSecret",     // verifies the git server's push checks (invariant 11)
 			"ses:SendEmail on *",
 		},
 		"SigningKeysFunction": {

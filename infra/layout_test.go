@@ -40,7 +40,7 @@ var functionDomains = map[string][]string{
 	"keyless":     {"modelsig"},
 	"orgs":        {"identity", "org", "principal"},
 	"repos":       {"files", "gitref", "identity", "lfs", "modelsig", "org", "principal", "repo", "scan"},
-	"scanner":     {"identity", "org", "repo", "scan"},
+	"scanner":     {"githook", "identity", "org", "repo", "scan"},
 	"signingkeys": {"identity", "keyring", "principal"},
 	"sweeper":     {"githook", "identity", "repo", "scan"},
 	"tokens":      {"authz", "identity", "org", "principal", "repo"},

@@ -57,6 +57,8 @@ const anonError = await err(async () => {
 const eicarUpload = await err(() => hub.uploadFile({ repo, accessToken, hubUrl, file: { path: "eicar.txt", content: blob("eicar.txt") }, useXet: false }));
 const eicarDownload = await err(async () => {
   const b = await retry409(() => hub.downloadFile({ repo, accessToken, hubUrl, path: "eicar.txt" }));
+  // downloadFile answers null for a file the repository does not have (404).
+  if (b === null) throw Object.assign(new Error("eicar.txt is not in the repository"), { statusCode: 404 });
   await b.arrayBuffer();
 });
 await hub.deleteRepo({ repo, accessToken, hubUrl });

@@ -3,7 +3,9 @@
 // ObjectCreated notifications and the scans the uploads function and the
 // sweeper queue; a message that failed stays in the queue
 // (ReportBatchItemFailures) and is dead-lettered after the redrive
-// policy's receive count. Invoked directly, it takes an S3 event.
+// policy's receive count. Invoked directly, it takes an S3 event, or the
+// git server's signed push check (invariant 11): the verdicts of a push's
+// new regular files, judged before they enter git.
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/hubsec/trustlayer/shared/clamd"
+	"github.com/hubsec/trustlayer/shared/githook/githookaws"
 	"github.com/hubsec/trustlayer/shared/identity"
 	"github.com/hubsec/trustlayer/shared/identity/identityddb"
 	"github.com/hubsec/trustlayer/shared/org"
@@ -75,8 +78,23 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Leaks:    leaks,
 		Log:      log,
 	}
+	// The git server's push checks are signed with the hook key
+	// (HookSecret); without it every push check is refused.
+	hookKey, err := githookaws.LoadKey(ctx, awsCfg, cfg.Env)
+	if err != nil {
+		return err
+	}
+	if hookKey == nil {
+		log.Warn("no hook key (TRUSTLAYER_HOOK_SECRET_ARN): every push check is refused")
+	}
 	log.Info("scanner ready", "clamavMode", settings.Mode, "blocklist", settings.Blocklist.Len())
 	return serve.Event(cfg, log, func(ctx context.Context, raw json.RawMessage) (any, error) {
+		// The git server's pre-receive check of a push's regular files
+		// (invariant 11, a synchronous signed invoke), or the scan queue's
+		// event.
+		if resp, ok := s.HandlePushCheck(ctx, hookKey, raw); ok {
+			return resp, nil
+		}
 		return s.HandleQueueEvent(ctx, raw)
 	}, nil)
 }

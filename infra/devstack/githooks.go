@@ -55,7 +55,7 @@ func (s *Stack) installHooks(binDir string) error {
 	if err := os.WriteFile(keyFile, []byte(s.hookSecret), 0o600); err != nil {
 		return err
 	}
-	conf := fmt.Sprintf("# Written by devstack: the git server's hooks.\n[core]\n\thooksPath = %s\n[receive]\n\tfsckObjects = true\n[trustlayer]\n\tcommitsFunction = CommitsFunction\n\tfilesFunction = UploadsFunction\n\tlambdaEndpoint = %s\n\tprojectRoot = %s\n\tbucket = %s\n\ts3Endpoint = %s\n\thookSecretFile = %s\n",
+	conf := fmt.Sprintf("# Written by devstack: the git server's hooks.\n[core]\n\thooksPath = %s\n[receive]\n\tfsckObjects = true\n[trustlayer]\n\tcommitsFunction = CommitsFunction\n\tfilesFunction = UploadsFunction\n\tscannerFunction = ScannerFunction\n\tlambdaEndpoint = %s\n\tprojectRoot = %s\n\tbucket = %s\n\ts3Endpoint = %s\n\thookSecretFile = %s\n",
 		dir, s.URL("internal"), s.gitRoot(), s.opts.Bucket, s.URL("s3"), keyFile)
 	return os.WriteFile(s.gitSystemConfig(), []byte(conf), 0o644)
 }

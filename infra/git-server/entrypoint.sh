@@ -5,6 +5,7 @@
 set -eu
 : "${TRUSTLAYER_COMMITS_FUNCTION:?set it to the CommitsFunction ARN}"
 : "${TRUSTLAYER_FILES_FUNCTION:?set it to the UploadsFunction ARN}"
+: "${TRUSTLAYER_SCANNER_FUNCTION:?set it to the ScannerFunction ARN}"
 cat >/etc/gitconfig <<CONF
 [core]
 	hooksPath = /opt/trustlayer/hooks
@@ -15,6 +16,8 @@ cat >/etc/gitconfig <<CONF
 [trustlayer]
 	commitsFunction = ${TRUSTLAYER_COMMITS_FUNCTION}
 	filesFunction = ${TRUSTLAYER_FILES_FUNCTION}
+	# Invariant 11: new regular files are judged by the scanner at pre-receive.
+	scannerFunction = ${TRUSTLAYER_SCANNER_FUNCTION}
 	projectRoot = /srv/git
 CONF
 fcgiwrap -s unix:/run/fcgiwrap.sock &

@@ -40,7 +40,8 @@ const maxKeyBytes = 1024
 // AWS's event names (ObjectCreated:Put) and versitygw's (s3:ObjectCreated:Put),
 // URL-decodes keys as S3 encodes them ("+" is a space, %XX a byte), and
 // skips folder placeholders (keys ending in "/"), push manifests
-// (ManifestPrefix), scan reports (ReportPrefix) and other event types. An
+// (ManifestPrefix), scan reports (ReportPrefix), files staged for a push
+// check (PushCheckPrefix) and other event types. An
 // event with no Records (versitygw's test event, a schedule event) yields
 // no objects and no error.
 func DecodeEvent(raw []byte) ([]ObjectRef, error) {
@@ -61,7 +62,8 @@ func DecodeEvent(raw []byte) ([]ObjectRef, error) {
 		if key == "" || len(key) > maxKeyBytes || !utf8.ValidString(key) {
 			return nil, fmt.Errorf("record %d: invalid object key", i)
 		}
-		if strings.HasSuffix(key, "/") || strings.HasPrefix(key, ManifestPrefix) || strings.HasPrefix(key, ReportPrefix) {
+		if strings.HasSuffix(key, "/") || strings.HasPrefix(key, ManifestPrefix) || strings.HasPrefix(key, ReportPrefix) ||
+			strings.HasPrefix(key, PushCheckPrefix) {
 			continue
 		}
 		if rec.S3.Bucket.Name == "" {

@@ -86,6 +86,17 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		writeLines(stderr, githook.RefusalLines(refused))
 		return errRefused
 	}
+	// Invariant 11: after the push check (which revokes credentials
+	// found even in a push refused here), before anything else.
+	unsafe, err := unsafeFiles(ctx, cfg, repo, blobs)
+	if err != nil {
+		return err
+	}
+	ph.done("pre-receive: judge new regular files")
+	if unsafe != nil {
+		writeLines(stderr, unsafe)
+		return errRefused
+	}
 	if refused.RequireSignedModels {
 		if err := checkModelSignatures(ctx, cfg, repo, updates, stderr); err != nil {
 			return err

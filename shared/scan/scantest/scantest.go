@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/hubsec/trustlayer/shared/modelfile/realcorpus"
 	"github.com/hubsec/trustlayer/shared/platform/testenv"
 )
 
@@ -131,4 +132,46 @@ func Random(n int, seed uint64) []byte {
 	b := make([]byte, n)
 	rand.NewChaCha8([32]byte{byte(seed)}).Read(b)
 	return b
+}
+
+// paddedMaliciousPy is maliciousPy after pad bytes of data (protocol 3:
+// one BINBYTES, no framing), so a dangerous pickle can be made of any size.
+const paddedMaliciousPy = `
+import os, pickle, sys
+class Payload:
+    def __reduce__(self): return (os.system, ("echo pwned",))
+sys.stdout.buffer.write(pickle.dumps([b"\0" * int(sys.argv[1]), Payload()], protocol=3))
+`
+
+// PaddedMaliciousPickle returns a pickle of about pad bytes that runs
+// os.system when loaded.
+func PaddedMaliciousPickle(t testing.TB, pad int) []byte {
+	t.Helper()
+	py := testenv.RequireTool(t, "python3")
+	out, err := exec.Command(py, "-c", paddedMaliciousPy, itoa(pad)).Output()
+	if err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	return out
+}
+
+// realSafePy pickles what real libraries write: a fitted scikit-learn
+// model (pickle.dumps, as joblib-less code saves one) and a numpy array.
+const realSafePy = `
+import pickle, sys, numpy, sklearn.linear_model
+m = sklearn.linear_model.LinearRegression().fit(numpy.arange(8.0).reshape(4, 2), numpy.arange(4.0))
+sys.stdout.buffer.write(pickle.dumps(m) if sys.argv[1] == "sklearn" else pickle.dumps(numpy.arange(16, dtype=numpy.float32)))
+`
+
+// RealSafePickle returns a pickle written by a real library: "sklearn" (a
+// fitted LinearRegression) or "numpy" (an array). python3-sklearn and
+// python3-numpy come from infra/deps.sh.
+func RealSafePickle(t testing.TB, kind string) []byte {
+	t.Helper()
+	py := realcorpus.Python(t)
+	out, err := exec.Command(py, "-c", realSafePy, kind).Output()
+	if err != nil {
+		t.Fatalf("python3 (%s pickle): %v", kind, err)
+	}
+	return out
 }
