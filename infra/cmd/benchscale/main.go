@@ -77,6 +77,7 @@ func main() {
 type options struct {
 	files, repos, users, orgs, requests, burst, instances, workers, listings int
 	zipf                                                                     float64
+	gatewayPush                                                              bool
 }
 
 func run() error {
@@ -91,6 +92,7 @@ func run() error {
 	flag.IntVar(&o.instances, "instances", 8, "authorizer+function instances (each with its own caches)")
 	flag.IntVar(&o.workers, "workers", 8, "concurrent requests")
 	flag.Float64Var(&o.zipf, "zipf", 1.1, "Zipf exponent s (> 1) over repositories and tokens")
+	flag.BoolVar(&o.gatewayPush, "gateway-push", true, "also push the -files repository through the local gateway with git (needs the stack's gateway)")
 	flag.Parse()
 	ctx := context.Background()
 	cfg, err := awsconfig.Load(ctx)
@@ -116,7 +118,17 @@ func run() error {
 	if err := w.traffic(ctx, cnt, o); err != nil {
 		return err
 	}
-	return bigRepo(ctx, tbl, cnt, o)
+	if err := bigRepo(ctx, tbl, cnt, o); err != nil {
+		return err
+	}
+	if !o.gatewayPush {
+		return nil
+	}
+	gw, outbox, table := os.Getenv("TRUSTLAYER_GATEWAY_URL"), os.Getenv("TRUSTLAYER_OUTBOX_DIR"), os.Getenv("TRUSTLAYER_TABLE")
+	if gw == "" || outbox == "" || table == "" {
+		return fmt.Errorf("-gateway-push needs the stack's TRUSTLAYER_GATEWAY_URL, TRUSTLAYER_OUTBOX_DIR and TRUSTLAYER_TABLE (make bench-scale), or -gateway-push=false")
+	}
+	return gatewayPush(ctx, o, gw, outbox, table)
 }
 
 // ---- the store-layer counter ----
