@@ -99,6 +99,19 @@ type Results interface {
 	SettledResults(ctx context.Context, bucket string, keys []string) (map[string]scan.Result, error)
 }
 
+// Settler backfills a key's settled item (scanddb.Store.Settle), for
+// verdicts recorded before settled items existed: a list that had to read
+// such a key on its own writes it, so the next list reads it in a batch.
+// Optional: Results may implement it.
+type Settler interface {
+	Settle(ctx context.Context, r scan.Result) error
+}
+
+// LegacyLookups bounds, per folder view, the keys without a settled item
+// whose newest result the sub-folder counts read one by one (see
+// Service.Folder); beyond it they count as pending for that view.
+const LegacyLookups = 64
+
 // Repos reads repositories (*repo.Service).
 type Repos interface {
 	Authorize(ctx context.Context, c access.Caller, a access.Action, typ access.RepoType, ns, name string) (repo.Repo, error)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hubsec/trustlayer/shared/platform/apperr"
@@ -141,7 +142,7 @@ func (s *Service) FolderAt(ctx context.Context, r repo.Repo, commit, rev, path s
 		}
 		entries = append(entries, NodeEntry(prefix+n.Name, n))
 	}
-	counts, err := s.treeCounts(ctx, r, ids, make(chan struct{}, countParallel))
+	counts, err := s.treeCounts(ctx, r, ids, newCountRun())
 	if err != nil {
 		return Folder{}, err
 	}
@@ -321,11 +322,20 @@ func (s *Service) tree(ctx context.Context, ls LevelStore, repoID, id string) ([
 	return ns, err
 }
 
+// countRun bounds the reads of one folder view's counts: in flight at
+// once (sem), and the keys read one by one (lookups, up to
+// LegacyLookups).
+type countRun struct {
+	sem     chan struct{}
+	lookups atomic.Int64
+}
+
+func newCountRun() *countRun { return &countRun{sem: make(chan struct{}, countParallel)} }
+
 // treeCounts gives the counts of each tree: from this instance's memory
 // or the store's cache when taken less than CountsMaxAge ago, else
 // computed from the tree (see Folder) and cached once settled.
-// sem bounds the reads of one request in flight at once.
-func (s *Service) treeCounts(ctx context.Context, r repo.Repo, ids []string, sem chan struct{}) (map[string]FolderCounts, error) {
+func (s *Service) treeCounts(ctx context.Context, r repo.Repo, ids []string, run *countRun) (map[string]FolderCounts, error) {
 	out := make(map[string]FolderCounts, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -349,6 +359,7 @@ func (s *Service) treeCounts(ctx context.Context, r repo.Repo, ids []string, sem
 	if len(need) == 0 {
 		return out, nil
 	}
+	sem := run.sem
 	sem <- struct{}{}
 	cached, err := ls.FolderCounts(ctx, r.ID, need)
 	<-sem
@@ -373,7 +384,7 @@ func (s *Service) treeCounts(ctx context.Context, r repo.Repo, ids []string, sem
 		wg.Add(1)
 		go func(id string) {
 			defer wg.Done()
-			c, err := s.countTree(ctx, r, ls, id, sem)
+			c, err := s.countTree(ctx, r, ls, id, run)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -395,7 +406,8 @@ func (s *Service) treeCounts(ctx context.Context, r repo.Repo, ids []string, sem
 // countTree counts the files under tree id from its entries, its
 // sub-trees' counts and its files' settled verdicts, and caches the
 // counts when none is pending.
-func (s *Service) countTree(ctx context.Context, r repo.Repo, ls LevelStore, id string, sem chan struct{}) (FolderCounts, error) {
+func (s *Service) countTree(ctx context.Context, r repo.Repo, ls LevelStore, id string, run *countRun) (FolderCounts, error) {
+	sem := run.sem
 	sem <- struct{}{}
 	nodes, err := s.tree(ctx, ls, r.ID, id)
 	<-sem
@@ -412,7 +424,7 @@ func (s *Service) countTree(ctx context.Context, r repo.Repo, ls LevelStore, id 
 	}
 	// Taken when its oldest part was.
 	c := FolderCounts{At: s.now()}
-	sub, err := s.treeCounts(ctx, r, subs, sem)
+	sub, err := s.treeCounts(ctx, r, subs, run)
 	if err != nil {
 		return FolderCounts{}, err
 	}
@@ -428,6 +440,9 @@ func (s *Service) countTree(ctx context.Context, r repo.Repo, ls LevelStore, id 
 	if err != nil {
 		return FolderCounts{}, err
 	}
+	if err := s.legacySettled(ctx, keys, settled, run); err != nil {
+		return FolderCounts{}, err
+	}
 	for _, k := range keys {
 		countResult(&c, settled, k)
 	}
@@ -438,4 +453,69 @@ func (s *Service) countTree(ctx context.Context, r repo.Repo, ls LevelStore, id 
 		}
 	}
 	return c, nil
+}
+
+// legacySettled reads one by one, within the view's LegacyLookups, the
+// keys without a settled item: a verdict recorded before settled items
+// existed is found (and its settled item written, see Settler), so such a
+// file counts by its verdict, not as pending. A key truly pending or
+// being retried stays out of settled. Past the bound the rest count as
+// pending for this view (and the counts are not cached).
+func (s *Service) legacySettled(ctx context.Context, keys []string, settled map[string]scan.Result, run *countRun) error {
+	var missing []string
+	for _, k := range keys {
+		if _, ok := settled[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		first error
+	)
+	for _, k := range missing {
+		if run.lookups.Add(1) > LegacyLookups {
+			break
+		}
+		wg.Add(1)
+		run.sem <- struct{}{}
+		go func(k string) {
+			defer func() { <-run.sem; wg.Done() }()
+			res, ok, err := s.Results.LatestResult(ctx, s.Bucket, k)
+			if err == nil && ok && settledResult(res) {
+				s.settle(ctx, res)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			if ok && settledResult(res) {
+				settled[k] = res
+			}
+		}(k)
+	}
+	wg.Wait()
+	return first
+}
+
+// settledResult reports whether r no longer changes by itself: a verdict,
+// or an error the scanner gave up on (no deadline), as a settled item is.
+func settledResult(r scan.Result) bool {
+	return r.Status.Final() || (r.Status == scan.StatusError && r.Deadline.IsZero())
+}
+
+// settle backfills r's settled item when the store can (Settler); a
+// failure is logged, the view stands.
+func (s *Service) settle(ctx context.Context, r scan.Result) {
+	st, ok := s.Results.(Settler)
+	if !ok || !settledResult(r) {
+		return
+	}
+	if err := st.Settle(ctx, r); err != nil {
+		s.log().WarnContext(ctx, "settle a verdict", "key", r.Object.Key, "err", err)
+	}
 }

@@ -258,6 +258,9 @@ func (s *Service) expand(ctx context.Context, r repo.Repo, commit string, out []
 			defer func() { <-sem; wg.Done() }()
 			key := keys[i]
 			res, ok, err := s.Results.LatestResult(ctx, s.Bucket, key)
+			if err == nil && ok {
+				s.settle(ctx, res)
+			}
 			if err == nil && ok && res.ReportKey != "" {
 				// A summary: the listing shows the whole report.
 				if full, rerr := scan.LoadReport(ctx, s.Reports, s.Bucket, res); rerr != nil {

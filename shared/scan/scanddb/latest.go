@@ -102,3 +102,20 @@ func (s Store) SettledResults(ctx context.Context, bucket string, keys []string)
 	}
 	return out, nil
 }
+
+// Settle writes r as its key's settled item when r is settled and the key
+// has none as new (the condition the scanner's own write has): for a
+// verdict recorded before settled items existed, found by LatestResult, so
+// that the next list reads it in its batch. Anything else is left alone.
+func (s Store) Settle(ctx context.Context, r scan.Result) error {
+	if !settled(r) {
+		return nil
+	}
+	put := s.putLatest(r).Put
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues})
+	if err != nil && !ddb.ConditionFailed(err) {
+		return fmt.Errorf("settle %s: %w", r.Object.Key, err)
+	}
+	return nil
+}
