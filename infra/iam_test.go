@@ -56,6 +56,7 @@ func TestFunctionPolicies(t *testing.T) {
 			"dynamodb:PutItem on Table if createdAt,pk,sk,tokenName,ttl,userId,username keys TOKENAPPROVAL#*",
 			"dynamodb:UpdateItem on Table if lastUsedAt,lastUsedWindow,pk,sk,ttl keys USER#*",
 		},
+		"CardsFunction": {}, // logs only
 		"CommitsFunction": {
 			"dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem on Table keys AUDIT#*,EMAIL#*,GITREF#*,GPGKEYID#*,NAME#*,ORG#*,ORGPOLICY#*,ORGTOKEN#*,RATE#*,REPO#*,REPODIR#*,REPOID#*,SESSION#*,SIGREC#*,SSHFPR#*,TOKEN#*,TOKENAPPROVAL#*,USER#*",
 			"dynamodb:Query on ${Table.Arn}/index/gsi1 keys MEMBEROF#*,NS#*,TOKENEXPIRY*,USER#*",
@@ -114,6 +115,7 @@ func TestFunctionPolicies(t *testing.T) {
 		"WebFunction": {
 			"dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:TransactWriteItems,dynamodb:UpdateItem on Table keys AUDIT#*,EMAIL#*,FILES#*,GITREF#*,GPGKEYID#*,MODELSIG#*,MODELSIGNERS#*,NAME#*,ORG#*,ORGPOLICY#*,ORGTOKEN#*,RATE#*,REPO#*,REPODIR#*,REPOID#*,SCAN#*,SESSION#*,SHA256#*,SIGREC#*,SSHFPR#*,TOKEN#*,TOKENAPPROVAL#*,TREE#*,USER#*",
 			"dynamodb:Query on ${Table.Arn}/index/gsi1 keys MEMBEROF#*,NS#*,SCANDUE*,TOKENEXPIRY*,USER#*",
+			"lambda:InvokeFunction on CardsFunction",
 			"s3:GetObject on ${UploadsBucket.Arn}/_reports/*", // file pages show full scan reports
 			"ses:SendEmail on *",
 			"sqs:SendMessage on ScanQueue",

@@ -35,6 +35,7 @@ var libraries = map[string]bool{
 var functionDomains = map[string][]string{
 	"accounts":    {"authz", "identity", "org", "principal", "repo"},
 	"authorizer":  {"authz", "identity", "org", "principal", "repo"},
+	"cards":       {"web"},
 	"commits":     {"commitverify", "githook", "gitref", "identity", "keyring", "org", "principal", "repo"},
 	"health":      {"health"},
 	"keyless":     {"modelsig"},

@@ -25,6 +25,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/org"
 	"github.com/hubsec/trustlayer/shared/org/orgddb"
 	"github.com/hubsec/trustlayer/shared/platform/awsconfig"
+	"github.com/hubsec/trustlayer/shared/platform/awsrest"
 	"github.com/hubsec/trustlayer/shared/platform/config"
 	"github.com/hubsec/trustlayer/shared/platform/ddb"
 	"github.com/hubsec/trustlayer/shared/platform/mail"
@@ -36,6 +37,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/scan/scanddb"
 	"github.com/hubsec/trustlayer/shared/scan/sqsqueue"
 	"github.com/hubsec/trustlayer/shared/web"
+	"github.com/hubsec/trustlayer/shared/web/webcardlambda"
 )
 
 func main() {
@@ -66,6 +68,12 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	orgSvc := &org.Service{Store: orgs, Users: users, Audit: table, Log: log}
 	modelSigs := &modelsig.Service{Store: modelsigddb.Store{Table: table}, Log: log}
 	index.ModelSignatures = modelsigfiles.Readme{Sigs: modelSigs}
+	var cards web.CardRenderer
+	if fn := cfg.Env["TRUSTLAYER_CARDS_FUNCTION"]; fn != "" {
+		cards = webcardlambda.Renderer{Lambda: awsrest.NewLambda(awsCfg), Function: fn}
+	} else {
+		log.Warn("TRUSTLAYER_CARDS_FUNCTION unset: repository pages with a README.md answer 503")
+	}
 	site, err := web.New(web.Services{
 		Identity:   ident,
 		Orgs:       orgSvc,
@@ -75,7 +83,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Repos:      repos,
 		Namespaces: repoStore,
 		Keys:       &keyring.Service{Store: keyringddb.Store{Table: table}, Emails: users, Audit: table, Log: log},
-		Files:      web.IndexTree{Service: index},
+		// Cards are rendered by the cards function (TRUSTLAYER_CARDS_FUNCTION),
+		// which links goldmark and bluemonday so that this function does not.
+		Files: web.IndexTree{Service: index, Cards: cards},
 		Commits: &commitverify.Service{Keys: keyringddb.Store{Table: table}, Store: commitverifyddb.Store{Table: table},
 			Repos: repos, Lookup: repos, Refs: gitrefddb.Store{Table: table}, Log: log},
 	}, web.Config{SecureCookies: !strings.HasPrefix(cfg.PublicURL, "http://"), PublicURL: cfg.PublicURL, Log: log})

@@ -59,6 +59,7 @@ func (s *Stack) FunctionEnv() []string {
 		"TRUSTLAYER_HOOK_SECRET=" + s.hookSecret,
 		// template.yaml names it with !Ref, which the stack does not resolve.
 		"TRUSTLAYER_KEYLESS_FUNCTION=KeylessFunction",
+		"TRUSTLAYER_CARDS_FUNCTION=CardsFunction",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + s.URL("dynamodb"),
 		"AWS_ENDPOINT_URL_S3=" + s.URL("s3"),
 		"AWS_ENDPOINT_URL_LAMBDA=" + s.URL("internal"),

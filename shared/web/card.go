@@ -1,24 +1,15 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"html/template"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 
-	"github.com/microcosm-cc/bluemonday"
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/parser"
-	"github.com/yuin/goldmark/text"
-	"github.com/yuin/goldmark/util"
-
 	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/modelcard"
+	"github.com/hubsec/trustlayer/shared/platform/apperr"
 	"github.com/hubsec/trustlayer/shared/repo"
 )
 
@@ -40,7 +31,14 @@ func (t IndexTree) CardOf(ctx context.Context, r repo.Repo, commit string) (Repo
 	if err != nil || !found {
 		return RepoCard{}, err
 	}
-	return RepoCard{Found: true, Error: card.Error, HTML: rendered.get(r.ID+"/"+commit, card.Body), Truncated: card.Truncated, Evals: card.Evals}, nil
+	if t.Cards == nil {
+		return RepoCard{}, apperr.E(apperr.Unavailable, "card rendering is not configured")
+	}
+	html, err := rendered.get(ctx, t.Cards, r.ID+"/"+commit, card.Body)
+	if err != nil {
+		return RepoCard{}, err
+	}
+	return RepoCard{Found: true, Error: card.Error, HTML: html, Truncated: card.Truncated, Evals: card.Evals}, nil
 }
 
 // rendered keeps the HTML of the cards rendered last, by repository id and
@@ -56,14 +54,17 @@ type htmlCache struct {
 	bytes int
 }
 
-func (c *htmlCache) get(key, body string) template.HTML {
+func (c *htmlCache) get(ctx context.Context, cards CardRenderer, key, body string) (template.HTML, error) {
 	c.mu.Lock()
 	h, ok := c.m[key]
 	c.mu.Unlock()
 	if ok {
-		return h
+		return h, nil
 	}
-	h = RenderCard(body)
+	h, err := cards.RenderCard(ctx, body)
+	if err != nil {
+		return "", err // not kept: the next visit asks again
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.bytes+len(h) > renderedMax {
@@ -73,75 +74,16 @@ func (c *htmlCache) get(key, body string) template.HTML {
 		c.m[key] = h
 		c.bytes += len(h)
 	}
-	return h
+	return h, nil
 }
 
-// md renders CommonMark with GitHub's tables and strikethrough; raw HTML
-// is left out (goldmark's default: html.WithUnsafe is not set), and
-// every image becomes a link to it: the page loads no picture from a
-// card (CSP img-src 'self' would block an outside one anyway).
-var md = goldmark.New(
-	goldmark.WithExtensions(extension.Table, extension.Strikethrough),
-	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(linkRewriter{}, 100))),
-)
-
-// linkRewriter marks links rel="noopener" (the sanitiser adds nofollow)
-// and turns images into links showing their alt text.
-type linkRewriter struct{}
-
-func (linkRewriter) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
-	var images []*ast.Image
-	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		if !entering {
-			return ast.WalkContinue, nil
-		}
-		switch v := n.(type) {
-		case *ast.Link:
-			v.SetAttributeString("rel", []byte("noopener"))
-		case *ast.Image:
-			images = append(images, v)
-		}
-		return ast.WalkContinue, nil
-	})
-	for _, img := range images {
-		l := ast.NewLink()
-		l.Destination = img.Destination
-		l.SetAttributeString("rel", []byte("noopener"))
-		alt := string(img.Text(reader.Source()))
-		if alt == "" {
-			alt = "image"
-		}
-		l.AppendChild(l, ast.NewString([]byte("[image: "+alt+"]")))
-		img.Parent().ReplaceChild(img.Parent(), img, l)
-	}
+// CardRenderer renders a card's markdown to safe HTML: webcard.Local in
+// process, or webcardlambda.Renderer through the cards function, which
+// keeps goldmark and bluemonday (and their package init) out of the web
+// function's cold start.
+type CardRenderer interface {
+	RenderCard(ctx context.Context, markdown string) (template.HTML, error)
 }
-
-// policy is the allow-list: bluemonday's user-content policy (no script,
-// style, event handler or form; URLs only http, https, mailto and
-// relative), every link rel="nofollow noopener", no images.
-var policy = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.AllowAttrs("rel").Matching(regexp.MustCompile(`^noopener$`)).OnElements("a")
-	p.RequireNoFollowOnLinks(true)
-	p.AllowURLSchemes("http", "https", "mailto")
-	return p
-}()
-
-// RenderCard renders a card's markdown to safe HTML.
-func RenderCard(body string) template.HTML {
-	var buf bytes.Buffer
-	if err := md.Convert([]byte(body), &buf); err != nil {
-		return template.HTML(template.HTMLEscapeString(body))
-	}
-	out := policy.SanitizeBytes(stripImages(buf.Bytes()))
-	return template.HTML(out) // sanitised by the allow-list above
-}
-
-var imgTag = regexp.MustCompile(`(?i)<img\b[^>]*>`)
-
-// stripImages drops any img left (the transformer already turned the
-// markdown ones into links; raw HTML is omitted by the renderer).
-func stripImages(b []byte) []byte { return imgTag.ReplaceAll(b, nil) }
 
 // evalRow is one row of the Evaluation results table.
 type evalRow struct {

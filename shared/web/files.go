@@ -27,7 +27,10 @@ type File struct {
 // IndexTree lists files through files.Service.Tree: the repository's files
 // by path at a revision, from the push-time file index, each with its
 // scan result; listing with expand queues the files never scanned.
-type IndexTree struct{ Service *files.Service }
+type IndexTree struct {
+	Service *files.Service
+	Cards   CardRenderer // renders README.md (Card); nil: Card answers 503
+}
 
 var _ Files = IndexTree{}
 

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,7 +55,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"members":   membersData{Org: "acme", Members: []org.Member{{User: "alice", Role: "admin"}}, Admin: true, Me: "alice", LastRule: true},
 		"repo": repoData{Repo: rp, Path: "/alice/m", Rev: "main", Dir: "a/b", Crumbs: breadcrumb("a/b"),
 			Entries: []entry{{Name: "c", Path: "a/b/c", Dir: true, Files: 3, Infected: 1}, {Name: "x.bin", Path: "a/b/x.bin", File: File{Path: "a/b/x.bin", Status: "infected", Viruses: []string{"Eicar"}}, Findings: []string{"Eicar"}}},
-			Card:    RepoCard{Found: true, HTML: RenderCard("# hi")}, Evals: evalRows([]files.EvalResult{{Metric: modelcard.MetricValue{Type: "acc", Value: 0.5}, Source: files.Source{Commit: "abc", Verification: files.Verification{Status: "unsigned", Reason: "unsigned"}}}}, false)},
+			Card:    RepoCard{Found: true, HTML: template.HTML("<h1>hi</h1>")}, Evals: evalRows([]files.EvalResult{{Metric: modelcard.MetricValue{Type: "acc", Value: 0.5}, Source: files.Source{Commit: "abc", Verification: files.Verification{Status: "unsigned", Reason: "unsigned"}}}}, false)},
 		"blob":         blobData{Repo: rp, Path: "/alice/m", File: File{Path: "a.bin", Status: "ok"}},
 		"reposettings": settingsData{Repo: rp, Path: "/alice/m"},
 		"commits":      commitsData{Repo: rp, Path: "/alice/m", Records: []commitverify.Record{rec}},
