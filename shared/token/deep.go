@@ -94,9 +94,9 @@ func (d *deep) search(data []byte, depth int, at func(int) int) {
 		// they bear (the full views cost too much on every decoded run).
 		findRaw(data, len(data), func(off int, tok string, k Kind) { d.hits = append(d.hits, deepHit{tok, k, at(off)}) })
 		if bytes.IndexByte(data, 0) >= 0 || bytes.IndexByte(data, '\\') >= 0 || bytes.IndexByte(data, '\n') >= 0 {
-			joined, joinedAt := strip(data, true)
+			joined, joinedAt := stripView(data, true), lazyMarks(data, true)
 			findRaw(joined, len(joined), func(off int, tok string, k Kind) {
-				d.hits = append(d.hits, deepHit{tok, k, at(joinedAt.at(off))})
+				d.hits = append(d.hits, deepHit{tok, k, at(joinedAt(off))})
 			})
 		}
 		if depth < maxDepth {
@@ -106,31 +106,57 @@ func (d *deep) search(data []byte, depth int, at func(int) int) {
 		return
 	}
 	// The base64 view: white space, NULs and escapes removed.
-	b64, b64at := strip(data, false)
+	b64, b64at := stripView(data, false), lazyMarks(data, false)
 	// The joined view: also quotes, '+', ',' and lone backslashes.
-	joined, joinedAt := strip(data, true)
+	joined, joinedAt := stripView(data, true), lazyMarks(data, true)
 	if !bytes.Equal(joined, data) {
 		findRaw(joined, len(joined), func(off int, tok string, k Kind) {
-			d.hits = append(d.hits, deepHit{tok, k, at(joinedAt.at(off))})
+			d.hits = append(d.hits, deepHit{tok, k, at(joinedAt(off))})
 		})
 	}
 	if depth >= maxDepth {
 		return
 	}
-	d.base64Runs(b64, depth, func(i int) int { return at(b64at.at(i)) })
+	d.base64Runs(b64, depth, func(i int) int { return at(b64at(i)) })
 	d.gzipMembers(data, depth, at)
+}
+
+// stripView is strip's view alone: where its bytes came from is needed
+// only for a finding (rare), so lazyMarks computes it then. Skipping the
+// marks (one per dropped byte: millions in a window of text) is most of
+// what a view costs.
+func stripView(data []byte, join bool) []byte {
+	out, _ := stripping(data, join, false)
+	return out
+}
+
+// lazyMarks maps an offset of strip's view of data back to data, computing
+// the marks once, on first use.
+func lazyMarks(data []byte, join bool) func(int) int {
+	var m offsets
+	return func(o int) int {
+		if m == nil {
+			_, m = strip(data, join)
+		}
+		return m.at(o)
+	}
 }
 
 // strip returns data without white space, NULs and backslash escapes of
 // white space (and, when join, without quotes, '+', ',' and other
 // backslashes), and where each byte kept came from in data.
-func strip(data []byte, join bool) ([]byte, offsets) {
+func strip(data []byte, join bool) ([]byte, offsets) { return stripping(data, join, true) }
+
+func stripping(data []byte, join, mark bool) ([]byte, offsets) {
 	table := &dropB64
 	if join {
 		table = &dropJoin
 	}
 	out := make([]byte, 0, len(data))
-	marks := offsets{{0, 0}}
+	var marks offsets
+	if mark {
+		marks = offsets{{0, 0}}
+	}
 	for i := 0; i < len(data); {
 		j := i
 		for j < len(data) && !table[data[j]] {
@@ -152,7 +178,9 @@ func strip(data []byte, join bool) ([]byte, offsets) {
 			}
 		}
 		i = next
-		marks = append(marks, [2]int32{int32(len(out)), int32(i)})
+		if mark {
+			marks = append(marks, [2]int32{int32(len(out)), int32(i)})
+		}
 	}
 	return out, marks
 }
