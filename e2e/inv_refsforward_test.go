@@ -68,9 +68,10 @@ func TestInvariantRefsNeverGoBackwards(t *testing.T) {
 	os.Remove(filepath.Join(dir, "x.txt"))
 	d := commit("D")
 	push()
-	git(t, dir, "config", "-f", filepath.Join(folder, "config"), "--unset", "trustlayer.filesFunction")
-
+	// post-receive writes the manifests after git answered the pusher
+	// (a detached process): the setting goes back once both are written.
 	manifests := s.manifests(t, a)
+	git(t, dir, "config", "-f", filepath.Join(folder, "config"), "--unset", "trustlayer.filesFunction")
 	if len(manifests) != 2 {
 		t.Fatalf("manifests waiting: %v, want the two pushes'", manifests)
 	}

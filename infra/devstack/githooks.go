@@ -3,6 +3,7 @@ package devstack
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 )
 
@@ -12,8 +13,9 @@ import (
 // can override (a test repository without hooks sets its own
 // core.hooksPath).
 
-// hooksDir holds pre-receive, post-receive and reference-transaction,
-// links to the githook binary.
+// hooksDir holds pre-receive (a link to the githook binary),
+// reference-transaction and post-receive (shell scripts), as `githook
+// install` writes them.
 func hooksDir(binDir string) string { return filepath.Join(binDir, "hooks") }
 
 // gitSystemConfig is the git server's system configuration file.
@@ -29,23 +31,14 @@ func (s *Stack) binDir() string {
 // gitRoot is where the git server keeps repositories.
 func (s *Stack) gitRoot() string { return filepath.Join(s.opts.DataDir, "git") }
 
-// installHooks links the built githook binary as both hooks and writes
-// the git server's system configuration that enables them.
+// installHooks installs the hooks with the built githook binary (`githook
+// install`, as a git server does) and writes the git server's system
+// configuration that enables them.
 func (s *Stack) installHooks(binDir string) error {
 	dir := hooksDir(binDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	bin := filepath.Join(binDir, "githook")
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("githook binary: %w", err)
-	}
-	for _, h := range []string{"pre-receive", "post-receive", "reference-transaction"} {
-		link := filepath.Join(dir, h)
-		os.Remove(link)
-		if err := os.Symlink(bin, link); err != nil {
-			return fmt.Errorf("install %s hook: %w", h, err)
-		}
+	if out, err := exec.Command(bin, "install", dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("githook install: %w\n%s", err, out)
 	}
 	// receive.fsckObjects: pushed trees meet git's path rules (.git
 	// variants, .gitmodules) as the commit API's do (invariant 5).

@@ -82,10 +82,15 @@ func repoFromPath(rel string) (githook.Repo, error) {
 }
 
 func currentRepo(cfg map[string]string) (githook.Repo, error) {
-	// A git server that keeps repositories by id (invariant 12,
-	// docs/invariants.md) says which path the push came in at.
-	if p := os.Getenv("TRUSTLAYER_REPO"); p != "" {
-		return repoFromPath(p)
+	return repoAt(cfg, os.Getenv("TRUSTLAYER_REPO"))
+}
+
+// repoAt names the repository: by path, the path the push came in at (a
+// git server that keeps repositories by id, invariant 12 in
+// docs/invariants.md, says it as $TRUSTLAYER_REPO), else by its folder.
+func repoAt(cfg map[string]string, path string) (githook.Repo, error) {
+	if path != "" {
+		return repoFromPath(path)
 	}
 	root := cfg["trustlayer.projectroot"]
 	if root == "" {

@@ -1,9 +1,12 @@
-// Command githook is the git server's pre-receive and post-receive hook.
-// Install it (or a link to it) as hooks/pre-receive, hooks/post-receive
-// and hooks/reference-transaction of every repository, or point
-// core.hooksPath at a folder holding the three links; it tells them apart
-// by the name it was run under (or by its first argument). The
-// reference-transaction hook numbers ref updates (refseq.go). See docs/signed-commits.md, "At push time".
+// Command githook is the git server's hooks. `githook install <dir>`
+// writes them into dir, the folder core.hooksPath names (install.go):
+// pre-receive is a link to this program, which tells the hooks apart by
+// the name it was run under (or by its first argument);
+// reference-transaction (numbering ref updates, refseq.go) and
+// post-receive (handing the push's file index and copies to a detached
+// `githook post-receive --detached`) are shell scripts, which start in a
+// fraction of the time this program takes. See docs/signed-commits.md, "At
+// push time", and docs/git-server.md.
 //
 // pre-receive lists the push's new commits and tags, sends them in one
 // request to the commits function, which verifies and records them and
@@ -45,14 +48,18 @@ func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
 	if name != "reference-transaction" && len(rest) > 0 {
 		name, rest = rest[0], rest[1:]
 	}
-	if name == "reference-transaction" {
-		// git passes the transaction's state; a failure in "prepared"
-		// aborts the transaction (fail closed, see referenceTransaction).
-		state := ""
-		if len(rest) > 0 {
-			state = rest[0]
+	switch name {
+	case "reference-transaction":
+		// A server that links this hook to the program: the installed
+		// script.s work (install.go), which fails closed in "prepared".
+		return runScript(referenceTransactionScript, rest, stdin, stderr)
+	case "install":
+		if len(rest) != 1 {
+			fmt.Fprintln(stderr, "usage: githook install <hooks folder>")
+			return 2
 		}
-		if referenceTransaction(state, stdin, stderr) != nil {
+		if err := install(rest[0], stderr); err != nil {
+			fmt.Fprintf(stderr, "githook install: %v\n", err)
 			return 1
 		}
 		return 0
@@ -64,6 +71,16 @@ func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
 	case "pre-receive":
 		err = preReceive(ctx, stdin, stderr)
 	case "post-receive":
+		if len(rest) > 0 && rest[0] == "--detached" {
+			// Started by the post-receive script in a session of its
+			// own: git has answered the pusher; no deadline of the
+			// push applies, its output is the log.
+			if err := postReceiveDetached(stdin, stderr); err != nil {
+				logf(stderr, "post-receive: %v", err)
+				return 1
+			}
+			return 0
+		}
 		err = postReceive(ctx, stdin, stderr)
 	case "upload-blobs":
 		// Detached by post-receive; no deadline of the push applies.

@@ -37,23 +37,52 @@ const lfsPointerMax = 1024
 // SHA-256 or LFS pointer, hashed once per repository: see blobInfos) to
 // the uploads bucket, invokes the uploads function asynchronously on it,
 // and returns; the indexing runs off the pusher's wait, and the sweeper
-// redelivers a manifest the indexer has not consumed. Then a detached
-// process copies the regular blobs the bucket lacks there
-// (content-addressed), where the scanner picks them up. The push has
-// already happened: a failure is a warning.
+// redelivers a manifest the indexer has not consumed. Then the regular
+// blobs the bucket lacks are copied there (content-addressed), where the
+// scanner picks them up. The push has already happened: a failure is a
+// warning. The installed post-receive hook runs all this detached
+// (postReceiveDetached); run as the hook itself, the pusher waits for the
+// manifest, and the copies are detached.
 func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	updates, err := readUpdates(stdin)
 	if err != nil {
 		return err
 	}
+	return indexPush(ctx, newPush(updates), stderr, false)
+}
+
+// push is a push as post-receive has it: the ref updates and who pushed
+// where, as git and the git server gave them to the hook.
+type push struct {
+	Updates  []githook.RefUpdate `json:"updates"`
+	Pusher   string              `json:"pusher"`
+	RepoPath string              `json:"repoPath,omitempty"` // $TRUSTLAYER_REPO
+	PushedAt time.Time           `json:"pushedAt"`
+}
+
+func newPush(updates []githook.RefUpdate) push {
+	return push{Updates: updates, Pusher: os.Getenv("REMOTE_USER"), RepoPath: os.Getenv("TRUSTLAYER_REPO"), PushedAt: time.Now().UTC()}
+}
+
+// indexPush writes p's manifest, invokes the indexer and copies the blobs
+// (in this process when inline, else in a detached one). An error once
+// the manifest is stored is an afterManifest.
+func indexPush(ctx context.Context, p push, stderr io.Writer, inline bool) (err error) {
+	stored := false
+	defer func() {
+		if err != nil && stored {
+			err = afterManifest{err}
+		}
+	}()
 	cfg := config()
-	repo, err := currentRepo(cfg)
+	repo, err := repoAt(cfg, p.RepoPath)
 	if err != nil {
 		return err
 	}
+	updates := p.Updates
 	ph := newPhases(cfg, stderr)
-	m := githook.Manifest{Version: githook.ManifestVersion, Pusher: os.Getenv("REMOTE_USER"), Repo: repo,
-		PushedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+	m := githook.Manifest{Version: githook.ManifestVersion, Pusher: p.Pusher, Repo: repo,
+		PushedAt: p.PushedAt.Format(time.RFC3339Nano)}
 	gitDirOut, err := gitOut(nil, "rev-parse", "--absolute-git-dir")
 	if err != nil {
 		return err
@@ -141,6 +170,7 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if err := store.PutManifest(ctx, key, body); err != nil {
 		return err
 	}
+	stored = true
 	ph.done(fmt.Sprintf("post-receive: manifest (%d bytes)", len(body)))
 	fn := cfg["trustlayer.filesfunction"]
 	if fn == "" {
@@ -159,13 +189,23 @@ func postReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	if cfg["trustlayer.syncuploads"] == "true" {
-		return uploadAll(ctx, clients, bucket, gitDir, jobs)
+	if inline || cfg["trustlayer.syncuploads"] == "true" {
+		start := time.Now()
+		err := uploadAll(ctx, clients, bucket, gitDir, jobs)
+		logf(stderr, "copied %d blobs in %s (errors: %v)", len(jobs), time.Since(start).Round(time.Millisecond), err)
+		return err
 	}
 	// The copies run after git has answered the pusher: a detached
 	// process, so that the push does not wait for them.
 	return detach(jobs)
 }
+
+// afterManifest is an error that came once the push's manifest was
+// stored: from there the sweeper guarantees its delivery (a blob copy
+// that failed is asked for again by the next push whose tree holds it).
+type afterManifest struct{ error }
+
+func (e afterManifest) Unwrap() error { return e.error }
 
 // modeTree is how git ls-tree prints a folder's mode.
 const modeTree = "040000"
@@ -464,7 +504,7 @@ func uploadBlobs(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	}
 	start := time.Now()
 	err = uploadAll(ctx, c, cfg["trustlayer.bucket"], strings.TrimSpace(string(gitDir)), jobs)
-	fmt.Fprintf(stderr, "%s: copied %d blobs in %s (errors: %v)\n", start.UTC().Format(time.RFC3339), len(jobs), time.Since(start).Round(time.Millisecond), err)
+	logf(stderr, "copied %d blobs in %s (errors: %v)", len(jobs), time.Since(start).Round(time.Millisecond), err)
 	return err
 }
 
