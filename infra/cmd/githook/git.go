@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/hubsec/trustlayer/shared/githook"
@@ -129,7 +128,7 @@ type blobRef struct {
 // rangeCommits; git keeps the pushed objects in quarantine, refs not yet
 // moved), every tag object a ref update points at (peeling nested tags),
 // and the blobs no existing ref reaches, with a path each.
-func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error) {
+func newObjects(cf *catFiler, updates []githook.RefUpdate) ([]githook.Object, []blobRef, error) {
 	var tips []string
 	for _, u := range updates {
 		if !githook.ZeroID(u.New) {
@@ -144,7 +143,7 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error
 	// Tags: follow each tip while it is a tag.
 	queue := append([]string(nil), tips...)
 	for len(queue) > 0 {
-		objs, err := catFile(queue)
+		objs, err := cf.objects(queue)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -188,25 +187,22 @@ func newObjects(updates []githook.RefUpdate) ([]githook.Object, []blobRef, error
 		}
 	}
 	var blobs []blobRef
-	if len(all) > 0 {
-		types, err := gitOut(strings.NewReader(strings.Join(all, "\n")+"\n"), "cat-file", "--batch-check=%(objectname) %(objecttype)")
-		if err != nil {
-			return nil, nil, err
+	err = cf.batch("info", all, func(id, typ string, _ int64, _ io.Reader) error {
+		switch {
+		case typ == "blob":
+			blobs = append(blobs, blobRef{id: id, path: paths[id]})
+		case typ == "tree":
+			blobs = append(blobs, blobRef{id: id, path: paths[id], tree: true})
+		case typ == "commit" && !seen[id]:
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		for _, line := range strings.Split(strings.TrimRight(string(types), "\n"), "\n") {
-			id, typ, _ := strings.Cut(line, " ")
-			switch {
-			case typ == "blob":
-				blobs = append(blobs, blobRef{id: id, path: paths[id]})
-			case typ == "tree":
-				blobs = append(blobs, blobRef{id: id, path: paths[id], tree: true})
-			case typ == "commit" && !seen[id]:
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	objs, err := catFile(ids)
+	objs, err := cf.objects(ids)
 	return objs, blobs, err
 }
 
@@ -257,53 +253,4 @@ func tagTarget(raw []byte) (string, bool) {
 	line, _, _ := bytes.Cut(raw, []byte("\n"))
 	id, ok := bytes.CutPrefix(line, []byte("object "))
 	return string(id), ok
-}
-
-// catFile reads objects with one `git cat-file --batch`.
-func catFile(ids []string) ([]githook.Object, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cmd := exec.Command("git", "cat-file", "--batch")
-	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	br := bufio.NewReaderSize(stdout, 1<<16)
-	out := make([]githook.Object, 0, len(ids))
-	var readErr error
-	for range ids {
-		header, err := br.ReadString('\n')
-		if err != nil {
-			readErr = fmt.Errorf("git cat-file: %v", err)
-			break
-		}
-		f := strings.Fields(header)
-		if len(f) != 3 {
-			readErr = fmt.Errorf("git cat-file: %s", strings.TrimSpace(header))
-			break
-		}
-		n, err := strconv.Atoi(f[2])
-		if err != nil {
-			readErr = fmt.Errorf("git cat-file: bad size in %q", header)
-			break
-		}
-		raw := make([]byte, n+1)
-		if _, err := io.ReadFull(br, raw); err != nil {
-			readErr = fmt.Errorf("git cat-file: %v", err)
-			break
-		}
-		out = append(out, githook.Object{ID: f[0], Type: f[1], Raw: raw[:n]})
-	}
-	io.Copy(io.Discard, br)
-	if err := cmd.Wait(); err != nil && readErr == nil {
-		readErr = fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return out, readErr
 }

@@ -537,61 +537,6 @@ func parsePointer(b []byte) *githook.LFSPointer {
 	return &p
 }
 
-// catFileEach streams objects through one `git cat-file --batch`.
-func catFileEach(ids []string, fn func(id string, size int64, r io.Reader) error) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	cmd := exec.Command("git", "cat-file", "--batch")
-	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	br := bufio.NewReaderSize(stdout, 1<<16)
-	var readErr error
-	for range ids {
-		header, err := br.ReadString('\n')
-		if err != nil {
-			readErr = fmt.Errorf("git cat-file: %v", err)
-			break
-		}
-		f := strings.Fields(header)
-		if len(f) != 3 {
-			readErr = fmt.Errorf("git cat-file: %s", strings.TrimSpace(header))
-			break
-		}
-		n, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil {
-			readErr = fmt.Errorf("git cat-file: bad size in %q", header)
-			break
-		}
-		lr := &io.LimitedReader{R: br, N: n}
-		if err := fn(f[0], n, lr); err != nil {
-			readErr = err
-			break
-		}
-		if lr.N != 0 {
-			readErr = errors.New("git cat-file: short object")
-			break
-		}
-		if _, err := br.ReadByte(); err != nil { // the newline after the object
-			readErr = fmt.Errorf("git cat-file: %v", err)
-			break
-		}
-	}
-	io.Copy(io.Discard, br)
-	if err := cmd.Wait(); err != nil && readErr == nil {
-		readErr = fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return readErr
-}
-
 // upload copies one blob from git into the bucket under its key. The
 // body must be seekable (SigV4 hashes it over plain HTTP): small blobs
 // from memory, larger ones through a temporary file.

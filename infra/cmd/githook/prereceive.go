@@ -38,12 +38,20 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		return err
 	}
 	ph := newPhases(cfg, stderr)
-	objs, blobs, err := newObjects(updates)
+	cf, err := startCatFile()
 	if err != nil {
 		return err
 	}
+	objs, blobs, err := newObjects(cf, updates)
+	if err != nil {
+		cf.close()
+		return err
+	}
 	ph.done(fmt.Sprintf("pre-receive: list %d objects, %d blobs", len(objs), len(blobs)))
-	secrets, err := findSecrets(updates, objs, blobs)
+	secrets, err := findSecrets(cf, updates, objs, blobs)
+	if cerr := cf.close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}
@@ -129,7 +137,7 @@ func refNameRefusals(updates []githook.RefUpdate) []string {
 // the new trees, so a renamed old blob counts too), in the names of the
 // refs pushed, and in the commit and tag objects (messages, and any
 // header). A place that holds the credential is named with it masked.
-func findSecrets(updates []githook.RefUpdate, objs []githook.Object, blobs []blobRef) ([]githook.Secret, error) {
+func findSecrets(cf *catFiler, updates []githook.RefUpdate, objs []githook.Object, blobs []blobRef) ([]githook.Secret, error) {
 	var out []githook.Secret
 	for _, u := range updates {
 		f := token.NewFinder()
@@ -157,7 +165,7 @@ func findSecrets(updates []githook.RefUpdate, objs []githook.Object, blobs []blo
 		trees[b.id] = b.tree
 		ids = append(ids, b.id)
 	}
-	err := catFileEach(ids, func(id string, _ int64, r io.Reader) error {
+	err := cf.batch("contents", ids, func(id, _ string, _ int64, r io.Reader) error {
 		f := token.NewFinder()
 		if _, err := io.Copy(f, r); err != nil {
 			return err
