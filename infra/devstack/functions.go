@@ -41,6 +41,12 @@ func (s *Stack) buildFunctions(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("go build ./functions/... ./infra/cmd/githook: %w\n%s", err, out)
 	}
+	// pre-receive alone, without the AWS SDK (githook install links it).
+	cmd = exec.CommandContext(ctx, "go", "build", "-tags", "githook_prereceive", "-o", filepath.Join(dir, "githook-pre-receive"), "./infra/cmd/githook")
+	cmd.Dir = s.opts.RepoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -tags githook_prereceive ./infra/cmd/githook: %w\n%s", err, out)
+	}
 	return dir, s.installHooks(dir)
 }
 

@@ -1,3 +1,5 @@
+//go:build !githook_prereceive
+
 package main
 
 import (
@@ -24,7 +26,9 @@ var referenceTransactionScript string
 //go:embed hooks/post-receive.sh
 var postReceiveScript string
 
-// install writes the hooks into dir: pre-receive a link to this program,
+// install writes the hooks into dir: pre-receive a link to this program
+// (to githook-pre-receive beside it, the same program built light, when
+// there is one),
 // reference-transaction and post-receive the scripts, which name this
 // program by its absolute path.
 func install(dir string, stderr io.Writer) error {
@@ -38,9 +42,15 @@ func install(dir string, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// The light pre-receive build beside this program, when there is one
+	// (slim.go).
+	pre := self
+	if p := filepath.Join(filepath.Dir(self), "githook-pre-receive"); isFile(p) {
+		pre = p
+	}
 	link := filepath.Join(dir, "pre-receive")
 	os.Remove(link)
-	if err := os.Symlink(self, link); err != nil {
+	if err := os.Symlink(pre, link); err != nil {
 		return fmt.Errorf("install pre-receive: %w", err)
 	}
 	scripts := map[string]string{
@@ -63,6 +73,11 @@ func install(dir string, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // shellQuote quotes s for sh.

@@ -9,16 +9,16 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/hubsec/trustlayer/shared/githook"
-	"github.com/hubsec/trustlayer/shared/githook/githookaws"
+	"github.com/hubsec/trustlayer/shared/githook/githooklambda"
 	"github.com/hubsec/trustlayer/shared/platform/awsrest"
 )
 
-// commits calls the commits function.
+// commits calls a function (the commits function, or the uploads
+// function's model-signature check): Lambda Invoke over awsrest, under
+// githooklambda's light configuration, as pre-receive is a new process at
+// every push.
 type commits struct {
 	client   *awsrest.Lambda
 	function string
@@ -45,36 +45,6 @@ func hookKey(cfg map[string]string) ([]byte, error) {
 	return k, nil
 }
 
-// awsClients are the git server's AWS clients (its IAM role).
-type awsClients struct {
-	lambda *awsrest.Lambda
-	s3     *s3.Client
-}
-
-// newAWS builds the clients; trustlayer.lambdaEndpoint and
-// trustlayer.s3Endpoint point them at the local stack.
-func newAWS(ctx context.Context, cfg map[string]string) (*awsClients, error) {
-	ac, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %v", err)
-	}
-	if ac.Region == "" {
-		ac.Region = "us-east-1"
-	}
-	// Lambda through awsrest, not the SDK's client: its package init
-	// was paid at every hook start, four of which a push makes.
-	lc := ac.Copy()
-	lc.RetryMaxAttempts = 2
-	l := awsrest.NewLambdaAt(lc, cfg["trustlayer.lambdaendpoint"])
-	s := s3.NewFromConfig(ac, func(o *s3.Options) {
-		if ep := cfg["trustlayer.s3endpoint"]; ep != "" {
-			o.BaseEndpoint = aws.String(ep)
-			o.UsePathStyle = true
-		}
-	})
-	return &awsClients{lambda: l, s3: s}, nil
-}
-
 // newCommits returns a client of the function named by the setting key
 // (lower case, as git config prints it).
 func newCommits(ctx context.Context, cfg map[string]string, key string) (*commits, error) {
@@ -82,15 +52,14 @@ func newCommits(ctx context.Context, cfg map[string]string, key string) (*commit
 	if fn == "" {
 		return nil, fmt.Errorf("the git server is not configured: set %s", key)
 	}
-	c, err := newAWS(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
 	hk, err := hookKey(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &commits{client: c.lambda, function: fn, key: hk}, nil
+	// The light configuration (githooklambda.Config): no SDK loader.
+	ac := githooklambda.Config()
+	ac.RetryMaxAttempts = 2
+	return &commits{client: awsrest.NewLambdaAt(ac, cfg["trustlayer.lambdaendpoint"]), function: fn, key: hk}, nil
 }
 
 // apiError is the JSON error body of our functions.
@@ -101,7 +70,7 @@ type apiError struct {
 // call posts body to path as the git server and decodes a 200 answer
 // into out. Any other answer is an error carrying the function's message.
 func (c *commits) call(ctx context.Context, path string, body, out any) error {
-	payload, err := githookaws.Event(c.key, path, body, os.Getenv("REMOTE_USER"))
+	payload, err := githooklambda.Event(c.key, path, body, os.Getenv("REMOTE_USER"))
 	if err != nil {
 		return err
 	}

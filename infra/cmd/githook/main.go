@@ -30,13 +30,16 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 )
+
+// modelSigCommand is the full githook's model-signature check, which the
+// light pre-receive build runs (slim.go).
+const modelSigCommand = "check-model-signatures"
 
 func main() {
 	os.Exit(runHook(os.Args, os.Stdin, os.Stderr))
@@ -48,57 +51,13 @@ func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
 	if name != "reference-transaction" && len(rest) > 0 {
 		name, rest = rest[0], rest[1:]
 	}
-	switch name {
-	case "reference-transaction":
-		// A server that links this hook to the program: the installed
-		// script.s work (install.go), which fails closed in "prepared".
-		return runScript(referenceTransactionScript, rest, stdin, stderr)
-	case "install":
-		if len(rest) != 1 {
-			fmt.Fprintln(stderr, "usage: githook install <hooks folder>")
-			return 2
-		}
-		if err := install(rest[0], stderr); err != nil {
-			fmt.Fprintf(stderr, "githook install: %v\n", err)
-			return 1
-		}
-		return 0
+	if name != "pre-receive" {
+		return runOther(name, rest, stdin, stderr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var err error
-	switch name {
-	case "pre-receive":
-		err = preReceive(ctx, stdin, stderr)
-	case "post-receive":
-		if len(rest) > 0 && rest[0] == "--detached" {
-			// Started by the post-receive script in a session of its
-			// own: git has answered the pusher; no deadline of the
-			// push applies, its output is the log.
-			if err := postReceiveDetached(stdin, stderr); err != nil {
-				logf(stderr, "post-receive: %v", err)
-				return 1
-			}
-			return 0
-		}
-		err = postReceive(ctx, stdin, stderr)
-	case "upload-blobs":
-		// Detached by post-receive; no deadline of the push applies.
-		if err := uploadBlobs(context.Background(), stdin, stderr); err != nil {
-			fmt.Fprintf(stderr, "upload-blobs: %v\n", err)
-			return 1
-		}
-		return 0
-	default:
-		fmt.Fprintf(stderr, "githook: run as pre-receive or post-receive (got %q)\n", name)
-		return 2
-	}
+	err := preReceive(ctx, stdin, stderr)
 	if err != nil && err != errRefused {
-		if name == "post-receive" {
-			// The refs have moved: git ignores this hook's status.
-			writeLines(stderr, []string{"warning: the file index and scans of this push are not updated: " + err.Error()})
-			return 1
-		}
 		writeLines(stderr, []string{"push refused: " + err.Error()})
 	}
 	if err != nil {

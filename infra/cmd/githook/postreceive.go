@@ -1,3 +1,5 @@
+//go:build !githook_prereceive
+
 package main
 
 import (

@@ -8,19 +8,17 @@ package githookaws
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/githook/githooklambda"
 	"github.com/hubsec/trustlayer/shared/platform/awsrest"
 )
 
@@ -111,23 +109,9 @@ func (x Indexer) Index(ctx context.Context, key, user string) error {
 }
 
 // Event is the Lambda event of a git server's call to path with body,
-// signed with key (githook.Sign; see package githook, "Who may call").
+// signed with key (githooklambda.Event).
 func Event(key []byte, path string, body any, user string) ([]byte, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "POST " + path, RawPath: path, Body: string(b),
-		Headers: map[string]string{"content-type": "application/json",
-			strings.ToLower(githook.SignatureHeader): githook.Sign(key, time.Now(), "POST", path, user, b)},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: "POST " + path, Stage: "$default", RequestID: fmt.Sprintf("githook-%d", time.Now().UnixNano()),
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "trustlayer-githook"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{"kind": githook.KindGitServer, "decision": "allow", "user": user}},
-		},
-	}
-	return json.Marshal(ev)
+	return githooklambda.Event(key, path, body, user)
 }
 
 // LoadKey returns the hook key: TRUSTLAYER_HOOK_SECRET (the local stack
