@@ -138,6 +138,25 @@ func newObjects(cf *catFiler, updates []githook.RefUpdate) ([]githook.Object, []
 	if len(tips) == 0 {
 		return nil, nil, nil
 	}
+	// The two rev-lists run while the tags are read: each is a process.
+	var objList, rangeList struct {
+		out  []byte
+		ids  []string
+		err  error
+		done chan struct{}
+	}
+	objList.done, rangeList.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(objList.done)
+		// Every new object, with a path for trees and blobs.
+		objList.out, objList.err = gitOut(strings.NewReader(strings.Join(tips, "\n")+"\n"),
+			"rev-list", "--objects", "--stdin", "--not", "--all")
+	}()
+	go func() {
+		defer close(rangeList.done)
+		rangeList.ids, rangeList.err = rangeCommits(updates)
+	}()
+	defer func() { <-objList.done; <-rangeList.done }()
 	var ids []string
 	seen := map[string]bool{}
 	// Tags: follow each tip while it is a tag.
@@ -159,9 +178,8 @@ func newObjects(cf *catFiler, updates []githook.RefUpdate) ([]githook.Object, []
 			}
 		}
 	}
-	// Every new object, with a path for trees and blobs; then their types.
-	out, err := gitOut(strings.NewReader(strings.Join(tips, "\n")+"\n"),
-		"rev-list", "--objects", "--stdin", "--not", "--all")
+	<-objList.done
+	out, err := objList.out, objList.err
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,7 +194,8 @@ func newObjects(cf *catFiler, updates []githook.RefUpdate) ([]githook.Object, []
 	}
 	// Every commit each ref update brings to its ref, even one the
 	// repository already holds: the policy judges what reaches a ref.
-	inRange, err := rangeCommits(updates)
+	<-rangeList.done
+	inRange, err := rangeList.ids, rangeList.err
 	if err != nil {
 		return nil, nil, err
 	}

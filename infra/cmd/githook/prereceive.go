@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/gitref"
@@ -32,22 +33,29 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if pusher == "" {
 		return errors.New("the git server did not say who is pushing (REMOTE_USER is empty)")
 	}
-	cfg := config()
-	repo, err := currentRepo(cfg)
-	if err != nil {
-		return err
-	}
-	ph := newPhases(cfg, stderr)
+	// The configuration is read (a process) while the objects are listed.
+	start := time.Now()
+	cfgc := make(chan map[string]string, 1)
+	go func() { cfgc <- config() }()
 	cf, err := startCatFile()
 	if err != nil {
+		<-cfgc
 		return err
 	}
 	objs, blobs, err := newObjects(cf, updates)
+	cfg := <-cfgc
 	if err != nil {
 		cf.close()
 		return err
 	}
-	ph.done(fmt.Sprintf("pre-receive: list %d objects, %d blobs", len(objs), len(blobs)))
+	repo, err := currentRepo(cfg)
+	if err != nil {
+		cf.close()
+		return err
+	}
+	ph := newPhases(cfg, stderr)
+	ph.last = start
+	ph.done(fmt.Sprintf("pre-receive: configuration, list %d objects, %d blobs", len(objs), len(blobs)))
 	secrets, err := findSecrets(cf, updates, objs, blobs)
 	if cerr := cf.close(); err == nil {
 		err = cerr
