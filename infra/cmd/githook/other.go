@@ -55,6 +55,10 @@ func runOther(name string, rest []string, stdin io.Reader, stderr io.Writer) int
 			return 1
 		}
 		return 0
+	case "stage":
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		return stageCommand(ctx, rest, stdin, stderr)
 	case modelSigCommand:
 		// The light pre-receive's model-signature check (slim.go).
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -31,9 +31,6 @@ import (
 	"github.com/hubsec/trustlayer/shared/scan"
 )
 
-// lfsPointerMax is the largest blob read as a possible LFS pointer.
-const lfsPointerMax = 1024
-
 // postReceive hands the push to the indexer: it writes a manifest of the
 // ref updates and of every tree of the pushed commits (each blob with its
 // SHA-256 or LFS pointer, hashed once per repository: see blobInfos) to
@@ -508,35 +505,6 @@ func uploadBlobs(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	err = uploadAll(ctx, c, cfg["trustlayer.bucket"], strings.TrimSpace(string(gitDir)), jobs)
 	logf(stderr, "copied %d blobs in %s (errors: %v)", len(jobs), time.Since(start).Round(time.Millisecond), err)
 	return err
-}
-
-// parsePointer reads a git-lfs pointer file as git-lfs does: the version
-// line first, then oid and size keys.
-func parsePointer(b []byte) *githook.LFSPointer {
-	if !bytes.HasPrefix(b, []byte("version https://git-lfs.github.com/spec/v1\n")) {
-		return nil
-	}
-	var p githook.LFSPointer
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, _ := strings.Cut(line, " ")
-		switch k {
-		case "oid":
-			p.OID = strings.TrimPrefix(v, "sha256:")
-		case "size":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return nil
-			}
-			p.Size = n
-		}
-	}
-	if len(p.OID) != 64 || strings.ToLower(p.OID) != p.OID {
-		return nil
-	}
-	if _, err := hex.DecodeString(p.OID); err != nil {
-		return nil
-	}
-	return &p
 }
 
 // upload copies one blob from git into the bucket under its key. The

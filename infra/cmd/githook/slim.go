@@ -50,3 +50,32 @@ func checkModelSignatures(ctx context.Context, _ map[string]string, _ githook.Re
 	}
 	return nil
 }
+
+// execStager stages through the full githook beside this one (`githook
+// stage`): only files between scan.PushCheckInline and
+// scan.MaxRegularFile need it.
+type execStager struct{ bin string }
+
+func newStager(context.Context, map[string]string) (stager, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	if r, err := filepath.EvalSymlinks(self); err == nil {
+		self = r
+	}
+	return execStager{filepath.Join(filepath.Dir(self), "githook")}, nil
+}
+
+func (s execStager) put(ctx context.Context, bucket, key string, data []byte) error {
+	cmd := exec.CommandContext(ctx, s.bin, "stage", "put", bucket, key)
+	cmd.Stdin = bytes.NewReader(data)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+func (s execStager) del(ctx context.Context, bucket string, keys []string) {
+	exec.CommandContext(ctx, s.bin, append([]string{"stage", "delete", bucket}, keys...)...).Run()
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,9 +9,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/scan"
@@ -42,17 +38,21 @@ var modelExts = map[string]bool{".pt": true, ".pth": true, ".bin": true, ".pkl":
 
 // staging is one push check's files staged in the bucket.
 type staging struct {
-	c      *awsClients
+	s      stager
 	bucket string
 	run    string
 	keys   []string
 }
 
+// stager puts and deletes staged files (S3; stager.go and slim.go).
+type stager interface {
+	put(ctx context.Context, bucket, key string, data []byte) error
+	del(ctx context.Context, bucket string, keys []string)
+}
+
 func (st *staging) put(ctx context.Context, id string, data []byte) (string, error) {
 	key := scan.PushCheckPrefix + st.run + "/" + id
-	_, err := st.c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(st.bucket), Key: aws.String(key),
-		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))})
-	if err != nil {
+	if err := st.s.put(ctx, st.bucket, key, data); err != nil {
 		return "", fmt.Errorf("the file could not be staged for its scan, so the push cannot be checked: %v", err)
 	}
 	st.keys = append(st.keys, key)
@@ -62,8 +62,8 @@ func (st *staging) put(ctx context.Context, id string, data []byte) (string, err
 // clean deletes the staged files; what it cannot delete the bucket's
 // lifecycle rule expires.
 func (st *staging) clean(ctx context.Context) {
-	for _, k := range st.keys {
-		st.c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(st.bucket), Key: aws.String(k)})
+	if len(st.keys) > 0 {
+		st.s.del(ctx, st.bucket, st.keys)
 	}
 }
 
@@ -137,11 +137,11 @@ func unsafeFiles(ctx context.Context, cfg map[string]string, repo githook.Repo, 
 				if bucket == "" {
 					return fmt.Errorf("the git server is not configured: set trustlayer.bucket")
 				}
-				clients, err := newAWS(ctx, cfg)
+				s, err := newStager(ctx, cfg)
 				if err != nil {
 					return err
 				}
-				st = &staging{c: clients, bucket: bucket, run: randomID()}
+				st = &staging{s: s, bucket: bucket, run: randomID()}
 			}
 			if f.Key, err = st.put(ctx, id, data); err != nil {
 				return err
