@@ -11,9 +11,11 @@ import (
 	"github.com/hubsec/trustlayer/shared/authz"
 )
 
-// TestInvariantOutagePagesAnswer503 (invariant 13): with DynamoDB Local
-// paused by the local stack (it accepts connections and never answers, as
-// a hung or cut-off table does; its data stays), the pages of a signed-in
+// TestInvariantOutagePagesAnswer503 (invariant 13): with the functions cut
+// off DynamoDB Local by the local stack (their relay to it accepts
+// connections and relays nothing, as a hung table does; its data stays,
+// and other test packages, which reach it directly, are not affected),
+// the pages of a signed-in
 // user answer 503 with Retry-After and the HTML error page, with no
 // internal text, and a form posted then changes nothing; the JSON API
 // answers 503 with Retry-After beside them. Once DynamoDB answers again,

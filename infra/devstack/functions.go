@@ -144,6 +144,9 @@ func (s *Stack) spawnFunction(f samtemplate.Function, bin string, port int) (*pr
 		env = append(env, k+"="+v)
 	}
 	env = append(env, s.FunctionEnv()...)
+	// The function processes reach DynamoDB Local through the gate (the
+	// last value of a variable wins); tests and tools reach it directly.
+	env = append(env, "AWS_ENDPOINT_URL_DYNAMODB="+s.functionsDynamoDB())
 	env = append(env, "PORT="+strconv.Itoa(port), "HOST=127.0.0.1", serve.InvokeSecretEnv+"="+s.invokeSecret)
 	cmd.Env = env
 	cmd.Dir = s.opts.RepoRoot
@@ -174,4 +177,14 @@ func fnByID(fns []samtemplate.Function, id string) samtemplate.Function {
 		}
 	}
 	return samtemplate.Function{LogicalID: id}
+}
+
+// functionsDynamoDB is the DynamoDB endpoint the functions use: the gate
+// in front of DynamoDB Local (which /_devstack/dynamodb/pause pauses),
+// or DynamoDB Local itself before the gate exists.
+func (s *Stack) functionsDynamoDB() string {
+	if s.dynamoGateURL != "" {
+		return s.dynamoGateURL
+	}
+	return s.URL("dynamodb")
 }

@@ -71,7 +71,6 @@ func (p *process) stop(grace time.Duration) {
 	}
 	pgid := p.cmd.Process.Pid
 	syscall.Kill(-pgid, syscall.SIGTERM)
-	syscall.Kill(-pgid, syscall.SIGCONT) // a paused process (pausable) takes its SIGTERM
 	select {
 	case <-p.done:
 	case <-time.After(grace):

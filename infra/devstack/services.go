@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,7 +64,6 @@ func (s *Stack) startDynamoDB(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.dynamodb.set(p)
 	cfg, err := awsCfg(ctx)
 	if err != nil {
 		return err
@@ -142,38 +140,6 @@ func (s *Stack) startS3(ctx context.Context) error {
 	s.supervise("s3", p, nil, func() error { return s.startS3(context.Background()) })
 	return nil
 }
-
-// pausable freezes and thaws a running service: SIGSTOP and SIGCONT to
-// its process group. A paused service accepts connections and never
-// answers, as a hung or cut-off one does, and keeps its state (DynamoDB
-// Local's in-memory table), which stopping it would lose. It implements
-// gateway.ServiceControl: Stop pauses, Start resumes. A restart by the
-// supervisor runs unpaused.
-type pausable struct {
-	mu   sync.Mutex
-	proc *process
-}
-
-func (p *pausable) set(proc *process) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.proc = proc
-}
-
-func (p *pausable) signal(sig syscall.Signal) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.proc == nil || p.proc.exited() {
-		return errors.New("not running")
-	}
-	return syscall.Kill(-p.proc.cmd.Process.Pid, sig)
-}
-
-// Stop pauses the service.
-func (p *pausable) Stop(ctx context.Context) error { return p.signal(syscall.SIGSTOP) }
-
-// Start resumes it.
-func (p *pausable) Start(ctx context.Context) error { return p.signal(syscall.SIGCONT) }
 
 // clamd runs clamd with a private configuration; it implements
 // gateway.ServiceControl.

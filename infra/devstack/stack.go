@@ -96,7 +96,10 @@ type Stack struct {
 	log           *slog.Logger
 	tools         *Tools
 	clamd         *clamd
-	dynamodb      pausable
+	// dynamoGate relays the functions' DynamoDB calls (dynamoGateURL), so
+	// a test can cut the functions off without touching other tests.
+	dynamoGate    *gate
+	dynamoGateURL string
 	procs         []*process
 	servers       []*http.Server
 	mu            sync.Mutex
@@ -212,6 +215,9 @@ func (s *Stack) start(ctx context.Context) error {
 	if s.clamd, err = s.prepareClamd(); err != nil {
 		return err
 	}
+	if s.dynamoGate, s.dynamoGateURL, err = newGate(s.addr(s.Ports.DynamoDB)); err != nil {
+		return err
+	}
 	var gw atomicGateway
 	s.sqs = sqslocal.New(s.URL("internal"), Region, queueConfigs(tmpl))
 	s.serve(listeners["internal"], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -238,7 +244,7 @@ func (s *Stack) start(ctx context.Context) error {
 			},
 			Log:      s.log,
 			Clamd:    s.clamd,
-			DynamoDB: &s.dynamodb,
+			DynamoDB: s.dynamoGate,
 			TrustHop: s.trustHop,
 			S3Notify: s.s3Notify(tmpl),
 		})

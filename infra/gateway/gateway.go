@@ -64,7 +64,8 @@ type Config struct {
 	Region     string // DefaultRegion if empty
 	AccountID  string // DefaultAccountID if empty
 	Clamd      ServiceControl
-	// DynamoDB pauses (Stop) and resumes (Start) DynamoDB Local.
+	// DynamoDB pauses (Stop) and resumes (Start) the functions' way to
+	// DynamoDB Local.
 	DynamoDB ServiceControl
 	// ProxyTransport carries HTTP_PROXY integrations (http.DefaultTransport if nil).
 	ProxyTransport http.RoundTripper

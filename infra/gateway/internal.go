@@ -18,9 +18,10 @@ const (
 	S3EventsPath   = "/_s3/events"
 	ClamdStopPath  = "/_devstack/clamd/stop"
 	ClamdStartPath = "/_devstack/clamd/start"
-	// DynamoDBPausePath and DynamoDBResumePath freeze and thaw DynamoDB
-	// Local (it stops answering and keeps its data), so tests can see
-	// what every path answers while the table is unreachable.
+	// DynamoDBPausePath and DynamoDBResumePath cut the functions off
+	// DynamoDB Local and back (their calls hang; the data stays, and the
+	// tests' own clients are not cut off), so tests can see what every
+	// path answers while the table is unreachable.
 	DynamoDBPausePath  = "/_devstack/dynamodb/pause"
 	DynamoDBResumePath = "/_devstack/dynamodb/resume"
 	// maxAsyncPayload is Lambda's limit for asynchronous invocations.
