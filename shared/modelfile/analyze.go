@@ -317,7 +317,10 @@ func (a *analyzer) scanPickleKindArrays(r io.Reader, memberPath string, kind Kin
 		}
 		return true, 0
 	}
-	if res.Err != nil {
+	if res.Err != nil && !(res.Pickles > 1 && res.ErrBeforeImport) {
+		// A later pickle that breaks before importing anything is bytes
+		// after the last pickle: a loader reading it stops there having
+		// run nothing of it (as NotPickle says of the first).
 		m.Error = res.Err.Error()
 		a.problem("%s: %v", memberPath, res.Err)
 	}

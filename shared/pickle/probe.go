@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 )
 
 // Probe reports whether data starting with prefix (size bytes in all;
@@ -27,7 +28,17 @@ func Probe(prefix []byte, size int64) bool {
 
 // NotPickle reports that the scan ended in a parse error inside the first
 // pickle before any import: pickle.load fails there without calling
-// anything, so the data is not a pickle that can run code.
+// anything, so the data is not a pickle that can run code. An EXT1/2/4
+// lookup does not count as an import here: the extension registry of a
+// stock interpreter is empty, so its pickle.load already stops at the
+// first EXT ("unregistered extension code"), and a broken stream that
+// reached one is random bytes read as opcodes, not a pickle. (A stream
+// that parses to its STOP still reports the lookup as Suspicious.)
 func (r Result) NotPickle() bool {
-	return r.Err != nil && r.Pickles <= 1 && len(r.Imports) == 0 && !r.Truncated
+	return r.Err != nil && r.Pickles <= 1 && r.ErrBeforeImport && !r.Truncated
+}
+
+// extension reports whether the import is an EXT1/2/4 registry lookup.
+func (i Import) extension() bool {
+	return i.Module == "copyreg" && strings.HasPrefix(i.Name, "_extension_registry[")
 }

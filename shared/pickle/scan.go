@@ -70,6 +70,10 @@ type Result struct {
 	// Err is the parse or read error that ended the scan, nil if the stream
 	// ended cleanly after a STOP. Imports found before it are still listed.
 	Err error
+	// ErrBeforeImport reports that Err ended a pickle in which nothing was
+	// imported (an EXT1/2/4 lookup aside, see NotPickle): a loader reading
+	// that pickle stops at the error having run nothing of it.
+	ErrBeforeImport bool
 }
 
 // ParseError reports where and why a pickle stream could not be parsed.
@@ -118,6 +122,7 @@ func (w *walker) result() Result {
 		JoblibArrays: w.arrays}
 	if w.err != nil {
 		res.Err = w.err
+		res.ErrBeforeImport = w.pickleImports == 0
 	}
 	return res
 }
@@ -137,6 +142,8 @@ func (w *walker) run() {
 		}
 		w.pickles++
 		w.hist = [2]sym{unknownSym, unknownSym}
+		w.cstack = cstack{} // load() starts from an empty stack, no MARK
+		w.pickleImports = 0
 		if w.pickles > 1 {
 			w.vm.newPickle()
 		}

@@ -25,8 +25,19 @@ func TestScanEdgeCases(t *testing.T) {
 		{name: "global at eof", data: []byte("cos\nsys"), wantErr: true},
 		{name: "global", data: []byte("cos\nsystem\n."),
 			want: []Import{{"os", "system", Dangerous}}, highest: Dangerous},
-		{name: "stack global without strings", data: []byte("\x80\x04\x93."),
+		// STACK_GLOBAL on an empty stack: load_stack_global's PDATA_POP
+		// raises "unpickling stack underflow" before any import.
+		{name: "stack global on an empty stack", data: []byte("\x80\x04\x93."), wantErr: true},
+		{name: "stack global with one operand", data: []byte("\x80\x04\x8c\x02os\x93."), wantErr: true},
+		// Under a MARK the C unpickler's checks differ by opcode: nothing
+		// is decided there, the operands are unknown.
+		{name: "stack global under a mark", data: []byte("\x80\x04(\x93."),
 			want: []Import{{Unknown, Unknown, Dangerous}}, highest: Dangerous},
+		// Opcodes that look for a MARK when none is set stop the unpickler.
+		{name: "setitems without a mark", data: []byte("\x80\x04}u\x8c\x02os\x8c\x06system\x93."), wantErr: true},
+		// INST: pickle._Unpickler imports before it looks for the MARK.
+		{name: "inst without a mark", data: []byte("ios\nsystem\n."),
+			want: []Import{{"os", "system", Dangerous}}, highest: Dangerous},
 		{name: "bytes are not names", data: []byte("\x80\x04C\x02osC\x06system\x93."),
 			want: []Import{{Unknown, Unknown, Dangerous}}, highest: Dangerous},
 		// load_stack_global refuses operands that are not exact str

@@ -63,3 +63,89 @@ func (s *stackDepth) apply(name string) bool {
 	s.depth += e.push - e.pop
 	return true
 }
+
+// cstack tracks the unpickler's stack in the full scan, only to stop where
+// CPython's unpickler certainly stops: an opcode that pops more than the
+// stack holds, or looks for a MARK, while no MARK is set (fence 0). There
+// the C unpickler raises "unpickling stack underflow" or "could not find
+// MARK" and the pure-Python one IndexError, before the opcode imports or
+// calls anything; a scan that goes on would report imports no loader
+// reaches (random bytes read as opcodes). Once a MARK is set the two
+// unpicklers check a MARKed stack differently (do_append and do_setitems
+// test the mark's position, not the fence), so nothing is decided there;
+// and the model gives up (broken) on anything it cannot follow exactly.
+// Stopping later than CPython is always safe; this never stops earlier.
+type cstack struct {
+	n      int   // items on the stack
+	marks  []int // stack sizes at each MARK
+	broken bool
+}
+
+// fails applies opcode name and reports whether CPython's unpickler
+// certainly stops at it before importing or calling anything.
+func (s *cstack) fails(name string) bool {
+	if s.broken {
+		return false
+	}
+	e, ok := effects[name]
+	if !ok {
+		e = stackEffect{push: 1}
+	}
+	switch {
+	case e.mark:
+		s.marks = append(s.marks, s.n)
+		return false
+	case name == "INST":
+		// pickle._Unpickler.load_inst calls find_class before pop_mark:
+		// not a certain stop for the pure-Python unpickler.
+		if len(s.marks) == 0 {
+			s.broken = true
+			return false
+		}
+		s.n = s.marks[len(s.marks)-1] + 1
+		s.marks = s.marks[:len(s.marks)-1]
+		return false
+	case e.popMark || name == "POP_MARK":
+		if len(s.marks) == 0 {
+			return true // could not find MARK
+		}
+		x := s.marks[len(s.marks)-1]
+		s.marks = s.marks[:len(s.marks)-1]
+		if name == "OBJ" && s.n-x < 1 {
+			s.broken = true
+			return false
+		}
+		s.n = x
+		if name == "POP_MARK" {
+			return false
+		}
+		if e.pop > 0 {
+			// APPENDS, SETITEMS, ADDITEMS: the container stays below.
+			if s.n < 1 {
+				s.broken = true
+			}
+			return false
+		}
+		s.n++
+		return false
+	case name == "POP":
+		switch {
+		case len(s.marks) > 0 && s.n <= s.marks[len(s.marks)-1]:
+			s.marks = s.marks[:len(s.marks)-1]
+		case s.n > 0:
+			s.n--
+		default:
+			return true
+		}
+		return false
+	}
+	if s.n < e.pop {
+		if len(s.marks) == 0 {
+			return true // unpickling stack underflow
+		}
+		s.broken = true
+		return false
+	}
+	s.n += e.push - e.pop
+	return false
+}

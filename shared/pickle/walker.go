@@ -27,6 +27,10 @@ type walker struct {
 	pos    int64
 	fixed  [8]byte
 	stack  stackDepth // strict mode only
+	cstack cstack     // full scan: where CPython certainly stops (stackcheck.go)
+	// pickleImports counts the imports of the current pickle, repeats
+	// included, EXT lookups excepted (Result.ErrBeforeImport).
+	pickleImports int
 
 	hist    [2]sym // hist[1] is the top of the stack
 	memo    *memo  // memo kept across pickles (same Unpickler)
@@ -68,6 +72,9 @@ func (w *walker) addImport(module, name string) { w.addImportRated(module, name,
 // addImportRated records an import with a rating decided by its use (a
 // call judged by its constant arguments).
 func (w *walker) addImportRated(module, name string, s Safety) {
+	if imp := (Import{Module: module, Name: name}); !imp.extension() {
+		w.pickleImports++
+	}
 	if s > w.highest {
 		w.highest = s
 	}
@@ -102,6 +109,9 @@ func (w *walker) one() error {
 		}
 		if w.strict && !w.stack.apply(info.name) {
 			return w.fail(off, info.name, "stack underflow", nil)
+		}
+		if !w.strict && w.cstack.fails(info.name) {
+			return w.fail(off, info.name, "unpickling stack underflow or no MARK, the unpickler stops here", nil)
 		}
 		if err := w.step(off, code, info); err != nil {
 			return err
