@@ -6,14 +6,17 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +100,7 @@ func listPages[T any](t *testing.T, url, auth string) ([]T, int) {
 // changing one file writes 3 index items (the file's folder, the root
 // tree, the commit's mark), counted by the store as it wrote them, where
 // the first wrote one per folder.
+// The real huggingface.js client then lists it all through the same pages.
 func TestBigPushIndexedAndPaged(t *testing.T) {
 	s := needStack(t)
 	table := testenv.RequireEnv(t, "TRUSTLAYER_TABLE")
@@ -185,6 +189,40 @@ func TestBigPushIndexedAndPaged(t *testing.T) {
 	}
 	want = lsTree(t, dir)
 	check("one file changed")
+	listedByHuggingFaceJS(t, s, a, want)
+}
+
+// listedByHuggingFaceJS lists a's repository with the real huggingface.js
+// client (listFiles, recursive), which follows the tree API's Link pages,
+// and checks it sees exactly want (path to blob id).
+func listedByHuggingFaceJS(t *testing.T, s stack, a account, want map[string]string) {
+	t.Helper()
+	node, hfdir := hfjs(t)
+	script, _ := filepath.Abs("testdata/hfjs_list.mjs")
+	cmd := exec.Command(node, script, s.gateway, a.token, a.user+"/"+a.repo)
+	cmd.Env = append(os.Environ(), "HFJS_DIR="+hfdir)
+	raw, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("huggingface.js listFiles: %v\n%s", err, redact(string(raw)))
+	}
+	var got struct {
+		Files  int
+		Digest string
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("script output: %s", raw)
+	}
+	var exp []string
+	for p, oid := range want {
+		exp = append(exp, p+" "+oid)
+	}
+	sort.Strings(exp)
+	sum := sha256.Sum256([]byte(strings.Join(exp, "\n")))
+	t.Logf("huggingface.js listFiles: %d files", got.Files)
+	if got.Files != len(want) || got.Digest != hex.EncodeToString(sum[:]) {
+		t.Fatalf("huggingface.js listFiles saw %d files (digest %s), want %d (digest %x)", got.Files, got.Digest, len(want), sum)
+	}
 }
 
 // TestPlainPush200MB: a plain git push of a 200 MB file (git sends it

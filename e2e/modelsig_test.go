@@ -254,6 +254,7 @@ func (s stack) pushDir(t testing.TB, a account, files map[string][]byte) string 
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "add files")
 	git(t, dir, "push", "-q", a.remote(s), "main")
+	waitIndexed(t, s.gateway, "/api/models/"+a.user+"/"+a.repo, "Bearer "+a.token, "main", strings.TrimSpace(git(t, dir, "rev-parse", "HEAD")))
 	return dir
 }
 
