@@ -9,6 +9,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/modelsig"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsighttp"
 	"github.com/hubsec/trustlayer/shared/platform/apperr"
 	"github.com/hubsec/trustlayer/shared/principal"
 	"github.com/hubsec/trustlayer/shared/repo"
@@ -56,11 +57,7 @@ func (m ModelSigs) At(ctx context.Context, r repo.Repo, rev string) (*modelsig.J
 // AtCommit implements ModelSignatures: the record of commit (one read)
 // judged against the owner's signers (one more when there is a record).
 func (m ModelSigs) AtCommit(ctx context.Context, r repo.Repo, commit string) (*modelsig.Judged, error) {
-	owner := modelsig.Owner{Type: "user", Name: r.Namespace}
-	if r.Owner == access.OwnerOrg {
-		owner.Type = "org"
-	}
-	j, ok, err := m.Sigs.Status(ctx, r.ID, owner, commit)
+	j, ok, err := m.Sigs.Status(ctx, r.ID, modelsighttp.OwnerOf(r), commit)
 	if err != nil || !ok {
 		return nil, err
 	}

@@ -6,9 +6,9 @@ import (
 	"context"
 	"io"
 
-	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/files"
 	"github.com/hubsec/trustlayer/shared/modelsig"
+	"github.com/hubsec/trustlayer/shared/modelsig/modelsighttp"
 	"github.com/hubsec/trustlayer/shared/repo"
 )
 
@@ -71,11 +71,7 @@ var _ files.ModelSignatures = Readme{}
 
 // ReadmeSigned implements files.ModelSignatures.
 func (m Readme) ReadmeSigned(ctx context.Context, r repo.Repo, commit string) (bool, error) {
-	owner := modelsig.Owner{Type: "user", Name: r.Namespace}
-	if r.Owner == access.OwnerOrg {
-		owner.Type = "org"
-	}
-	j, ok, err := m.Sigs.Status(ctx, r.ID, owner, commit)
+	j, ok, err := m.Sigs.Status(ctx, r.ID, modelsighttp.OwnerOf(r), commit)
 	if err != nil || !ok {
 		return false, err
 	}
