@@ -158,19 +158,7 @@ func gatewayPush(ctx context.Context, o options, gateway, outbox, table string) 
 		}
 		return fmt.Sprintf("file %d generation %d\n", i%perDir, gen)
 	}
-	commit := func(gen int, only []int) error {
-		var b bytes.Buffer
-		fmt.Fprintf(&b, "commit refs/heads/main\ncommitter b <b@example.com> %d +0000\ndata 4\npush\n", 1700000000+gen)
-		if gen > 0 {
-			b.WriteString("from refs/heads/main^0\n")
-		}
-		for _, i := range only {
-			c := contentOf(i, gen)
-			fmt.Fprintf(&b, "M 100644 inline %s\ndata %d\n%s\n", pathOf(i), len(c), c)
-		}
-		_, err := git(b.Bytes(), "fast-import", "--quiet")
-		return err
-	}
+	commit := func(gen int, only []int) error { return fastImportCommit(git, gen, only, pathOf, contentOf) }
 	all := make([]int, o.files)
 	for i := range all {
 		all[i] = i

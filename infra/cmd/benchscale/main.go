@@ -557,6 +557,23 @@ func redactKey(k string) string {
 
 // ---- the big repository ----
 
+// fastImportCommit makes commit gen on main with git fast-import: the
+// files numbered only, at pathOf(i) with content(i, gen), on top of main's
+// tip from the second generation on.
+func fastImportCommit(git func([]byte, ...string) ([]byte, error), gen int, only []int, pathOf func(int) string, content func(int, int) string) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "commit refs/heads/main\ncommitter b <b@example.com> %d +0000\ndata 4\npush\n", 1700000000+gen)
+	if gen > 0 {
+		b.WriteString("from refs/heads/main^0\n")
+	}
+	for _, i := range only {
+		c := content(i, gen)
+		fmt.Fprintf(&b, "M 100644 inline %s\ndata %d\n%s\n", pathOf(i), len(c), c)
+	}
+	_, err := git(b.Bytes(), "fast-import", "--quiet")
+	return err
+}
+
 func bigRepo(ctx context.Context, tbl ddb.Table, cnt *counter, o options) error {
 	dir, err := os.MkdirTemp("", "benchscale-git-")
 	if err != nil {
@@ -584,19 +601,7 @@ func bigRepo(ctx context.Context, tbl ddb.Table, cnt *counter, o options) error 
 	perDir := 500
 	content := func(i int, gen int) string { return fmt.Sprintf("file %d generation %d\n", i, gen) }
 	pathOf := func(i int) string { return fmt.Sprintf("d%03d/f%05d.txt", i/perDir, i) }
-	commit := func(gen int, only []int) error {
-		var b bytes.Buffer
-		fmt.Fprintf(&b, "commit refs/heads/main\ncommitter b <b@example.com> %d +0000\ndata 4\npush\n", 1700000000+gen)
-		if gen > 0 {
-			b.WriteString("from refs/heads/main^0\n")
-		}
-		for _, i := range only {
-			c := content(i, gen)
-			fmt.Fprintf(&b, "M 100644 inline %s\ndata %d\n%s\n", pathOf(i), len(c), c)
-		}
-		_, err := git(b.Bytes(), "fast-import", "--quiet")
-		return err
-	}
+	commit := func(gen int, only []int) error { return fastImportCommit(git, gen, only, pathOf, content) }
 	all := make([]int, o.files)
 	for i := range all {
 		all[i] = i
