@@ -35,11 +35,11 @@ func (s *Stack) buildFunctions(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./functions/...", "./infra/cmd/githook")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), "./functions/...", "./infra/cmd/githook", "./infra/cmd/githook-ref")
 	cmd.Dir = s.opts.RepoRoot
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build ./functions/... ./infra/cmd/githook: %w\n%s", err, out)
+		return "", fmt.Errorf("go build ./functions/... ./infra/cmd/githook ./infra/cmd/githook-ref: %w\n%s", err, out)
 	}
 	// pre-receive alone, without the AWS SDK (githook install links it).
 	cmd = exec.CommandContext(ctx, "go", "build", "-tags", "githook_prereceive", "-o", filepath.Join(dir, "githook-pre-receive"), "./infra/cmd/githook")

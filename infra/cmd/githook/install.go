@@ -13,12 +13,14 @@ import (
 )
 
 // The hooks a git server runs on every push, and what each costs the
-// pusher: pre-receive is this program (it decides the push: one request
-// to the commits function); reference-transaction and post-receive are
-// small shell scripts, because git runs reference-transaction twice per
-// push (prepared, committed) and post-receive's work need not be waited
-// for, and a shell starts in a fraction of the time this program does.
-// `githook install <dir>` writes all three into dir (core.hooksPath).
+// pusher: pre-receive is this program (it decides the push), built light
+// (githook-pre-receive); reference-transaction is a shell script that
+// runs githook-ref, a program of the standard library alone, in the one
+// state that has work (git runs the hook twice per push, and each process
+// start counts); post-receive is a shell script, because its work need not
+// be waited for and a shell starts in a fraction of the time this program
+// takes. `githook install <dir>` writes all three into dir
+// (core.hooksPath).
 
 //go:embed hooks/reference-transaction.sh
 var referenceTransactionScript string
@@ -28,9 +30,10 @@ var postReceiveScript string
 
 // install writes the hooks into dir: pre-receive a link to this program
 // (to githook-pre-receive beside it, the same program built light, when
-// there is one),
-// reference-transaction and post-receive the scripts, which name this
-// program by its absolute path.
+// there is one), and the scripts, which name the programs by their
+// absolute paths: reference-transaction runs githook-ref beside this
+// program (this program, which runs the same code, when there is none),
+// post-receive this program.
 func install(dir string, stderr io.Writer) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -39,6 +42,11 @@ func install(dir string, stderr io.Writer) error {
 	if r, err := filepath.EvalSymlinks(self); err == nil {
 		self = r
 	}
+	return installFor(self, dir, stderr)
+}
+
+// installFor installs the hooks of the githook program at self.
+func installFor(self, dir string, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -48,13 +56,22 @@ func install(dir string, stderr io.Writer) error {
 	if p := filepath.Join(filepath.Dir(self), "githook-pre-receive"); isFile(p) {
 		pre = p
 	}
+	ref := shellQuote(self) + " reference-transaction"
+	if p := filepath.Join(filepath.Dir(self), "githook-ref"); isFile(p) {
+		ref = shellQuote(p)
+	}
+	// Each hook is replaced whole (rename), so a push running meanwhile
+	// finds the old hook or the new one, never none.
 	link := filepath.Join(dir, "pre-receive")
-	os.Remove(link)
-	if err := os.Symlink(pre, link); err != nil {
+	os.Remove(link + ".tmp")
+	if err := os.Symlink(pre, link+".tmp"); err != nil {
+		return fmt.Errorf("install pre-receive: %w", err)
+	}
+	if err := os.Rename(link+".tmp", link); err != nil {
 		return fmt.Errorf("install pre-receive: %w", err)
 	}
 	scripts := map[string]string{
-		"reference-transaction": referenceTransactionScript,
+		"reference-transaction": strings.ReplaceAll(referenceTransactionScript, "@GITHOOK_REF@", ref),
 		"post-receive":          strings.ReplaceAll(postReceiveScript, "@GITHOOK@", shellQuote(self)),
 	}
 	for name, body := range scripts {
@@ -67,7 +84,7 @@ func install(dir string, stderr io.Writer) error {
 			return fmt.Errorf("install %s: %w", name, err)
 		}
 	}
-	for _, tool := range []string{"sh", "flock", "awk", "mv", "setsid"} {
+	for _, tool := range []string{"sh", "setsid"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(stderr, "githook install: warning: %s is not on PATH; the hooks need it\n", tool)
 		}
@@ -83,19 +100,4 @@ func isFile(p string) bool {
 // shellQuote quotes s for sh.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// runScript runs an embedded hook script with sh, for a server that links
-// the hook's name to this program instead of installing the script.
-func runScript(script string, args []string, stdin io.Reader, stderr io.Writer) int {
-	cmd := exec.Command("sh", append([]string{"-c", script, "githook"}, args...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stderr, stderr
-	if err := cmd.Run(); err != nil {
-		if x, ok := err.(*exec.ExitError); ok {
-			return x.ExitCode()
-		}
-		fmt.Fprintf(stderr, "githook: %v\n", err)
-		return 1
-	}
-	return 0
 }

@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/githook/refseq"
 )
 
 // runOther runs githook as anything but pre-receive: the hooks a server
@@ -17,8 +19,9 @@ import (
 func runOther(name string, rest []string, stdin io.Reader, stderr io.Writer) int {
 	switch name {
 	case "reference-transaction":
-		// The installed script's work, which fails closed in "prepared".
-		return runScript(referenceTransactionScript, rest, stdin, stderr)
+		// githook-ref's work, for a server that links the hook here;
+		// it fails closed in "prepared".
+		return refseq.Hook(rest, stdin, stderr, os.Getenv("GIT_DIR"))
 	case "install":
 		if len(rest) != 1 {
 			fmt.Fprintln(stderr, "usage: githook install <hooks folder>")
