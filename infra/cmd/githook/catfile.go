@@ -22,6 +22,7 @@ type catFiler struct {
 	out    *bufio.Reader
 	stderr bytes.Buffer
 	broken error
+	closed bool
 }
 
 func startCatFile() (*catFiler, error) {
@@ -42,13 +43,17 @@ func startCatFile() (*catFiler, error) {
 	return c, nil
 }
 
-// close ends the process.
+// close ends the process; again, it only answers the same.
 func (c *catFiler) close() error {
+	if c.closed {
+		return c.broken
+	}
+	c.closed = true
 	c.in.Close()
 	io.Copy(io.Discard, c.out)
 	err := c.cmd.Wait()
 	if err != nil && c.broken == nil {
-		return fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(c.stderr.String()))
+		c.broken = fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(c.stderr.String()))
 	}
 	return c.broken
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,7 +56,8 @@ func TestNewObjectsThroughOneCatFile(t *testing.T) {
 	}
 	defer cf.close()
 	zero := strings.Repeat("0", 40)
-	objs, blobs, err := newObjects(cf, []githook.RefUpdate{{Old: one, New: two, Ref: "refs/heads/main"}, {Old: zero, New: tag, Ref: "refs/tags/v1"}})
+	ups := []githook.RefUpdate{{Old: one, New: two, Ref: "refs/heads/main"}, {Old: zero, New: tag, Ref: "refs/tags/v1"}}
+	objs, blobs, err := newObjects(cf, ups, startLists(ups))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +97,125 @@ func TestNewObjectsThroughOneCatFile(t *testing.T) {
 	}
 	if _, err := cf.objects([]string{one}); err == nil {
 		t.Error("a read after an error answered: the process is out of step")
+	}
+}
+
+// TestWalkRangeAgreesWithRevList: where pre-receive finds an update's
+// commits in memory (walkRange: every update moves an existing ref through
+// commits no ref reaches), it finds what `git rev-list <new> --not <old>`
+// lists; where it cannot be sure (an old commit brought back by a merge, a
+// force push, a new ref) it says so, and newObjects asks rev-list: the old
+// commit a merge brings back is judged either way.
+func TestWalkRangeAgreesWithRevList(t *testing.T) {
+	testenv.RequireTool(t, "git")
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("init", "-q", "--bare")
+	tree := run("hash-object", "-t", "tree", "-w", "/dev/null")
+	commit := func(msg string, parents ...string) string {
+		args := []string{"commit-tree", tree, "-m", msg}
+		for _, p := range parents {
+			args = append(args, "-p", p)
+		}
+		return run(args...)
+	}
+	// Refs: main at a (parent root), side at s (parent root), v1 a tag of a.
+	root := commit("root")
+	a := commit("a", root)
+	s := commit("s", root)
+	run("update-ref", "refs/heads/main", a)
+	run("update-ref", "refs/heads/side", s)
+	run("tag", "-a", "-m", "v1", "v1", a)
+	oldTag := run("rev-parse", "refs/tags/v1")
+	// Objects pushed but no ref moved yet, as pre-receive sees them.
+	b := commit("b", a)
+	c := commit("c", b)
+	merge := commit("merge", c, s)
+	forced := commit("forced", root)
+	d := commit("d", s)
+	run("tag", "-a", "-f", "-m", "v1 again", "v1", c)
+	newTag := run("rev-parse", "refs/tags/v1")
+	run("update-ref", "refs/tags/v1", oldTag)
+	t.Chdir(dir)
+	zero := strings.Repeat("0", 40)
+	for _, tc := range []struct {
+		name    string
+		updates []githook.RefUpdate
+		walks   bool
+	}{
+		{"fast-forward", []githook.RefUpdate{{Old: a, New: c, Ref: "refs/heads/main"}}, true},
+		{"two refs forward", []githook.RefUpdate{{Old: a, New: c, Ref: "refs/heads/main"}, {Old: s, New: d, Ref: "refs/heads/side"}}, true},
+		{"tag moved forward", []githook.RefUpdate{{Old: oldTag, New: newTag, Ref: "refs/tags/v1"}}, false},
+		{"merge brings back side", []githook.RefUpdate{{Old: a, New: merge, Ref: "refs/heads/main"}}, false},
+		{"force push", []githook.RefUpdate{{Old: a, New: forced, Ref: "refs/heads/main"}}, false},
+		{"new ref", []githook.RefUpdate{{Old: zero, New: c, Ref: "refs/heads/new"}}, false},
+		{"delete and forward", []githook.RefUpdate{{Old: s, New: zero, Ref: "refs/heads/side"}, {Old: a, New: b, Ref: "refs/heads/main"}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := rangeCommits(tc.updates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cf, err := startCatFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cf.close()
+			l := startLists(tc.updates)
+			if l.walk != (tc.name != "new ref") {
+				t.Errorf("walk first %v, want it unless a ref is new", l.walk)
+			}
+			objs, _, err := newObjects(cf, tc.updates, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for _, o := range objs {
+				if o.Type == "commit" {
+					got[o.ID] = true
+				}
+			}
+			// newObjects sends the range and every commit no ref reaches.
+			for _, id := range want {
+				if !got[id] {
+					t.Errorf("commit %s of rev-list's range is not judged (got %v)", id[:7], got)
+				}
+			}
+			// What walkRange finds with every pushed object read.
+			read := map[string]githook.Object{}
+			peeled := map[string]string{}
+			all, err := cf.objects([]string{b, c, d, merge, forced, newTag})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range all {
+				read[o.ID] = o
+				if target, ok := tagTarget(o.Raw); ok && o.Type == "tag" {
+					peeled[o.ID] = target
+				}
+			}
+			walked, ok := walkRange(tc.updates, peeled, read)
+			if ok != tc.walks {
+				t.Errorf("walkRange sure %v, want %v", ok, tc.walks)
+			}
+			slices.Sort(walked)
+			slices.Sort(want)
+			if ok && !slices.Equal(walked, want) {
+				t.Errorf("walkRange %v, rev-list %v", walked, want)
+			}
+		})
+	}
+	if _, ok := walkRange([]githook.RefUpdate{{Old: a, New: merge, Ref: "refs/heads/main"}}, nil, map[string]githook.Object{}); ok {
+		t.Error("walkRange without the commits read: ok, want not sure")
 	}
 }

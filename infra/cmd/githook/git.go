@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hubsec/trustlayer/shared/githook"
+	"github.com/hubsec/trustlayer/shared/gitref"
 )
 
 // readUpdates parses the hook's standard input: "<old> <new> <ref>" lines.
@@ -124,11 +125,67 @@ type blobRef struct {
 	tree     bool
 }
 
+// lists are the two rev-lists newObjects needs, started as soon as the
+// hook has read its input (each is a process, and they need nothing
+// else), so they run while the configuration is read and cat-file starts.
+type lists struct {
+	objOut    []byte
+	objErr    error
+	rangeIDs  []string
+	rangeErr  error
+	objDone   chan struct{}
+	rangeDone chan struct{}
+	// walk: the range is first found in memory (walkRange), as every
+	// update moves an existing ref; rangeCommits runs only if that fails.
+	walk bool
+}
+
+func startLists(updates []githook.RefUpdate) *lists {
+	l := &lists{objDone: make(chan struct{}), rangeDone: make(chan struct{})}
+	var tips []string
+	for _, u := range updates {
+		if !githook.ZeroID(u.New) {
+			tips = append(tips, u.New)
+		}
+	}
+	if len(tips) == 0 {
+		close(l.objDone)
+		close(l.rangeDone)
+		return l
+	}
+	go func() {
+		defer close(l.objDone)
+		// Every new object, with a path for trees and blobs.
+		l.objOut, l.objErr = gitOut(strings.NewReader(strings.Join(tips, "\n")+"\n"),
+			"rev-list", "--objects", "--stdin", "--not", "--all")
+	}()
+	l.walk = true
+	for _, u := range updates {
+		if !githook.ZeroID(u.New) && githook.ZeroID(u.Old) {
+			l.walk = false
+		}
+	}
+	if l.walk {
+		close(l.rangeDone)
+		return l
+	}
+	go func() {
+		defer close(l.rangeDone)
+		l.rangeIDs, l.rangeErr = rangeCommits(updates)
+	}()
+	return l
+}
+
+// wait waits for both lists (a caller that returns early must still).
+func (l *lists) wait() { <-l.objDone; <-l.rangeDone }
+
 // newObjects lists the commits each ref update brings to its ref (see
 // rangeCommits; git keeps the pushed objects in quarantine, refs not yet
 // moved), every tag object a ref update points at (peeling nested tags),
-// and the blobs no existing ref reaches, with a path each.
-func newObjects(cf *catFiler, updates []githook.RefUpdate) ([]githook.Object, []blobRef, error) {
+// and the blobs no existing ref reaches, with a path each. l is
+// startLists(updates).
+func newObjects(cf *catFiler, updates []githook.RefUpdate, l *lists) ([]githook.Object, []blobRef, error) {
+	defer l.wait()
 	var tips []string
 	for _, u := range updates {
 		if !githook.ZeroID(u.New) {
@@ -138,27 +195,10 @@ func newObjects(cf *catFiler, updates []githook.RefUpdate) ([]githook.Object, []
 	if len(tips) == 0 {
 		return nil, nil, nil
 	}
-	// The two rev-lists run while the tags are read: each is a process.
-	var objList, rangeList struct {
-		out  []byte
-		ids  []string
-		err  error
-		done chan struct{}
-	}
-	objList.done, rangeList.done = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(objList.done)
-		// Every new object, with a path for trees and blobs.
-		objList.out, objList.err = gitOut(strings.NewReader(strings.Join(tips, "\n")+"\n"),
-			"rev-list", "--objects", "--stdin", "--not", "--all")
-	}()
-	go func() {
-		defer close(rangeList.done)
-		rangeList.ids, rangeList.err = rangeCommits(updates)
-	}()
-	defer func() { <-objList.done; <-rangeList.done }()
 	var ids []string
 	seen := map[string]bool{}
+	read := map[string]githook.Object{}
+	peeled := map[string]string{} // a tag's target
 	// Tags: follow each tip while it is a tag.
 	queue := append([]string(nil), tips...)
 	for len(queue) > 0 {
@@ -173,13 +213,15 @@ func newObjects(cf *catFiler, updates []githook.RefUpdate) ([]githook.Object, []
 			}
 			seen[o.ID] = true
 			ids = append(ids, o.ID)
+			read[o.ID] = o
 			if target, ok := tagTarget(o.Raw); ok {
+				peeled[o.ID] = target
 				queue = append(queue, target)
 			}
 		}
 	}
-	<-objList.done
-	out, err := objList.out, objList.err
+	<-l.objDone
+	out, err := l.objOut, l.objErr
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,37 +234,130 @@ func newObjects(cf *catFiler, updates []githook.RefUpdate) ([]githook.Object, []
 			paths[id] = path
 		}
 	}
-	// Every commit each ref update brings to its ref, even one the
-	// repository already holds: the policy judges what reaches a ref.
-	<-rangeList.done
-	inRange, err := rangeList.ids, rangeList.err
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, id := range inRange {
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
 	var blobs []blobRef
+	var fresh []string // the commits no ref reaches
 	err = cf.batch("info", all, func(id, typ string, _ int64, _ io.Reader) error {
-		switch {
-		case typ == "blob":
+		switch typ {
+		case "blob":
 			blobs = append(blobs, blobRef{id: id, path: paths[id]})
-		case typ == "tree":
+		case "tree":
 			blobs = append(blobs, blobRef{id: id, path: paths[id], tree: true})
-		case typ == "commit" && !seen[id]:
-			seen[id] = true
-			ids = append(ids, id)
+		case "commit":
+			fresh = append(fresh, id)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	objs, err := cf.objects(ids)
-	return objs, blobs, err
+	commits, err := cf.objects(fresh)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, o := range commits {
+		read[o.ID] = o
+	}
+	// Every commit each ref update brings to its ref, even one the
+	// repository already holds: the policy judges what reaches a ref.
+	<-l.rangeDone
+	inRange, err := l.rangeIDs, l.rangeErr
+	if l.walk {
+		var ok bool
+		if inRange, ok = walkRange(updates, peeled, read); !ok {
+			inRange, err = rangeCommits(updates)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var missing []string
+	for _, id := range append(inRange, fresh...) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+			if _, ok := read[id]; !ok {
+				missing = append(missing, id)
+			}
+		}
+	}
+	more, err := cf.objects(missing)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, o := range more {
+		read[o.ID] = o
+	}
+	objs := make([]githook.Object, 0, len(ids))
+	for _, id := range ids {
+		objs = append(objs, read[id])
+	}
+	return objs, blobs, nil
+}
+
+// walkRange finds in memory what rangeCommits would list when every
+// update moves an existing ref forward through new commits only: from
+// each update's new commit (its tags peeled) it follows parents through
+// the commits no ref reaches (fresh: read holds them) and stops at the
+// update's old commit. Those commits are in <new> --not <old>: no ref, so
+// not <old>, reaches them. Any other commit on the way (an old commit
+// brought back, a force push's common ancestor, a parent not read) may or
+// may not be reachable from <old>: ok is false and rangeCommits decides.
+// It saves the process a push would otherwise start and wait for.
+func walkRange(updates []githook.RefUpdate, peeled map[string]string, read map[string]githook.Object) (ids []string, ok bool) {
+	seen := map[string]bool{}
+	for _, u := range updates {
+		if githook.ZeroID(u.New) {
+			continue
+		}
+		if githook.ZeroID(u.Old) {
+			return nil, false
+		}
+		tip := u.New
+		for i := 0; peeled[tip] != "" && i < 64; i++ {
+			tip = peeled[tip]
+		}
+		frontier := []string{tip}
+		for len(frontier) > 0 {
+			c := frontier[len(frontier)-1]
+			frontier = frontier[:len(frontier)-1]
+			if c == u.Old || seen[c] {
+				continue
+			}
+			o, fresh := read[c]
+			if !fresh || o.Type != "commit" {
+				return nil, false
+			}
+			parents, ok := commitParents(o.Raw)
+			if !ok {
+				return nil, false
+			}
+			seen[c] = true
+			ids = append(ids, c)
+			frontier = append(frontier, parents...)
+		}
+	}
+	return ids, true
+}
+
+// commitParents reads a commit's parents as git's parse_commit_buffer
+// does: the "parent" lines right after the "tree" line. ok is false for
+// anything else git would not parse as a commit (rangeCommits decides).
+func commitParents(raw []byte) (parents []string, ok bool) {
+	line, rest, _ := bytes.Cut(raw, []byte("\n"))
+	if id, ok := bytes.CutPrefix(line, []byte("tree ")); !ok || !gitref.ValidID(string(id)) {
+		return nil, false
+	}
+	for {
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		id, ok := bytes.CutPrefix(line, []byte("parent "))
+		if !ok {
+			return parents, true
+		}
+		if !gitref.ValidID(string(id)) {
+			return nil, false
+		}
+		parents = append(parents, string(id))
+	}
 }
 
 // rangeCommits lists the commits each ref update brings to its ref:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/gitref"
+	"github.com/hubsec/trustlayer/shared/scan"
 	"github.com/hubsec/trustlayer/shared/token"
 )
 
@@ -33,8 +34,11 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	if pusher == "" {
 		return errors.New("the git server did not say who is pushing (REMOTE_USER is empty)")
 	}
-	// The configuration is read (a process) while the objects are listed.
+	// Every process the hook needs starts at once: the two rev-lists,
+	// git config and cat-file (each start costs more than its work).
 	start := time.Now()
+	ls := startLists(updates)
+	defer ls.wait()
 	cfgc := make(chan map[string]string, 1)
 	go func() { cfgc <- config() }()
 	cf, err := startCatFile()
@@ -42,36 +46,80 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		<-cfgc
 		return err
 	}
-	objs, blobs, err := newObjects(cf, updates)
+	defer cf.close()
+	objs, blobs, err := newObjects(cf, updates, ls)
 	cfg := <-cfgc
 	if err != nil {
-		cf.close()
 		return err
 	}
 	repo, err := currentRepo(cfg)
 	if err != nil {
-		cf.close()
 		return err
 	}
 	ph := newPhases(cfg, stderr)
 	ph.last = start
 	ph.done(fmt.Sprintf("pre-receive: configuration, list %d objects, %d blobs", len(objs), len(blobs)))
-	secrets, err := findSecrets(cf, updates, objs, blobs)
+	// One read of every new blob: the credential search, and invariant
+	// 11's judge, whose full batches go to the scanner meanwhile.
+	j := newJudge(ctx, cfg, repo)
+	secrets, err := readBlobs(cf, updates, objs, blobs, j)
 	if cerr := cf.close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		j.finish()
 		return err
 	}
-	ph.done("pre-receive: search for credentials")
-	defer ph.done("pre-receive: push check")
-	c, err := newCommits(ctx, cfg, "trustlayer.commitsfunction")
+	ph.done("pre-receive: read the new blobs")
+	// The push check and the scanner's last batch at once: the pusher
+	// waits for the slower of the two invokes, not for both.
+	type judged struct {
+		lines []string
+		err   error
+	}
+	jc := make(chan judged, 1)
+	go func() {
+		lines, err := j.finish()
+		jc <- judged{lines, err}
+	}()
+	refused, err := pushCheck(ctx, cfg, pusher, repo, updates, objs, secrets)
+	unsafe := <-jc
+	ph.done("pre-receive: push check and new regular files")
 	if err != nil {
 		return err
 	}
-	// One request per push, unless the push is larger than one request
-	// can carry; then every part must be allowed.
+	if !refused.Allowed {
+		writeLines(stderr, githook.RefusalLines(refused))
+		return errRefused
+	}
+	// Invariant 11, after the push check's refusal (the push check
+	// revokes credentials found even in a push refused here).
+	if unsafe.err != nil {
+		return unsafe.err
+	}
+	if unsafe.lines != nil {
+		writeLines(stderr, unsafe.lines)
+		return errRefused
+	}
+	if refused.RequireSignedModels {
+		if err := checkModelSignatures(ctx, cfg, repo, updates, stderr); err != nil {
+			return err
+		}
+		ph.done("pre-receive: model signature")
+	}
+	writeLines(stderr, githook.NoticeLines(refused))
+	return nil
+}
+
+// pushCheck asks the commits function about the push: one request,
+// unless the push is larger than one request can carry; then every part
+// must be allowed.
+func pushCheck(ctx context.Context, cfg map[string]string, pusher string, repo githook.Repo, updates []githook.RefUpdate, objs []githook.Object, secrets []githook.Secret) (githook.PreReceiveResponse, error) {
 	refused := githook.PreReceiveResponse{Allowed: true}
+	c, err := newCommits(ctx, cfg, "trustlayer.commitsfunction")
+	if err != nil {
+		return refused, err
+	}
 	// requireSignedModels is the repository's, the same in every answer.
 	for first := true; first || len(objs) > 0; first = false {
 		n, size := 0, 0
@@ -85,7 +133,7 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		}
 		var resp githook.PreReceiveResponse
 		if err := c.call(ctx, githook.PreReceivePath, req, &resp); err != nil {
-			return err
+			return refused, err
 		}
 		if first {
 			refused.Secrets, refused.SecretsBlock = resp.Secrets, resp.SecretsBlock
@@ -98,29 +146,7 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 		}
 		objs = objs[n:]
 	}
-	if !refused.Allowed {
-		writeLines(stderr, githook.RefusalLines(refused))
-		return errRefused
-	}
-	// Invariant 11: after the push check (which revokes credentials
-	// found even in a push refused here), before anything else.
-	unsafe, err := unsafeFiles(ctx, cfg, repo, blobs)
-	if err != nil {
-		return err
-	}
-	ph.done("pre-receive: judge new regular files")
-	if unsafe != nil {
-		writeLines(stderr, unsafe)
-		return errRefused
-	}
-	if refused.RequireSignedModels {
-		if err := checkModelSignatures(ctx, cfg, repo, updates, stderr); err != nil {
-			return err
-		}
-		ph.done("pre-receive: model signature")
-	}
-	writeLines(stderr, githook.NoticeLines(refused))
-	return nil
+	return refused, nil
 }
 
 // refNameRefusals applies the ref-name rule (gitref.CheckRefUpdate,
@@ -140,12 +166,13 @@ func refNameRefusals(updates []githook.RefUpdate) []string {
 		"Name the branch or tag otherwise and push again.")
 }
 
-// findSecrets looks for our credentials (checksum-valid, see
-// token.Finder) in the new blobs, in the names of files (the entries of
-// the new trees, so a renamed old blob counts too), in the names of the
-// refs pushed, and in the commit and tag objects (messages, and any
-// header). A place that holds the credential is named with it masked.
-func findSecrets(cf *catFiler, updates []githook.RefUpdate, objs []githook.Object, blobs []blobRef) ([]githook.Secret, error) {
+// readBlobs reads every new blob once: it looks for our credentials
+// (checksum-valid, see token.Finder) in the new blobs, in the names of
+// files (the entries of the new trees, so a renamed old blob counts too),
+// in the names of the refs pushed, and in the commit and tag objects
+// (messages, and any header); a place that holds the credential is named
+// with it masked. Each regular file's bytes also go to j (invariant 11).
+func readBlobs(cf *catFiler, updates []githook.RefUpdate, objs []githook.Object, blobs []blobRef, j *judge) ([]githook.Secret, error) {
 	var out []githook.Secret
 	for _, u := range updates {
 		f := token.NewFinder()
@@ -173,10 +200,26 @@ func findSecrets(cf *catFiler, updates []githook.RefUpdate, objs []githook.Objec
 		trees[b.id] = b.tree
 		ids = append(ids, b.id)
 	}
-	err := cf.batch("contents", ids, func(id, _ string, _ int64, r io.Reader) error {
+	err := cf.batch("contents", ids, func(id, _ string, n int64, r io.Reader) error {
 		f := token.NewFinder()
-		if _, err := io.Copy(f, r); err != nil {
-			return err
+		switch {
+		case trees[id]:
+			if _, err := io.Copy(f, r); err != nil {
+				return err
+			}
+		case n > scan.MaxRegularFile:
+			// Refused whole (invariant 11); searched as it streams.
+			j.tooBig(paths[id], n)
+			if _, err := io.Copy(f, r); err != nil {
+				return err
+			}
+		default:
+			data := make([]byte, n)
+			if _, err := io.ReadFull(r, data); err != nil {
+				return err
+			}
+			f.Write(data)
+			j.add(id, paths[id], data)
 		}
 		for _, h := range f.Close() {
 			s := githook.Secret{Token: h.Token, Path: token.Redact(paths[id]), Line: h.Line, Object: id}

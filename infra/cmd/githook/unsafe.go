@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/scan"
@@ -67,110 +68,160 @@ func (st *staging) clean(ctx context.Context) {
 	}
 }
 
-// unsafeFiles judges the push's new regular files (not LFS pointers) and
-// returns the refusal lines (nil: none).
-func unsafeFiles(ctx context.Context, cfg map[string]string, repo githook.Repo, blobs []blobRef) ([]string, error) {
-	paths := map[string]string{}
-	var ids []string
-	for _, b := range blobs {
-		if !b.tree {
-			paths[b.id] = b.path
-			ids = append(ids, b.id)
-		}
+// judge judges the push's new regular files (not LFS pointers) as
+// pre-receive reads them (readBlobs: one read of every blob serves the
+// credential search and this), so no blob is read twice and no second
+// cat-file process starts. Full batches go to the scanner while the
+// reading goes on, one at a time (so at most two batches are held); the
+// last goes with the push check (finish).
+type judge struct {
+	ctx  context.Context
+	cfg  map[string]string
+	name string // type/namespace/name
+
+	c      *commits
+	st     *staging
+	batch  []scan.PushFile
+	inline int
+	big    []string
+	busy   chan struct{} // held while a batch is with the scanner
+
+	mu      sync.Mutex
+	refused []scan.PushVerdict
+	err     error // the first error: nothing more is judged
+}
+
+func newJudge(ctx context.Context, cfg map[string]string, repo githook.Repo) *judge {
+	return &judge{ctx: ctx, cfg: cfg, name: repo.Type + "/" + repo.Namespace + "/" + repo.Name, busy: make(chan struct{}, 1)}
+}
+
+// tooBig records a regular file over scan.MaxRegularFile: the push is
+// refused with the advice to use Git LFS, and nothing more is judged.
+func (j *judge) tooBig(p string, n int64) {
+	j.big = append(j.big, fmt.Sprintf("  %s (%.1f MiB)", token.Redact(p), float64(n)/(1<<20)))
+}
+
+// add judges one regular file's bytes (an LFS pointer is skipped: its
+// object is scanned in the bucket).
+func (j *judge) add(id, p string, data []byte) {
+	if j.big != nil || j.failed() != nil || isPointer(data) {
+		return
 	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	c, err := newCommits(ctx, cfg, "trustlayer.scannerfunction")
-	if err != nil {
-		return nil, err
-	}
-	var st *staging
-	defer func() {
-		if st != nil {
-			st.clean(context.WithoutCancel(ctx))
-		}
-	}()
-	name := repo.Type + "/" + repo.Namespace + "/" + repo.Name
-	var refused []scan.PushVerdict
-	var big []string
-	var batch []scan.PushFile
-	inline := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		var resp scan.PushCheckResponse
-		if err := c.call(ctx, scan.PushCheckPath, scan.PushCheckRequest{Repo: name, Files: batch}, &resp); err != nil {
-			return err
-		}
-		if len(resp.Verdicts) != len(batch) {
-			return fmt.Errorf("the scanner answered %d verdicts for %d files, so the push cannot be checked", len(resp.Verdicts), len(batch))
-		}
-		for _, v := range resp.Verdicts {
-			if v.Status != scan.StatusOK {
-				refused = append(refused, v)
+	f := scan.PushFile{Path: p, Size: int64(len(data))}
+	if len(data) > scan.PushCheckInline {
+		if j.st == nil {
+			bucket := j.cfg["trustlayer.bucket"]
+			if bucket == "" {
+				j.fail(fmt.Errorf("the git server is not configured: set trustlayer.bucket"))
+				return
 			}
+			s, err := newStager(j.ctx, j.cfg)
+			if err != nil {
+				j.fail(err)
+				return
+			}
+			j.st = &staging{s: s, bucket: bucket, run: randomID()}
 		}
-		batch, inline = nil, 0
-		return nil
+		var err error
+		if f.Key, err = j.st.put(j.ctx, id, data); err != nil {
+			j.fail(err)
+			return
+		}
+	} else {
+		if j.inline+len(data) > scan.PushCheckInline {
+			j.send()
+		}
+		f.Data = data
+		j.inline += len(data)
 	}
-	err = catFileEach(ids, func(id string, n int64, r io.Reader) error {
-		if n > scan.MaxRegularFile {
-			big = append(big, fmt.Sprintf("  %s (%.1f MiB)", token.Redact(paths[id]), float64(n)/(1<<20)))
-			return discard(r)
+	j.batch = append(j.batch, f)
+}
+
+func (j *judge) fail(err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err == nil {
+		j.err = err
+	}
+}
+
+func (j *judge) failed() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
+}
+
+// send hands the batch to the scanner in the background, once the one
+// before it is answered.
+func (j *judge) send() {
+	if len(j.batch) == 0 {
+		return
+	}
+	batch := j.batch
+	j.batch, j.inline = nil, 0
+	j.busy <- struct{}{}
+	go func() {
+		defer func() { <-j.busy }()
+		if j.failed() != nil {
+			return
 		}
-		if big != nil {
-			return discard(r) // refused anyway: judge nothing more
-		}
-		data, err := io.ReadAll(r)
+		v, err := j.check(batch)
 		if err != nil {
-			return err
+			j.fail(err)
+			return
 		}
-		if isPointer(data) {
-			return nil // an LFS pointer: its object is scanned in the bucket
+		j.mu.Lock()
+		j.refused = append(j.refused, v...)
+		j.mu.Unlock()
+	}()
+}
+
+// check asks the scanner about one batch: the verdicts that are not ok.
+func (j *judge) check(batch []scan.PushFile) ([]scan.PushVerdict, error) {
+	if j.c == nil {
+		c, err := newCommits(j.ctx, j.cfg, "trustlayer.scannerfunction")
+		if err != nil {
+			return nil, err
 		}
-		f := scan.PushFile{Path: paths[id], Size: n}
-		if n > scan.PushCheckInline {
-			if st == nil {
-				bucket := cfg["trustlayer.bucket"]
-				if bucket == "" {
-					return fmt.Errorf("the git server is not configured: set trustlayer.bucket")
-				}
-				s, err := newStager(ctx, cfg)
-				if err != nil {
-					return err
-				}
-				st = &staging{s: s, bucket: bucket, run: randomID()}
-			}
-			if f.Key, err = st.put(ctx, id, data); err != nil {
-				return err
-			}
-		} else {
-			if inline+len(data) > scan.PushCheckInline {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			f.Data = data
-			inline += len(data)
-		}
-		batch = append(batch, f)
-		return nil
-	})
-	if err != nil {
+		j.c = c
+	}
+	var resp scan.PushCheckResponse
+	if err := j.c.call(j.ctx, scan.PushCheckPath, scan.PushCheckRequest{Repo: j.name, Files: batch}, &resp); err != nil {
 		return nil, err
 	}
-	if big != nil {
+	if len(resp.Verdicts) != len(batch) {
+		return nil, fmt.Errorf("the scanner answered %d verdicts for %d files, so the push cannot be checked", len(resp.Verdicts), len(batch))
+	}
+	var refused []scan.PushVerdict
+	for _, v := range resp.Verdicts {
+		if v.Status != scan.StatusOK {
+			refused = append(refused, v)
+		}
+	}
+	return refused, nil
+}
+
+// finish sends the last batch, waits for every answer, deletes what was
+// staged, and returns the refusal lines (nil: every file is safe).
+func (j *judge) finish() ([]string, error) {
+	if j.big == nil {
+		j.send()
+	}
+	j.busy <- struct{}{} // the last batch is answered
+	<-j.busy
+	if j.st != nil {
+		j.st.clean(context.WithoutCancel(j.ctx))
+	}
+	if j.big != nil {
 		return append(append([]string{
-			fmt.Sprintf("Your push was rejected because it contains files larger than %d MiB:", scan.MaxRegularFile>>20)}, big...),
+			fmt.Sprintf("Your push was rejected because it contains files larger than %d MiB:", scan.MaxRegularFile>>20)}, j.big...),
 			"Please use Git LFS to store large files (git lfs track \"*.ext\", then git add and commit them again):",
 			"LFS objects are scanned in the bucket and served only once judged safe."), nil
 	}
-	if err := flush(); err != nil {
+	if err := j.failed(); err != nil {
 		return nil, err
 	}
-	return refusalLines(refused), nil
+	return refusalLines(j.refused), nil
 }
 
 // refusalLines explains the refused verdicts (nil when none).
