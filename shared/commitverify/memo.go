@@ -17,7 +17,7 @@ type memo struct {
 	mu     sync.Mutex
 	gpg    map[uint64][]signature.UploadedGPGKey
 	ssh    map[string][]signature.UploadedSSHKey
-	owners map[string]owner
+	owners map[string]*ownerCall
 }
 
 type owner struct {
@@ -25,9 +25,48 @@ type owner struct {
 	verified, found bool
 }
 
+// ownerCall is one email lookup, done or under way (prefetch).
+type ownerCall struct {
+	done chan struct{}
+	owner
+	err error
+}
+
 func newMemo(next signature.KeyDirectory) *memo {
 	return &memo{next: next, gpg: map[uint64][]signature.UploadedGPGKey{},
-		ssh: map[string][]signature.UploadedSSHKey{}, owners: map[string]owner{}}
+		ssh: map[string][]signature.UploadedSSHKey{}, owners: map[string]*ownerCall{}}
+}
+
+// prefetchOwners starts the lookup of each email's owner, so that it runs
+// while the signer's key is looked up instead of after: a signed object's
+// check needs both, one after the other.
+func (m *memo) prefetchOwners(ctx context.Context, emails []string) {
+	for _, e := range emails {
+		m.ownerCall(ctx, e)
+	}
+}
+
+// ownerCall returns the lookup of email's owner, starting it if none is
+// remembered; a failed lookup is forgotten, so the next asks again.
+func (m *memo) ownerCall(ctx context.Context, email string) *ownerCall {
+	k := strings.ToLower(email)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.owners[k]; ok {
+		return c
+	}
+	c := &ownerCall{done: make(chan struct{})}
+	m.owners[k] = c
+	go func() {
+		defer close(c.done)
+		c.accountID, c.verified, c.found, c.err = m.next.EmailOwner(ctx, email)
+		if c.err != nil {
+			m.mu.Lock()
+			delete(m.owners, k)
+			m.mu.Unlock()
+		}
+	}()
+	return c
 }
 
 func (m *memo) GPGKeysByID(ctx context.Context, keyID uint64) ([]signature.UploadedGPGKey, error) {
@@ -65,19 +104,14 @@ func (m *memo) SSHKeysByFingerprint(ctx context.Context, fpr string) ([]signatur
 }
 
 func (m *memo) EmailOwner(ctx context.Context, email string) (string, bool, bool, error) {
-	k := strings.ToLower(email)
-	m.mu.Lock()
-	o, ok := m.owners[k]
-	m.mu.Unlock()
-	if ok {
-		return o.accountID, o.verified, o.found, nil
+	c := m.ownerCall(ctx, email)
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return "", false, false, ctx.Err()
 	}
-	id, verified, found, err := m.next.EmailOwner(ctx, email)
-	if err != nil {
-		return "", false, false, err
+	if c.err != nil {
+		return "", false, false, c.err
 	}
-	m.mu.Lock()
-	m.owners[k] = owner{id, verified, found}
-	m.mu.Unlock()
-	return id, verified, found, nil
+	return c.accountID, c.verified, c.found, nil
 }

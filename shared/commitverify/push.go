@@ -119,7 +119,23 @@ func (s *Service) CheckPush(ctx context.Context, in PushCheck) (PushResult, erro
 	if len(in.Secrets) > MaxSecrets {
 		return PushResult{}, apperr.E(apperr.TooLarge, "%d credentials, limit %d per request", len(in.Secrets), MaxSecrets)
 	}
+	// The objects are verified (key reads) while the repository is read:
+	// neither needs the other, and the pusher waits for both.
+	var results []signature.Result
+	verified := make(chan error, 1)
+	if len(in.Objects) > 0 {
+		go func() {
+			var err error
+			results, err = s.verifyAll(ctx, in.Objects)
+			verified <- err
+		}()
+	} else {
+		verified <- nil
+	}
 	r, err := s.Lookup.Get(ctx, in.Type, in.Namespace, in.Name)
+	if verr := <-verified; err == nil && verr != nil {
+		return PushResult{}, verr
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return PushResult{}, apperr.E(apperr.NotExist, "Repository %s/%s not found", in.Namespace, in.Name)
 	}
@@ -129,7 +145,7 @@ func (s *Service) CheckPush(ctx context.Context, in PushCheck) (PushResult, erro
 	out := PushResult{Push: Push{Outcomes: []Outcome{}, RequireSignedCommits: r.SignedCommitsRequired(),
 		Decision: signature.Decision{Allowed: true, Rejected: []signature.Rejection{}}}, SecretsBlock: !r.SecretsAllowed(), RequireSignedModels: r.SignedModelsRequired()}
 	if len(in.Objects) > 0 {
-		if out.Push, err = s.verifyAndStore(ctx, r, in.Pusher, in.Objects); err != nil {
+		if out.Push, err = s.store(ctx, r, in.Pusher, in.Objects, results); err != nil {
 			return PushResult{}, err
 		}
 	}

@@ -124,16 +124,16 @@ func (s *Service) VerifyPush(ctx context.Context, c access.Caller, typ access.Re
 	if err != nil {
 		return Push{}, err
 	}
-	return s.verifyAndStore(ctx, r, submitter(c), objs)
-}
-
-// verifyAndStore verifies objs, stores a record of each in r (or finds the
-// first one) and decides under r's policy.
-func (s *Service) verifyAndStore(ctx context.Context, r repo.Repo, by string, objs []Object) (Push, error) {
 	results, err := s.verifyAll(ctx, objs)
 	if err != nil {
 		return Push{}, err
 	}
+	return s.store(ctx, r, submitter(c), objs, results)
+}
+
+// store stores a record of each of objs, verified as results, in r (or finds the
+// first one) and decides under r's policy.
+func (s *Service) store(ctx context.Context, r repo.Repo, by string, objs []Object, results []signature.Result) (Push, error) {
 	out := Push{Outcomes: make([]Outcome, len(objs)), RequireSignedCommits: r.SignedCommitsRequired()}
 	recorded := make([]signature.Result, len(objs))
 	if bs, ok := s.Store.(BatchStore); ok && len(objs) > 1 {
@@ -153,7 +153,7 @@ func (s *Service) verifyAndStore(ctx context.Context, r repo.Repo, by string, ob
 		out.Decision = signature.Policy(recorded, rules(r))
 		return out, nil
 	}
-	err = forEach(ctx, len(objs), func(i int) error {
+	err := forEach(ctx, len(objs), func(i int) error {
 		rec := Record{RepoID: r.ID, Repo: repoLabel(r), SubmittedBy: by, Result: storable(results[i])}
 		rec.Parents, rec.Message = meta(objs[i])
 		stored, created, err := s.Store.PutRecord(ctx, rec)
@@ -193,6 +193,7 @@ func Judged(stored, now signature.Result) signature.Result {
 // one request-scoped memo of the key directory.
 func (s *Service) verifyAll(ctx context.Context, objs []Object) ([]signature.Result, error) {
 	keys := newMemo(s.Keys)
+	keys.prefetchOwners(ctx, signerEmails(objs))
 	now := s.now()
 	results := make([]signature.Result, len(objs))
 	err := forEach(ctx, len(objs), func(i int) error {
@@ -308,4 +309,33 @@ func meta(o Object) ([]string, string) {
 		msg = msg[:MaxStoredMessage]
 	}
 	return parents, msg
+}
+
+// signerEmails are the committer (tagger) emails of the signed objects,
+// each once: the emails whose owners verifying them will look up.
+func signerEmails(objs []Object) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, o := range objs {
+		var email string
+		switch o.Kind {
+		case signature.Commit:
+			c, err := gitobject.ParseCommit(o.Raw)
+			if err != nil || c.Signature == nil {
+				continue
+			}
+			email = c.Committer.Email
+		case signature.Tag:
+			t, err := gitobject.ParseTag(o.Raw)
+			if err != nil || t.Signature == nil || t.Tagger == nil {
+				continue
+			}
+			email = t.Tagger.Email
+		}
+		if k := strings.ToLower(email); email != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, email)
+		}
+	}
+	return out
 }
