@@ -57,10 +57,19 @@ func (s *Stack) installHooks(binDir string) error {
 // the hooks: its system configuration and the credentials of the local
 // Lambda endpoint (on AWS, the git server's IAM role).
 func (s *Stack) gitHookEnv() []string {
-	return []string{
+	env := []string{
 		"GIT_CONFIG_SYSTEM=" + s.gitSystemConfig(),
 		"AWS_ACCESS_KEY_ID=" + AccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
 		"AWS_REGION=" + Region,
 	}
+	// git's trace2 (GIT_TRACE2_PERF=<file>, GIT_TRACE2_EVENT=<file>), when
+	// the devstack has it: how long each hook and git process of a push
+	// took (docs/git-server.md, "Costs").
+	for _, k := range []string{"GIT_TRACE2_PERF", "GIT_TRACE2_EVENT"} {
+		if v := os.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
