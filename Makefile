@@ -7,6 +7,7 @@
 # make bench            Go benchmarks with the stack (the default -benchtime: store and
 #                       scan benchmarks take over a second per iteration, so they run once)
 # make bench-coldstart  binary size and cold start of every function under RIE
+#                       (COLDSTART_FLAGS="-fn keyless -rounds 41" for one function)
 # make bench-scale      a Hub-shaped workload on the stack's DynamoDB and git, reads and
 #                       writes counted at the store layer (BENCHSCALE_FLAGS=-files 5000
 #                       for a quick run; see infra/cmd/benchscale)
@@ -42,7 +43,7 @@ bench-scale: deps
 	$(DEVSTACK) test -- $(GO) run ./infra/cmd/benchscale $(BENCHSCALE_FLAGS)
 
 bench-coldstart:
-	$(DEVSTACK) coldstart
+	$(DEVSTACK) coldstart $(COLDSTART_FLAGS)
 
 invoke:
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=health EVENT=infra/events/http-api-v2-get-health.json"; exit 2; }

@@ -328,7 +328,7 @@ const (
 	TargetInitRatioDDB    = 1.2
 	TargetInitRatioDDBWeb = 1.5
 	TargetBinaryMB        = 15.0
-	coldStartRounds       = 21
+	ColdStartRounds       = 21 // fresh starts per target unless told otherwise
 	coldStartRIERounds    = 3
 )
 
@@ -343,6 +343,7 @@ type ColdStartResult struct {
 	RIEInvokeMS   float64 // median of RIE's "Duration"
 	Event         string
 	Err           string // why it could not be measured
+	Rounds        int    // fresh starts measured
 }
 
 // fixtureFor picks the event a function is measured with.
@@ -365,12 +366,35 @@ func fixtureFor(tmpl *samtemplate.Template, f samtemplate.Function) string {
 	return "http-api-v2-get-health.json"
 }
 
-// ColdStart measures every function: stripped arm64 binary size, and the
-// median Init Duration and first-invoke Duration of fresh starts under RIE.
-func ColdStart(ctx context.Context, repoRoot string, out io.Writer) ([]ColdStartResult, error) {
+// ColdStartOptions narrows a cold-start run.
+type ColdStartOptions struct {
+	// Functions, if not empty, are the only functions measured (logical
+	// ids or folders, as ResolveFunction takes them); the references are
+	// always measured beside them.
+	Functions []string
+	// Rounds is the number of fresh starts per target (0: ColdStartRounds).
+	Rounds int
+}
+
+// ColdStart measures every function (or those o names): stripped arm64
+// binary size, and the median Init Duration and first-invoke Duration of
+// fresh starts under RIE.
+func ColdStart(ctx context.Context, repoRoot string, out io.Writer, o ColdStartOptions) ([]ColdStartResult, error) {
 	tmpl, err := samtemplate.Load(filepath.Join(repoRoot, "template.yaml"))
 	if err != nil {
 		return nil, err
+	}
+	rounds := o.Rounds
+	if rounds <= 0 {
+		rounds = ColdStartRounds
+	}
+	only := map[string]bool{}
+	for _, name := range o.Functions {
+		id, _, err := ResolveFunction(tmpl, name)
+		if err != nil {
+			return nil, err
+		}
+		only[id] = true
 	}
 	rieBin, err := rieBinary(repoRoot, out)
 	if err != nil {
@@ -383,6 +407,9 @@ func ColdStart(ctx context.Context, repoRoot string, out io.Writer) ([]ColdStart
 	defer os.RemoveAll(tmp)
 	var targets []coldTarget
 	for _, f := range tmpl.Functions() {
+		if len(only) > 0 && !only[f.LogicalID] {
+			continue
+		}
 		folder := samtemplate.Folder(f.LogicalID)
 		if !exists(filepath.Join(repoRoot, "functions", folder, "main.go")) {
 			fmt.Fprintf(out, "skip %s: functions/%s does not exist\n", f.LogicalID, folder)
@@ -414,7 +441,7 @@ func ColdStart(ctx context.Context, repoRoot string, out io.Writer) ([]ColdStart
 	for i := range targets {
 		targets[i].measureRIE(ctx, rieBin, out)
 	}
-	for round := 0; round < coldStartRounds; round++ {
+	for round := 0; round < rounds; round++ {
 		for i := range targets {
 			targets[i].measureRound(ctx)
 		}
@@ -516,6 +543,7 @@ func (t *coldTarget) result() ColdStartResult {
 		r.Event += " (handler returned an error)"
 	}
 	r.InitMS, r.FirstInvokeMS, r.InitCPUMS = median(t.inits), median(t.durs), median(t.cpus)
+	r.Rounds = len(t.inits)
 	return r
 }
 
@@ -533,6 +561,10 @@ func median(v []float64) float64 {
 
 // ColdStartTable renders results as Markdown with the targets.
 func ColdStartTable(results []ColdStartResult) string {
+	rounds := 0
+	for _, r := range results {
+		rounds = max(rounds, r.Rounds)
+	}
 	var b strings.Builder
 	var refMS, ddbMS, ddbCPU float64
 	for _, r := range results {
@@ -580,7 +612,7 @@ func ColdStartTable(results []ColdStartResult) string {
 		}
 		fmt.Fprintf(&b, "| %s | %.1f MB | %.2f ms | %s | %s | %.2f ms | %s | %.2f ms | %.2f ms | %.2f ms | %s | %s |\n", r.Function, mb, r.InitMS, ratio, ratioDDB, r.InitCPUMS, cpuRatio, r.FirstInvokeMS, r.RIEInitMS, r.RIEInvokeMS, r.Event, verdict)
 	}
-	fmt.Fprintf(&b, "\nMedians of %d fresh starts each, taken in rounds that start every function and reference once, so load changes\nfall on all alike; host-architecture builds with the Lambda flags. Init is measured here as Lambda defines it:\n", coldStartRounds)
+	fmt.Fprintf(&b, "\nMedians of %d fresh starts each, taken in rounds that start every function and reference once, so load changes\nfall on all alike; host-architecture builds with the Lambda flags. Init is measured here as Lambda defines it:\n", rounds)
 	b.WriteString("from the bootstrap process start to its first Runtime API /next call (a minimal Runtime API served by devstack), and\n")
 	fmt.Fprintf(&b, "first invoke from handing over the event to the response. RIE's own figures (medians of %d) are shown beside them: this RIE version\n", coldStartRIERounds)
 	b.WriteString("starts the runtime before the first invoke, so its Init Duration misses most of the init and its first Duration absorbs it.\n")

@@ -3,7 +3,7 @@
 //	devstack up        [flags]                   the whole stack until Ctrl-C (make dev)
 //	devstack test      [flags] -- command...     the stack on free ports around a command (make test)
 //	devstack invoke    -fn NAME -event FILE      one function under aws-lambda-rie (make invoke)
-//	devstack coldstart                           binary sizes and cold starts (make bench-coldstart)
+//	devstack coldstart [-fn A,B] [-rounds N]      binary sizes and cold starts (make bench-coldstart)
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/hubsec/trustlayer/infra/devstack"
@@ -36,7 +37,9 @@ const usage = `usage:
   devstack up [flags]                 run the local stack until Ctrl-C
   devstack test [flags] -- cmd args   run cmd against a fresh stack on free ports
   devstack invoke -fn NAME -event F   run one function under aws-lambda-rie
-  devstack coldstart                  measure binary size and cold start per function`
+  devstack coldstart [-fn A,B] [-rounds N]
+                                      measure binary size and cold start per function
+                                      (-fn: only these functions, beside the references)`
 
 func run(args []string) (int, error) {
 	if len(args) == 0 {
@@ -54,14 +57,7 @@ func run(args []string) (int, error) {
 	case "invoke":
 		return invoke(root, args[1:])
 	case "coldstart":
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		res, err := devstack.ColdStart(ctx, root, os.Stderr)
-		if err != nil {
-			return 1, err
-		}
-		fmt.Print(devstack.ColdStartTable(res))
-		return 0, nil
+		return coldstart(root, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Println(usage)
 		return 0, nil
@@ -233,6 +229,33 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
 	return given
+}
+
+func coldstart(root string, args []string) (int, error) {
+	fs := flag.NewFlagSet("coldstart", flag.ContinueOnError)
+	fns := fs.String("fn", "", "comma-separated functions to measure, logical ids (KeylessFunction) or folders (keyless); default all. The references are always measured")
+	rounds := fs.Int("rounds", devstack.ColdStartRounds, "fresh starts per function and reference")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	if fs.NArg() > 0 {
+		return 2, fmt.Errorf("coldstart: unexpected arguments %q", fs.Args())
+	}
+	var o devstack.ColdStartOptions
+	for _, f := range strings.Split(*fns, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			o.Functions = append(o.Functions, f)
+		}
+	}
+	o.Rounds = *rounds
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := devstack.ColdStart(ctx, root, os.Stderr, o)
+	if err != nil {
+		return 1, err
+	}
+	fmt.Print(devstack.ColdStartTable(res))
+	return 0, nil
 }
 
 func invoke(root string, args []string) (int, error) {
