@@ -23,7 +23,9 @@ func main() {
 }
 
 func run(_ context.Context, cfg *config.Config, log *slog.Logger) error {
-	v, err := modelsigstore.FromEnv()
+	// The root is parsed, and the verifier built, on the first bundle:
+	// not part of the cold-start init.
+	v, err := modelsigstore.LazyFromEnv()
 	if err != nil {
 		return err
 	}

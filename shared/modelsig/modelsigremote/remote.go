@@ -82,7 +82,8 @@ const MaxBundle = 1 << 20
 
 // Handler is the keyless function: it verifies the event's bundle with v
 // (modelsigstore) and answers a Response. A malformed event is a
-// Response error too: the bundle cannot be verified.
+// Response error too: the bundle cannot be verified. An apperr.Unavailable
+// error from v (it could not judge) is the function's error instead.
 func Handler(v modelsig.SigstoreVerifier) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var in Request
@@ -96,6 +97,12 @@ func Handler(v modelsig.SigstoreVerifier) func(context.Context, json.RawMessage)
 			return Response{Error: fmt.Sprintf("bundle is over %d bytes", MaxBundle)}, nil
 		}
 		payload, who, err := v.VerifySigstore(ctx, in.Bundle)
+		if e := (*apperr.Error)(nil); errors.As(err, &e) && e.Kind == apperr.Unavailable {
+			// The verifier could not judge (its trusted root is
+			// unusable): a function error, which the caller treats as
+			// an outage, never an "invalid" verdict.
+			return nil, err
+		}
 		if err != nil {
 			return Response{Error: err.Error()}, nil
 		}

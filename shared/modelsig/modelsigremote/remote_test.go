@@ -152,3 +152,30 @@ func TestHandlerRefusesBadEvents(t *testing.T) {
 		}
 	}
 }
+
+// A keyless function whose trusted root does not parse answers with a
+// function error, which the uploads side takes as an outage: the push is
+// retried or refused, the bundle never recorded invalid.
+func TestHandlerBrokenRootIsAnOutage(t *testing.T) {
+	bad := t.TempDir() + "/root.json"
+	if err := os.WriteFile(bad, []byte(`{"mediaType": 7}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(modelsigstore.RootEnv, bad)
+	l, err := modelsigstore.LazyFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bundle(t, "v1.1.0")
+	ev, _ := json.Marshal(modelsigremote.Request{Bundle: b})
+	if out, err := modelsigremote.Handler(l)(context.Background(), ev); err == nil {
+		t.Fatalf("handler answered %+v with a broken root", out)
+	}
+	remote := modelsigremote.Verifier{Lambda: &inProcess{h: modelsigremote.Handler(l)}, Function: "k"}
+	if _, _, err := remote.VerifySigstore(context.Background(), b); apperr.KindOf(err) != apperr.Unavailable {
+		t.Fatalf("%v is not Unavailable", err)
+	}
+	if rec, err := modelsig.Verify(context.Background(), modelsig.Input{Bundle: b, Sigstore: remote, Now: time.Now()}); err == nil {
+		t.Fatalf("Verify recorded %s (%s)", rec.Status, rec.Reason)
+	}
+}

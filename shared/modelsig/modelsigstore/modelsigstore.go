@@ -15,6 +15,11 @@
 // sigstore/root-signing (its TUF repository is what sigstore clients
 // fetch). An operator may supply another root (a private Sigstore) with
 // MODEL_SIGNING_TRUSTED_ROOT: the path of a trusted_root.json file.
+//
+// The keyless function uses Lazy: it reads the root's bytes at start (a
+// missing operator file still fails the start) and parses them, and
+// builds the verifier, when the first bundle arrives, which keeps that
+// work out of the function's cold-start init.
 package modelsigstore
 
 import (
@@ -23,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -30,6 +36,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/hubsec/trustlayer/shared/modelsig"
+	"github.com/hubsec/trustlayer/shared/platform/apperr"
 )
 
 //go:embed trusted_root.json
@@ -61,19 +68,71 @@ func New(tm root.TrustedMaterial, sctThreshold int) (*Verifier, error) {
 // FromEnv verifies against the root named by MODEL_SIGNING_TRUSTED_ROOT,
 // else the embedded public-good root.
 func FromEnv() (*Verifier, error) {
-	data := publicGood
-	if p := os.Getenv(RootEnv); p != "" {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", RootEnv, err)
-		}
-		data = b
+	data, err := rootFromEnv()
+	if err != nil {
+		return nil, err
 	}
+	return fromJSON(data)
+}
+
+// rootFromEnv is the trusted root's JSON: the file MODEL_SIGNING_TRUSTED_ROOT
+// names, else the embedded public-good root.
+func rootFromEnv() ([]byte, error) {
+	p := os.Getenv(RootEnv)
+	if p == "" {
+		return publicGood, nil
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", RootEnv, err)
+	}
+	return b, nil
+}
+
+func fromJSON(data []byte) (*Verifier, error) {
 	tr, err := root.NewTrustedRootFromJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("trusted root: %w", err)
 	}
 	return New(tr, 1)
+}
+
+// Lazy is the Verifier FromEnv makes, made on first use: LazyFromEnv
+// reads the root's bytes, the first VerifySigstore parses them and builds
+// the verifier (once; later calls share it, or its error).
+type Lazy struct {
+	data []byte
+	once sync.Once
+	v    *Verifier
+	err  error
+}
+
+// LazyFromEnv reads the root FromEnv would (failing as it does when the
+// operator's file cannot be read) and leaves the rest to the first use.
+func LazyFromEnv() (*Lazy, error) {
+	data, err := rootFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return &Lazy{data: data}, nil
+}
+
+// VerifySigstore implements modelsig.SigstoreVerifier. A root that does
+// not parse is an apperr.Unavailable error, not a verdict on the bundle:
+// nothing could be verified, so nothing may be recorded (fail closed).
+func (l *Lazy) VerifySigstore(ctx context.Context, data []byte) ([]byte, modelsig.SignerInfo, error) {
+	l.once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				l.v, l.err = nil, fmt.Errorf("trusted root: %v", r)
+			}
+		}()
+		l.v, l.err = fromJSON(l.data)
+	})
+	if l.err != nil {
+		return nil, modelsig.SignerInfo{}, apperr.Wrap(apperr.Unavailable, l.err, "the keyless verifier's trusted root is unusable")
+	}
+	return l.v.VerifySigstore(ctx, data)
 }
 
 // VerifySigstore implements modelsig.SigstoreVerifier.
