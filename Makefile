@@ -19,7 +19,7 @@ SHELL   := /bin/bash
 GO      ?= go
 # Built, then run (not `go run`), so Ctrl-C and exit codes reach make unchanged.
 DEVSTACK = $(GO) build -o .build/devstack ./infra/cmd/devstack && .build/devstack
-LAMBDA_FLAGS = -tags lambda.norpc -trimpath -ldflags "-s -w"
+LAMBDA_FLAGS = -tags lambda.norpc,grpcnotrace -trimpath -ldflags "-s -w"
 # Logical id -> folder: strip "Function", lower-case (HealthFunction -> functions/health).
 FUNCTIONS := $(shell sed -n 's/^  \([A-Za-z0-9]\+Function\):$$/\1/p' template.yaml)
 

@@ -24,15 +24,27 @@ import (
 	"github.com/hubsec/trustlayer/infra/sqslocal"
 )
 
+// LambdaTags are the build tags of a Lambda bootstrap, here and in the
+// Makefile's LAMBDA_FLAGS (infra/lambdaflags_test.go keeps them equal):
+// lambda.norpc leaves out aws-lambda-go's net/rpc mode, which the
+// provided.al2023 runtime never uses; grpcnotrace leaves out gRPC's
+// golang.org/x/net/trace (its /debug/requests pages), which no function
+// serves. The keyless function links gRPC only through sigstore-go's
+// generated protobuf code; without trace's html/template and net/rpc the
+// linker can again drop unused exported methods (reflect's MethodByName
+// is no longer reachable), which takes about 5 MB off that function's
+// binary and some of its start.
+const LambdaTags = "lambda.norpc,grpcnotrace"
+
 // BuildBootstrap builds functions/<folder> as a Lambda bootstrap (static,
-// -tags lambda.norpc) for goos/goarch into dir/bootstrap. stripped adds
+// -tags LambdaTags) for goos/goarch into dir/bootstrap. stripped adds
 // -trimpath -ldflags "-s -w", as the Makefile's Lambda build does.
 func BuildBootstrap(ctx context.Context, repoRoot, folder, goos, goarch, dir string, stripped bool) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	out := filepath.Join(dir, "bootstrap")
-	args := []string{"build", "-tags", "lambda.norpc", "-o", out}
+	args := []string{"build", "-tags", LambdaTags, "-o", out}
 	if stripped {
 		args = append(args, "-trimpath", "-ldflags", "-s -w")
 	}
