@@ -386,6 +386,12 @@ type ColdStartOptions struct {
 	Functions []string
 	// Rounds is the number of fresh starts per target (0: ColdStartRounds).
 	Rounds int
+	// Also are prebuilt host bootstraps measured in the same rounds, each
+	// with a function's environment and event: "keyless=/tmp/old/bootstrap"
+	// compares a build of another tree (before a change, say) with this
+	// one's under the same load. Their size is the file's, not the
+	// stripped arm64 build's.
+	Also []string
 }
 
 // ColdStart measures every function (or those o names): stripped arm64
@@ -430,6 +436,25 @@ func ColdStart(ctx context.Context, repoRoot string, out io.Writer, o ColdStartO
 		local, _ := invokeEnv("")
 		env := append(append(append(lambdaEnviron(), functionEnv(tmpl, f.LogicalID)...), local...), "AWS_LAMBDA_FUNCTION_NAME="+f.LogicalID, "LOG_LEVEL=error")
 		targets = append(targets, coldTarget{folder: folder, id: f.LogicalID, fixture: fixtureFor(tmpl, f), env: env})
+	}
+	for _, a := range o.Also {
+		name, path, ok := strings.Cut(a, "=")
+		if !ok || path == "" {
+			return nil, fmt.Errorf("also %q: give function=path/to/bootstrap", a)
+		}
+		id, _, err := ResolveFunction(tmpl, name)
+		if err != nil {
+			return nil, err
+		}
+		var f samtemplate.Function
+		for _, g := range tmpl.Functions() {
+			if g.LogicalID == id {
+				f = g
+			}
+		}
+		local, _ := invokeEnv("")
+		env := append(append(append(lambdaEnviron(), functionEnv(tmpl, id)...), local...), "AWS_LAMBDA_FUNCTION_NAME="+id, "LOG_LEVEL=error")
+		targets = append(targets, coldTarget{id: id + " (" + path + ", host build)", fixture: fixtureFor(tmpl, f), env: env, prebuilt: path})
 	}
 	// The references, measured the same way in the same run: an
 	// aws-lambda-go function that does nothing (the floor this machine
@@ -477,6 +502,7 @@ const referenceDDB = "reference (aws-lambda-go + AWS config + DynamoDB client)"
 // coldTarget is one function (or reference) under measurement.
 type coldTarget struct {
 	folder, id, fixture string
+	prebuilt            string // a bootstrap built elsewhere (ColdStartOptions.Also)
 	env                 []string
 	host                string
 	event               []byte
@@ -486,6 +512,20 @@ type coldTarget struct {
 }
 
 func (t *coldTarget) build(ctx context.Context, repoRoot, tmp string) error {
+	if t.prebuilt != "" {
+		st, err := os.Stat(t.prebuilt)
+		if err != nil {
+			return err
+		}
+		if t.host, err = filepath.Abs(t.prebuilt); err != nil {
+			return err
+		}
+		if t.event, err = os.ReadFile(filepath.Join(repoRoot, "infra", "events", t.fixture)); err != nil {
+			return err
+		}
+		t.res = ColdStartResult{Function: t.id, BinaryBytes: st.Size(), Event: t.fixture}
+		return nil
+	}
 	name := filepath.Base(t.folder)
 	arm, err := BuildBootstrap(ctx, repoRoot, t.folder, "linux", "arm64", filepath.Join(tmp, "arm64", name), true)
 	if err != nil {

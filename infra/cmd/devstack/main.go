@@ -3,7 +3,7 @@
 //	devstack up        [flags]                   the whole stack until Ctrl-C (make dev)
 //	devstack test      [flags] -- command...     the stack on free ports around a command (make test)
 //	devstack invoke    -fn NAME -event FILE      one function under aws-lambda-rie (make invoke)
-//	devstack coldstart [-fn A,B] [-rounds N]      binary sizes and cold starts (make bench-coldstart)
+//	devstack coldstart [-fn A,B] [-rounds N] [-also A=PATH]  binary sizes and cold starts (make bench-coldstart)
 package main
 
 import (
@@ -37,9 +37,10 @@ const usage = `usage:
   devstack up [flags]                 run the local stack until Ctrl-C
   devstack test [flags] -- cmd args   run cmd against a fresh stack on free ports
   devstack invoke -fn NAME -event F   run one function under aws-lambda-rie
-  devstack coldstart [-fn A,B] [-rounds N]
+  devstack coldstart [-fn A,B] [-rounds N] [-also A=PATH]
                                       measure binary size and cold start per function
-                                      (-fn: only these functions, beside the references)`
+                                      (-fn: only these functions, beside the references;
+                                      -also: a prebuilt bootstrap of A in the same rounds)`
 
 func run(args []string) (int, error) {
 	if len(args) == 0 {
@@ -235,6 +236,7 @@ func coldstart(root string, args []string) (int, error) {
 	fs := flag.NewFlagSet("coldstart", flag.ContinueOnError)
 	fns := fs.String("fn", "", "comma-separated functions to measure, logical ids (KeylessFunction) or folders (keyless); default all. The references are always measured")
 	rounds := fs.Int("rounds", devstack.ColdStartRounds, "fresh starts per function and reference")
+	also := fs.String("also", "", "comma-separated function=path: prebuilt host bootstraps (another tree's build, say) measured in the same rounds with that function's environment")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
 	}
@@ -248,6 +250,11 @@ func coldstart(root string, args []string) (int, error) {
 		}
 	}
 	o.Rounds = *rounds
+	for _, a := range strings.Split(*also, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			o.Also = append(o.Also, a)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := devstack.ColdStart(ctx, root, os.Stderr, o)
