@@ -7,7 +7,8 @@
 # make bench            Go benchmarks with the stack (the default -benchtime: store and
 #                       scan benchmarks take over a second per iteration, so they run once)
 # make bench-coldstart  binary size and cold start of every function under RIE
-#                       (COLDSTART_FLAGS="-fn keyless -rounds 41" for one function)
+#                       (COLDSTART_FLAGS="-fn keyless -rounds 41" for one function;
+#                       -also keyless=old/bootstrap measures another build in the same rounds)
 # make bench-scale      a Hub-shaped workload on the stack's DynamoDB and git, reads and
 #                       writes counted at the store layer (BENCHSCALE_FLAGS=-files 5000
 #                       for a quick run; see infra/cmd/benchscale)
