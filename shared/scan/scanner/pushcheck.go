@@ -87,6 +87,13 @@ func answer(status int, v any) events.APIGatewayV2HTTPResponse {
 // the bucket under its key.
 func (s *Scanner) CheckPush(ctx context.Context, req scan.PushCheckRequest) scan.PushCheckResponse {
 	out := scan.PushCheckResponse{Verdicts: make([]scan.PushVerdict, len(req.Files))}
+	// One scanner for the request: clamd's version is asked once, not once
+	// a file (a connection each), and the content cache is not written.
+	mem := *s
+	mem.Store = pushStore{s.Store}
+	v, verr := s.AV.Version(ctx)
+	mem.AV = knownVersion{AV: s.AV, version: v, err: verr}
+	mem.Reports = nil // the summary is all the hook reads
 	sem := make(chan struct{}, pushCheckParallel)
 	var wg sync.WaitGroup
 	for i, f := range req.Files {
@@ -94,7 +101,7 @@ func (s *Scanner) CheckPush(ctx context.Context, req scan.PushCheckRequest) scan
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out.Verdicts[i] = s.checkFile(ctx, f)
+			out.Verdicts[i] = mem.checkFile(ctx, f)
 		}()
 	}
 	wg.Wait()
@@ -123,7 +130,6 @@ func (s *Scanner) checkFile(ctx context.Context, f scan.PushFile) scan.PushVerdi
 	ref := scan.ObjectRef{Bucket: "push-check", Key: "push-check/" + sha + "/" + path.Base("/"+f.Path), Size: int64(len(data)), ETag: sha}
 	mem := *s
 	mem.Objects = memObject{ref: ref, data: data}
-	mem.Reports = nil // the summary is all the hook reads
 	sctx, cancel := context.WithTimeout(ctx, s.Settings.Timeout)
 	defer cancel()
 	res := mem.scan(sctx, ref)
@@ -133,6 +139,21 @@ func (s *Scanner) checkFile(ctx context.Context, f scan.PushFile) scan.PushVerdi
 	}
 	return scan.PushVerdict{Path: f.Path, Status: res.Status, Reason: reason}
 }
+
+// pushStore is the store a push check's scans see: they judge in memory
+// and store nothing, not even the content cache.
+type pushStore struct{ scan.Store }
+
+func (pushStore) PutCache(context.Context, scan.CacheEntry) error { return nil }
+
+// knownVersion is clamd with its version asked once for a push check.
+type knownVersion struct {
+	AV
+	version string
+	err     error
+}
+
+func (k knownVersion) Version(context.Context) (string, error) { return k.version, k.err }
 
 // staged reads a file the hook staged in the bucket (at most
 // scan.MaxRegularFile bytes).

@@ -3,6 +3,8 @@ package scanner_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -50,6 +52,14 @@ func TestHandlePushCheck(t *testing.T) {
 		v := out.Verdicts[i]
 		if v.Path != req.Files[i].Path || v.Status != want.status || !strings.Contains(v.Reason, want.reason) {
 			t.Errorf("%s: %s %q, want %s with %q", req.Files[i].Path, v.Status, v.Reason, want.status, want.reason)
+		}
+	}
+
+	// A push check stores nothing, not even the content cache.
+	for _, f := range req.Files[:3] {
+		sum := sha256.Sum256(f.Data)
+		if _, ok, err := e.scanner.Store.Cached(context.Background(), hex.EncodeToString(sum[:])); ok || err != nil {
+			t.Errorf("%s: cached by the push check (%v)", f.Path, err)
 		}
 	}
 
