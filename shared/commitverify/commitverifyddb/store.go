@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -151,44 +152,63 @@ func (s Store) Records(ctx context.Context, repoID string, ids []string) (map[st
 func (s Store) PutRecords(ctx context.Context, recs []commitverify.Record) ([]commitverify.Record, []bool, error) {
 	stored := make([]commitverify.Record, len(recs))
 	created := make([]bool, len(recs))
+	// The chunks are written at once: each is its own transaction, and an
+	// object in two chunks is decided by the conditions (the loser falls
+	// back to PutRecord, which returns the winner's record).
+	var wg sync.WaitGroup
+	errs := make([]error, (len(recs)+99)/100)
 	for start := 0; start < len(recs); start += 100 {
-		chunk := recs[start:min(start+100, len(recs))]
-		items := make([]types.TransactWriteItem, 0, len(chunk))
-		seen := map[string]bool{}
-		dup := false
-		for _, rec := range chunk {
-			if seen[rec.ObjectID] {
-				dup = true
-			}
-			seen[rec.ObjectID] = true
-			it, err := s.item(rec)
-			if err != nil {
-				return nil, nil, err
-			}
-			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(it),
-				ConditionExpression: aws.String("attribute_not_exists(pk)")}})
-		}
-		if !dup {
-			err := s.Transact(ctx, items)
-			if err == nil {
-				for i, rec := range chunk {
-					stored[start+i], created[start+i] = rec, true
-				}
-				continue
-			}
-			if !ddb.ConditionFailed(err) {
-				return nil, nil, fmt.Errorf("put records: %w", err)
-			}
-		}
-		for i, rec := range chunk {
-			got, ok, err := s.PutRecord(ctx, rec)
-			if err != nil {
-				return nil, nil, err
-			}
-			stored[start+i], created[start+i] = got, ok
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[start/100] = s.putChunk(ctx, recs[start:min(start+100, len(recs))], stored[start:], created[start:])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
 	}
 	return stored, created, nil
+}
+
+// putChunk writes up to 100 records in one transaction, or one by one
+// when it fails on a condition, into stored and created.
+func (s Store) putChunk(ctx context.Context, chunk []commitverify.Record, stored []commitverify.Record, created []bool) error {
+	items := make([]types.TransactWriteItem, 0, len(chunk))
+	seen := map[string]bool{}
+	dup := false
+	for _, rec := range chunk {
+		if seen[rec.ObjectID] {
+			dup = true
+		}
+		seen[rec.ObjectID] = true
+		it, err := s.item(rec)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Name), Item: ddb.Marshal(it),
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	if !dup {
+		err := s.Transact(ctx, items)
+		if err == nil {
+			for i, rec := range chunk {
+				stored[i], created[i] = rec, true
+			}
+			return nil
+		}
+		if !ddb.ConditionFailed(err) {
+			return fmt.Errorf("put records: %w", err)
+		}
+	}
+	for i, rec := range chunk {
+		got, ok, err := s.PutRecord(ctx, rec)
+		if err != nil {
+			return err
+		}
+		stored[i], created[i] = got, ok
+	}
+	return nil
 }
 
 func (s Store) item(rec commitverify.Record) (commitRecordItem, error) {
