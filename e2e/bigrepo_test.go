@@ -58,13 +58,13 @@ var nextLink = regexp.MustCompile(`<([^>]+)>;\s*rel="next"`)
 // listAll follows the tree API's Link header from url to the last page,
 // as huggingface_hub's list_repo_tree does, and returns every entry and
 // the number of pages.
-func listAll(t *testing.T, url, auth string) ([]treeEntry, int) {
+func listAll(t testing.TB, url, auth string) ([]treeEntry, int) {
 	t.Helper()
 	return listPages[treeEntry](t, url, auth)
 }
 
 // listPages is listAll for any entry shape (expand=true pages hold 50).
-func listPages[T any](t *testing.T, url, auth string) ([]T, int) {
+func listPages[T any](t testing.TB, url, auth string) ([]T, int) {
 	t.Helper()
 	var all []T
 	pages := 0

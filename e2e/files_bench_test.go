@@ -89,34 +89,34 @@ func benchUploadLFS(b testing.TB, base, ns, name, auth, path string, data []byte
 	return map[string]any{"key": "lfsFile", "value": map[string]any{"path": path, "algo": "sha256", "oid": id, "size": len(data)}}
 }
 
-// waitVerdicts polls the expanded tree until every path has a final
-// status, and returns how long it took from start.
+// waitVerdicts polls the expanded tree (every page of it) until every
+// path has a final status, and returns how long it took from start.
 func waitVerdicts(b testing.TB, base, ns, name, auth string, paths []string, start time.Time) time.Duration {
 	b.Helper()
+	type entry struct {
+		Path     string
+		Security *struct{ Status scan.Status }
+	}
+	var waiting []string
 	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		st, _, out := benchHTTP(b, http.DefaultClient, "GET", base+"/api/models/"+ns+"/"+name+"/tree/main?recursive=true&expand=true", auth, "", nil, nil)
-		var es []struct {
-			Path     string
-			Security *struct{ Status scan.Status }
-		}
-		if st != 200 || json.Unmarshal(out, &es) != nil {
-			b.Fatalf("tree: %d %s", st, out)
-		}
+		es, _ := listPages[entry](b, base+"/api/models/"+ns+"/"+name+"/tree/main?recursive=true&expand=true", auth)
 		done := map[string]bool{}
 		for _, e := range es {
 			if e.Security != nil && e.Security.Status != scan.StatusPending {
 				done[e.Path] = true
 			}
 		}
-		all := true
+		waiting = nil
 		for _, p := range paths {
-			all = all && done[p]
+			if !done[p] {
+				waiting = append(waiting, p)
+			}
 		}
-		if all {
+		if waiting == nil {
 			return time.Since(start)
 		}
 	}
-	b.Fatalf("no verdicts for %v", paths)
+	b.Fatalf("no verdicts after 5 minutes for %d of %d paths: %.300v", len(waiting), len(paths), waiting)
 	return 0
 }
 

@@ -76,14 +76,19 @@ func preReceive(ctx context.Context, stdin io.Reader, stderr io.Writer) error {
 	type judged struct {
 		lines []string
 		err   error
+		took  time.Duration
 	}
 	jc := make(chan judged, 1)
+	both := time.Now()
 	go func() {
 		lines, err := j.finish()
-		jc <- judged{lines, err}
+		jc <- judged{lines, err, time.Since(both)}
 	}()
 	refused, err := pushCheck(ctx, cfg, pusher, repo, updates, objs, secrets)
+	checked := time.Since(both)
 	unsafe := <-jc
+	ph.took("pre-receive: push check (at once with the next)", checked)
+	ph.took("pre-receive: judge new regular files (at once with the push check)", unsafe.took)
 	ph.done("pre-receive: push check and new regular files")
 	if err != nil {
 		return err

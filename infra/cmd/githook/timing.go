@@ -26,3 +26,12 @@ func (p *phases) done(name string) {
 	fmt.Fprintf(p.w, "timing: %s %.1f ms\n", name, float64(now.Sub(p.last).Microseconds())/1000)
 	p.last = now
 }
+
+// took prints how long one of several things running at once took; the
+// phase clock is not moved.
+func (p *phases) took(name string, d time.Duration) {
+	if !p.on {
+		return
+	}
+	fmt.Fprintf(p.w, "timing: %s %.1f ms\n", name, float64(d.Microseconds())/1000)
+}
