@@ -84,7 +84,7 @@ func installFor(self, dir string, stderr io.Writer) error {
 			return fmt.Errorf("install %s: %w", name, err)
 		}
 	}
-	for _, tool := range []string{"sh", "setsid"} {
+	for _, tool := range []string{"sh", "setsid", "nice"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(stderr, "githook install: warning: %s is not on PATH; the hooks need it\n", tool)
 		}
