@@ -21,17 +21,7 @@ import (
 func TestNewObjectsThroughOneCatFile(t *testing.T) {
 	testenv.RequireTool(t, "git")
 	dir := t.TempDir()
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	run := gitIn(t, dir)
 	run("init", "-q", "-b", "main")
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a\n"), 0o644)
 	run("add", "-A")
@@ -109,17 +99,7 @@ func TestNewObjectsThroughOneCatFile(t *testing.T) {
 func TestWalkRangeAgreesWithRevList(t *testing.T) {
 	testenv.RequireTool(t, "git")
 	dir := t.TempDir()
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	run := gitIn(t, dir)
 	run("init", "-q", "--bare")
 	tree := run("hash-object", "-t", "tree", "-w", "/dev/null")
 	commit := func(msg string, parents ...string) string {
@@ -217,5 +197,21 @@ func TestWalkRangeAgreesWithRevList(t *testing.T) {
 	}
 	if _, ok := walkRange([]githook.RefUpdate{{Old: a, New: merge, Ref: "refs/heads/main"}}, nil, map[string]githook.Object{}); ok {
 		t.Error("walkRange without the commits read: ok, want not sure")
+	}
+}
+
+// gitIn runs git in dir with no system or global configuration and a
+// fixed author, and returns its trimmed output; a failure ends the test.
+func gitIn(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
 	}
 }

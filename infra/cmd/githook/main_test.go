@@ -139,17 +139,7 @@ func TestPreReceiveRefusesAmbiguousRefNames(t *testing.T) {
 func TestListTrees(t *testing.T) {
 	testenv.RequireTool(t, "git")
 	dir := t.TempDir()
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@x")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	run := gitIn(t, dir)
 	run("init", "-q", "-b", "main")
 	for p, c := range map[string]string{"a/x/f.txt": "same\n", "b/x/f.txt": "same\n", "a/g.txt": "g\n", "top.txt": "top\n"} {
 		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
