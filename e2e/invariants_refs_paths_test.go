@@ -68,7 +68,8 @@ func TestRefNamesMeanOneThing(t *testing.T) {
 	writeWorkFile(t, dir, "a.txt", "two\n")
 	git(t, dir, "commit", "-q", "-am", "two")
 	for _, ref := range []string{"refs/heads/" + c1, "refs/heads/" + strings.ToUpper(c1), "refs/tags/" + c1,
-		"refs/heads/HEAD", "refs/heads/refs/heads/main", "refs/tags/refs/tags/v1"} {
+		"refs/heads/HEAD", "refs/heads/refs/heads/main", "refs/tags/refs/tags/v1",
+		"refs/replace/" + c1} { // git would read c1 as HEAD's content
 		out, err := gitRun(t, dir, "push", a.remote(s), "HEAD:"+ref)
 		if err == nil || !strings.Contains(out, "must mean one thing") {
 			t.Errorf("git push HEAD:%s: %v, want refused by the hook:\n%s", ref, err, redact(out))

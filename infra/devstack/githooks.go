@@ -62,6 +62,9 @@ func (s *Stack) gitHookEnv() []string {
 		"AWS_ACCESS_KEY_ID=" + AccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
 		"AWS_REGION=" + Region,
+		// Objects are served as they are, never through a replace ref
+		// (invariant 2).
+		"GIT_NO_REPLACE_OBJECTS=1",
 	}
 	// git's trace2 (GIT_TRACE2_PERF=<file>, GIT_TRACE2_EVENT=<file>), when
 	// the devstack has it: how long each hook and git process of a push

@@ -104,12 +104,18 @@ func CheckBranch(name string) error {
 }
 
 // CheckRefUpdate applies CheckBranch to a full ref name a push creates or
-// moves: refs/heads/<branch> and refs/tags/<tag>. Other refs (refs/pr/N,
-// refs/convert/...) are the Hub's own and keep git's rules. Deleting a ref
-// is always allowed, so a bad name made before the rule can be removed.
+// moves: refs/heads/<branch> and refs/tags/<tag>. A ref under
+// refs/replace/ is refused: git reads an object through its replacement,
+// so such a ref would make an object id name other content (invariant 2).
+// Other refs (refs/pr/N, refs/convert/...) are the Hub's own and keep
+// git's rules. Deleting a ref is always allowed, so a bad name made before
+// the rule can be removed.
 func CheckRefUpdate(ref string, deleting bool) error {
 	if deleting {
 		return nil
+	}
+	if strings.HasPrefix(ref, "refs/replace/") {
+		return fmt.Errorf("%q would make an object id name other content (git's replace refs): not accepted", ref)
 	}
 	for _, p := range []string{"refs/heads/", "refs/tags/"} {
 		if short, ok := strings.CutPrefix(ref, p); ok {

@@ -48,11 +48,12 @@ func TestResolve(t *testing.T) {
 }
 
 // TestCheckBranch: a full id (any case, 40 or 64 digits), HEAD and names
-// beginning refs/ are refused as branch and tag names; deletions and the
-// Hub's own refs pass.
+// beginning refs/ are refused as branch and tag names, and any replace
+// ref; deletions and the Hub's own refs pass.
 func TestCheckBranch(t *testing.T) {
 	for _, ref := range []string{"refs/heads/" + strings.Repeat("a", 40), "refs/heads/" + strings.Repeat("A", 40),
-		"refs/tags/" + strings.Repeat("0", 64), "refs/heads/HEAD", "refs/heads/refs/heads/main", "refs/tags/refs/tags/v1"} {
+		"refs/tags/" + strings.Repeat("0", 64), "refs/heads/HEAD", "refs/heads/refs/heads/main", "refs/tags/refs/tags/v1",
+		"refs/replace/" + strings.Repeat("a", 40)} {
 		if CheckRefUpdate(ref, false) == nil {
 			t.Errorf("%s: allowed", ref)
 		}

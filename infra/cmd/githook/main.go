@@ -47,6 +47,10 @@ func main() {
 
 // runHook returns the exit status.
 func runHook(args []string, stdin io.Reader, stderr io.Writer) int {
+	// Every git process the hooks start reads objects as they are, never
+	// through a replace ref (invariant 2: an object id names that content;
+	// pushes of refs/replace/ are refused, this covers any made before).
+	os.Setenv("GIT_NO_REPLACE_OBJECTS", "1")
 	name, rest := filepath.Base(args[0]), args[1:]
 	if name != "reference-transaction" && len(rest) > 0 {
 		name, rest = rest[0], rest[1:]

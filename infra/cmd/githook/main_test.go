@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,7 +121,7 @@ func TestPreReceiveFailsClosed(t *testing.T) {
 func TestPreReceiveRefusesAmbiguousRefNames(t *testing.T) {
 	id, zero := strings.Repeat("ab", 20), strings.Repeat("0", 40)
 	for _, ref := range []string{"refs/heads/" + strings.Repeat("c", 40), "refs/tags/" + strings.Repeat("D", 64),
-		"refs/heads/HEAD", "refs/heads/refs/heads/main"} {
+		"refs/heads/HEAD", "refs/heads/refs/heads/main", "refs/replace/" + id} {
 		var stderr bytes.Buffer
 		err := preReceive(t.Context(), strings.NewReader(zero+" "+id+" "+ref+"\n"), &stderr)
 		if err != errRefused || !strings.Contains(stderr.String(), ref) {
@@ -130,6 +131,35 @@ func TestPreReceiveRefusesAmbiguousRefNames(t *testing.T) {
 	if lines := refNameRefusals([]githook.RefUpdate{{Old: id, New: zero, Ref: "refs/heads/" + strings.Repeat("c", 40)},
 		{Old: zero, New: id, Ref: "refs/heads/main"}, {Old: zero, New: id, Ref: "refs/pr/3"}}); lines != nil {
 		t.Errorf("refused %q", lines)
+	}
+}
+
+// TestHooksReadObjectsNotTheirReplacements (invariant 2): with a replace
+// ref in the repository (made before pushes of refs/replace/ were
+// refused), the hooks' git processes read a commit's own tree, not its
+// replacement's: runHook sets GIT_NO_REPLACE_OBJECTS for every hook.
+func TestHooksReadObjectsNotTheirReplacements(t *testing.T) {
+	testenv.RequireTool(t, "git")
+	t.Setenv("GIT_NO_REPLACE_OBJECTS", "") // restored after the test
+	os.Unsetenv("GIT_NO_REPLACE_OBJECTS")  // git disables replacing when it is set at all
+	dir := t.TempDir()
+	run := gitIn(t, dir)
+	run("init", "-q", "-b", "main")
+	os.WriteFile(filepath.Join(dir, "f.txt"), []byte("signed content\n"), 0o644)
+	run("add", "-A")
+	run("commit", "-q", "-m", "a")
+	a, aTree := run("rev-parse", "HEAD"), run("rev-parse", "HEAD^{tree}")
+	os.WriteFile(filepath.Join(dir, "f.txt"), []byte("other content\n"), 0o644)
+	run("commit", "-q", "-a", "-m", "b")
+	run("replace", a, run("rev-parse", "HEAD"))
+	t.Chdir(dir)
+	if commits, _, _, err := listTrees([]string{a}); err != nil || commits[0].Tree == aTree {
+		t.Fatalf("without the hook's setting git reads the replacement (%v %v): the test shows nothing", commits, err)
+	}
+	runHook([]string{"githook", "no-such-hook"}, strings.NewReader(""), io.Discard)
+	commits, _, _, err := listTrees([]string{a})
+	if err != nil || commits[0].Tree != aTree {
+		t.Errorf("commit %s listed with tree %v (%v), want its own %s", a[:7], commits, err, aTree)
 	}
 }
 

@@ -167,8 +167,8 @@ func refNameRefusals(updates []githook.RefUpdate) []string {
 	if lines == nil {
 		return nil
 	}
-	return append(append([]string{"Your push was rejected: a branch or tag name must mean one thing."}, lines...),
-		"Name the branch or tag otherwise and push again.")
+	return append(append([]string{"Your push was rejected: a branch, tag or other ref name must mean one thing."}, lines...),
+		"Name the ref otherwise and push again.")
 }
 
 // readBlobs reads every new blob once: it looks for our credentials
