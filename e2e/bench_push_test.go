@@ -22,9 +22,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/hubsec/trustlayer/shared/gitobject/gittest"
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/githook/githookaws"
+	"github.com/hubsec/trustlayer/shared/gitobject/gittest"
 	"github.com/hubsec/trustlayer/shared/platform/testenv"
 	"github.com/hubsec/trustlayer/shared/signature"
 )

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -78,8 +79,23 @@ func TestScanMessageDeadLetteredThenRequeued(t *testing.T) {
 		return types.Message{}
 	}
 	m := waitDead("first")
-	if n := m.MessageAttributes[sqsqueue.RequeuesAttribute]; n.StringValue != nil {
-		t.Fatalf("a first dead letter carries requeues=%s", aws.ToString(n.StringValue))
+	// A first dead letter carries no count, unless the stack's scheduled
+	// sweep (every 5 minutes) requeued it while it was waited for; each
+	// requeue by a sweep adds one.
+	requeues := func(m types.Message) int {
+		v := m.MessageAttributes[sqsqueue.RequeuesAttribute].StringValue
+		if v == nil {
+			return 0
+		}
+		n, err := strconv.Atoi(aws.ToString(v))
+		if err != nil || n < 1 {
+			t.Fatalf("a dead letter carries requeues=%q", aws.ToString(v))
+		}
+		return n
+	}
+	first := requeues(m)
+	if first != 0 {
+		t.Logf("the first dead letter was requeued %d time(s) by the scheduled sweep meanwhile", first)
 	}
 	advance() // findDead's receive hid it for the dead-letter queue's visibility timeout
 	var sum struct {
@@ -89,7 +105,11 @@ func TestScanMessageDeadLetteredThenRequeued(t *testing.T) {
 		t.Fatalf("invoke sweeper: %d", st)
 	}
 	if sum.DeadLetters.Requeued < 1 {
-		t.Fatalf("sweeper requeued %+v, want the poison message", sum.DeadLetters)
+		// The stack's own scheduled sweep (every 5 minutes) may have
+		// requeued it between advance() and this call: then it is no
+		// longer dead-lettered, and it comes back below counted as
+		// requeued once, which only a sweep sets.
+		t.Logf("this sweep requeued nothing (%+v): the scheduled sweep may have taken it first", sum.DeadLetters)
 	}
 	if _, ok := findDead(); ok {
 		t.Fatal("after the sweep the message is still in the dead-letter queue")
@@ -97,8 +117,8 @@ func TestScanMessageDeadLetteredThenRequeued(t *testing.T) {
 	// Back in the scan queue it fails again and is dead-lettered again,
 	// now counted as requeued once.
 	m = waitDead("after requeue")
-	if n := aws.ToString(m.MessageAttributes[sqsqueue.RequeuesAttribute].StringValue); n != "1" {
-		t.Errorf("requeued dead letter carries requeues=%q, want 1", n)
+	if n := requeues(m); n != first+1 {
+		t.Errorf("requeued dead letter carries requeues=%d, want %d", n, first+1)
 	}
 	body, _ := json.Marshal(m.Attributes)
 	t.Logf("dead letter after one requeue: %s", body)
