@@ -54,10 +54,7 @@ func writeBytes(t testing.TB, dir, name string, b []byte) {
 func TestInvariantUnsafeRegularFilesNeverEnterGit(t *testing.T) {
 	s := needStack(t)
 	a := s.newAccount(t)
-	dir := plainRepo(t)
-	git(t, dir, "config", a.headerKey(s), a.authHeader())
-	git(t, dir, "config", "lfs.locksverify", "false")
-	git(t, dir, "lfs", "install", "--local")
+	dir := s.lfsWorkDir(t, a)
 	writeBytes(t, dir, "README.md", []byte("# unsafe files\n"))
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "first")

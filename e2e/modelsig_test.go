@@ -240,13 +240,7 @@ func withFile(m map[string][]byte, name string, b []byte) map[string][]byte {
 // pushDir is stack.push keeping the clone, for further commits.
 func (s stack) pushDir(t testing.TB, a account, files map[string][]byte) string {
 	t.Helper()
-	dir := t.TempDir()
-	git(t, dir, "init", "-q", "-b", "main")
-	git(t, dir, "config", "user.email", a.user+"@example.com")
-	git(t, dir, "config", "user.name", a.user)
-	git(t, dir, "config", "lfs.locksverify", "false")
-	git(t, dir, "config", a.headerKey(s), a.authHeader())
-	git(t, dir, "lfs", "install", "--local")
+	dir := s.lfsWorkDir(t, a)
 	git(t, dir, "lfs", "track", "*.bin")
 	for name, data := range files {
 		msigWriteFile(t, dir, name, data)

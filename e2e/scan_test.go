@@ -143,9 +143,10 @@ func (a account) remote(s stack) string {
 	return strings.Replace(s.gateway, "://", "://hf_user:"+a.token+"@", 1) + "/" + a.user + "/" + a.repo + ".git"
 }
 
-// push commits files (name -> bytes, tracked by LFS) and pushes them with
-// the real git lfs client.
-func (s stack) push(t *testing.T, a account, files map[string][]byte) {
+// lfsWorkDir makes a work repository for a's repository: main, a as
+// author, the gateway's auth header, and Git LFS installed (nothing
+// tracked yet).
+func (s stack) lfsWorkDir(t testing.TB, a account) string {
 	t.Helper()
 	dir := t.TempDir()
 	git(t, dir, "init", "-q", "-b", "main")
@@ -154,6 +155,14 @@ func (s stack) push(t *testing.T, a account, files map[string][]byte) {
 	git(t, dir, "config", "lfs.locksverify", "false")
 	git(t, dir, "config", a.headerKey(s), a.authHeader())
 	git(t, dir, "lfs", "install", "--local")
+	return dir
+}
+
+// push commits files (name -> bytes, tracked by LFS) and pushes them with
+// the real git lfs client.
+func (s stack) push(t *testing.T, a account, files map[string][]byte) {
+	t.Helper()
+	dir := s.lfsWorkDir(t, a)
 	git(t, dir, "lfs", "track", "*.bin", "*.pt", "*.safetensors")
 	for name, data := range files {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
@@ -406,10 +415,7 @@ func TestClamdDownIsErrorThenOKAfterSweep(t *testing.T) {
 	// The repository's regular file (.gitattributes) is pushed while
 	// clamd runs: with clamd stopped, a push adding a regular file is
 	// refused, as it cannot be judged (invariant 11, fail closed).
-	dir := plainRepo(t)
-	git(t, dir, "config", a.headerKey(s), a.authHeader())
-	git(t, dir, "config", "lfs.locksverify", "false")
-	git(t, dir, "lfs", "install", "--local")
+	dir := s.lfsWorkDir(t, a)
 	git(t, dir, "lfs", "track", "*.safetensors")
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "track")

@@ -557,6 +557,31 @@ func redactKey(k string) string {
 
 // ---- the big repository ----
 
+// gitRunner runs git in dir, with standard input when given, as author
+// and committer "b", with env added to the environment; secret, when not
+// empty, is masked in its errors.
+func gitRunner(dir, secret string, env ...string) func(stdin []byte, args ...string) ([]byte, error) {
+	return func(stdin []byte, args ...string) ([]byte, error) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(append(os.Environ(), env...), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.com", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@example.com")
+		if stdin != nil {
+			cmd.Stdin = bytes.NewReader(stdin)
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			msg := stderr.String()
+			if secret != "" {
+				msg = strings.ReplaceAll(msg, secret, "hf_***")
+			}
+			return nil, fmt.Errorf("git %s: %v: %s", args[0], err, msg)
+		}
+		return out, nil
+	}
+}
+
 // fastImportCommit makes commit gen on main with git fast-import: the
 // files numbered only, at pathOf(i) with content(i, gen), on top of main's
 // tip from the second generation on.
@@ -580,21 +605,7 @@ func bigRepo(ctx context.Context, tbl ddb.Table, cnt *counter, o options) error 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	git := func(stdin []byte, args ...string) ([]byte, error) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.com", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@example.com")
-		if stdin != nil {
-			cmd.Stdin = bytes.NewReader(stdin)
-		}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, fmt.Errorf("git %s: %v: %s", args[0], err, stderr.String())
-		}
-		return out, nil
-	}
+	git := gitRunner(dir, "")
 	if _, err := git(nil, "init", "-q", "-b", "main"); err != nil {
 		return err
 	}
