@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/hubsec/trustlayer/shared/clamd"
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/githook/githookaws"
 	"github.com/hubsec/trustlayer/shared/gitobject/gittest"
@@ -32,7 +33,15 @@ import (
 // BenchmarkPushHooks pushes the same n new signed commits into a
 // repository with the hooks and into one whose own git config turns them
 // off (core.hooksPath to an empty folder), in the same iterations, and
-// reports both and the ratio.
+// reports both and the ratio. Two more references, in the same rounds,
+// say where the floor is: the same push into a third repository whose
+// hooks (pre-receive, reference-transaction, post-receive) are shell
+// scripts that exit at once (what git's running of hooks costs by itself:
+// ms/push-noop-hooks), and the work the push check cannot skip, done
+// alone beside the stack: every new file through clamd (INSTREAM, as many
+// at once as the scanner's push check) and every new commit's signature
+// verified in process (ms/clamd-new-files, ms/verify-new-commits).
+// x-plain-floor is (no-op hooks + that work) / plain.
 func BenchmarkPushHooks(b *testing.B) {
 	testenv.RequireEnv(b, "TRUSTLAYER_GIT_ROOT")
 	s := newSigner(b)
@@ -53,10 +62,27 @@ func BenchmarkPushHooks(b *testing.B) {
 			if out, err := exec.Command("git", "config", "-f", filepath.Join(plainDir, "config"), "core.hooksPath", noHooks).CombinedOutput(); err != nil {
 				b.Fatalf("%v %s", err, out)
 			}
+			noop := s.createRepo(b, map[string]any{})
+			pathN := "/" + s.u.Name + "/" + noop + ".git"
+			if out, err := s.push(b, r, pathN, "main"); err != nil {
+				b.Fatalf("base push: %v\n%s", err, out)
+			}
+			noopDir := gitFolder(b, "/api/models/"+s.u.Name+"/"+noop, "Bearer "+s.token)
+			noopHooks := filepath.Join(noopDir, "noop-hooks")
+			os.MkdirAll(noopHooks, 0o755)
+			for _, h := range []string{"pre-receive", "reference-transaction", "post-receive"} {
+				if err := os.WriteFile(filepath.Join(noopHooks, h), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if out, err := exec.Command("git", "config", "-f", filepath.Join(noopDir, "config"), "core.hooksPath", noopHooks).CombinedOutput(); err != nil {
+				b.Fatalf("%v %s", err, out)
+			}
+			work := newPushWork(b, s)
 			if os.Getenv("TRUSTLAYER_HOOK_TIMINGS") != "" {
 				exec.Command("git", "config", "-f", filepath.Join(gitFolder(b, "/api/models/"+s.u.Name+"/"+hooked, "Bearer "+s.token), "config"), "trustlayer.timings", "true").Run()
 			}
-			var withHooks, without, indexed, judged []time.Duration
+			var withHooks, without, noopHooked, scanned, verified, indexed, judged []time.Duration
 			apiHooked := "/api/models/" + s.u.Name + "/" + hooked
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -74,10 +100,7 @@ func BenchmarkPushHooks(b *testing.B) {
 				// pusher's wait, and the delays of the index and of the
 				// verdicts are reported beside it (ms/indexed-after,
 				// ms/judged-after).
-				order := []string{pathH, pathP}
-				if i%2 == 1 {
-					order = []string{pathP, pathH}
-				}
+				order := [][]string{{pathH, pathP, pathN}, {pathP, pathN, pathH}, {pathN, pathH, pathP}}[i%3]
 				for _, p := range order {
 					b.StartTimer()
 					start := time.Now()
@@ -87,8 +110,12 @@ func BenchmarkPushHooks(b *testing.B) {
 					if err != nil {
 						b.Fatalf("push to %s: %v\n%s", p, err, out)
 					}
-					if p != pathH {
+					if p == pathP {
 						without = append(without, took)
+						continue
+					}
+					if p == pathN {
+						noopHooked = append(noopHooked, took)
 						continue
 					}
 					withHooks = append(withHooks, took)
@@ -100,15 +127,78 @@ func BenchmarkPushHooks(b *testing.B) {
 					indexed = append(indexed, time.Since(pushed))
 					judged = append(judged, waitVerdicts(b, s.h.base, s.u.Name, hooked, "Bearer "+s.token, added, pushed))
 				}
+				sc, ve := work.measure(b, r, prev, head, added)
+				scanned, verified = append(scanned, sc), append(verified, ve)
 			}
+			floor := make([]time.Duration, len(without))
 			for i := range withHooks {
-				b.Logf("round %d: with hooks %.1f ms, without %.1f ms; indexed %.1f ms, judged %.1f ms after", i, ms(withHooks[i]), ms(without[i]), ms(indexed[i]), ms(judged[i]))
+				floor[i] = noopHooked[i] + scanned[i] + verified[i]
+				b.Logf("round %d: with hooks %.1f ms, without %.1f ms, no-op hooks %.1f ms; clamd %.1f ms, verify %.1f ms alone; indexed %.1f ms, judged %.1f ms after",
+					i, ms(withHooks[i]), ms(without[i]), ms(noopHooked[i]), ms(scanned[i]), ms(verified[i]), ms(indexed[i]), ms(judged[i]))
 			}
 			b.ReportMetric(ms(median(indexed)), "ms/indexed-after")
 			b.ReportMetric(ms(median(judged)), "ms/judged-after")
+			b.ReportMetric(ms(median(noopHooked)), "ms/push-noop-hooks")
+			b.ReportMetric(ms(median(scanned)), "ms/clamd-new-files")
+			b.ReportMetric(ms(median(verified)), "ms/verify-new-commits")
+			b.ReportMetric(float64(median(noopHooked))/float64(median(without)), "x-plain-noop-hooks")
+			b.ReportMetric(float64(median(floor))/float64(median(without)), "x-plain-floor")
 			reportPair(b, withHooks, without, "push-hooks", "push-plain", "x-plain")
 		})
 	}
+}
+
+// pushWork is the work a hooked push cannot skip, done alone: clamd and
+// signature verification, with the stack's clamd and the pusher's key.
+type pushWork struct {
+	av  *clamd.Client
+	dir oneKey
+}
+
+func newPushWork(b *testing.B, s signer) pushWork {
+	addr, ok := strings.CutPrefix(testenv.RequireEnv(b, "CLAMD_ADDRESS"), "tcp://")
+	if !ok {
+		b.Fatalf("CLAMD_ADDRESS is not tcp://")
+	}
+	return pushWork{av: &clamd.Client{Network: "tcp", Address: addr},
+		dir: oneKey{key: signature.UploadedGPGKey{AccountID: "bench", ArmoredKey: s.g.Export(s.fpr), UploadedAt: time.Now().Add(-time.Hour)}, email: s.u.Email}}
+}
+
+// measure times clamd on the new files of head (as many at once as the
+// scanner's push check) and the verification of prev..head's commits.
+func (w pushWork) measure(b *testing.B, r *gittest.Repo, prev, head string, added []string) (scanned, verified time.Duration) {
+	var files [][]byte
+	for _, p := range added {
+		files = append(files, r.CatFile("blob", head+":"+p))
+	}
+	var raws [][]byte
+	for _, id := range strings.Fields(r.Git("", "", gittest.Signer{}, "rev-list", prev+".."+head)) {
+		raws = append(raws, r.CatFile("commit", id))
+	}
+	start := time.Now()
+	sem := make(chan struct{}, 4) // scanner.pushCheckParallel
+	errs := make(chan error, len(files))
+	for _, f := range files {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			_, err := w.av.Scan(b.Context(), bytes.NewReader(f))
+			errs <- err
+		}()
+	}
+	for range files {
+		if err := <-errs; err != nil {
+			b.Fatalf("clamd: %v", err)
+		}
+	}
+	scanned = time.Since(start)
+	start = time.Now()
+	for _, raw := range raws {
+		if _, err := signature.Verify(b.Context(), raw, signature.Commit, w.dir, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return scanned, time.Since(start)
 }
 
 // reportPair reports ours and the reference measured in the same rounds:
