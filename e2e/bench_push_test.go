@@ -35,9 +35,9 @@ import (
 // off (core.hooksPath to an empty folder), in the same iterations, and
 // reports both and the ratio. Two more references, in the same rounds,
 // say where the floor is: the same push into a third repository whose
-// hooks are those the git server installs (pre-receive and
-// reference-transaction) as shell scripts that exit at once (what git's
-// running of them costs by itself: ms/push-noop-hooks), and the work the push check cannot skip, done
+// hooks (pre-receive, reference-transaction, post-receive) are shell
+// scripts that exit at once (what git's running of hooks costs by itself:
+// ms/push-noop-hooks), and the work the push check cannot skip, done
 // alone beside the stack: every new file through clamd (INSTREAM, as many
 // at once as the scanner's push check) and every new commit's signature
 // verified in process (ms/clamd-new-files, ms/verify-new-commits).
@@ -70,7 +70,7 @@ func BenchmarkPushHooks(b *testing.B) {
 			noopDir := gitFolder(b, "/api/models/"+s.u.Name+"/"+noop, "Bearer "+s.token)
 			noopHooks := filepath.Join(noopDir, "noop-hooks")
 			os.MkdirAll(noopHooks, 0o755)
-			for _, h := range []string{"pre-receive", "reference-transaction"} {
+			for _, h := range []string{"pre-receive", "reference-transaction", "post-receive"} {
 				if err := os.WriteFile(filepath.Join(noopHooks, h), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 					b.Fatal(err)
 				}

@@ -13,8 +13,9 @@ import (
 // can override (a test repository without hooks sets its own
 // core.hooksPath).
 
-// hooksDir holds pre-receive and reference-transaction (links to
-// githook-pre-receive and githook-ref), as `githook install` writes them.
+// hooksDir holds pre-receive (a link to the githook binary),
+// reference-transaction and post-receive (shell scripts), as `githook
+// install` writes them.
 func hooksDir(binDir string) string { return filepath.Join(binDir, "hooks") }
 
 // gitSystemConfig is the git server's system configuration file.

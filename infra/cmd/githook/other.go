@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hubsec/trustlayer/shared/githook"
-	"github.com/hubsec/trustlayer/shared/githook/refhook"
+	"github.com/hubsec/trustlayer/shared/githook/refseq"
 )
 
 // runOther runs githook as anything but pre-receive: the hooks a server
@@ -19,14 +19,9 @@ import (
 func runOther(name string, rest []string, stdin io.Reader, stderr io.Writer) int {
 	switch name {
 	case "reference-transaction":
-		// githook-ref's work, for a server that links the hook here: it
-		// fails closed in "prepared", and hands the push to this program
-		// in "committed".
-		indexer, err := refhook.Beside("githook")
-		if err != nil {
-			fmt.Fprintf(stderr, "githook: %v\n", err)
-		}
-		return refhook.Run(rest, stdin, stderr, os.Getenv("GIT_DIR"), indexer)
+		// githook-ref's work, for a server that links the hook here;
+		// it fails closed in "prepared".
+		return refseq.Hook(rest, stdin, stderr, os.Getenv("GIT_DIR"))
 	case "install":
 		if len(rest) != 1 {
 			fmt.Fprintln(stderr, "usage: githook install <hooks folder>")
@@ -39,10 +34,9 @@ func runOther(name string, rest []string, stdin io.Reader, stderr io.Writer) int
 		return 0
 	case "post-receive":
 		if len(rest) > 0 && rest[0] == "--detached" {
-			// Started by the reference-transaction hook in a session
-			// of its own (refhook.Start): git has answered the pusher
-			// or soon will; no deadline of the push applies, its
-			// output is the log.
+			// Started by the post-receive script in a session of its
+			// own: git has answered the pusher; no deadline of the
+			// push applies, its output is the log.
 			if err := postReceiveDetached(stdin, stderr); err != nil {
 				logf(stderr, "post-receive: %v", err)
 				return 1

@@ -18,9 +18,8 @@ import (
 	"time"
 )
 
-// The reference-transaction hook (shared/githook/refhook) starts `githook
-// post-receive --detached` in a session of its own once the refs moved,
-// and returns, so git answers the pusher without
+// The post-receive script starts `githook post-receive --detached` in a
+// session of its own and returns, so git answers the pusher without
 // waiting for the manifest. What a detached process does is not seen by
 // the pusher, and such a process can die (the server stops): so it first
 // spools its push to pushSpool in the git dir, one file a push, removed
@@ -30,22 +29,15 @@ import (
 // holds an exclusive flock on its file while it works).
 
 const (
-	pushSpool    = "trustlayer-pushes"
-	spoolGrace   = time.Minute
-	spoolPerRun  = 20               // leftovers one run delivers at most
-	detachedFor  = 30 * time.Minute // a detached run's deadline
-	detachedNice = 10
+	pushSpool   = "trustlayer-pushes"
+	spoolGrace  = time.Minute
+	spoolPerRun = 20               // leftovers one run delivers at most
+	detachedFor = 30 * time.Minute // a detached run's deadline
 )
 
 // postReceiveDetached is the detached post-receive: its standard input is
 // the hook's, its standard error the repository's log.
 func postReceiveDetached(stdin io.Reader, stderr io.Writer) error {
-	// A lower CPU priority: the push's own processes, still answering the
-	// pusher, come first (on Linux, setpriority sets this process's
-	// nice value).
-	if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, detachedNice); err != nil {
-		logf(stderr, "post-receive: priority not lowered: %v", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), detachedFor)
 	defer cancel()
 	updates, err := readUpdates(stdin)
