@@ -362,3 +362,82 @@ func BenchmarkPushRegularFileCheck(b *testing.B) {
 	b.Logf("push of 20 new regular files: %v with the check, %v without it (same pushes less the check's phase), ratio %.2fx, over %d pushes",
 		(total / n).Round(time.Millisecond), ((total - check) / n).Round(time.Millisecond), float64(total)/float64(total-check), b.N)
 }
+
+// BenchmarkPushManyRefs: the pusher's wait for a push of n new tags on a
+// commit the server has (no new objects: what costs is the refs), into a
+// repository with the hooks, as git pushes by default (not atomic: git
+// runs one ref transaction, so one reference-transaction hook in each
+// state, per ref) and with --atomic (one transaction), beside the same
+// non-atomic push into a repository without hooks, in the same rounds.
+// The hooked push's detached indexing of the tags is waited for outside
+// the timer.
+func BenchmarkPushManyRefs(b *testing.B) {
+	testenv.RequireEnv(b, "TRUSTLAYER_GIT_ROOT")
+	s := newSigner(b)
+	for _, n := range []int{50, 200} {
+		b.Run(fmt.Sprintf("refs=%d", n), func(b *testing.B) {
+			hooked, atomic, plain := s.createRepo(b, map[string]any{}), s.createRepo(b, map[string]any{}), s.createRepo(b, map[string]any{})
+			paths := map[string]string{}
+			for _, name := range []string{hooked, atomic, plain} {
+				paths[name] = "/" + s.u.Name + "/" + name + ".git"
+			}
+			r := s.g.NewRepo(uniqueName("bench"), "sha1")
+			s.commit(r, true, "base")
+			for _, p := range paths {
+				if out, err := s.push(b, r, p, "main"); err != nil {
+					b.Fatalf("base push: %v\n%s", err, out)
+				}
+			}
+			plainDir := gitFolder(b, "/api/models/"+s.u.Name+"/"+plain, "Bearer "+s.token)
+			noHooks := filepath.Join(plainDir, "no-hooks")
+			os.MkdirAll(noHooks, 0o755)
+			if out, err := exec.Command("git", "config", "-f", filepath.Join(plainDir, "config"), "core.hooksPath", noHooks).CombinedOutput(); err != nil {
+				b.Fatalf("%v %s", err, out)
+			}
+			head := r.Git(s.u.Name, s.u.Email, gittest.Signer{}, "rev-parse", "HEAD")
+			var each, atomically, without []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				var refs []string
+				for j := 0; j < n; j++ {
+					tag := fmt.Sprintf("r%d-t%d", i, j)
+					r.Git(s.u.Name, s.u.Email, gittest.Signer{}, "tag", tag, head)
+					refs = append(refs, "refs/tags/"+tag)
+				}
+				order := [][]string{{hooked, atomic, plain}, {plain, hooked, atomic}, {atomic, plain, hooked}}[i%3]
+				for _, name := range order {
+					args := refs
+					if name == atomic {
+						args = append([]string{"--atomic"}, refs...)
+					}
+					b.StartTimer()
+					start := time.Now()
+					out, err := s.push(b, r, paths[name], args...)
+					took := time.Since(start)
+					b.StopTimer()
+					if err != nil {
+						b.Fatalf("push of %d tags to %s: %v\n%s", n, name, err, out)
+					}
+					switch name {
+					case plain:
+						without = append(without, took)
+						continue
+					case atomic:
+						atomically = append(atomically, took)
+					default:
+						each = append(each, took)
+					}
+					waitIndexed(b, s.h.base, "/api/models/"+s.u.Name+"/"+name, "Bearer "+s.token, fmt.Sprintf("r%d-t%d", i, n-1), head)
+				}
+			}
+			for i := range each {
+				b.Logf("round %d: %d tags with hooks %.1f ms, --atomic %.1f ms, without hooks %.1f ms", i, n, ms(each[i]), ms(atomically[i]), ms(without[i]))
+			}
+			b.ReportMetric(ms(median(atomically)), "ms/push-hooks-atomic")
+			b.ReportMetric(float64(median(atomically))/float64(median(without)), "x-plain-atomic-median")
+			b.ReportMetric(ms(median(each)-median(without))/float64(n), "ms/ref-added")
+			reportPair(b, each, without, "push-hooks", "push-plain", "x-plain")
+		})
+	}
+}

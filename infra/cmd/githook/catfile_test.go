@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -213,5 +214,76 @@ func gitIn(t *testing.T, dir string) func(args ...string) string {
 			t.Fatalf("git %v: %v %s", args, err, out)
 		}
 		return strings.TrimSpace(string(out))
+	}
+}
+
+// TestRangeCommitsListsEachUpdatesRange: a push of many refs (here 60 new
+// tags on one commit, a merge that brings back another branch's commit,
+// a new branch and a deletion) lists, for each update, what `git rev-list
+// <new> --not <old or the default branch>` lists for it alone: one git
+// process per distinct range, the union the same as one per update.
+func TestRangeCommitsListsEachUpdatesRange(t *testing.T) {
+	testenv.RequireTool(t, "git")
+	dir := t.TempDir()
+	run := gitIn(t, dir)
+	run("init", "-q", "--bare", "-b", "main")
+	tree := run("hash-object", "-t", "tree", "-w", "/dev/null")
+	commit := func(msg string, parents ...string) string {
+		args := []string{"commit-tree", tree, "-m", msg}
+		for _, p := range parents {
+			args = append(args, "-p", p)
+		}
+		return run(args...)
+	}
+	root := commit("root")
+	a := commit("a", root)
+	s := commit("s", root)
+	run("update-ref", "refs/heads/main", a)
+	run("update-ref", "refs/heads/side", s)
+	b := commit("b", a)
+	c := commit("c", b)
+	merge := commit("merge", c, s)
+	d := commit("d", s)
+	zero := strings.Repeat("0", 40)
+	var updates []githook.RefUpdate
+	for i := range 60 {
+		updates = append(updates, githook.RefUpdate{Old: zero, New: c, Ref: fmt.Sprintf("refs/tags/t%d", i)})
+	}
+	updates = append(updates,
+		githook.RefUpdate{Old: a, New: merge, Ref: "refs/heads/main"},
+		githook.RefUpdate{Old: zero, New: d, Ref: "refs/heads/new"},
+		githook.RefUpdate{Old: s, New: zero, Ref: "refs/heads/side"})
+	t.Chdir(dir)
+	got, err := rangeCommits(updates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, u := range updates {
+		if u.New == zero {
+			continue
+		}
+		not := u.Old
+		if not == zero {
+			not = a // the default branch's tip
+		}
+		for _, id := range strings.Fields(run("rev-list", u.New, "--not", not)) {
+			want[id] = true
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("listed %d commits, want %d (each update's range alone)", len(got), len(want))
+	}
+	for _, id := range got {
+		if !want[id] {
+			t.Errorf("listed %s, in no update's range", id)
+		}
+		delete(want, id)
+	}
+	for id := range want {
+		t.Errorf("%s is in an update's range but not listed", id)
+	}
+	if !slices.Contains(got, s) || !slices.Contains(got, d) {
+		t.Errorf("listed %v, want the side commit the merge and the new branch bring", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/gitref"
@@ -366,11 +367,16 @@ func commitParents(raw []byte) (parents []string, ok bool) {
 // default branch yet). Commits already on the default branch are the
 // repository's accepted history; anything else, even long in the
 // repository on another ref, is judged again when it reaches a ref.
+//
+// Each distinct range is listed once (a push of many tags on one commit
+// is one range, not one git process a tag), and up to rangeParallel of
+// them at once; the commits come in the order of the updates.
 func rangeCommits(updates []githook.RefUpdate) ([]string, error) {
 	base := ""
-	var out []string
-	seen := map[string]bool{}
 	baseRead := false
+	type span struct{ tip, not string }
+	var spans []span
+	index := map[span]int{}
 	for _, u := range updates {
 		if githook.ZeroID(u.New) {
 			continue
@@ -385,15 +391,36 @@ func rangeCommits(updates []githook.RefUpdate) ([]string, error) {
 			}
 			not = base
 		}
-		args := []string{"rev-list", u.New}
-		if not != "" {
-			args = append(args, "--not", not)
+		sp := span{u.New, not}
+		if _, ok := index[sp]; !ok {
+			index[sp] = len(spans)
+			spans = append(spans, sp)
 		}
-		list, err := gitOut(nil, args...)
-		if err != nil {
-			return nil, err
+	}
+	lists := make([][]byte, len(spans))
+	errs := make([]error, len(spans))
+	sem := make(chan struct{}, rangeParallel)
+	var wg sync.WaitGroup
+	for i, sp := range spans {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			args := []string{"rev-list", sp.tip}
+			if sp.not != "" {
+				args = append(args, "--not", sp.not)
+			}
+			lists[i], errs[i] = gitOut(nil, args...)
+		}()
+	}
+	wg.Wait()
+	var out []string
+	seen := map[string]bool{}
+	for i := range spans {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		for _, id := range strings.Fields(string(list)) {
+		for _, id := range strings.Fields(string(lists[i])) {
 			if !seen[id] {
 				seen[id] = true
 				out = append(out, id)
@@ -402,6 +429,9 @@ func rangeCommits(updates []githook.RefUpdate) ([]string, error) {
 	}
 	return out, nil
 }
+
+// rangeParallel bounds the rev-list processes rangeCommits runs at once.
+const rangeParallel = 4
 
 func tagTarget(raw []byte) (string, bool) {
 	line, _, _ := bytes.Cut(raw, []byte("\n"))
