@@ -216,3 +216,38 @@ func TestListTrees(t *testing.T) {
 		t.Errorf("tree x: %+v", x.Entries)
 	}
 }
+
+// TestPeelCommitsAgreesWithRevParse: post-receive's one cat-file for all
+// the pushed tips peels each as `git rev-parse --verify <id>^{commit}`
+// does: a commit is itself, an annotated tag (and a tag of a tag) its
+// commit; a tag of a tree and a missing object name no commit.
+func TestPeelCommitsAgreesWithRevParse(t *testing.T) {
+	testenv.RequireTool(t, "git")
+	dir := t.TempDir()
+	run := gitIn(t, dir)
+	run("init", "-q", "--bare")
+	tree := run("hash-object", "-t", "tree", "-w", "/dev/null")
+	c := run("commit-tree", tree, "-m", "c")
+	run("update-ref", "refs/heads/main", c)
+	run("tag", "-a", "-m", "t", "t", c)
+	run("tag", "-a", "-m", "tt", "tt", "t")
+	run("tag", "-a", "-m", "tree", "ttree", tree)
+	ids := []string{c, run("rev-parse", "t"), run("rev-parse", "tt"), run("rev-parse", "ttree"), strings.Repeat("e", 40), c}
+	t.Chdir(dir)
+	got, err := peelCommits(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		want := ""
+		if out, err := gitOut(nil, "rev-parse", "--verify", "--quiet", id+"^{commit}"); err == nil {
+			want = strings.TrimSpace(string(out))
+		}
+		if got[id] != want {
+			t.Errorf("%s peels to %q, git rev-parse says %q", id, got[id], want)
+		}
+	}
+	if got[ids[2]] != c || got[ids[3]] != "" {
+		t.Errorf("peeled %v: want the tag of a tag at %s and nothing for the tag of a tree", got, c)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/access"
 	"github.com/hubsec/trustlayer/shared/githook"
 	"github.com/hubsec/trustlayer/shared/githook/githookaws"
+	"github.com/hubsec/trustlayer/shared/gitref"
 	"github.com/hubsec/trustlayer/shared/scan"
 )
 
@@ -92,15 +93,20 @@ func indexPush(ctx context.Context, p push, stderr io.Writer, inline bool) (err 
 		// Unnumbered updates are indexed as they come.
 		fmt.Fprintf(stderr, "trustlayer: ref update numbers not read: %v\n", err)
 	}
+	var news []string
+	for _, u := range updates {
+		if !githook.ZeroID(u.New) {
+			news = append(news, u.New)
+		}
+	}
+	peeled, err := peelCommits(news)
+	if err != nil {
+		return err
+	}
 	var commits []string
 	seen := map[string]bool{}
 	for _, u := range updates {
-		tip := githook.RefTip{RefUpdate: u, Seq: seqs[u]}
-		if !githook.ZeroID(u.New) {
-			if out, err := gitOut(nil, "rev-parse", "--verify", "--quiet", u.New+"^{commit}"); err == nil {
-				tip.Commit = strings.TrimSpace(string(out))
-			}
-		}
+		tip := githook.RefTip{RefUpdate: u, Seq: seqs[u], Commit: peeled[u.New]}
 		m.Refs = append(m.Refs, tip)
 		if tip.Commit != "" && !seen[tip.Commit] {
 			seen[tip.Commit] = true
@@ -537,4 +543,33 @@ func upload(ctx context.Context, c *awsClients, bucket string, j uploadJob) erro
 	}
 	_, err := c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(j.Key), Body: body, ContentLength: aws.Int64(j.Size)})
 	return err
+}
+
+// peelCommits returns the commit each of ids names (a tag peeled to its
+// commit, as `git rev-parse <id>^{commit}`), for every id that names one,
+// with one git process for all: a push of many tags is not a process a
+// tag.
+func peelCommits(ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var in strings.Builder
+	for _, id := range ids {
+		in.WriteString(id + "^{commit}\n")
+	}
+	res, err := gitOut(strings.NewReader(in.String()), "cat-file", "--batch-check=%(objectname) %(objecttype)")
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(res), "\n"), "\n")
+	if len(lines) != len(ids) {
+		return nil, fmt.Errorf("git cat-file answered %d lines for %d refs", len(lines), len(ids))
+	}
+	for i, l := range lines {
+		if f := strings.Fields(l); len(f) == 2 && f[1] == "commit" && gitref.ValidID(f[0]) {
+			out[ids[i]] = f[0]
+		}
+	}
+	return out, nil
 }
