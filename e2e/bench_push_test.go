@@ -56,12 +56,7 @@ func BenchmarkPushHooks(b *testing.B) {
 					b.Fatalf("base push: %v\n%s", err, out)
 				}
 			}
-			plainDir := gitFolder(b, "/api/models/"+s.u.Name+"/"+plain, "Bearer "+s.token)
-			noHooks := filepath.Join(plainDir, "no-hooks")
-			os.MkdirAll(noHooks, 0o755)
-			if out, err := exec.Command("git", "config", "-f", filepath.Join(plainDir, "config"), "core.hooksPath", noHooks).CombinedOutput(); err != nil {
-				b.Fatalf("%v %s", err, out)
-			}
+			s.hooksOff(b, plain)
 			noop := s.createRepo(b, map[string]any{})
 			pathN := "/" + s.u.Name + "/" + noop + ".git"
 			if out, err := s.push(b, r, pathN, "main"); err != nil {
@@ -199,6 +194,17 @@ func (w pushWork) measure(b *testing.B, r *gittest.Repo, prev, head string, adde
 		}
 	}
 	return scanned, time.Since(start)
+}
+
+// hooksOff turns the hooks off in repository name of s's account, by its
+// own git config (core.hooksPath to an empty folder): the reference push.
+func (s signer) hooksOff(b *testing.B, name string) {
+	dir := gitFolder(b, "/api/models/"+s.u.Name+"/"+name, "Bearer "+s.token)
+	noHooks := filepath.Join(dir, "no-hooks")
+	os.MkdirAll(noHooks, 0o755)
+	if out, err := exec.Command("git", "config", "-f", filepath.Join(dir, "config"), "core.hooksPath", noHooks).CombinedOutput(); err != nil {
+		b.Fatalf("%v %s", err, out)
+	}
 }
 
 // reportPair reports ours and the reference measured in the same rounds:
@@ -388,12 +394,7 @@ func BenchmarkPushManyRefs(b *testing.B) {
 					b.Fatalf("base push: %v\n%s", err, out)
 				}
 			}
-			plainDir := gitFolder(b, "/api/models/"+s.u.Name+"/"+plain, "Bearer "+s.token)
-			noHooks := filepath.Join(plainDir, "no-hooks")
-			os.MkdirAll(noHooks, 0o755)
-			if out, err := exec.Command("git", "config", "-f", filepath.Join(plainDir, "config"), "core.hooksPath", noHooks).CombinedOutput(); err != nil {
-				b.Fatalf("%v %s", err, out)
-			}
+			s.hooksOff(b, plain)
 			head := r.Git(s.u.Name, s.u.Email, gittest.Signer{}, "rev-parse", "HEAD")
 			var each, atomically, without []time.Duration
 			b.ResetTimer()

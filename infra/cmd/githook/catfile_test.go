@@ -98,24 +98,8 @@ func TestNewObjectsThroughOneCatFile(t *testing.T) {
 // force push, a new ref) it says so, and newObjects asks rev-list: the old
 // commit a merge brings back is judged either way.
 func TestWalkRangeAgreesWithRevList(t *testing.T) {
-	testenv.RequireTool(t, "git")
-	dir := t.TempDir()
-	run := gitIn(t, dir)
-	run("init", "-q", "--bare")
-	tree := run("hash-object", "-t", "tree", "-w", "/dev/null")
-	commit := func(msg string, parents ...string) string {
-		args := []string{"commit-tree", tree, "-m", msg}
-		for _, p := range parents {
-			args = append(args, "-p", p)
-		}
-		return run(args...)
-	}
+	dir, run, commit, root, a, s := rangeRepo(t)
 	// Refs: main at a (parent root), side at s (parent root), v1 a tag of a.
-	root := commit("root")
-	a := commit("a", root)
-	s := commit("s", root)
-	run("update-ref", "refs/heads/main", a)
-	run("update-ref", "refs/heads/side", s)
 	run("tag", "-a", "-m", "v1", "v1", a)
 	oldTag := run("rev-parse", "refs/tags/v1")
 	// Objects pushed but no ref moved yet, as pre-receive sees them.
@@ -223,23 +207,7 @@ func gitIn(t *testing.T, dir string) func(args ...string) string {
 // <new> --not <old or the default branch>` lists for it alone: one git
 // process per distinct range, the union the same as one per update.
 func TestRangeCommitsListsEachUpdatesRange(t *testing.T) {
-	testenv.RequireTool(t, "git")
-	dir := t.TempDir()
-	run := gitIn(t, dir)
-	run("init", "-q", "--bare", "-b", "main")
-	tree := run("hash-object", "-t", "tree", "-w", "/dev/null")
-	commit := func(msg string, parents ...string) string {
-		args := []string{"commit-tree", tree, "-m", msg}
-		for _, p := range parents {
-			args = append(args, "-p", p)
-		}
-		return run(args...)
-	}
-	root := commit("root")
-	a := commit("a", root)
-	s := commit("s", root)
-	run("update-ref", "refs/heads/main", a)
-	run("update-ref", "refs/heads/side", s)
+	dir, run, commit, _, a, s := rangeRepo(t)
 	b := commit("b", a)
 	c := commit("c", b)
 	merge := commit("merge", c, s)
@@ -286,4 +254,29 @@ func TestRangeCommitsListsEachUpdatesRange(t *testing.T) {
 	if !slices.Contains(got, s) || !slices.Contains(got, d) {
 		t.Errorf("listed %v, want the side commit the merge and the new branch bring", got)
 	}
+}
+
+// rangeRepo is a bare repository (default branch main) whose main is at a
+// and side at s, both children of root, with run (git in it) and commit
+// (a commit of the empty tree with the given parents).
+func rangeRepo(t *testing.T) (dir string, run func(...string) string, commit func(string, ...string) string, root, a, s string) {
+	t.Helper()
+	testenv.RequireTool(t, "git")
+	dir = t.TempDir()
+	run = gitIn(t, dir)
+	run("init", "-q", "--bare", "-b", "main")
+	tree := run("hash-object", "-t", "tree", "-w", "/dev/null")
+	commit = func(msg string, parents ...string) string {
+		args := []string{"commit-tree", tree, "-m", msg}
+		for _, p := range parents {
+			args = append(args, "-p", p)
+		}
+		return run(args...)
+	}
+	root = commit("root")
+	a = commit("a", root)
+	s = commit("s", root)
+	run("update-ref", "refs/heads/main", a)
+	run("update-ref", "refs/heads/side", s)
+	return dir, run, commit, root, a, s
 }
