@@ -2,8 +2,6 @@ package commitverifyddb_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"testing"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/hubsec/trustlayer/shared/commitverify"
 	"github.com/hubsec/trustlayer/shared/commitverify/commitverifyddb"
 	"github.com/hubsec/trustlayer/shared/platform/ddb/ddbtest"
+	"github.com/hubsec/trustlayer/shared/platform/randid"
 	"github.com/hubsec/trustlayer/shared/signature"
 )
 
@@ -21,9 +20,7 @@ import (
 func TestPutRecordsFirstRecordWins(t *testing.T) {
 	s := commitverifyddb.Store{Table: ddbtest.NewTable(t)}
 	ctx := context.Background()
-	var b [8]byte
-	rand.Read(b[:])
-	repoID := hex.EncodeToString(b[:])
+	repoID := randid.Hex(8)
 	rec := func(i int, status signature.Status) commitverify.Record {
 		r := commitverify.Record{RepoID: repoID, Repo: "model:a/b", SubmittedBy: "a"}
 		r.Result = signature.Result{Kind: signature.Commit, ObjectID: fmt.Sprintf("%040x", i), Status: status, VerifiedAt: time.Now().UTC()}

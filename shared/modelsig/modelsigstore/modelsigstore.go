@@ -101,10 +101,7 @@ func fromJSON(data []byte) (*Verifier, error) {
 // reads the root's bytes, the first VerifySigstore parses them and builds
 // the verifier (once; later calls share it, or its error).
 type Lazy struct {
-	data []byte
-	once sync.Once
-	v    *Verifier
-	err  error
+	verifier func() (*Verifier, error)
 }
 
 // LazyFromEnv reads the root FromEnv would (failing as it does when the
@@ -114,25 +111,25 @@ func LazyFromEnv() (*Lazy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Lazy{data: data}, nil
+	return &Lazy{verifier: sync.OnceValues(func() (v *Verifier, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				v, err = nil, fmt.Errorf("trusted root: %v", r)
+			}
+		}()
+		return fromJSON(data)
+	})}, nil
 }
 
 // VerifySigstore implements modelsig.SigstoreVerifier. A root that does
 // not parse is an apperr.Unavailable error, not a verdict on the bundle:
 // nothing could be verified, so nothing may be recorded (fail closed).
 func (l *Lazy) VerifySigstore(ctx context.Context, data []byte) ([]byte, modelsig.SignerInfo, error) {
-	l.once.Do(func() {
-		defer func() {
-			if r := recover(); r != nil {
-				l.v, l.err = nil, fmt.Errorf("trusted root: %v", r)
-			}
-		}()
-		l.v, l.err = fromJSON(l.data)
-	})
-	if l.err != nil {
-		return nil, modelsig.SignerInfo{}, apperr.Wrap(apperr.Unavailable, l.err, "the keyless verifier's trusted root is unusable")
+	v, err := l.verifier()
+	if err != nil {
+		return nil, modelsig.SignerInfo{}, apperr.Wrap(apperr.Unavailable, err, "the keyless verifier's trusted root is unusable")
 	}
-	return l.v.VerifySigstore(ctx, data)
+	return v.VerifySigstore(ctx, data)
 }
 
 // VerifySigstore implements modelsig.SigstoreVerifier.
